@@ -5,6 +5,7 @@ namespace Gatehouse.Pki.Ssh;
 /// <summary>
 /// Issues OpenSSH certificates (PROTOCOL.certkeys, "*-cert-v01@openssh.com") with an ECDSA
 /// P-256/384/521 or RSA CA key. RSA CAs sign with rsa-sha2-512 (RFC 8332).
+/// The signer borrows the CA key: the caller owns it and disposes it after the signer.
 /// </summary>
 internal sealed class OpenSshCertificateSigner
 {
@@ -30,9 +31,6 @@ internal sealed class OpenSshCertificateSigner
         }
         _caKey = caPrivateKey;
     }
-
-    /// <summary>The CA's public key blob, which every certificate carries as its signature key.</summary>
-    public ReadOnlySpan<byte> CaPublicKeyBlob => _caPublicKeyBlob;
 
     public OpenSshCertificate Sign(OpenSshCertificateRequest request)
     {

@@ -106,6 +106,6 @@ internal static class OpenSshKeyFormat
         return comment.Length == 0 ? line : line + " " + comment;
     }
 
-    private static ArgumentException Unsupported(AsymmetricAlgorithm key) =>
+    internal static ArgumentException Unsupported(AsymmetricAlgorithm key) =>
         new($"Key type {key.GetType().Name} is not supported for OpenSSH; use ECDsa (P-256, P-384, P-521) or RSA.");
 }

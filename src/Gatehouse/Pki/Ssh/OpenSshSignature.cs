@@ -18,7 +18,7 @@ internal static class OpenSshSignature
     {
         ECDsa ecdsa => SshEcdsaCurve.Of(ecdsa).KeyType,
         RSA => RsaSha512,
-        _ => OpenSshKeyFormat.KeyType(key), // throws the "unsupported" ArgumentException
+        _ => throw OpenSshKeyFormat.Unsupported(key),
     };
 
     public static byte[] Sign(AsymmetricAlgorithm key, ReadOnlySpan<byte> data)
@@ -41,8 +41,7 @@ internal static class OpenSshSignature
                 writer.WriteString(rsa.SignData(data, HashAlgorithmName.SHA512, RSASignaturePadding.Pkcs1));
                 break;
             default:
-                _ = OpenSshKeyFormat.KeyType(key);
-                break;
+                throw OpenSshKeyFormat.Unsupported(key);
         }
         return writer.ToArray();
     }
