@@ -40,14 +40,14 @@ internal static class CrlDecoder
         else if (UnwrapPem(fileContents.Span, out der, out var pemError) is false)
             return CrlParseResult.Failure(pemError!);
 
-        var field = "CertificateList";
+        var at = new Position();
         try
         {
-            return DecodeDer(der, ref field);
+            return DecodeDer(der, at);
         }
         catch (Exception e) when (e is AsnContentException or CryptographicException)
         {
-            return CrlParseResult.Failure($"malformed CRL at {field}: {e.Message}");
+            return CrlParseResult.Failure($"malformed CRL at {at}: {e.Message}");
         }
     }
 
@@ -93,20 +93,20 @@ internal static class CrlDecoder
         return true;
     }
 
-    private static CrlParseResult DecodeDer(byte[] der, ref string field)
+    private static CrlParseResult DecodeDer(byte[] der, Position at)
     {
         var file = new AsnReader(der, AsnEncodingRules.DER);
         var certificateList = file.ReadSequence();
-        field = "the end of the file";
+        at.Field = "the end of the file";
         if (file.HasData)
             return CrlParseResult.Failure("not a CRL: there are bytes after the DER CertificateList");
 
-        field = "tbsCertList";
+        at.Field = "tbsCertList";
         var signedBytes = certificateList.ReadEncodedValue();
         var tbs = new AsnReader(signedBytes, AsnEncodingRules.DER).ReadSequence();
 
         // RFC 5280 §5.1.2.1: version is absent (v1) or 1 (v2). A certificate's TBS starts with [0] instead.
-        field = "tbsCertList.version";
+        at.Field = "tbsCertList.version";
         if (tbs.HasData && tbs.PeekTag().HasSameClassAndValue(new Asn1Tag(TagClass.ContextSpecific, 0)))
             return CrlParseResult.Failure("not a CRL: this is an X.509 certificate");
         if (tbs.HasData && tbs.PeekTag().HasSameClassAndValue(Asn1Tag.Integer))
@@ -117,27 +117,28 @@ internal static class CrlDecoder
                 return CrlParseResult.Failure($"CRL version {version + 1L} is not supported");
         }
 
-        field = "tbsCertList.signature";
+        at.Field = "tbsCertList.signature";
         var innerAlgorithm = ReadSequenceBytes(tbs);
-        field = "tbsCertList.issuer";
+        at.Field = "tbsCertList.issuer";
         var issuer = ReadSequenceBytes(tbs).ToArray();
-        field = "tbsCertList.thisUpdate";
+        at.Field = "tbsCertList.thisUpdate";
         var thisUpdate = ReadTime(tbs);
-        field = "tbsCertList.nextUpdate";
+        at.Field = "tbsCertList.nextUpdate";
         DateTimeOffset? nextUpdate = tbs.HasData && IsTime(tbs.PeekTag()) ? ReadTime(tbs) : null;
 
         var revoked = new Dictionary<byte[], RevokedCertificate>(SerialNumberComparer.Instance);
-        field = "tbsCertList.revokedCertificates";
+        at.Field = "tbsCertList.revokedCertificates";
         if (tbs.HasData && tbs.PeekTag().HasSameClassAndValue(Asn1Tag.Sequence))
         {
-            var error = ReadRevokedCertificates(tbs.ReadSequence(), revoked, ref field);
+            var error = ReadRevokedCertificates(tbs.ReadSequence(), revoked, at);
+            at.Entry = -1;
             if (error is not null)
                 return CrlParseResult.Failure(error);
         }
 
         BigInteger? crlNumber = null;
         byte[]? authorityKeyIdentifier = null;
-        field = "tbsCertList.crlExtensions";
+        at.Field = "tbsCertList.crlExtensions";
         if (tbs.HasData)
         {
             var extensions = tbs.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)).ReadSequence();
@@ -145,7 +146,7 @@ internal static class CrlDecoder
             while (extensions.HasData)
             {
                 var (oid, critical, value) = ReadExtension(extensions);
-                field = $"CRL extension {oid}";
+                at.Field = $"CRL extension {oid}";
                 if (!seen.Add(oid))
                     return CrlParseResult.Failure($"CRL extension {oid} appears twice (RFC 5280 §4.2)");
                 if (oid == CrlNumber)
@@ -160,13 +161,13 @@ internal static class CrlDecoder
         }
         tbs.ThrowIfNotEmpty();
 
-        field = "signatureAlgorithm";
+        at.Field = "signatureAlgorithm";
         var outerAlgorithm = ReadSequenceBytes(certificateList);
         if (!outerAlgorithm.Span.SequenceEqual(innerAlgorithm.Span))
             return CrlParseResult.Failure("the signature algorithm in tbsCertList differs from the outer signatureAlgorithm (RFC 5280 §5.1.1.2)");
         var algorithm = CrlSignatureAlgorithm.Decode(outerAlgorithm);
 
-        field = "signatureValue";
+        at.Field = "signatureValue";
         if (!certificateList.TryReadPrimitiveBitString(out var unusedBits, out var signature) || unusedBits != 0)
             return CrlParseResult.Failure("the CRL's signatureValue is not a whole number of bytes");
         certificateList.ThrowIfNotEmpty();
@@ -176,12 +177,12 @@ internal static class CrlDecoder
     }
 
     // RFC 5280 §5.1.2.6 and §5.3. Returns an error sentence, or null.
-    private static string? ReadRevokedCertificates(AsnReader list, Dictionary<byte[], RevokedCertificate> revoked, ref string field)
+    private static string? ReadRevokedCertificates(AsnReader list, Dictionary<byte[], RevokedCertificate> revoked, Position at)
     {
         var seen = new List<string>(2);
         for (var index = 0; list.HasData; index++)
         {
-            field = $"revokedCertificates[{index}]";
+            at.Entry = index;
             var entry = list.ReadSequence();
             var serial = SerialNumberComparer.Normalise(entry.ReadIntegerBytes().Span).ToArray();
             var revokedAt = ReadTime(entry);
@@ -257,4 +258,15 @@ internal static class CrlDecoder
     // RFC 5280 §5.1.2.4: UTCTime through 2049 (two-digit years 50-99 are 19xx), GeneralizedTime from 2050.
     private static DateTimeOffset ReadTime(AsnReader reader) =>
         reader.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime) ? reader.ReadUtcTime() : reader.ReadGeneralizedTime();
+
+    /// <summary>Where the decoder is, for the error message; the entry index is kept as a number so that
+    /// a CRL with a million entries does not format a million strings.</summary>
+    private sealed class Position
+    {
+        public string Field { get; set; } = "CertificateList";
+
+        public int Entry { get; set; } = -1;
+
+        public override string ToString() => Entry >= 0 ? $"{Field}[{Entry}]" : Field;
+    }
 }
