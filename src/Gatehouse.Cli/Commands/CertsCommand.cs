@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Cli.Configuration;
+using Gatehouse.Client.Profiles;
+using Gatehouse.Pki;
+using Gatehouse.Pki.Revocation;
+using Gatehouse.Pki.Ssh;
+using Spectre.Console;
+
+namespace Gatehouse.Cli.Commands;
+
+/// <summary><c>gatehouse admin certs issue|revoke</c>: identities made by an operator, and taking them back.</summary>
+internal static class CertsCommand
+{
+    public static Command Create() => new("certs", "User certificates issued by an operator") { Issue(), Revoke() };
+
+    private static Command Issue()
+    {
+        var config = CommandKit.ConfigOption();
+        var user = new Option<string>("--user") { Description = "User name (the certificate's CN)", Required = true };
+        var roles = new Option<string?>("--roles") { Description = "Comma-separated role names" };
+        var logins = new Option<string?>("--logins") { Description = "Comma-separated OS logins (the SSH certificate's principals)" };
+        var ttl = new Option<string?>("--ttl") { Description = "Time to live, e.g. 1h, 30m, 7d (default: pki.user_cert_ttl, 12h)" };
+        var output = new Option<string>("--out") { Description = "Directory for cert.pem, key.pem, ca.pem, ssh-cert.pub and ssh-key", Required = true };
+        var format = CommandKit.DataFormatOption();
+        var command = new Command("issue", "Issue a user certificate (X.509 + OpenSSH) with a key pair made here") { config, user, roles, logins, ttl, output, format };
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var settings = GatehouseConfig.Load(parse.GetValue(config));
+            var lifetime = settings.UserCertTtl;
+            if (parse.GetValue(ttl) is { } ttlText && !Durations.TryParse(ttlText, out lifetime))
+                return CommandKit.Fail($"--ttl: '{ttlText}' is not a duration like 1h, 30m or 7d.");
+            using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
+            var identity = new Identity.Identity
+            {
+                User = parse.GetValue(user)!,
+                Cluster = cluster.Authorities.ClusterName,
+                Roles = SplitList(parse.GetValue(roles)),
+                Logins = SplitList(parse.GetValue(logins)),
+                IssuedVia = "admin",
+            };
+
+            // The key pair is made here and written only to the output directory.
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            using var certificate = await cluster.Issuer.IssueUserAsync(identity, new PublicKey(key), lifetime, cancellationToken);
+            var ssh = await cluster.Issuer.IssueSshUserAsync(identity, key, lifetime, cancellationToken);
+            var files = new IdentityFiles(
+                certificate.ExportCertificatePem(),
+                key.ExportPkcs8PrivateKeyPem(),
+                cluster.Authorities.User.Certificate.ExportCertificatePem(),
+                ssh.ToAuthorizedKeysLine($"{identity.User}@{cluster.Authorities.ClusterName}"),
+                OpenSshKeyFormat.PrivateKeyPem(key)).WriteTo(parse.GetValue(output)!);
+
+            var serial = SerialNumbers.Of(certificate);
+            if (parse.GetValue(format) == "json")
+            {
+                CommandKit.WriteJson(new
+                {
+                    Serial = serial,
+                    User = identity.User,
+                    Cluster = cluster.Authorities.ClusterName,
+                    Roles = identity.Roles,
+                    Logins = identity.Logins,
+                    NotBefore = certificate.NotBefore.ToUniversalTime(),
+                    NotAfter = certificate.NotAfter.ToUniversalTime(),
+                    SshSerial = ssh.Serial,
+                    Files = files,
+                });
+                return 0;
+            }
+            Console.Out.WriteLine(serial);
+            var table = new Table().HideHeaders().AddColumn("").AddColumn("");
+            table.AddRow("user", Markup.Escape(identity.User));
+            table.AddRow("roles", Markup.Escape(string.Join(", ", identity.Roles)));
+            table.AddRow("logins", Markup.Escape(string.Join(", ", identity.Logins)));
+            table.AddRow("valid until", $"{certificate.NotAfter.ToUniversalTime():u}");
+            foreach (var (name, path) in files) table.AddRow(name, Markup.Escape(path));
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            console.MarkupLine($"Issued a certificate for [bold]{Markup.Escape(identity.User)}[/] with serial {serial}:");
+            console.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Revoke()
+    {
+        var config = CommandKit.ConfigOption();
+        var serial = new Argument<string>("SERIAL") { Description = "Serial number as printed by `certs issue` (hex; colons allowed)" };
+        var reason = new Option<string>("--reason") { Description = "Why (RFC 5280 reason)", DefaultValueFactory = _ => "unspecified" };
+        reason.AcceptOnlyFromAmong([.. RevocationService.Reasons.Keys]);
+        var format = CommandKit.DataFormatOption();
+        var command = new Command("revoke", "Revoke a user certificate: refused at once by the proxy, and listed in the next exported CRL") { serial, config, reason, format };
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var settings = GatehouseConfig.Load(parse.GetValue(config));
+            if (!SerialNumbers.TryParse(parse.GetValue(serial)!, out var canonical))
+                return CommandKit.Fail($"'{parse.GetValue(serial)}' is not a serial number; give the hex serial that `gatehouse admin certs issue` printed.");
+            using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
+            var result = await cluster.Revocation.RevokeAsync(canonical, RevocationService.Reasons[parse.GetValue(reason)!], cancellationToken);
+            var ok = result.Status is RevokeStatus.Revoked or RevokeStatus.AlreadyRevoked;
+            if (parse.GetValue(format) == "json")
+                CommandKit.WriteJson(new { result.Serial, Status = result.Status.ToString().ToLowerInvariant(), result.Message });
+            else if (ok)
+                Console.Out.WriteLine(result.Message);
+            else
+                Console.Error.WriteLine($"gatehouse: {result.Message}");
+            return ok ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static IReadOnlyList<string> SplitList(string? text) =>
+        text is null ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct()];
+}

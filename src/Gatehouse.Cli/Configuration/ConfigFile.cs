@@ -1,0 +1,32 @@
+using YamlDotNet.Serialization;
+
+namespace Gatehouse.Cli.Configuration;
+
+/// <summary>The YAML shape of gatehouse.yaml, as written by people; <see cref="GatehouseConfig"/> validates it.</summary>
+internal sealed class ConfigFile
+{
+    [YamlMember(Alias = "cluster_name")] public string? ClusterName { get; set; }
+    [YamlMember(Alias = "data_dir")] public string? DataDir { get; set; }
+    [YamlMember(Alias = "pki")] public PkiSection? Pki { get; set; }
+    [YamlMember(Alias = "proxy")] public ProxySection? Proxy { get; set; }
+    [YamlMember(Alias = "trust")] public TrustSection? Trust { get; set; }
+
+    internal sealed class PkiSection
+    {
+        [YamlMember(Alias = "key_algorithm")] public string? KeyAlgorithm { get; set; }
+        [YamlMember(Alias = "user_cert_ttl")] public string? UserCertTtl { get; set; }
+        [YamlMember(Alias = "max_chain_depth")] public int? MaxChainDepth { get; set; }
+    }
+
+    internal sealed class ProxySection
+    {
+        [YamlMember(Alias = "listen")] public string? Listen { get; set; }
+        [YamlMember(Alias = "public_addr")] public List<string>? PublicAddr { get; set; }
+    }
+
+    internal sealed class TrustSection
+    {
+        [YamlMember(Alias = "client_ca_files")] public List<string>? ClientCaFiles { get; set; }
+        [YamlMember(Alias = "crl_files")] public List<string>? CrlFiles { get; set; }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using Gatehouse.Cluster;
+using Gatehouse.Pki;
+using Gatehouse.Pki.Trust;
+using Gatehouse.Pki.Validation;
+using Gatehouse.Proxy.Hosting;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+
+namespace Gatehouse.Cli.Configuration;
+
+/// <summary>The validated configuration: where it came from, and the options each part of Gatehouse takes.</summary>
+internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, ProxyOptions Proxy, TimeSpan UserCertTtl)
+{
+    public const string DefaultFileName = "gatehouse.yaml";
+
+    /// <summary>
+    /// Reads the given file; without one, ./gatehouse.yaml if present, else the embedded default (./gatehouse-data).
+    /// Every problem is reported at once, each naming its key.
+    /// </summary>
+    public static GatehouseConfig Load(string? path)
+    {
+        ConfigFile file;
+        string source, baseDirectory;
+        if (path is null && !File.Exists(DefaultFileName))
+        {
+            file = new ConfigFile();
+            source = "the embedded default";
+            baseDirectory = Environment.CurrentDirectory;
+        }
+        else
+        {
+            path ??= DefaultFileName;
+            source = Path.GetFullPath(path);
+            baseDirectory = Path.GetDirectoryName(source)!;
+            file = Parse(source);
+        }
+        return Validate(file, source, baseDirectory);
+    }
+
+    private static ConfigFile Parse(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SetupException($"{path}: cannot read the configuration ({e.Message.TrimEnd('.')}).");
+        }
+        try
+        {
+            var deserializer = new DeserializerBuilder().Build();
+            return deserializer.Deserialize<ConfigFile?>(text) ?? new ConfigFile();
+        }
+        catch (YamlException e)
+        {
+            var inner = e.InnerException?.Message ?? e.Message;
+            throw new SetupException($"{path}:{e.Start.Line}:{e.Start.Column}: {inner.TrimEnd('.')} — see docs/configuration.md for the keys.");
+        }
+    }
+
+    private static GatehouseConfig Validate(ConfigFile file, string source, string baseDirectory)
+    {
+        var errors = new List<string>();
+        string Resolve(string p) => Path.GetFullPath(Path.Combine(baseDirectory, p));
+
+        var cluster = file.ClusterName ?? ClusterOptions.DefaultClusterName;
+        if (string.IsNullOrWhiteSpace(cluster) || cluster.Length > 64 || cluster.Any(char.IsControl))
+            errors.Add("cluster_name: must be 1–64 characters without control characters");
+
+        var algorithm = KeyAlgorithm.EcdsaP256;
+        if (file.Pki?.KeyAlgorithm is { } name && !KeyAlgorithms.ByName.TryGetValue(name, out algorithm))
+            errors.Add($"pki.key_algorithm: '{name}' is not one of {string.Join(", ", KeyAlgorithms.ByName.Keys)}");
+
+        var ttl = CertificateIssuer.DefaultUserTtl;
+        if (file.Pki?.UserCertTtl is { } ttlText && !Durations.TryParse(ttlText, out ttl))
+            errors.Add($"pki.user_cert_ttl: '{ttlText}' is not a duration like 12h or 30m");
+
+        var depth = file.Pki?.MaxChainDepth ?? 4;
+        if (depth is < 1 or > 10)
+            errors.Add($"pki.max_chain_depth: {depth} is out of range (1–10; AWS ALB uses 4)");
+
+        var listen = ProxyOptions.DefaultListen;
+        if (file.Proxy?.Listen is { } listenText && !TryParseEndpoint(listenText, out listen))
+            errors.Add($"proxy.listen: '{listenText}' is not an address:port like 127.0.0.1:3080 or 0.0.0.0:443");
+
+        var publicAddresses = file.Proxy?.PublicAddr ?? [.. ProxyOptions.DefaultPublicAddresses];
+        if (publicAddresses.Count == 0)
+            errors.Add("proxy.public_addr: give at least one host name or IP address clients use to reach the proxy");
+        for (var i = 0; i < publicAddresses.Count; i++)
+            if (!IPAddress.TryParse(publicAddresses[i], out _) && Uri.CheckHostName(publicAddresses[i]) != UriHostNameType.Dns)
+                errors.Add($"proxy.public_addr[{i}]: '{publicAddresses[i]}' is neither a host name nor an IP address");
+
+        var caFiles = (file.Trust?.ClientCaFiles ?? []).Select(Resolve).ToList();
+        var crlFiles = (file.Trust?.CrlFiles ?? []).Select(Resolve).ToList();
+
+        if (errors.Count > 0)
+            throw new SetupException($"{source}: {errors.Count} problem(s) in the configuration:\n  " + string.Join("\n  ", errors));
+
+        var clusterOptions = new ClusterOptions(cluster, Resolve(file.DataDir ?? ClusterOptions.DefaultDataDirectory), algorithm,
+            new TrustOptions(caFiles, crlFiles), new ValidationOptions(depth), Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable));
+        return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses), ttl);
+    }
+
+    private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)
+    {
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase))
+            text = "127.0.0.1:" + text["localhost:".Length..];
+        return IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port > 0;
+    }
+}

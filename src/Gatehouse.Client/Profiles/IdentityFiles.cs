@@ -1,0 +1,32 @@
+using Gatehouse.Storage;
+
+namespace Gatehouse.Client.Profiles;
+
+/// <summary>
+/// A Gatehouse identity on disk, in the files standard tools take directly: <c>cert.pem</c> + <c>key.pem</c> (curl
+/// <c>--cert/--key</c>, kubectl), <c>ca.pem</c> (the user CA, for balancer trust stores), and <c>ssh-cert.pub</c> +
+/// <c>ssh-key</c> (OpenSSH <c>-i</c> picks up the certificate beside the key). Keys are owner-only.
+/// </summary>
+internal sealed record IdentityFiles(string CertificatePem, string PrivateKeyPem, string CaPem, string SshCertificateLine, string SshPrivateKeyPem)
+{
+    public const string Certificate = "cert.pem", PrivateKey = "key.pem", Ca = "ca.pem", SshCertificate = "ssh-cert.pub", SshKey = "ssh-key";
+
+    /// <summary>Writes all five files (each atomically); returns their paths by name.</summary>
+    public IReadOnlyDictionary<string, string> WriteTo(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var paths = new Dictionary<string, string>();
+        void Write(string name, string contents, UnixFileMode? mode = null)
+        {
+            var path = Path.GetFullPath(Path.Combine(directory, name));
+            AtomicFile.Write(path, contents.ReplaceLineEndings("\n").TrimEnd('\n') + "\n", mode);
+            paths[name] = path;
+        }
+        Write(PrivateKey, PrivateKeyPem, AtomicFile.OwnerOnly);
+        Write(SshKey, SshPrivateKeyPem, AtomicFile.OwnerOnly);
+        Write(Certificate, CertificatePem);
+        Write(Ca, CaPem);
+        Write(SshCertificate, SshCertificateLine);
+        return paths;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki;
+
+namespace Gatehouse.Proxy.Hosting;
+
+/// <summary>
+/// The proxy's TLS certificate, issued by the host CA for a key made in this process (it never touches disk), and
+/// renewed in the background once two thirds of its life have passed. Clients trust it through the host CA.
+/// </summary>
+internal sealed class HostCertificateProvider(CertificateIssuer issuer, IReadOnlyList<string> publicAddresses, TimeProvider time) : IDisposable
+{
+    private readonly SemaphoreSlim _renewing = new(1, 1);
+    private X509Certificate2? _current;
+
+    public X509Certificate2 Current => _current ?? throw new InvalidOperationException("call InitializeAsync first");
+
+    public async Task InitializeAsync(CancellationToken cancellationToken) => await RenewAsync(cancellationToken);
+
+    /// <summary>Called per handshake: returns the current certificate and starts a renewal when it is due.</summary>
+    public X509Certificate2 Select()
+    {
+        var current = Current;
+        var lifetime = current.NotAfter - current.NotBefore;
+        if (time.GetUtcNow() > current.NotBefore.ToUniversalTime() + lifetime * 2 / 3 && _renewing.CurrentCount > 0)
+            _ = Task.Run(() => RenewAsync(CancellationToken.None));
+        return current;
+    }
+
+    private async Task RenewAsync(CancellationToken cancellationToken)
+    {
+        if (!await _renewing.WaitAsync(0, cancellationToken)) return;
+        try
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            using var issued = await issuer.IssueHostAsync(publicAddresses, new PublicKey(key), CertificateIssuer.DefaultHostTtl, cancellationToken);
+            // Kestrel on Linux needs the private key attached; PKCS#12 round trip gives a key OpenSSL can use.
+            using var withKey = issued.CopyWithPrivateKey(key);
+            var usable = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+            Interlocked.Exchange(ref _current, usable);
+        }
+        finally
+        {
+            _renewing.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _current?.Dispose();
+        _renewing.Dispose();
+    }
+}

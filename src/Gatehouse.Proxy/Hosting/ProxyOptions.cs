@@ -1,0 +1,15 @@
+using System.Net;
+
+namespace Gatehouse.Proxy.Hosting;
+
+/// <param name="Listen">The one TLS port (proxy.listen).</param>
+/// <param name="PublicAddresses">Names and addresses clients use to reach the proxy (proxy.public_addr); they go into
+/// the host certificate.</param>
+internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> PublicAddresses)
+{
+    public static readonly IPEndPoint DefaultListen = new(IPAddress.Loopback, 3080);
+    public static readonly IReadOnlyList<string> DefaultPublicAddresses = ["localhost", "127.0.0.1"];
+
+    /// <summary>How often the proxy re-reads revocations and trust files.</summary>
+    public TimeSpan TrustRefreshInterval { get; init; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,19 @@
+using Gatehouse.Pki;
+using Gatehouse.Pki.Trust;
+using Gatehouse.Pki.Validation;
+
+namespace Gatehouse.Cluster;
+
+/// <summary>Everything needed to open a cluster's state; built and validated by the host from its configuration.</summary>
+/// <param name="MasterKey">The value of GATEHOUSE_MASTER_KEY, if set.</param>
+internal sealed record ClusterOptions(
+    string ClusterName,
+    string DataDirectory,
+    KeyAlgorithm KeyAlgorithm,
+    TrustOptions Trust,
+    ValidationOptions Validation,
+    string? MasterKey)
+{
+    public const string DefaultClusterName = "gatehouse";
+    public const string DefaultDataDirectory = "gatehouse-data";
+}

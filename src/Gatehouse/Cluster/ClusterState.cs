@@ -1,0 +1,72 @@
+using Gatehouse.Pki;
+using Gatehouse.Pki.Revocation;
+using Gatehouse.Pki.Trust;
+using Gatehouse.Pki.Validation;
+using Gatehouse.Storage.Sqlite;
+
+namespace Gatehouse.Cluster;
+
+/// <summary>
+/// A cluster's state opened from its data directory: the store, the master key, the three authorities and the
+/// services built on them. Used by the proxy and by the admin verbs alike.
+/// </summary>
+internal sealed class ClusterState : IDisposable
+{
+    private TrustStore _trust;
+
+    private ClusterState(ClusterOptions options, SqliteStore store, Authorities authorities, TimeProvider time, TrustStore trust)
+    {
+        Options = options;
+        Store = store;
+        Authorities = authorities;
+        Time = time;
+        Issuer = new CertificateIssuer(authorities, store, time);
+        Revocation = new RevocationService(authorities, store, time);
+        _trust = trust;
+        Validator = new CertificateValidator(() => _trust, time, options.Validation);
+    }
+
+    public ClusterOptions Options { get; }
+    public SqliteStore Store { get; }
+    public Authorities Authorities { get; }
+    public TimeProvider Time { get; }
+    public CertificateIssuer Issuer { get; }
+    public RevocationService Revocation { get; }
+    public CertificateValidator Validator { get; }
+    public TrustStore Trust => _trust;
+
+    /// <summary>
+    /// Opens the data directory. With <paramref name="create"/> a missing directory, master key and authorities are
+    /// made (first start); without it, a directory that was never started is an error that says so.
+    /// </summary>
+    public static async Task<ClusterState> OpenAsync(ClusterOptions options, TimeProvider time, bool create, CancellationToken cancellationToken)
+    {
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        var databasePath = Path.Combine(dataDirectory, SqliteStore.FileName);
+        if (!create && !File.Exists(databasePath))
+            throw new SetupException($"{dataDirectory} holds no Gatehouse cluster yet; run `gatehouse start` once (with the same --config) to create it.");
+        if (create) Directory.CreateDirectory(dataDirectory);
+
+        using var masterKey = MasterKey.Load(dataDirectory, options.MasterKey, createIfMissing: create && !File.Exists(databasePath));
+        var store = await SqliteStore.OpenAsync(databasePath, cancellationToken);
+        var authorities = await Authorities.LoadOrCreateAsync(store, masterKey, new AuthorityOptions(options.ClusterName, options.KeyAlgorithm), time, cancellationToken);
+        var trust = await LoadTrustAsync(authorities, store, options.Trust, cancellationToken);
+        return new ClusterState(options, store, authorities, time, trust);
+    }
+
+    /// <summary>Re-reads the operator's trust files and the cluster's revocations; the new view replaces the old at once.</summary>
+    public async Task<TrustStore> ReloadTrustAsync(CancellationToken cancellationToken)
+    {
+        var trust = await LoadTrustAsync(Authorities, Store, Options.Trust, cancellationToken);
+        Interlocked.Exchange(ref _trust, trust);
+        return trust;
+    }
+
+    private static async Task<TrustStore> LoadTrustAsync(Authorities authorities, SqliteStore store, TrustOptions options, CancellationToken cancellationToken)
+    {
+        var revoked = await store.ListRevocationsAsync(Authorities.UserKind, cancellationToken);
+        return TrustStoreLoader.Load(authorities.User.Certificate, revoked.Select(r => r.Serial), options);
+    }
+
+    public void Dispose() => Authorities.Dispose();
+}

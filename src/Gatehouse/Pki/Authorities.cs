@@ -1,0 +1,130 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Storage;
+
+namespace Gatehouse.Pki;
+
+/// <param name="ClusterName">Goes into every CA and user certificate (O=…); fixed at first start.</param>
+/// <param name="Algorithm">Key type of authorities created on first start (existing ones keep theirs).</param>
+internal sealed record AuthorityOptions(string ClusterName, KeyAlgorithm Algorithm);
+
+/// <summary>The cluster's three authorities, loaded from the store or created there on first start.</summary>
+internal sealed class Authorities : IDisposable
+{
+    public const string UserKind = "user", HostKind = "host", SshUserKind = "ssh-user";
+
+    private Authorities(CertificateAuthority user, CertificateAuthority host, SshAuthority sshUser, string cluster)
+    {
+        User = user;
+        Host = host;
+        SshUser = sshUser;
+        ClusterName = cluster;
+    }
+
+    public CertificateAuthority User { get; }
+    public CertificateAuthority Host { get; }
+    public SshAuthority SshUser { get; }
+    public string ClusterName { get; }
+
+    public static async Task<Authorities> LoadOrCreateAsync(IAuthorityStore store, MasterKey masterKey, AuthorityOptions options,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var user = await LoadOrCreateX509Async(store, masterKey, UserKind, "Gatehouse user CA", options, time, cancellationToken);
+        var host = await LoadOrCreateX509Async(store, masterKey, HostKind, "Gatehouse host CA", options, time, cancellationToken);
+        var ssh = await LoadOrCreateSshAsync(store, masterKey, options, time, cancellationToken);
+        var cluster = user.Certificate.SubjectName.EnumerateRelativeDistinguishedNames()
+            .FirstOrDefault(r => r.GetSingleElementType().Value == "2.5.4.10")?.GetSingleElementValue() ?? options.ClusterName;
+        if (cluster != options.ClusterName)
+        {
+            user.Dispose(); host.Dispose(); ssh.Dispose();
+            throw new SetupException($"cluster_name: the store's authorities belong to cluster '{cluster}', the configuration says '{options.ClusterName}'. A cluster's name is fixed at first start: set cluster_name back to '{cluster}'.");
+        }
+        return new Authorities(user, host, ssh, cluster);
+    }
+
+    private static string Purpose(string kind) => $"gatehouse-ca:{kind}";
+
+    private static async Task<CertificateAuthority> LoadOrCreateX509Async(IAuthorityStore store, MasterKey masterKey, string kind,
+        string displayName, AuthorityOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetAuthorityAsync(kind, cancellationToken);
+        if (stored is null)
+        {
+            using var created = CertificateAuthority.Create(kind, displayName, options.ClusterName, options.Algorithm.Generate(), time.GetUtcNow());
+            stored = await store.AddAuthorityIfAbsentAsync(new StoredAuthority(kind, created.KeyFamily, created.Certificate.ExportCertificatePem(),
+                masterKey.Seal(created.ExportPrivateKey(), Purpose(kind)), time.GetUtcNow()), cancellationToken);
+        }
+        var key = Unseal(stored, masterKey);
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509Certificate2.CreateFromPem(stored.PublicPart);
+        }
+        catch (CryptographicException e)
+        {
+            key.Dispose();
+            throw new SetupException($"the {kind} CA certificate in the store is corrupt ({e.Message.TrimEnd('.')}); restore the store from a backup.", e);
+        }
+        if (!SamePublicKey(certificate.PublicKey, key))
+        {
+            key.Dispose();
+            throw new SetupException($"the {kind} CA certificate in the store does not match its private key; restore the store from a backup.");
+        }
+        return new CertificateAuthority(kind, certificate, key);
+    }
+
+    private static async Task<SshAuthority> LoadOrCreateSshAsync(IAuthorityStore store, MasterKey masterKey, AuthorityOptions options,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetAuthorityAsync(SshUserKind, cancellationToken);
+        if (stored is null)
+        {
+            using var created = new SshAuthority(options.Algorithm.Generate(), options.ClusterName);
+            stored = await store.AddAuthorityIfAbsentAsync(new StoredAuthority(SshUserKind, created.KeyFamily, created.PublicKeyLine,
+                masterKey.Seal(created.ExportPrivateKey(), Purpose(SshUserKind)), time.GetUtcNow()), cancellationToken);
+        }
+        var authority = new SshAuthority(Unseal(stored, masterKey), options.ClusterName);
+        if (!SameKeyBlob(authority.PublicKeyLine, stored.PublicPart))
+        {
+            authority.Dispose();
+            throw new SetupException($"the {SshUserKind} CA public key in the store does not match its private key; restore the store from a backup.");
+        }
+        return authority;
+    }
+
+    private static AsymmetricAlgorithm Unseal(StoredAuthority stored, MasterKey masterKey)
+    {
+        if (!masterKey.TryUnseal(stored.SealedPrivateKey, Purpose(stored.Kind), out var pkcs8, out var error))
+            throw new SetupException($"cannot decrypt the {stored.Kind} CA key: {error}. Use the master key this data directory was created with (master.key or {MasterKey.EnvironmentVariable}).");
+        try
+        {
+            return KeyAlgorithms.ImportPkcs8(stored.KeyFamily, pkcs8);
+        }
+        catch (CryptographicException e)
+        {
+            throw new SetupException($"the {stored.Kind} CA key in the store is corrupt ({e.Message.TrimEnd('.')}); restore the store from a backup.", e);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    private static bool SamePublicKey(PublicKey certificateKey, AsymmetricAlgorithm key) => key switch
+    {
+        ECDsa ec => certificateKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(ec.ExportSubjectPublicKeyInfo()),
+        RSA rsa => certificateKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(rsa.ExportSubjectPublicKeyInfo()),
+        _ => false,
+    };
+
+    /// <summary>Compares "type base64" of two OpenSSH public key lines, ignoring the comment.</summary>
+    private static bool SameKeyBlob(string a, string b) =>
+        string.Join(' ', a.Split(' ').Take(2)) == string.Join(' ', b.Trim().Split(' ').Take(2));
+
+    public void Dispose()
+    {
+        User.Dispose();
+        Host.Dispose();
+        SshUser.Dispose();
+    }
+}

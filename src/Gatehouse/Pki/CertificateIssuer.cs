@@ -1,0 +1,123 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki.Ssh;
+using Gatehouse.Storage;
+
+namespace Gatehouse.Pki;
+
+/// <summary>Issues the cluster's end-entity certificates and records each one in the ledger.</summary>
+internal sealed class CertificateIssuer(Authorities authorities, ICertificateLedger ledger, TimeProvider time)
+{
+    public static readonly TimeSpan DefaultUserTtl = TimeSpan.FromHours(12);
+    public static readonly TimeSpan DefaultHostTtl = TimeSpan.FromDays(30);
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
+    private const string ClientAuth = "1.3.6.1.5.5.7.3.2", ServerAuth = "1.3.6.1.5.5.7.3.1";
+
+    public string ClusterName => authorities.ClusterName;
+
+    /// <summary>
+    /// A user certificate (ARCHITECTURE §5): CN = user, O = cluster, 128-bit random serial, valid from a minute ago
+    /// (clock skew) for <paramref name="ttl"/>, EKU clientAuth, and the identity extension. Only the public key is needed:
+    /// the private key stays where it was made.
+    /// </summary>
+    public async ValueTask<X509Certificate2> IssueUserAsync(Identity.Identity identity, PublicKey subjectKey, TimeSpan ttl,
+        CancellationToken cancellationToken)
+    {
+        ValidateName(identity.User, "user name");
+        ValidateTtl(ttl);
+        var now = time.GetUtcNow();
+        identity = identity with { Cluster = authorities.ClusterName, IssuedAt = now };
+        var subject = new X500DistinguishedNameBuilder();
+        // The builder encodes the last added RDN first: this yields the usual O=…, CN=… DER order (RFC 4514 prints CN first).
+        // X500DistinguishedNameBuilder encodes the last RDN added first; this gives the usual DER order O, CN.
+        subject.AddCommonName(identity.User);
+        subject.AddOrganizationName(authorities.ClusterName);
+        var request = CertificateAuthority.NewRequest(subject.Build(), subjectKey);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClientAuth)], false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, false));
+        request.CertificateExtensions.Add(Identity.IdentityExtension.Encode(identity));
+        return await SignAndRecordAsync(authorities.User, request, now, ttl, "user-tls", identity.User, cancellationToken);
+    }
+
+    /// <summary>
+    /// A host certificate for the proxy: for each DNS name N the SANs N, *.N and kube-gatehouse.N; each IP address as an
+    /// IP SAN; EKU serverAuth.
+    /// </summary>
+    public async ValueTask<X509Certificate2> IssueHostAsync(IReadOnlyList<string> publicAddresses, PublicKey subjectKey, TimeSpan ttl,
+        CancellationToken cancellationToken)
+    {
+        if (publicAddresses.Count == 0) throw new ArgumentException("a host certificate needs at least one name or address", nameof(publicAddresses));
+        ValidateTtl(ttl);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var address in publicAddresses)
+        {
+            if (IPAddress.TryParse(address, out var ip))
+            {
+                san.AddIpAddress(ip);
+                continue;
+            }
+            if (Uri.CheckHostName(address) != UriHostNameType.Dns)
+                throw new ArgumentException($"'{address}' is neither a DNS name nor an IP address", nameof(publicAddresses));
+            san.AddDnsName(address);
+            san.AddDnsName("*." + address);
+            san.AddDnsName("kube-gatehouse." + address);
+        }
+        var now = time.GetUtcNow();
+        var subject = new X500DistinguishedNameBuilder();
+        // The builder encodes the last added RDN first: this yields the usual O=…, CN=… DER order (RFC 4514 prints CN first).
+        // X500DistinguishedNameBuilder encodes the last RDN added first; this gives the usual DER order O, CN.
+        subject.AddCommonName(publicAddresses[0]);
+        subject.AddOrganizationName(authorities.ClusterName);
+        var request = CertificateAuthority.NewRequest(subject.Build(), subjectKey);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(
+            X509KeyUsageFlags.DigitalSignature | (subjectKey.Oid.Value == "1.2.840.113549.1.1.1" ? X509KeyUsageFlags.KeyEncipherment : 0), true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ServerAuth)], false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, false));
+        request.CertificateExtensions.Add(san.Build());
+        return await SignAndRecordAsync(authorities.Host, request, now, ttl, "host-tls", publicAddresses[0], cancellationToken);
+    }
+
+    /// <summary>An OpenSSH user certificate: key id = user, principals = the identity's logins, the standard permit-* extensions.</summary>
+    public async ValueTask<OpenSshCertificate> IssueSshUserAsync(Identity.Identity identity, AsymmetricAlgorithm subjectPublicKey, TimeSpan ttl,
+        CancellationToken cancellationToken)
+    {
+        ValidateName(identity.User, "user name");
+        ValidateTtl(ttl);
+        var now = time.GetUtcNow();
+        var serial = SerialNumbers.NewRandom();
+        // OpenSSH reads an empty principal list as "any user" (PROTOCOL.certkeys), so an identity without logins gets a
+        // principal no account can have instead.
+        IReadOnlyList<string> principals = identity.Logins.Count > 0 ? identity.Logins : [$"-gatehouse-nologin-{Guid.NewGuid():N}"];
+        var request = new OpenSshCertificateRequest(subjectPublicKey, SerialNumbers.LowBits64(serial), OpenSshCertificateType.User,
+            identity.User, principals, now - ClockSkew, now + ttl);
+        var certificate = authorities.SshUser.Sign(request);
+        await ledger.RecordIssuedAsync(new IssuedCertificate(SerialNumbers.FromUInt64(request.Serial),
+            Authorities.SshUserKind, "user-ssh", identity.User, request.ValidAfter, request.ValidBefore, now), cancellationToken);
+        return certificate;
+    }
+
+    private async ValueTask<X509Certificate2> SignAndRecordAsync(CertificateAuthority authority, CertificateRequest request, DateTimeOffset now,
+        TimeSpan ttl, string usage, string subject, CancellationToken cancellationToken)
+    {
+        var serial = SerialNumbers.NewRandom();
+        var certificate = authority.Sign(request, now - ClockSkew, now + ttl, serial);
+        await ledger.RecordIssuedAsync(new IssuedCertificate(SerialNumbers.Of(certificate), authority.Kind, usage, subject,
+            certificate.NotBefore.ToUniversalTime(), certificate.NotAfter.ToUniversalTime(), now), cancellationToken);
+        return certificate;
+    }
+
+    private static void ValidateName(string name, string what)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 256 || name.Any(char.IsControl))
+            throw new ArgumentException($"{what} must be 1–256 characters without control characters");
+    }
+
+    private static void ValidateTtl(TimeSpan ttl)
+    {
+        if (ttl <= TimeSpan.Zero) throw new ArgumentException("a certificate's time to live must be positive");
+    }
+}

@@ -1,0 +1,39 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki.Revocation;
+
+namespace Gatehouse.Pki.Trust;
+
+/// <summary>
+/// One consistent view of what the cluster trusts: the Gatehouse user CA and the operator's external CAs as anchors,
+/// intermediates from the bundles, the signature-checked external CRLs, and the cluster's own revocations.
+/// Immutable: a reload builds a new one with a higher <see cref="Version"/>.
+/// </summary>
+internal sealed class TrustStore
+{
+    public required X509Certificate2 GatehouseUserCa { get; init; }
+
+    /// <summary>Self-signed anchors: the Gatehouse user CA first, then external roots.</summary>
+    public required X509Certificate2Collection Roots { get; init; }
+
+    /// <summary>Intermediate CAs from the operator's bundles (offered to the chain builder, not trusted on their own).</summary>
+    public required X509Certificate2Collection Intermediates { get; init; }
+
+    /// <summary>Verified CRLs by the thumbprint (SHA-256 hex) of the CA that signed them.</summary>
+    public required FrozenDictionary<string, CertificateRevocationList> CrlsByIssuer { get; init; }
+
+    /// <summary>CAs whose configured CRL could not be used, with why: their certificates are refused (fail closed).</summary>
+    public required FrozenDictionary<string, string> BrokenCrlIssuers { get; init; }
+
+    /// <summary>Serials (canonical hex) the cluster revoked under its user CA.</summary>
+    public required FrozenSet<string> RevokedGatehouseSerials { get; init; }
+
+    /// <summary>Every problem met while loading, one line each naming the file.</summary>
+    public required IReadOnlyList<string> Errors { get; init; }
+
+    public long Version { get; init; }
+
+    /// <summary>The ALB trust-store bundle: the anchors and intermediates as PEM blocks, no blank lines, no comments.</summary>
+    public string ExportBundle() =>
+        string.Concat(Roots.Concat(Intermediates).Select(c => c.ExportCertificatePem().ReplaceLineEndings("\n") + "\n"));
+}

@@ -1,0 +1,146 @@
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki.Trust;
+
+namespace Gatehouse.Pki.Validation;
+
+/// <summary>Why a certificate was refused, in the AWS ALB connection-log vocabulary where it has a word for it.</summary>
+internal enum CertificateRefusal
+{
+    ClientCertUntrusted,
+    ClientCertExpired,
+    ClientCertNotYetValid,
+    ClientCertCrlHit,
+    ClientCertCrlProcessingError,
+    ClientCertPurposeInvalid,
+    ClientCertTypeUnsupported,
+    ClientCertMaxChainDepthExceeded,
+    ClientCertInvalid,
+}
+
+/// <summary>The verdict on a client certificate; <see cref="Message"/> is a sentence a person can act on.</summary>
+internal sealed record CertificateValidationResult(CertificateRefusal? Refusal, string Message, bool IssuedByGatehouse, int ChainLength)
+{
+    public bool IsValid => Refusal is null;
+}
+
+/// <param name="MaxChainDepth">Most certificates in a chain, leaf and root included (ALB's limit is 4).</param>
+internal sealed record ValidationOptions(int MaxChainDepth = 4);
+
+/// <summary>
+/// The one place client certificates are judged, for TLS handshakes and forwarded headers alike: explicit chain
+/// policy (custom root trust, no downloads, no OS revocation), ALB-compatible key and signature policy, clientAuth,
+/// validity against <see cref="TimeProvider"/>, chain depth, and revocation from our own ledger and external CRLs.
+/// </summary>
+internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProvider time, ValidationOptions options)
+{
+    public CertificateValidationResult Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2>? presentedIntermediates = null)
+    {
+        var trust = trustStore();
+        var presented = presentedIntermediates ?? [];
+
+        // 1. Cheap caps and policy on what the client sent, before any chain work.
+        if (presented.Count + 1 > options.MaxChainDepth)
+            return Refuse(CertificateRefusal.ClientCertMaxChainDepthExceeded,
+                $"the client sent {presented.Count + 1} certificates; at most {options.MaxChainDepth} are accepted in a chain");
+        foreach (var certificate in presented.Prepend(leaf))
+        {
+            var problem = CertificatePolicy.CheckKeyAndVersion(certificate) ?? CertificatePolicy.CheckSignatureAlgorithm(certificate);
+            if (problem is not null)
+                return Refuse(CertificateRefusal.ClientCertTypeUnsupported, $"certificate {CertificatePolicy.Describe(certificate)} is not accepted: {problem}");
+        }
+        if (CertificatePolicy.IsCertificateAuthority(leaf))
+            return Refuse(CertificateRefusal.ClientCertPurposeInvalid, $"{CertificatePolicy.Describe(leaf)} is a CA certificate and cannot identify a client");
+        if (!CertificatePolicy.AllowsClientAuth(leaf))
+            return Refuse(CertificateRefusal.ClientCertPurposeInvalid,
+                $"{CertificatePolicy.Describe(leaf)} is not for client authentication (its extended key usage lacks clientAuth)");
+
+        // 2. Build the chain under an explicit policy: only our anchors, nothing fetched, revocation done by us below.
+        using var chain = new X509Chain();
+        var policy = chain.ChainPolicy;
+        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        policy.CustomTrustStore.AddRange(trust.Roots);
+        policy.ExtraStore.AddRange(trust.Intermediates);
+        foreach (var certificate in presented) policy.ExtraStore.Add(certificate);
+        policy.DisableCertificateDownloads = true;
+        policy.RevocationMode = X509RevocationMode.NoCheck;
+        policy.VerificationTime = time.GetUtcNow().UtcDateTime;
+        policy.VerificationTimeIgnored = false;
+        chain.Build(leaf);
+        var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
+        try
+        {
+            return Judge(chain, elements, trust);
+        }
+        finally
+        {
+            foreach (var element in elements) element.Dispose();
+        }
+    }
+
+    private CertificateValidationResult Judge(X509Chain chain, List<X509Certificate2> elements, TrustStore trust)
+    {
+        var leaf = elements[0];
+        var flags = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
+
+        // 3. Map chain status, most fundamental first: whose it is, then whether it is intact, then when.
+        const X509ChainStatusFlags untrusted = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain | X509ChainStatusFlags.ExplicitDistrust;
+        if ((flags & untrusted) != 0)
+            return Refuse(CertificateRefusal.ClientCertUntrusted,
+                $"{CertificatePolicy.Describe(leaf)} does not chain to a trusted CA (issuer {leaf.Issuer}); it must be issued by the Gatehouse user CA or a CA in trust.client_ca_files");
+        if ((flags & X509ChainStatusFlags.NotValidForUsage) != 0)
+            return Refuse(CertificateRefusal.ClientCertPurposeInvalid, $"a CA in the chain of {CertificatePolicy.Describe(leaf)} is not allowed to issue client certificates");
+        const X509ChainStatusFlags timeFlags = X509ChainStatusFlags.NotTimeValid | X509ChainStatusFlags.NotTimeNested;
+        var structural = flags & ~timeFlags & ~X509ChainStatusFlags.RevocationStatusUnknown & ~X509ChainStatusFlags.OfflineRevocation;
+        if (structural != X509ChainStatusFlags.NoError)
+            return Refuse(CertificateRefusal.ClientCertInvalid,
+                $"the chain of {CertificatePolicy.Describe(leaf)} is invalid: {string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct())}");
+        if (elements.Count > options.MaxChainDepth)
+            return Refuse(CertificateRefusal.ClientCertMaxChainDepthExceeded,
+                $"the chain of {CertificatePolicy.Describe(leaf)} has {elements.Count} certificates; at most {options.MaxChainDepth} are accepted");
+        var now = time.GetUtcNow();
+        foreach (var certificate in elements)
+        {
+            if (now < certificate.NotBefore.ToUniversalTime())
+                return Refuse(CertificateRefusal.ClientCertNotYetValid, $"{CertificatePolicy.Describe(certificate)} is not valid before {certificate.NotBefore.ToUniversalTime():u}");
+            if (now > certificate.NotAfter.ToUniversalTime())
+                return Refuse(CertificateRefusal.ClientCertExpired, $"{CertificatePolicy.Describe(certificate)} expired at {certificate.NotAfter.ToUniversalTime():u}; get a new certificate");
+        }
+        if ((flags & timeFlags) != 0)
+            return Refuse(CertificateRefusal.ClientCertInvalid, $"the validity periods in the chain of {CertificatePolicy.Describe(leaf)} do not nest");
+
+        // 4. Policy on the CAs the chain builder found (the presented ones were checked already).
+        for (var i = 1; i < elements.Count; i++)
+        {
+            var ca = elements[i];
+            var problem = CertificatePolicy.CheckKeyAndVersion(ca) ?? (i < elements.Count - 1 ? CertificatePolicy.CheckSignatureAlgorithm(ca) : null);
+            if (problem is not null)
+                return Refuse(CertificateRefusal.ClientCertTypeUnsupported, $"CA certificate {CertificatePolicy.Describe(ca)} is not accepted: {problem}");
+            if (i < elements.Count - 1 && !CertificatePolicy.AllowsClientAuth(ca))
+                return Refuse(CertificateRefusal.ClientCertPurposeInvalid, $"intermediate CA {CertificatePolicy.Describe(ca)} is restricted to other purposes than client authentication");
+        }
+
+        // 5. Revocation of every certificate below the anchor, by the CRL of its issuer.
+        var issuedByGatehouse = elements.Count == 2 && elements[1].RawData.AsSpan().SequenceEqual(trust.GatehouseUserCa.RawData);
+        for (var i = 0; i < elements.Count - 1; i++)
+        {
+            var certificate = elements[i];
+            var issuer = elements[i + 1];
+            if (issuer.RawData.AsSpan().SequenceEqual(trust.GatehouseUserCa.RawData))
+            {
+                if (trust.RevokedGatehouseSerials.Contains(SerialNumbers.Of(certificate)))
+                    return Refuse(CertificateRefusal.ClientCertCrlHit, $"{CertificatePolicy.Describe(certificate)} (serial {SerialNumbers.Of(certificate)}) was revoked");
+                continue;
+            }
+            var issuerKey = CertificatePolicy.Sha256Fingerprint(issuer);
+            if (trust.BrokenCrlIssuers.TryGetValue(issuerKey, out var why))
+                return Refuse(CertificateRefusal.ClientCertCrlProcessingError,
+                    $"the revocation list for {issuer.Subject} could not be used, so its certificates are refused until it is fixed ({why})");
+            if (trust.CrlsByIssuer.TryGetValue(issuerKey, out var crl) && crl.IsRevoked(certificate.SerialNumberBytes.Span, out var entry))
+                return Refuse(CertificateRefusal.ClientCertCrlHit,
+                    $"{CertificatePolicy.Describe(certificate)} (serial {SerialNumbers.Of(certificate)}) was revoked by {issuer.Subject} at {entry.RevokedAt:u}");
+        }
+        return new CertificateValidationResult(null, $"{CertificatePolicy.Describe(leaf)} is valid", issuedByGatehouse, elements.Count);
+    }
+
+    private static CertificateValidationResult Refuse(CertificateRefusal refusal, string message) => new(refusal, message, false, 0);
+}

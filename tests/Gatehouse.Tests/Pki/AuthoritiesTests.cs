@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki;
+using Gatehouse.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace Gatehouse.Tests.Pki;
+
+public sealed class AuthoritiesTests
+{
+    [Fact]
+    public async Task First_open_creates_three_authorities_and_later_opens_load_the_same()
+    {
+        using var dir = new TempDirectory();
+        string user, host, ssh;
+        using (var first = await TestCluster.OpenAsync(dir.Path))
+        {
+            user = first.Authorities.User.Certificate.Thumbprint;
+            host = first.Authorities.Host.Certificate.Thumbprint;
+            ssh = first.Authorities.SshUser.PublicKeyLine;
+            Assert.NotEqual(user, host);
+            using (var ec = first.Authorities.User.Certificate.GetECDsaPublicKey()) Assert.Equal(256, ec!.KeySize);
+            Assert.Contains("O=test-cluster", first.Authorities.User.Certificate.Subject);
+        }
+        Assert.True(File.Exists(dir.File("gatehouse.db")));
+        Assert.True(File.Exists(dir.File("master.key")));
+        using var second = await TestCluster.OpenAsync(dir.Path, create: false);
+        Assert.Equal(user, second.Authorities.User.Certificate.Thumbprint);
+        Assert.Equal(host, second.Authorities.Host.Certificate.Thumbprint);
+        Assert.Equal(ssh, second.Authorities.SshUser.PublicKeyLine);
+    }
+
+    [Fact]
+    public async Task Rsa_is_selectable()
+    {
+        using var dir = new TempDirectory();
+        using var cluster = await TestCluster.OpenAsync(dir.Path, algorithm: KeyAlgorithm.Rsa3072);
+        using var rsa = cluster.Authorities.User.Certificate.GetRSAPublicKey();
+        Assert.Equal(3072, rsa!.KeySize);
+        Assert.StartsWith("ssh-rsa ", cluster.Authorities.SshUser.PublicKeyLine);
+    }
+
+    [Fact]
+    public async Task Private_keys_are_not_stored_in_clear()
+    {
+        using var dir = new TempDirectory();
+        byte[] pkcs8;
+        using (var cluster = await TestCluster.OpenAsync(dir.Path))
+            pkcs8 = cluster.Authorities.User.ExportPrivateKey();
+        var database = await File.ReadAllBytesAsync(dir.File("gatehouse.db"));
+        Assert.True(database.AsSpan().IndexOf(pkcs8.AsSpan(pkcs8.Length - 32)) < 0, "the user CA's private key appears in the store unencrypted");
+    }
+
+    [Fact]
+    public async Task Wrong_master_key_is_a_clear_error()
+    {
+        using var dir = new TempDirectory();
+        (await TestCluster.OpenAsync(dir.Path)).Dispose();
+        var wrong = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var error = await Assert.ThrowsAsync<SetupException>(() => TestCluster.OpenAsync(dir.Path, masterKey: wrong, create: false));
+        Assert.Contains("cannot decrypt the user CA key", error.Message);
+        Assert.Contains("GATEHOUSE_MASTER_KEY", error.Message);
+    }
+
+    [Fact]
+    public async Task Corrupt_ca_record_and_renamed_cluster_are_clear_errors()
+    {
+        using var dir = new TempDirectory();
+        (await TestCluster.OpenAsync(dir.Path)).Dispose();
+
+        var renamed = await Assert.ThrowsAsync<SetupException>(() => TestCluster.OpenAsync(dir.Path, cluster: "other", create: false));
+        Assert.Contains("cluster_name", renamed.Message);
+        Assert.Contains("'test-cluster'", renamed.Message);
+
+        await using (var connection = new SqliteConnection($"Data Source={dir.File("gatehouse.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE authorities SET public_part = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' WHERE kind = 'host'";
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+        var corrupt = await Assert.ThrowsAsync<SetupException>(() => TestCluster.OpenAsync(dir.Path, create: false));
+        Assert.Contains("host CA certificate in the store is corrupt", corrupt.Message);
+    }
+
+    [Fact]
+    public async Task Opening_a_directory_that_was_never_started_says_so()
+    {
+        using var dir = new TempDirectory();
+        var error = await Assert.ThrowsAsync<SetupException>(() => TestCluster.OpenAsync(dir.Path, create: false));
+        Assert.Contains("gatehouse start", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+}
