@@ -45,7 +45,8 @@ internal sealed class ClusterState : IDisposable
         var databasePath = Path.Combine(dataDirectory, SqliteStore.FileName);
         if (!create && !File.Exists(databasePath))
             throw new SetupException($"{dataDirectory} holds no Gatehouse cluster yet; run `gatehouse start` once (with the same --config) to create it.");
-        if (create) Directory.CreateDirectory(dataDirectory);
+        if (create && !Directory.Exists(dataDirectory))
+            Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the store holds sealed keys: owner only
 
         using var masterKey = MasterKey.Load(dataDirectory, options.MasterKey, createIfMissing: create && !File.Exists(databasePath));
         var store = await SqliteStore.OpenAsync(databasePath, cancellationToken);
