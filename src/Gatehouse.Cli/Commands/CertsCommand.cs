@@ -22,7 +22,7 @@ internal static class CertsCommand
         var roles = new Option<string?>("--roles") { Description = "Comma-separated role names" };
         var logins = new Option<string?>("--logins") { Description = "Comma-separated OS logins (the SSH certificate's principals)" };
         var ttl = new Option<string?>("--ttl") { Description = "Time to live, e.g. 1h, 30m, 7d (default: pki.user_cert_ttl, 12h)" };
-        var output = new Option<string>("--out") { Description = "Directory for cert.pem, key.pem, ca.pem, ssh-cert.pub and ssh-key", Required = true };
+        var output = new Option<string>("--out") { Description = "Directory for cert.pem, key.pem, ca.pem, ssh-key, ssh-key.pub and ssh-cert.pub", Required = true };
         var format = CommandKit.DataFormatOption();
         var command = new Command("issue", "Issue a user certificate (X.509 + OpenSSH) with a key pair made here") { config, user, roles, logins, ttl, output, format };
         command.SetGuardedAction(async (parse, cancellationToken) =>
@@ -50,7 +50,8 @@ internal static class CertsCommand
                 key.ExportPkcs8PrivateKeyPem(),
                 cluster.Authorities.User.Certificate.ExportCertificatePem(),
                 ssh.ToAuthorizedKeysLine($"{identity.User}@{cluster.Authorities.ClusterName}"),
-                OpenSshKeyFormat.PrivateKeyPem(key)).WriteTo(parse.GetValue(output)!);
+                OpenSshKeyFormat.PrivateKeyPem(key),
+                OpenSshKeyFormat.PublicKeyLine(key, $"{identity.User}@{cluster.Authorities.ClusterName}")).WriteTo(parse.GetValue(output)!);
 
             var serial = SerialNumbers.Of(certificate);
             if (parse.GetValue(format) == "json")

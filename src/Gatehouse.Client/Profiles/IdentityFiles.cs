@@ -4,14 +4,17 @@ namespace Gatehouse.Client.Profiles;
 
 /// <summary>
 /// A Gatehouse identity on disk, in the files standard tools take directly: <c>cert.pem</c> + <c>key.pem</c> (curl
-/// <c>--cert/--key</c>, kubectl), <c>ca.pem</c> (the user CA, for balancer trust stores), and <c>ssh-cert.pub</c> +
-/// <c>ssh-key</c> (OpenSSH <c>-i</c> picks up the certificate beside the key). Keys are owner-only.
+/// <c>--cert/--key</c>, kubectl), <c>ca.pem</c> (the user CA, for balancer trust stores), and <c>ssh-key</c> +
+/// <c>ssh-key.pub</c> + <c>ssh-cert.pub</c> (<c>ssh -i ssh-key -o CertificateFile=ssh-cert.pub</c>: ssh pairs a
+/// certificate with a PEM private key through the <c>.pub</c> beside the key). Keys are owner-only.
 /// </summary>
-internal sealed record IdentityFiles(string CertificatePem, string PrivateKeyPem, string CaPem, string SshCertificateLine, string SshPrivateKeyPem)
+internal sealed record IdentityFiles(string CertificatePem, string PrivateKeyPem, string CaPem, string SshCertificateLine, string SshPrivateKeyPem,
+    string SshPublicKeyLine)
 {
-    public const string Certificate = "cert.pem", PrivateKey = "key.pem", Ca = "ca.pem", SshCertificate = "ssh-cert.pub", SshKey = "ssh-key";
+    public const string Certificate = "cert.pem", PrivateKey = "key.pem", Ca = "ca.pem", SshCertificate = "ssh-cert.pub", SshKey = "ssh-key",
+        SshPublicKey = "ssh-key.pub";
 
-    /// <summary>Writes all five files (each atomically); returns their paths by name.</summary>
+    /// <summary>Writes all the files (each atomically); returns their paths by name.</summary>
     public IReadOnlyDictionary<string, string> WriteTo(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -26,6 +29,7 @@ internal sealed record IdentityFiles(string CertificatePem, string PrivateKeyPem
         Write(SshKey, SshPrivateKeyPem, AtomicFile.OwnerOnly);
         Write(Certificate, CertificatePem);
         Write(Ca, CaPem);
+        Write(SshPublicKey, SshPublicKeyLine);
         Write(SshCertificate, SshCertificateLine);
         return paths;
     }

@@ -13,44 +13,17 @@ public sealed class SshdTrustingGatehouseCas : IAsyncLifetime
     public static readonly string[] CaKinds = ["P-256", "P-384", "RSA-3072"];
 
     private readonly TempDirectory _dir = new();
-    private BackgroundProcess? _sshd;
+    private SshdPeer? _sshd;
 
     public Dictionary<string, AsymmetricAlgorithm> Cas { get; } = CaKinds.ToDictionary(k => k, TestKeys.Create);
-
-    public int Port { get; } = Peer.FreePort();
 
     public string Output => _sshd?.Output ?? "";
 
     public async Task InitializeAsync()
     {
-        var sshd = Peer.Require("sshd"); // absolute path: sshd re-executes itself and refuses a relative one
-        var hostKey = _dir.File("ssh_host_ed25519_key");
-        (await Peer.RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey)).EnsureSuccess("ssh-keygen host key");
-
         var trustedCas = _dir.File("trusted_user_ca_keys.pub");
         await File.WriteAllLinesAsync(trustedCas, Cas.Select(ca => OpenSshKeyFormat.PublicKeyLine(ca.Value, "gatehouse-ca-" + ca.Key)));
-
-        var config = _dir.File("sshd_config");
-        await File.WriteAllLinesAsync(config,
-        [
-            "ListenAddress 127.0.0.1",
-            $"HostKey {hostKey}",
-            $"PidFile {_dir.File("sshd.pid")}",
-            $"TrustedUserCAKeys {trustedCas}",
-            "AuthorizedKeysFile none",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "PermitRootLogin yes", // the tests run as root
-            "StrictModes no",
-            "UsePAM no",
-            "LogLevel VERBOSE", // logs why a certificate was refused, which the refusal tests check
-        ]);
-
-        // sshd's privilege-separation directory; a fresh container does not have it.
-        Directory.CreateDirectory("/run/sshd");
-
-        _sshd = BackgroundProcess.Start(sshd, ["-D", "-e", "-f", config, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        await Peer.WaitForPortAsync(Port, TimeSpan.FromSeconds(15), () => "sshd output:\n" + _sshd.Output);
+        _sshd = await SshdPeer.StartAsync(trustedCas);
     }
 
     /// <summary>Writes the key and certificate files and runs <c>ssh … echo gatehouse-ok</c> with them.</summary>
@@ -59,29 +32,14 @@ public sealed class SshdTrustingGatehouseCas : IAsyncLifetime
         var name = "id-" + Guid.NewGuid().ToString("N");
         var keyFile = _dir.File(name);
         await File.WriteAllTextAsync(keyFile, OpenSshKeyFormat.PrivateKeyPem(key));
-        if (!OperatingSystem.IsWindows()) // ssh refuses a private key others can read; there is no sshd peer on Windows anyway
-            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite); // ssh refuses a key others can read
         var certFile = _dir.File(name + "-cert.pub");
         await File.WriteAllTextAsync(certFile, cert.ToAuthorizedKeysLine(user) + "\n");
-
-        return await Peer.RunAsync("ssh",
-        [
-            "-F", "/dev/null", // neither the machine's nor the user's ssh_config
-            "-i", keyFile,
-            "-o", $"CertificateFile={certFile}",
-            "-o", "IdentitiesOnly=yes",
-            "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=10",
-            "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            $"{user}@127.0.0.1",
-            "echo", "gatehouse-ok",
-        ], timeout: TimeSpan.FromSeconds(30));
+        return await _sshd!.LoginAsync(keyFile, certFile, user);
     }
 
     /// <summary>Waits until sshd has logged the text (it logs a refusal as the client is told).</summary>
-    public Task WaitForLogAsync(string text) => _sshd!.WaitForOutputAsync(text, TimeSpan.FromSeconds(10));
+    public Task WaitForLogAsync(string text) => _sshd!.WaitForLogAsync(text);
 
     public async Task DisposeAsync()
     {
