@@ -26,7 +26,7 @@ public sealed class AdminVerbTests : IAsyncLifetime
               client_ca_files: [corp-root.pem]
             """);
         // The cluster exists once `start` has run; opening it directly here is the same code path, without a listener.
-        using var cluster = await ClusterState.OpenAsync(new ClusterOptions("admin-e2e", _dir.File("data"), KeyAlgorithm.EcdsaP256,
+        await using var cluster = await ClusterState.OpenAsync(new ClusterOptions("admin-e2e", _dir.File("data"), KeyAlgorithm.EcdsaP256,
             TrustOptions.None, new ValidationOptions(), null), TimeProvider.System, create: true, CancellationToken.None);
         _cli = new GatehouseCli(_dir.Path);
     }

@@ -24,7 +24,7 @@ internal static class CaCommand
         export.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var settings = GatehouseConfig.Load(parse.GetValue(config));
-            using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
+            await using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
             var which = parse.GetValue(kind)!;
             var how = parse.GetValue(format) ?? (which == Authorities.SshUserKind ? "openssh" : "pem");
             string text;

@@ -31,7 +31,7 @@ internal static class CertsCommand
             var lifetime = settings.UserCertTtl;
             if (parse.GetValue(ttl) is { } ttlText && !Durations.TryParse(ttlText, out lifetime))
                 return CommandKit.Fail($"--ttl: '{ttlText}' is not a duration like 1h, 30m or 7d.");
-            using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
+            await using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
             var identity = new Identity.Identity
             {
                 User = parse.GetValue(user)!,
@@ -98,7 +98,7 @@ internal static class CertsCommand
             var settings = GatehouseConfig.Load(parse.GetValue(config));
             if (!SerialNumbers.TryParse(parse.GetValue(serial)!, out var canonical))
                 return CommandKit.Fail($"'{parse.GetValue(serial)}' is not a serial number; give the hex serial that `gatehouse admin certs issue` printed.");
-            using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
+            await using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
             var result = await cluster.Revocation.RevokeAsync(canonical, RevocationService.Reasons[parse.GetValue(reason)!], cancellationToken);
             var ok = result.Status is RevokeStatus.Revoked or RevokeStatus.AlreadyRevoked;
             if (parse.GetValue(format) == "json")

@@ -19,7 +19,7 @@ internal static class CrlCommand
         export.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var settings = GatehouseConfig.Load(parse.GetValue(config));
-            using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
+            await using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
             var der = parse.GetValue(format) == "der";
             var path = parse.GetValue(output);
             if (der && path is null && !Console.IsOutputRedirected)

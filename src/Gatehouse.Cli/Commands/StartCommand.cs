@@ -19,8 +19,8 @@ internal static class StartCommand
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var settings = GatehouseConfig.Load(parse.GetValue(config));
-            var firstStart = !File.Exists(Path.Combine(settings.Cluster.DataDirectory, Storage.Sqlite.SqliteStore.FileName));
-            using var cluster = await ClusterState.OpenAsync(settings.Cluster, TimeProvider.System, create: true, cancellationToken);
+            var firstStart = !await Storage.Stores.HoldsClusterAsync(settings.Cluster.Storage, settings.Cluster.DataDirectory, cancellationToken);
+            await using var cluster = await ClusterState.OpenAsync(settings.Cluster, TimeProvider.System, create: true, cancellationToken);
             if (cluster.Trust.Errors.Count > 0)
                 throw new SetupException($"the trust configuration has {cluster.Trust.Errors.Count} problem(s):\n  " + string.Join("\n  ", cluster.Trust.Errors));
 

@@ -1,6 +1,7 @@
 using Gatehouse.Pki;
 using Gatehouse.Pki.Trust;
 using Gatehouse.Pki.Validation;
+using Gatehouse.Storage;
 
 namespace Gatehouse.Cluster;
 
@@ -14,6 +15,8 @@ internal sealed record ClusterOptions(
     ValidationOptions Validation,
     string? MasterKey)
 {
+    public StoreOptions Storage { get; init; } = StoreOptions.Default;
+
     public const string DefaultClusterName = "gatehouse";
     public const string DefaultDataDirectory = "gatehouse-data";
 }

@@ -2,7 +2,7 @@ using Gatehouse.Pki;
 using Gatehouse.Pki.Revocation;
 using Gatehouse.Pki.Trust;
 using Gatehouse.Pki.Validation;
-using Gatehouse.Storage.Sqlite;
+using Gatehouse.Storage;
 
 namespace Gatehouse.Cluster;
 
@@ -10,11 +10,11 @@ namespace Gatehouse.Cluster;
 /// A cluster's state opened from its data directory: the store, the master key, the three authorities and the
 /// services built on them. Used by the proxy and by the admin verbs alike.
 /// </summary>
-internal sealed class ClusterState : IDisposable
+internal sealed class ClusterState : IAsyncDisposable
 {
     private TrustStore _trust;
 
-    private ClusterState(ClusterOptions options, SqliteStore store, Authorities authorities, TimeProvider time, TrustStore trust)
+    private ClusterState(ClusterOptions options, IStore store, Authorities authorities, TimeProvider time, TrustStore trust)
     {
         Options = options;
         Store = store;
@@ -27,7 +27,7 @@ internal sealed class ClusterState : IDisposable
     }
 
     public ClusterOptions Options { get; }
-    public SqliteStore Store { get; }
+    public IStore Store { get; }
     public Authorities Authorities { get; }
     public TimeProvider Time { get; }
     public CertificateIssuer Issuer { get; }
@@ -42,18 +42,29 @@ internal sealed class ClusterState : IDisposable
     public static async Task<ClusterState> OpenAsync(ClusterOptions options, TimeProvider time, bool create, CancellationToken cancellationToken)
     {
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
-        var databasePath = Path.Combine(dataDirectory, SqliteStore.FileName);
-        if (!create && !File.Exists(databasePath))
-            throw new SetupException($"{dataDirectory} holds no Gatehouse cluster yet; run `gatehouse start` once (with the same --config) to create it.");
+        var exists = await Stores.HoldsClusterAsync(options.Storage, dataDirectory, cancellationToken);
+        if (!create && !exists)
+            throw new SetupException($"{StoreName(options.Storage, dataDirectory)} holds no Gatehouse cluster yet; run `gatehouse start` once (with the same --config) to create it.");
         if (create && !Directory.Exists(dataDirectory))
             Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the store holds sealed keys: owner only
 
-        using var masterKey = MasterKey.Load(dataDirectory, options.MasterKey, createIfMissing: create && !File.Exists(databasePath));
-        var store = await SqliteStore.OpenAsync(databasePath, cancellationToken);
-        var authorities = await Authorities.LoadOrCreateAsync(store, masterKey, new AuthorityOptions(options.ClusterName, options.KeyAlgorithm), time, cancellationToken);
-        var trust = await LoadTrustAsync(authorities, store, options.Trust, cancellationToken);
-        return new ClusterState(options, store, authorities, time, trust);
+        using var masterKey = MasterKey.Load(dataDirectory, options.MasterKey, createIfMissing: create && !exists);
+        var store = await Stores.OpenAsync(options.Storage, dataDirectory, cancellationToken);
+        try
+        {
+            var authorities = await Authorities.LoadOrCreateAsync(store, masterKey, new AuthorityOptions(options.ClusterName, options.KeyAlgorithm), time, cancellationToken);
+            var trust = await LoadTrustAsync(authorities, store, options.Trust, cancellationToken);
+            return new ClusterState(options, store, authorities, time, trust);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
     }
+
+    private static string StoreName(StoreOptions options, string dataDirectory) =>
+        options.Kind == StoreKind.Sqlite ? dataDirectory : "the PostgreSQL database";
 
     /// <summary>Re-reads the operator's trust files and the cluster's revocations; the new view replaces the old at once.</summary>
     public async Task<TrustStore> ReloadTrustAsync(CancellationToken cancellationToken)
@@ -63,11 +74,15 @@ internal sealed class ClusterState : IDisposable
         return trust;
     }
 
-    private static async Task<TrustStore> LoadTrustAsync(Authorities authorities, SqliteStore store, TrustOptions options, CancellationToken cancellationToken)
+    private static async Task<TrustStore> LoadTrustAsync(Authorities authorities, IStore store, TrustOptions options, CancellationToken cancellationToken)
     {
         var revoked = await store.ListRevocationsAsync(Authorities.UserKind, cancellationToken);
         return TrustStoreLoader.Load(authorities.User.Certificate, revoked.Select(r => r.Serial), options);
     }
 
-    public void Dispose() => Authorities.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        Authorities.Dispose();
+        await Store.DisposeAsync();
+    }
 }

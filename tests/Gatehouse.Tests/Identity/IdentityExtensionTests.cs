@@ -15,7 +15,7 @@ public sealed class IdentityExtensionTests
     public async Task Identity_round_trips_through_a_user_certificate(string user)
     {
         using var dir = new TempDirectory();
-        using var cluster = await TestCluster.OpenAsync(dir.Path, cluster: "prod-éu");
+        await using var cluster = await TestCluster.OpenAsync(dir.Path, cluster: "prod-éu");
         var identity = new Gatehouse.Identity.Identity
         {
             User = user,

@@ -13,7 +13,7 @@ public sealed class AuthoritiesTests
     {
         using var dir = new TempDirectory();
         string user, host, ssh;
-        using (var first = await TestCluster.OpenAsync(dir.Path))
+        await using (var first = await TestCluster.OpenAsync(dir.Path))
         {
             user = first.Authorities.User.Certificate.Thumbprint;
             host = first.Authorities.Host.Certificate.Thumbprint;
@@ -24,7 +24,7 @@ public sealed class AuthoritiesTests
         }
         Assert.True(File.Exists(dir.File("gatehouse.db")));
         Assert.True(File.Exists(dir.File("master.key")));
-        using var second = await TestCluster.OpenAsync(dir.Path, create: false);
+        await using var second = await TestCluster.OpenAsync(dir.Path, create: false);
         Assert.Equal(user, second.Authorities.User.Certificate.Thumbprint);
         Assert.Equal(host, second.Authorities.Host.Certificate.Thumbprint);
         Assert.Equal(ssh, second.Authorities.SshUser.PublicKeyLine);
@@ -34,7 +34,7 @@ public sealed class AuthoritiesTests
     public async Task Rsa_is_selectable()
     {
         using var dir = new TempDirectory();
-        using var cluster = await TestCluster.OpenAsync(dir.Path, algorithm: KeyAlgorithm.Rsa3072);
+        await using var cluster = await TestCluster.OpenAsync(dir.Path, algorithm: KeyAlgorithm.Rsa3072);
         using var rsa = cluster.Authorities.User.Certificate.GetRSAPublicKey();
         Assert.Equal(3072, rsa!.KeySize);
         Assert.StartsWith("ssh-rsa ", cluster.Authorities.SshUser.PublicKeyLine);
@@ -45,7 +45,7 @@ public sealed class AuthoritiesTests
     {
         using var dir = new TempDirectory();
         byte[] pkcs8;
-        using (var cluster = await TestCluster.OpenAsync(dir.Path))
+        await using (var cluster = await TestCluster.OpenAsync(dir.Path))
             pkcs8 = cluster.Authorities.User.ExportPrivateKey();
         var database = await File.ReadAllBytesAsync(dir.File("gatehouse.db"));
         Assert.True(database.AsSpan().IndexOf(pkcs8.AsSpan(pkcs8.Length - 32)) < 0, "the user CA's private key appears in the store unencrypted");
@@ -55,7 +55,7 @@ public sealed class AuthoritiesTests
     public async Task Wrong_master_key_is_a_clear_error()
     {
         using var dir = new TempDirectory();
-        (await TestCluster.OpenAsync(dir.Path)).Dispose();
+        await (await TestCluster.OpenAsync(dir.Path)).DisposeAsync();
         var wrong = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var error = await Assert.ThrowsAsync<SetupException>(() => TestCluster.OpenAsync(dir.Path, masterKey: wrong, create: false));
         Assert.Contains("cannot decrypt the user CA key", error.Message);
@@ -66,7 +66,7 @@ public sealed class AuthoritiesTests
     public async Task Corrupt_ca_record_and_renamed_cluster_are_clear_errors()
     {
         using var dir = new TempDirectory();
-        (await TestCluster.OpenAsync(dir.Path)).Dispose();
+        await (await TestCluster.OpenAsync(dir.Path)).DisposeAsync();
 
         var renamed = await Assert.ThrowsAsync<SetupException>(() => TestCluster.OpenAsync(dir.Path, cluster: "other", create: false));
         Assert.Contains("cluster_name", renamed.Message);

@@ -14,7 +14,7 @@ public sealed class IssuanceTests
     public async Task Openssl_accepts_a_user_certificate_for_client_auth_with_the_documented_shape()
     {
         using var dir = new TempDirectory();
-        using var cluster = await TestCluster.OpenAsync(dir.File("data"));
+        await using var cluster = await TestCluster.OpenAsync(dir.File("data"));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var before = DateTimeOffset.UtcNow;
         using var certificate = await cluster.Issuer.IssueUserAsync(Alice, new PublicKey(key), CertificateIssuer.DefaultUserTtl, CancellationToken.None);
@@ -42,7 +42,7 @@ public sealed class IssuanceTests
     public async Task Serial_numbers_are_random_128_bit_and_recorded()
     {
         using var dir = new TempDirectory();
-        using var cluster = await TestCluster.OpenAsync(dir.Path);
+        await using var cluster = await TestCluster.OpenAsync(dir.Path);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var serials = new HashSet<string>();
         for (var i = 0; i < 20; i++)
@@ -60,7 +60,7 @@ public sealed class IssuanceTests
     public async Task Openssl_accepts_a_host_certificate_for_every_public_name()
     {
         using var dir = new TempDirectory();
-        using var cluster = await TestCluster.OpenAsync(dir.File("data"));
+        await using var cluster = await TestCluster.OpenAsync(dir.File("data"));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var certificate = await cluster.Issuer.IssueHostAsync(["gatehouse.example.com", "203.0.113.7"], new PublicKey(key),
             CertificateIssuer.DefaultHostTtl, CancellationToken.None);
@@ -84,7 +84,7 @@ public sealed class IssuanceTests
     public async Task Openssl_verifies_the_crl_and_sees_revoked_serials_and_increasing_numbers()
     {
         using var dir = new TempDirectory();
-        using var cluster = await TestCluster.OpenAsync(dir.File("data"));
+        await using var cluster = await TestCluster.OpenAsync(dir.File("data"));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var revoked = await cluster.Issuer.IssueUserAsync(Alice, new PublicKey(key), TimeSpan.FromHours(1), CancellationToken.None);
         using var kept = await cluster.Issuer.IssueUserAsync(Alice, new PublicKey(key), TimeSpan.FromHours(1), CancellationToken.None);

@@ -32,6 +32,44 @@ internal static class SqliteMigrations
             authority TEXT PRIMARY KEY,
             last_number INTEGER NOT NULL);
         """,
+        """
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            roles TEXT NOT NULL,
+            traits TEXT NOT NULL,
+            password_hash TEXT,
+            sealed_totp BLOB,
+            locked INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL);
+        CREATE TABLE login_failures (
+            user_name TEXT NOT NULL,
+            failed_at TEXT NOT NULL);
+        CREATE INDEX login_failures_by_user ON login_failures (user_name, failed_at);
+        CREATE TABLE roles (
+            name TEXT PRIMARY KEY,
+            definition TEXT NOT NULL,
+            updated_at TEXT NOT NULL);
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            time TEXT NOT NULL,
+            type TEXT NOT NULL,
+            user_name TEXT,
+            identity_source TEXT,
+            cert_issuer TEXT,
+            cert_serial TEXT,
+            cert_sha256 TEXT,
+            source_ip TEXT,
+            resource TEXT,
+            decision TEXT,
+            reason TEXT,
+            details TEXT);
+        CREATE INDEX audit_events_by_time ON audit_events (time);
+        CREATE TABLE revision (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            value INTEGER NOT NULL);
+        INSERT INTO revision (id, value) VALUES (1, 1);
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken cancellationToken)

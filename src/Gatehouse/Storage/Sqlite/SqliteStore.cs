@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Gatehouse.Storage.Sqlite;
 
 /// <summary>The embedded default store: one SQLite file in WAL mode under the data directory.</summary>
-internal sealed class SqliteStore : IAuthorityStore, ICertificateLedger
+internal sealed partial class SqliteStore : IStore
 {
     public const string FileName = "gatehouse.db";
     private readonly string _connectionString;
@@ -12,6 +12,14 @@ internal sealed class SqliteStore : IAuthorityStore, ICertificateLedger
     private SqliteStore(string connectionString) => _connectionString = connectionString;
 
     public string Path { get; private init; } = "";
+
+    public string Description => $"SQLite {Path}";
+
+    public ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>Opens (creating if needed) the database and brings its schema up to date.</summary>
     public static async Task<SqliteStore> OpenAsync(string path, CancellationToken cancellationToken)
@@ -31,7 +39,7 @@ internal sealed class SqliteStore : IAuthorityStore, ICertificateLedger
         return store;
     }
 
-    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
@@ -72,7 +80,8 @@ internal sealed class SqliteStore : IAuthorityStore, ICertificateLedger
             command.Parameters.AddWithValue("$public", authority.PublicPart);
             command.Parameters.AddWithValue("$sealed", authority.SealedPrivateKey);
             command.Parameters.AddWithValue("$created", FormatTime(authority.CreatedAt));
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
+                await BumpRevisionAsync(connection, null, cancellationToken);
         }
         return await ReadAuthorityAsync(connection, authority.Kind, cancellationToken)
             ?? throw new InvalidOperationException($"authority '{authority.Kind}' vanished right after it was stored");
@@ -120,7 +129,12 @@ internal sealed class SqliteStore : IAuthorityStore, ICertificateLedger
         command.Parameters.AddWithValue("$authority", revocation.Authority);
         command.Parameters.AddWithValue("$reason", revocation.Reason);
         command.Parameters.AddWithValue("$at", FormatTime(revocation.RevokedAt));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? RevokeOutcome.Revoked : RevokeOutcome.AlreadyRevoked;
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        command.Transaction = transaction;
+        var added = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        if (added) await BumpRevisionAsync(connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return added ? RevokeOutcome.Revoked : RevokeOutcome.AlreadyRevoked;
     }
 
     public async ValueTask<IReadOnlyList<StoredRevocation>> ListRevocationsAsync(string authority, CancellationToken cancellationToken)
@@ -150,8 +164,8 @@ internal sealed class SqliteStore : IAuthorityStore, ICertificateLedger
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    private static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+    internal static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
-    private static DateTimeOffset ParseTime(string text) =>
+    internal static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 }

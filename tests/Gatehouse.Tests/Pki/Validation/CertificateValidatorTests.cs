@@ -34,7 +34,7 @@ public sealed class CertificateValidatorTests(ValidatorFixture pki) : IClassFixt
     [Fact]
     public async Task Good_external_chain_is_accepted_with_or_without_the_intermediate_presented()
     {
-        using var cluster = await ClusterAsync(pki.GoodCrl);
+        await using var cluster = await ClusterAsync(pki.GoodCrl);
         Assert.Empty(cluster.Trust.Errors);
         var presented = Validate(cluster, pki.Leaf, pki.Intermediate);
         Assert.True(presented.IsValid, presented.Message);
@@ -48,7 +48,7 @@ public sealed class CertificateValidatorTests(ValidatorFixture pki) : IClassFixt
     [Fact]
     public async Task Expired_and_not_yet_valid_follow_the_clock()
     {
-        using var cluster = await ClusterAsync();
+        await using var cluster = await ClusterAsync();
         Assert.True(Validate(cluster, pki.ShortLived, pki.Intermediate).IsValid);
         _time.Advance(TimeSpan.FromDays(2));
         AssertRefused(Validate(cluster, pki.ShortLived, pki.Intermediate), CertificateRefusal.ClientCertExpired, "CN=short");
@@ -59,7 +59,7 @@ public sealed class CertificateValidatorTests(ValidatorFixture pki) : IClassFixt
     [Fact]
     public async Task Certificate_without_client_auth_is_refused()
     {
-        using var cluster = await ClusterAsync();
+        await using var cluster = await ClusterAsync();
         AssertRefused(Validate(cluster, pki.ServerOnly, pki.Intermediate), CertificateRefusal.ClientCertPurposeInvalid, "clientAuth");
         AssertRefused(Validate(cluster, pki.Intermediate), CertificateRefusal.ClientCertPurposeInvalid, "CA certificate");
     }
@@ -67,7 +67,7 @@ public sealed class CertificateValidatorTests(ValidatorFixture pki) : IClassFixt
     [Fact]
     public async Task Version1_small_rsa_and_sha1_are_unsupported_types()
     {
-        using var cluster = await ClusterAsync();
+        await using var cluster = await ClusterAsync();
         AssertRefused(Validate(cluster, pki.Version1, pki.Intermediate), CertificateRefusal.ClientCertTypeUnsupported, "X.509v1");
         AssertRefused(Validate(cluster, pki.Rsa1024, pki.Intermediate), CertificateRefusal.ClientCertTypeUnsupported, "1024 bits");
         AssertRefused(Validate(cluster, pki.Sha1, pki.Intermediate), CertificateRefusal.ClientCertTypeUnsupported, "SHA-256/384/512");
@@ -76,7 +76,7 @@ public sealed class CertificateValidatorTests(ValidatorFixture pki) : IClassFixt
     [Fact]
     public async Task Chain_of_five_exceeds_the_depth_limit()
     {
-        using var cluster = await ClusterAsync();
+        await using var cluster = await ClusterAsync();
         AssertRefused(Validate(cluster, pki.DepthFiveLeaf, pki.Third, pki.Second), CertificateRefusal.ClientCertMaxChainDepthExceeded, "5 certificates");
         AssertRefused(Validate(cluster, pki.DepthFiveLeaf, pki.Third, pki.Second, pki.Intermediate, pki.Root),
             CertificateRefusal.ClientCertMaxChainDepthExceeded, "the client sent 5");
@@ -85,7 +85,7 @@ public sealed class CertificateValidatorTests(ValidatorFixture pki) : IClassFixt
     [Fact]
     public async Task Revoked_in_an_external_crl_is_a_crl_hit()
     {
-        using var cluster = await ClusterAsync(pki.GoodCrl);
+        await using var cluster = await ClusterAsync(pki.GoodCrl);
         AssertRefused(Validate(cluster, pki.Revoked, pki.Intermediate), CertificateRefusal.ClientCertCrlHit, "was revoked by");
         Assert.True(Validate(cluster, pki.Leaf, pki.Intermediate).IsValid);
     }
@@ -93,7 +93,7 @@ public sealed class CertificateValidatorTests(ValidatorFixture pki) : IClassFixt
     [Fact]
     public async Task Crl_with_a_bad_signature_is_rejected_reported_and_fails_closed()
     {
-        using var cluster = await ClusterAsync(pki.GoodCrl, pki.TamperedCrl);
+        await using var cluster = await ClusterAsync(pki.GoodCrl, pki.TamperedCrl);
         var error = Assert.Single(cluster.Trust.Errors);
         Assert.Contains("tampered.crl", error);
         Assert.Contains("rejected", error);
@@ -105,14 +105,14 @@ public sealed class CertificateValidatorTests(ValidatorFixture pki) : IClassFixt
     [Fact]
     public async Task Unknown_issuer_is_untrusted()
     {
-        using var cluster = await ClusterAsync();
+        await using var cluster = await ClusterAsync();
         AssertRefused(Validate(cluster, pki.Stranger), CertificateRefusal.ClientCertUntrusted, "does not chain to a trusted CA");
     }
 
     [Fact]
     public async Task Gatehouse_user_certificate_is_valid_until_revoked()
     {
-        using var cluster = await ClusterAsync();
+        await using var cluster = await ClusterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var certificate = await cluster.Issuer.IssueUserAsync(new Gatehouse.Identity.Identity { User = "erin", Cluster = "" }, new PublicKey(key),
             TimeSpan.FromHours(1), CancellationToken.None);
@@ -134,7 +134,7 @@ public sealed class CertificateValidatorTests(ValidatorFixture pki) : IClassFixt
     [Fact]
     public async Task Host_certificate_is_not_a_client_identity()
     {
-        using var cluster = await ClusterAsync();
+        await using var cluster = await ClusterAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var host = await cluster.Issuer.IssueHostAsync(["localhost"], new PublicKey(key), TimeSpan.FromHours(1), CancellationToken.None);
         Assert.False(cluster.Validator.Validate(host).IsValid);

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Gatehouse.Storage.Sqlite;
+
+internal sealed partial class SqliteStore
+{
+    private const string UserColumns = "name, roles, traits, password_hash, sealed_totp, locked, created_at, updated_at";
+
+    public async ValueTask<StoredUser?> GetUserAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {UserColumns} FROM users WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadUser(reader) : null;
+    }
+
+    public async ValueTask<IReadOnlyList<StoredUser>> ListUsersAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {UserColumns} FROM users ORDER BY name";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var users = new List<StoredUser>();
+        while (await reader.ReadAsync(cancellationToken)) users.Add(ReadUser(reader));
+        return users;
+    }
+
+    public async ValueTask<bool> AddUserAsync(StoredUser user, CancellationToken cancellationToken) =>
+        await WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = UserCommand(connection, transaction, user,
+                $"INSERT INTO users ({UserColumns}) VALUES ($name, $roles, $traits, $hash, $totp, $locked, $created, $updated) ON CONFLICT (name) DO NOTHING");
+            var added = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            return (added, added);
+        }, cancellationToken);
+
+    public async ValueTask<bool> UpdateUserAsync(StoredUser user, CancellationToken cancellationToken) =>
+        await WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = UserCommand(connection, transaction, user, """
+                UPDATE users SET roles = $roles, traits = $traits, password_hash = $hash, sealed_totp = $totp, locked = $locked,
+                    updated_at = $updated WHERE name = $name
+                """);
+            var updated = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            return (updated, updated);
+        }, cancellationToken);
+
+    public async ValueTask<bool> DeleteUserAsync(string name, CancellationToken cancellationToken) =>
+        await WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "DELETE FROM users WHERE name = $name; DELETE FROM login_failures WHERE user_name = $name";
+            command.Parameters.AddWithValue("$name", name);
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+            return (deleted, deleted);
+        }, cancellationToken);
+
+    public async ValueTask RecordLoginFailureAsync(string user, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO login_failures (user_name, failed_at) VALUES ($user, $at)";
+        command.Parameters.AddWithValue("$user", user);
+        command.Parameters.AddWithValue("$at", FormatTime(at));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask<int> CountLoginFailuresAsync(string user, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM login_failures WHERE user_name = $user AND failed_at >= $since";
+        command.Parameters.AddWithValue("$user", user);
+        command.Parameters.AddWithValue("$since", FormatTime(since));
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async ValueTask ClearLoginFailuresAsync(string user, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM login_failures WHERE user_name = $user";
+        command.Parameters.AddWithValue("$user", user);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static SqliteCommand UserCommand(SqliteConnection connection, SqliteTransaction transaction, StoredUser user, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$name", user.Name);
+        command.Parameters.AddWithValue("$roles", JsonSerializer.Serialize(user.Roles));
+        command.Parameters.AddWithValue("$traits", JsonSerializer.Serialize(user.Traits));
+        command.Parameters.AddWithValue("$hash", (object?)user.PasswordHash ?? DBNull.Value);
+        command.Parameters.AddWithValue("$totp", (object?)user.SealedTotpSecret ?? DBNull.Value);
+        command.Parameters.AddWithValue("$locked", user.Locked ? 1 : 0);
+        command.Parameters.AddWithValue("$created", FormatTime(user.CreatedAt));
+        command.Parameters.AddWithValue("$updated", FormatTime(user.UpdatedAt));
+        return command;
+    }
+
+    private static StoredUser ReadUser(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        JsonSerializer.Deserialize<List<string>>(reader.GetString(1)) ?? [],
+        JsonSerializer.Deserialize<Dictionary<string, IReadOnlyList<string>>>(reader.GetString(2)) ?? [],
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.IsDBNull(4) ? null : (byte[])reader[4],
+        reader.GetInt64(5) != 0,
+        ParseTime(reader.GetString(6)),
+        ParseTime(reader.GetString(7)));
+}

@@ -1,0 +1,32 @@
+namespace Gatehouse.Storage;
+
+internal enum StoreKind { Sqlite, Postgres }
+
+/// <param name="Path">SQLite file (default: gatehouse.db in the data directory).</param>
+/// <param name="ConnectionString">PostgreSQL connection string (Npgsql syntax).</param>
+internal sealed record StoreOptions(StoreKind Kind, string? Path = null, string? ConnectionString = null)
+{
+    public static StoreOptions Default { get; } = new(StoreKind.Sqlite);
+}
+
+internal static class Stores
+{
+    /// <summary>Opens the configured store and brings its schema up to date.</summary>
+    public static async Task<IStore> OpenAsync(StoreOptions options, string dataDirectory, CancellationToken cancellationToken) =>
+        options.Kind switch
+        {
+            StoreKind.Sqlite => await Sqlite.SqliteStore.OpenAsync(SqlitePath(options, dataDirectory), cancellationToken),
+            _ => throw new SetupException($"storage.kind: {options.Kind} is not available in this build."),
+        };
+
+    public static string SqlitePath(StoreOptions options, string dataDirectory) =>
+        System.IO.Path.GetFullPath(options.Path ?? System.IO.Path.Combine(dataDirectory, Sqlite.SqliteStore.FileName));
+
+    /// <summary>True when the store already holds a cluster (so a start is not the first one).</summary>
+    public static async Task<bool> HoldsClusterAsync(StoreOptions options, string dataDirectory, CancellationToken cancellationToken)
+    {
+        if (options.Kind == StoreKind.Sqlite && !File.Exists(SqlitePath(options, dataDirectory))) return false;
+        await using var store = await OpenAsync(options, dataDirectory, cancellationToken);
+        return await store.GetAuthorityAsync(Pki.Authorities.UserKind, cancellationToken) is not null;
+    }
+}
