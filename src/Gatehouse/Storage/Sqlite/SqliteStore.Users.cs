@@ -51,11 +51,23 @@ internal sealed partial class SqliteStore
     public async ValueTask<bool> DeleteUserAsync(string name, CancellationToken cancellationToken) =>
         await WriteAsync(async (connection, transaction) =>
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "DELETE FROM users WHERE name = $name; DELETE FROM login_failures WHERE user_name = $name";
-            command.Parameters.AddWithValue("$name", name);
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+            // Two commands: one would report the rows of both statements, and failures are recorded for names that
+            // were never users, so "deleted" must count the users row alone.
+            bool deleted;
+            await using (var user = connection.CreateCommand())
+            {
+                user.Transaction = transaction;
+                user.CommandText = "DELETE FROM users WHERE name = $name";
+                user.Parameters.AddWithValue("$name", name);
+                deleted = await user.ExecuteNonQueryAsync(cancellationToken) == 1;
+            }
+            await using (var failures = connection.CreateCommand())
+            {
+                failures.Transaction = transaction;
+                failures.CommandText = "DELETE FROM login_failures WHERE user_name = $name";
+                failures.Parameters.AddWithValue("$name", name);
+                await failures.ExecuteNonQueryAsync(cancellationToken);
+            }
             return (deleted, deleted);
         }, cancellationToken);
 

@@ -68,9 +68,12 @@ internal sealed partial class SqliteStore : IStore
 
     public async ValueTask<StoredAuthority> AddAuthorityIfAbsentAsync(StoredAuthority authority, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using (var command = connection.CreateCommand())
+        // One transaction for the row and the revision, as for every other change: a crash between the two
+        // would leave a new CA that no proxy is told to load.
+        await WriteAsync(async (connection, transaction) =>
         {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
             command.CommandText = """
                 INSERT INTO authorities (kind, key_family, public_part, sealed_key, created_at)
                 VALUES ($kind, $family, $public, $sealed, $created) ON CONFLICT (kind) DO NOTHING
@@ -80,9 +83,10 @@ internal sealed partial class SqliteStore : IStore
             command.Parameters.AddWithValue("$public", authority.PublicPart);
             command.Parameters.AddWithValue("$sealed", authority.SealedPrivateKey);
             command.Parameters.AddWithValue("$created", FormatTime(authority.CreatedAt));
-            if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
-                await BumpRevisionAsync(connection, null, cancellationToken);
-        }
+            var added = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            return (added, added);
+        }, cancellationToken);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
         return await ReadAuthorityAsync(connection, authority.Kind, cancellationToken)
             ?? throw new InvalidOperationException($"authority '{authority.Kind}' vanished right after it was stored");
     }

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Gatehouse.Storage.Postgres;
+
+internal sealed partial class PostgresStore
+{
+    private const string UserColumns = "name, roles, traits, password_hash, sealed_totp, locked, created_at, updated_at";
+
+    public async ValueTask<StoredUser?> GetUserAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"SELECT {UserColumns} FROM users WHERE name = @name", connection);
+        command.Parameters.AddWithValue("name", name);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadUser(reader) : null;
+    }
+
+    public async ValueTask<IReadOnlyList<StoredUser>> ListUsersAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
+        await using var command = new NpgsqlCommand($"SELECT {UserColumns} FROM users ORDER BY name COLLATE \"C\"", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var users = new List<StoredUser>();
+        while (await reader.ReadAsync(cancellationToken)) users.Add(ReadUser(reader));
+        return users;
+    }
+
+    public async ValueTask<bool> AddUserAsync(StoredUser user, CancellationToken cancellationToken) =>
+        await WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = UserCommand(connection, transaction, user,
+                $"INSERT INTO users ({UserColumns}) VALUES (@name, @roles, @traits, @hash, @totp, @locked, @created, @updated) ON CONFLICT (name) DO NOTHING");
+            var added = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            return (added, added);
+        }, cancellationToken);
+
+    public async ValueTask<bool> UpdateUserAsync(StoredUser user, CancellationToken cancellationToken) =>
+        await WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = UserCommand(connection, transaction, user, """
+                UPDATE users SET roles = @roles, traits = @traits, password_hash = @hash, sealed_totp = @totp, locked = @locked,
+                    updated_at = @updated WHERE name = @name
+                """);
+            var updated = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            return (updated, updated);
+        }, cancellationToken);
+
+    public async ValueTask<bool> DeleteUserAsync(string name, CancellationToken cancellationToken) =>
+        await WriteAsync(async (connection, transaction) =>
+        {
+            bool deleted;
+            await using (var user = new NpgsqlCommand("DELETE FROM users WHERE name = @name", connection, transaction))
+            {
+                user.Parameters.AddWithValue("name", name);
+                deleted = await user.ExecuteNonQueryAsync(cancellationToken) == 1;
+            }
+            await using (var failures = new NpgsqlCommand("DELETE FROM login_failures WHERE user_name = @name", connection, transaction))
+            {
+                failures.Parameters.AddWithValue("name", name);
+                await failures.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return (deleted, deleted);
+        }, cancellationToken);
+
+    public async ValueTask RecordLoginFailureAsync(string user, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("INSERT INTO login_failures (user_name, failed_at) VALUES (@user, @at)", connection);
+        command.Parameters.AddWithValue("user", user);
+        command.Parameters.AddWithValue("at", Utc(at));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask<int> CountLoginFailuresAsync(string user, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT COUNT(*) FROM login_failures WHERE user_name = @user AND failed_at >= @since", connection);
+        command.Parameters.AddWithValue("user", user);
+        command.Parameters.AddWithValue("since", Utc(since));
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async ValueTask ClearLoginFailuresAsync(string user, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("DELETE FROM login_failures WHERE user_name = @user", connection);
+        command.Parameters.AddWithValue("user", user);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static NpgsqlCommand UserCommand(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredUser user, string sql)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        Add(command, "name", NpgsqlDbType.Text, user.Name);
+        Add(command, "roles", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(user.Roles));
+        Add(command, "traits", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(user.Traits));
+        Add(command, "hash", NpgsqlDbType.Text, user.PasswordHash);
+        Add(command, "totp", NpgsqlDbType.Bytea, user.SealedTotpSecret);
+        Add(command, "locked", NpgsqlDbType.Boolean, user.Locked);
+        Add(command, "created", NpgsqlDbType.TimestampTz, Utc(user.CreatedAt));
+        Add(command, "updated", NpgsqlDbType.TimestampTz, Utc(user.UpdatedAt));
+        return command;
+    }
+
+    private static StoredUser ReadUser(NpgsqlDataReader reader) => new(
+        reader.GetString(0),
+        JsonSerializer.Deserialize<List<string>>(reader.GetString(1)) ?? [],
+        JsonSerializer.Deserialize<Dictionary<string, IReadOnlyList<string>>>(reader.GetString(2)) ?? [],
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4),
+        reader.GetBoolean(5),
+        reader.GetFieldValue<DateTimeOffset>(6),
+        reader.GetFieldValue<DateTimeOffset>(7));
+}
