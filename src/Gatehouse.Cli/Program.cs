@@ -4,11 +4,17 @@ using Gatehouse.Cli.Commands;
 var root = new RootCommand("Gatehouse: an identity-aware access proxy. One TLS port for SSH, databases, Kubernetes and apps.")
 {
     StartCommand.Create(),
-    new Command("admin", "Administer the cluster: certificate authorities, CRLs, certificates")
+    LoginCommand.Create(),
+    ProfileCommands.Status(),
+    ProfileCommands.Logout(),
+    new Command("admin", "Administer the cluster: CAs, CRLs, certificates, users, roles, audit")
     {
         CaCommand.Create(),
         CrlCommand.Create(),
         CertsCommand.Create(),
+        UsersCommand.Create(),
+        RolesCommand.Create(),
+        AuditCommand.Create(),
     },
 };
 return await root.Parse(args).InvokeAsync();

@@ -25,7 +25,7 @@ public sealed class StartTests
         await using (var proxy = cli.Start("start"))
         {
             await proxy.WaitForOutputAsync("Proxy listening on", TimeSpan.FromSeconds(60));
-            Assert.Contains("Created data directory", proxy.Output);
+            Assert.Contains("Created the cluster in SQLite", proxy.Output);
             Assert.Contains("admin certs issue", proxy.Output);
             Assert.True(File.Exists(dir.File("data/gatehouse.db")));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir.File("data")));
@@ -54,7 +54,7 @@ public sealed class StartTests
         // A second start opens the same cluster.
         await using var again = cli.Start("start");
         await again.WaitForOutputAsync("Proxy listening on", TimeSpan.FromSeconds(60));
-        Assert.Contains("Opened data directory", again.Output);
+        Assert.Contains("Opened the cluster in SQLite", again.Output);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Audit;
 using Gatehouse.Cli.Configuration;
 using Gatehouse.Client.Profiles;
 using Gatehouse.Pki;
@@ -36,8 +37,8 @@ internal static class CertsCommand
             {
                 User = parse.GetValue(user)!,
                 Cluster = cluster.Authorities.ClusterName,
-                Roles = SplitList(parse.GetValue(roles)),
-                Logins = SplitList(parse.GetValue(logins)),
+                Roles = CommandKit.SplitList(parse.GetValue(roles)),
+                Logins = CommandKit.SplitList(parse.GetValue(logins)),
                 IssuedVia = "admin",
             };
 
@@ -54,6 +55,15 @@ internal static class CertsCommand
                 OpenSshKeyFormat.PublicKeyLine(key, $"{identity.User}@{cluster.Authorities.ClusterName}")).WriteTo(parse.GetValue(output)!);
 
             var serial = SerialNumbers.Of(certificate);
+            await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.CertificateIssued, identity.User) with
+            {
+                IdentitySource = "admin",
+                CertificateIssuer = certificate.Issuer,
+                CertificateSerial = serial,
+                CertificateSha256 = Convert.ToHexString(SHA256.HashData(certificate.RawData)),
+                Reason = $"issued by an administrator until {certificate.NotAfter.ToUniversalTime():u}",
+                Details = new Dictionary<string, string> { ["roles"] = string.Join(",", identity.Roles), ["logins"] = string.Join(",", identity.Logins) },
+            }, cancellationToken);
             if (parse.GetValue(format) == "json")
             {
                 CommandKit.WriteJson(new
@@ -101,6 +111,11 @@ internal static class CertsCommand
             await using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
             var result = await cluster.Revocation.RevokeAsync(canonical, RevocationService.Reasons[parse.GetValue(reason)!], cancellationToken);
             var ok = result.Status is RevokeStatus.Revoked or RevokeStatus.AlreadyRevoked;
+            if (result.Status == RevokeStatus.Revoked)
+                await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.CertificateRevoked) with
+                {
+                    IdentitySource = "admin", CertificateSerial = result.Serial, Reason = $"{parse.GetValue(reason)}: {result.Message}",
+                }, cancellationToken);
             if (parse.GetValue(format) == "json")
                 CommandKit.WriteJson(new { result.Serial, Status = result.Status.ToString().ToLowerInvariant(), result.Message });
             else if (ok)
@@ -112,6 +127,4 @@ internal static class CertsCommand
         return command;
     }
 
-    private static IReadOnlyList<string> SplitList(string? text) =>
-        text is null ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct()];
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Spectre.Console;
 using Gatehouse.Cli.Configuration;
 using Gatehouse.Cluster;
 
@@ -47,6 +48,21 @@ internal static class CommandKit
                 return 2;
             }
         });
+
+    /// <summary>Reads a secret: one line from standard input with <paramref name="fromStdin"/>, else a hidden prompt (twice) on a
+    /// terminal, else null (no terminal to ask on).</summary>
+    public static string? ReadSecret(bool fromStdin, string what)
+    {
+        if (fromStdin)
+            return Console.In.ReadLine()?.TrimEnd('\r', '\n') ?? throw new SetupException($"--password-stdin: standard input was empty; pipe the {what} in.");
+        if (Console.IsInputRedirected || Console.IsOutputRedirected) return null;
+        var first = AnsiConsole.Prompt(new TextPrompt<string>($"{what}:").Secret());
+        var second = AnsiConsole.Prompt(new TextPrompt<string>($"{what} again:").Secret());
+        return first == second ? first : throw new SetupException("the two entries differ; nothing was changed.");
+    }
+
+    public static IReadOnlyList<string> SplitList(string? text) =>
+        text is null ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct()];
 
     /// <summary>Refusal of a request that was understood but cannot be done (exit code 1).</summary>
     public static int Fail(string message)

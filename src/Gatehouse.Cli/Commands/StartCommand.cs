@@ -19,12 +19,13 @@ internal static class StartCommand
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var settings = GatehouseConfig.Load(parse.GetValue(config));
-            var firstStart = !await Storage.Stores.HoldsClusterAsync(settings.Cluster.Storage, settings.Cluster.DataDirectory, cancellationToken);
-            await using var cluster = await ClusterState.OpenAsync(settings.Cluster, TimeProvider.System, create: true, cancellationToken);
+            Action<string> retrying = line => Console.Error.WriteLine($"gatehouse: {line}");
+            var firstStart = !await Storage.Stores.HoldsClusterAsync(settings.Cluster.Storage, settings.Cluster.DataDirectory, cancellationToken, retrying);
+            await using var cluster = await ClusterState.OpenAsync(settings.Cluster, TimeProvider.System, create: true, cancellationToken, retrying);
             if (cluster.Trust.Errors.Count > 0)
                 throw new SetupException($"the trust configuration has {cluster.Trust.Errors.Count} problem(s):\n  " + string.Join("\n  ", cluster.Trust.Errors));
 
-            await using var proxy = await ProxyHost.CreateAsync(settings.Proxy, cluster, logging => logging
+            await using var proxy = await ProxyHost.CreateAsync(settings.Proxy, cluster, settings.UserCertTtl, logging => logging
                 .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
                 .SetMinimumLevel(LogLevel.Information)
                 .AddFilter("Microsoft", LogLevel.Warning), cancellationToken);
@@ -33,7 +34,10 @@ internal static class StartCommand
             var listen = settings.Proxy.Listen;
             var host = listen.Address.Equals(System.Net.IPAddress.Any) ? "127.0.0.1" : listen.Address.ToString();
             Console.WriteLine($"Gatehouse {Proxy.Web.PingEndpoint.Version}: cluster '{cluster.Authorities.ClusterName}', configuration: {settings.Source}");
-            Console.WriteLine($"{(firstStart ? "Created" : "Opened")} data directory {settings.Cluster.DataDirectory} (SQLite store, user/host/SSH CAs)");
+            Console.WriteLine($"{(firstStart ? "Created" : "Opened")} the cluster in {cluster.Store.Description} (data directory {settings.Cluster.DataDirectory})");
+            if (firstStart && settings.Cluster.Storage.Kind == Storage.StoreKind.Postgres && settings.Cluster.MasterKey is null)
+                Console.WriteLine($"  The CA keys are sealed with {Path.Combine(settings.Cluster.DataDirectory, Pki.MasterKey.FileName)}: every proxy on this database needs the same key " +
+                                  $"(copy the file, or set {Pki.MasterKey.EnvironmentVariable}).");
             Console.WriteLine($"Proxy listening on https://{listen} (public addresses: {string.Join(", ", settings.Proxy.PublicAddresses)})");
             Console.WriteLine($"  check it:             curl -k https://{host}:{listen.Port}/v1/ping");
             Console.WriteLine($"  get an admin identity: ./gatehouse.sh admin certs issue --user admin --roles admin --out ./admin-identity");

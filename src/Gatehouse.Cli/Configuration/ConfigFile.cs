@@ -10,6 +10,20 @@ internal sealed class ConfigFile
     [YamlMember(Alias = "pki")] public PkiSection? Pki { get; set; }
     [YamlMember(Alias = "proxy")] public ProxySection? Proxy { get; set; }
     [YamlMember(Alias = "trust")] public TrustSection? Trust { get; set; }
+    [YamlMember(Alias = "storage")] public StorageSection? Storage { get; set; }
+    [YamlMember(Alias = "audit")] public AuditSection? Audit { get; set; }
+
+    internal sealed class StorageSection
+    {
+        [YamlMember(Alias = "kind")] public string? Kind { get; set; }
+        [YamlMember(Alias = "path")] public string? Path { get; set; }
+        [YamlMember(Alias = "connection_string")] public string? ConnectionString { get; set; }
+    }
+
+    internal sealed class AuditSection
+    {
+        [YamlMember(Alias = "file")] public string? File { get; set; }
+    }
 
     internal sealed class PkiSection
     {

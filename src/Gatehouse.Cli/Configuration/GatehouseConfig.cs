@@ -4,6 +4,7 @@ using Gatehouse.Pki;
 using Gatehouse.Pki.Trust;
 using Gatehouse.Pki.Validation;
 using Gatehouse.Proxy.Hosting;
+using Gatehouse.Storage;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 
@@ -93,11 +94,35 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         var caFiles = (file.Trust?.ClientCaFiles ?? []).Select(Resolve).ToList();
         var crlFiles = (file.Trust?.CrlFiles ?? []).Select(Resolve).ToList();
 
+        var storage = StoreOptions.Default;
+        switch (file.Storage?.Kind ?? "sqlite")
+        {
+            case "sqlite":
+                if (file.Storage?.ConnectionString is not null)
+                    errors.Add("storage.connection_string: only for kind postgres; SQLite takes storage.path");
+                storage = new StoreOptions(StoreKind.Sqlite, file.Storage?.Path is { } sqlitePath ? Resolve(sqlitePath) : null);
+                break;
+            case "postgres":
+                if (string.IsNullOrWhiteSpace(file.Storage?.ConnectionString))
+                    errors.Add("storage.connection_string: required for kind postgres, e.g. \"Host=db;Database=gatehouse;Username=gatehouse;Password=…\"");
+                if (file.Storage?.Path is not null)
+                    errors.Add("storage.path: only for kind sqlite");
+                storage = new StoreOptions(StoreKind.Postgres, ConnectionString: file.Storage?.ConnectionString);
+                break;
+            case var other:
+                errors.Add($"storage.kind: '{other}' is not one of sqlite, postgres");
+                break;
+        }
+
         if (errors.Count > 0)
             throw new SetupException($"{source}: {errors.Count} problem(s) in the configuration:\n  " + string.Join("\n  ", errors));
 
         var clusterOptions = new ClusterOptions(cluster, Resolve(file.DataDir ?? ClusterOptions.DefaultDataDirectory), algorithm,
-            new TrustOptions(caFiles, crlFiles), new ValidationOptions(depth), Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable));
+            new TrustOptions(caFiles, crlFiles), new ValidationOptions(depth), Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable))
+        {
+            Storage = storage,
+            AuditFile = file.Audit?.File is { } auditFile ? Resolve(auditFile) : null,
+        };
         return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses), ttl);
     }
 

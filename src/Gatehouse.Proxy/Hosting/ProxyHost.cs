@@ -1,3 +1,4 @@
+using Gatehouse.Access.Login;
 using Gatehouse.Cluster;
 using Gatehouse.Proxy.Web;
 using Microsoft.AspNetCore.Builder;
@@ -21,8 +22,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         _certificates = certificates;
     }
 
-    public static async Task<ProxyHost> CreateAsync(ProxyOptions options, ClusterState cluster, Action<ILoggingBuilder>? logging,
-        CancellationToken cancellationToken)
+    public static async Task<ProxyHost> CreateAsync(ProxyOptions options, ClusterState cluster, TimeSpan userCertificateTtl,
+        Action<ILoggingBuilder>? logging, CancellationToken cancellationToken)
     {
         var certificates = new HostCertificateProvider(cluster.Issuer, options.PublicAddresses, cluster.Time);
         await certificates.InitializeAsync(cancellationToken);
@@ -40,10 +41,11 @@ internal sealed class ProxyHost : IAsyncDisposable
             }));
         });
         builder.Services.AddSingleton(cluster);
-        builder.Services.AddHostedService(_ => new TrustRefresher(cluster, options.TrustRefreshInterval));
+        builder.Services.AddHostedService(services => new TrustRefresher(cluster, options.TrustRefreshInterval, services.GetRequiredService<ILogger<TrustRefresher>>()));
 
         var app = builder.Build();
         PingEndpoint.Map(app, cluster);
+        LoginEndpoint.Map(app, cluster, options, new LoginService(cluster, userCertificateTtl));
         return new ProxyHost(app, certificates);
     }
 
@@ -61,17 +63,32 @@ internal sealed class ProxyHost : IAsyncDisposable
     }
 }
 
-/// <summary>Re-reads revocations and trust files on an interval so admin changes (and other proxies') take effect.</summary>
-internal sealed class TrustRefresher(ClusterState cluster, TimeSpan interval) : BackgroundService
+/// <summary>
+/// Keeps the proxy's trust view current: reloads as soon as the store's revision moves (a revocation here or on
+/// another proxy; PostgreSQL announces it with NOTIFY) and at least every interval (trust files may change on disk).
+/// </summary>
+internal sealed class TrustRefresher(ClusterState cluster, TimeSpan interval, ILogger<TrustRefresher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(interval, cluster.Time);
-        try
+        long known = -1;
+        while (!stoppingToken.IsCancellationRequested)
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            try
+            {
+                known = known < 0 ? await cluster.Store.GetRevisionAsync(stoppingToken) : await cluster.Store.WaitForChangeAsync(known, interval, stoppingToken);
                 await cluster.ReloadTrustAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The store may be briefly unreachable; keep the last good view and try again.
+                logger.LogWarning("could not refresh revocations from {Store}: {Error}; keeping the previous view", cluster.Store.Description, e.Message);
+                await Task.Delay(interval, cluster.Time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
         }
-        catch (OperationCanceledException) { }
     }
 }

@@ -17,6 +17,9 @@ internal sealed record ClusterOptions(
 {
     public StoreOptions Storage { get; init; } = StoreOptions.Default;
 
+    /// <summary>A JSON-lines file that receives every audit event besides the store (audit.file).</summary>
+    public string? AuditFile { get; init; }
+
     public const string DefaultClusterName = "gatehouse";
     public const string DefaultDataDirectory = "gatehouse-data";
 }

@@ -1,3 +1,5 @@
+using Gatehouse.Access.Users;
+using Gatehouse.Audit;
 using Gatehouse.Pki;
 using Gatehouse.Pki.Revocation;
 using Gatehouse.Pki.Trust;
@@ -14,8 +16,11 @@ internal sealed class ClusterState : IAsyncDisposable
 {
     private TrustStore _trust;
 
-    private ClusterState(ClusterOptions options, IStore store, Authorities authorities, TimeProvider time, TrustStore trust)
+    private readonly MasterKey _masterKey;
+
+    private ClusterState(ClusterOptions options, IStore store, MasterKey masterKey, Authorities authorities, TimeProvider time, TrustStore trust)
     {
+        _masterKey = masterKey;
         Options = options;
         Store = store;
         Authorities = authorities;
@@ -24,6 +29,8 @@ internal sealed class ClusterState : IAsyncDisposable
         Revocation = new RevocationService(authorities, store, time);
         _trust = trust;
         Validator = new CertificateValidator(() => _trust, time, options.Validation);
+        Audit = new AuditLog(store, time, options.AuditFile);
+        Users = new UserService(store, masterKey, time, authorities.ClusterName);
     }
 
     public ClusterOptions Options { get; }
@@ -34,30 +41,43 @@ internal sealed class ClusterState : IAsyncDisposable
     public RevocationService Revocation { get; }
     public CertificateValidator Validator { get; }
     public TrustStore Trust => _trust;
+    public AuditLog Audit { get; }
+    public UserService Users { get; }
 
     /// <summary>
     /// Opens the data directory. With <paramref name="create"/> a missing directory, master key and authorities are
     /// made (first start); without it, a directory that was never started is an error that says so.
     /// </summary>
-    public static async Task<ClusterState> OpenAsync(ClusterOptions options, TimeProvider time, bool create, CancellationToken cancellationToken)
+    public static async Task<ClusterState> OpenAsync(ClusterOptions options, TimeProvider time, bool create, CancellationToken cancellationToken,
+        Action<string>? onRetry = null)
     {
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
-        var exists = await Stores.HoldsClusterAsync(options.Storage, dataDirectory, cancellationToken);
+        var exists = await Stores.HoldsClusterAsync(options.Storage, dataDirectory, cancellationToken, onRetry);
         if (!create && !exists)
             throw new SetupException($"{StoreName(options.Storage, dataDirectory)} holds no Gatehouse cluster yet; run `gatehouse start` once (with the same --config) to create it.");
         if (create && !Directory.Exists(dataDirectory))
             Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the store holds sealed keys: owner only
 
-        using var masterKey = MasterKey.Load(dataDirectory, options.MasterKey, createIfMissing: create && !exists);
-        var store = await Stores.OpenAsync(options.Storage, dataDirectory, cancellationToken);
+        var masterKey = MasterKey.Load(dataDirectory, options.MasterKey, createIfMissing: create && !exists);
+        IStore store;
+        try
+        {
+            store = await Stores.OpenAsync(options.Storage, dataDirectory, cancellationToken, onRetry);
+        }
+        catch
+        {
+            masterKey.Dispose();
+            throw;
+        }
         try
         {
             var authorities = await Authorities.LoadOrCreateAsync(store, masterKey, new AuthorityOptions(options.ClusterName, options.KeyAlgorithm), time, cancellationToken);
             var trust = await LoadTrustAsync(authorities, store, options.Trust, cancellationToken);
-            return new ClusterState(options, store, authorities, time, trust);
+            return new ClusterState(options, store, masterKey, authorities, time, trust);
         }
         catch
         {
+            masterKey.Dispose();
             await store.DisposeAsync();
             throw;
         }
@@ -83,6 +103,8 @@ internal sealed class ClusterState : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Authorities.Dispose();
+        Audit.Dispose();
+        _masterKey.Dispose();
         await Store.DisposeAsync();
     }
 }

@@ -168,7 +168,7 @@ internal static partial class RoleParser
                 {
                     continue;
                 }
-                if (!RoleDuration.TryParse(text, out var ttl))
+                if (!Durations.TryParse(text, out var ttl))
                 {
                     Report(value, keyPath, $"'{text}' is not a duration: write one like 8h, 30m, 1h30m or 2d");
                     continue;

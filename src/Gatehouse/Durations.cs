@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Gatehouse.Cli.Configuration;
+namespace Gatehouse;
 
-/// <summary>Durations as people write them: "12h", "30m", "1h30m", "7d", "90s".</summary>
+/// <summary>Durations as people write them in configuration, role options and flags: "12h", "30m", "1h30m", "7d", "90s".</summary>
 internal static partial class Durations
 {
     [GeneratedRegex(@"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")]

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using Gatehouse.Client.Profiles;
+using Spectre.Console;
+
+namespace Gatehouse.Cli.Commands;
+
+/// <summary><c>gatehouse status</c> and <c>gatehouse logout</c>: the profiles in $GATEHOUSE_HOME.</summary>
+internal static class ProfileCommands
+{
+    public static Command Status()
+    {
+        var format = CommandKit.DataFormatOption();
+        var command = new Command("status", "Show the proxies you are logged in to and until when") { format };
+        command.SetGuardedAction((parse, _) =>
+        {
+            var profiles = ProfileStore.Default();
+            var all = profiles.LoadAll();
+            var current = profiles.CurrentProxy();
+            if (parse.GetValue(format) == "json")
+            {
+                CommandKit.WriteJson(all.Select(p => new { p.Proxy, p.ClusterName, p.User, p.Roles, p.Logins, p.Expires, Current = p.Proxy == current,
+                    Expired = p.Expires < DateTimeOffset.UtcNow, Directory = profiles.DirectoryOf(p.Proxy) }));
+                return Task.FromResult(0);
+            }
+            if (all.Count == 0)
+            {
+                Console.Out.WriteLine("Not logged in. Use `gatehouse login --proxy HOST:PORT`.");
+                return Task.FromResult(0);
+            }
+            var table = new Table().AddColumns("", "proxy", "cluster", "user", "roles", "logins", "valid until");
+            foreach (var p in all)
+                table.AddRow(p.Proxy == current ? ">" : "", Markup.Escape(p.Proxy), Markup.Escape(p.ClusterName), Markup.Escape(p.User),
+                    Markup.Escape(string.Join(", ", p.Roles)), Markup.Escape(string.Join(", ", p.Logins)),
+                    p.Expires < DateTimeOffset.UtcNow ? $"[red]expired {p.Expires:u}[/]" : $"{p.Expires:u}");
+            AnsiConsole.Write(table);
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    public static Command Logout()
+    {
+        var proxy = new Option<string?>("--proxy") { Description = "Which proxy (default: the current one)" };
+        var all = new Option<bool>("--all") { Description = "Log out of every proxy" };
+        var command = new Command("logout", "Delete the certificates and keys of a profile") { proxy, all };
+        command.SetGuardedAction((parse, _) =>
+        {
+            var profiles = ProfileStore.Default();
+            List<string> targets = parse.GetValue(all) ? [.. profiles.LoadAll().Select(p => p.Proxy)]
+                : (parse.GetValue(proxy) ?? profiles.CurrentProxy()) is { } one ? [one] : [];
+            if (targets.Count == 0)
+            {
+                Console.Out.WriteLine("Not logged in; nothing to do.");
+                return Task.FromResult(0);
+            }
+            foreach (var target in targets)
+                Console.Out.WriteLine(profiles.Remove(target) ? $"Logged out of {target}; its keys and certificates are deleted." : $"No profile for {target}.");
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+}

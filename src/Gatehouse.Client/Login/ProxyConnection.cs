@@ -1,0 +1,49 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gatehouse.Client.Login;
+
+/// <summary>How the client decides whether it is talking to the real proxy.</summary>
+/// <param name="HostCa">The cluster's host CA (from a profile or --ca): trust only it, and check the name.</param>
+/// <param name="Insecure">Accept any certificate (first contact in a lab; never for production).</param>
+internal sealed record ProxyTrust(X509Certificate2? HostCa, bool Insecure)
+{
+    public static ProxyTrust System { get; } = new(null, false);
+}
+
+/// <summary>An HTTP client for the proxy's web side, with the chosen trust.</summary>
+internal static class ProxyConnection
+{
+    public static HttpClient Create(string proxy, ProxyTrust trust, TimeSpan timeout)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Check(trust, certificate, errors) },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri($"https://{proxy}/"), Timeout = timeout };
+    }
+
+    private static bool Check(ProxyTrust trust, X509Certificate? presented, SslPolicyErrors errors)
+    {
+        if (trust.Insecure) return true;
+        if (trust.HostCa is null) return errors == SslPolicyErrors.None;
+        if (presented is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(trust.HostCa);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        using var leaf = new X509Certificate2(presented);
+        return chain.Build(leaf);
+    }
+
+    /// <summary>Turns a TLS failure into a sentence that says what to do.</summary>
+    public static string Explain(HttpRequestException e, string proxy, ProxyTrust trust) =>
+        e.InnerException is System.Security.Authentication.AuthenticationException
+            ? trust.HostCa is null
+                ? $"the certificate of {proxy} is not trusted by this machine. Get the cluster's host CA from an administrator " +
+                  "(`gatehouse admin ca export --kind host`) and pass --ca FILE, or use --insecure for a first look in a lab."
+                : $"the certificate of {proxy} is not from the cluster's host CA or not for that name; check --proxy, or log out and in again if the cluster was rebuilt."
+            : $"cannot reach {proxy}: {e.Message}";
+}

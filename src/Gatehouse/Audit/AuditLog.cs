@@ -1,0 +1,70 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Gatehouse.Storage;
+
+namespace Gatehouse.Audit;
+
+/// <summary>
+/// Where audited events go: the store always, and a JSON-lines file when configured. <see cref="RecordAsync"/>
+/// returns only once the event is committed (and, with a file, flushed to it), so an acknowledged action is never
+/// missing from the trail after the process is killed.
+/// </summary>
+internal sealed class AuditLog(IAuditStore store, TimeProvider time, string? jsonLinesFile = null) : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private readonly SemaphoreSlim _fileLock = new(1, 1);
+
+    public TimeProvider Time => time;
+
+    public async ValueTask<AuditEvent> RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        if (auditEvent.Time == default) auditEvent = auditEvent with { Time = time.GetUtcNow() };
+        var id = await store.AppendAuditAsync(auditEvent, cancellationToken);
+        auditEvent = auditEvent with { Id = id };
+        if (jsonLinesFile is not null)
+        {
+            await _fileLock.WaitAsync(cancellationToken);
+            try
+            {
+                await using var stream = new FileStream(jsonLinesFile, new FileStreamOptions
+                {
+                    Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read, UnixCreateMode = AtomicFile.OwnerOnly,
+                });
+                await stream.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(auditEvent, Json), cancellationToken);
+                stream.WriteByte((byte)'\n');
+                await stream.FlushAsync(cancellationToken);
+            }
+            finally
+            {
+                _fileLock.Release();
+            }
+        }
+        return auditEvent;
+    }
+
+    /// <summary>An event with only the common fields set; use <c>with</c> for the rest.</summary>
+    public static AuditEvent Event(string type, string? user = null) =>
+        new(0, default, type, user, null, null, null, null, null, null, null, null, null);
+
+    public void Dispose() => _fileLock.Dispose();
+}
+
+/// <summary>Event type names, in one place.</summary>
+internal static class AuditEventTypes
+{
+    public const string Login = "user.login";
+    public const string LoginFailed = "user.login.failed";
+    public const string CertificateIssued = "cert.issue";
+    public const string CertificateRevoked = "cert.revoke";
+    public const string UserAdded = "user.add";
+    public const string UserRemoved = "user.remove";
+    public const string UserChanged = "user.change";
+    public const string RolesApplied = "role.apply";
+    public const string RoleRemoved = "role.remove";
+}
