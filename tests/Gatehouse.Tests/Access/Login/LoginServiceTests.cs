@@ -1,0 +1,152 @@
+using System.Net;
+using System.Security.Cryptography;
+using Gatehouse.Access.Login;
+using Gatehouse.Access.Users;
+using Gatehouse.Audit;
+using Gatehouse.Identity;
+using Gatehouse.Storage;
+using Gatehouse.Testing;
+using Gatehouse.Tests.Pki;
+
+namespace Gatehouse.Tests.Access.Login;
+
+public sealed class LoginServiceTests : IAsyncLifetime
+{
+    private const string Password = "a long enough password";
+    private static readonly IPAddress From = IPAddress.Parse("192.0.2.10");
+    private readonly TempDirectory _dir = new();
+    private readonly FakeTime _time = new(DateTimeOffset.UtcNow);
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private Gatehouse.Cluster.ClusterState _cluster = null!;
+    private LoginService _logins = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await TestCluster.OpenAsync(_dir.Path, _time);
+        await _cluster.Store.UpsertRolesAsync(
+        [
+            new StoredRole("dev", "kind: role\nname: dev\nallow:\n  logins: ['{{internal.logins}}', ubuntu]\n  kube_groups: [developers]\noptions: { max_session_ttl: 2h }\n", _time.Now),
+            new StoredRole("ops", "kind: role\nname: ops\nallow:\n  logins: [root]\n", _time.Now),
+        ], CancellationToken.None);
+        var traits = new Dictionary<string, IReadOnlyList<string>> { ["logins"] = ["alice"] };
+        await _cluster.Users.AddAsync("alice", ["dev", "ops"], traits, Password, withTotp: false, CancellationToken.None);
+        _logins = new LoginService(_cluster, TimeSpan.FromHours(12));
+    }
+
+    private Task<LoginResult> LoginAsync(string user, string password, string? totp = null, TimeSpan? ttl = null, IPAddress? from = null) =>
+        _logins.LoginAsync(new LoginRequest(user, password, totp, _key.ExportSubjectPublicKeyInfoPem(), ttl, from ?? From), CancellationToken.None).AsTask();
+
+    [Fact]
+    public async Task Right_password_gets_certificates_with_the_roles_rights_and_capped_ttl()
+    {
+        var result = await LoginAsync("alice", Password, ttl: TimeSpan.FromHours(8));
+        Assert.True(result.Ok, result.Message);
+        using var certificate = result.Certificate!;
+        Assert.True(IdentityExtension.TryDecode(certificate, out var identity, out _));
+        Assert.Equal(["dev", "ops"], identity.Roles);
+        Assert.Equal(["alice", "root", "ubuntu"], identity.Logins.Order());
+        Assert.Equal(["developers"], identity.KubeGroups);
+        Assert.Equal("login", identity.IssuedVia);
+        Assert.Equal(TimeSpan.FromHours(2) + TimeSpan.FromMinutes(1), certificate.NotAfter - certificate.NotBefore); // max_session_ttl of dev
+        Assert.Equal(_key.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo());
+        Assert.Equal(identity.Logins.Order(), result.SshCertificate!.Principals.Order());
+        Assert.True(_cluster.Validator.Validate(certificate).IsValid);
+
+        var audit = await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.Login), CancellationToken.None);
+        var entry = Assert.Single(audit);
+        Assert.Equal("alice", entry.User);
+        Assert.Equal("192.0.2.10", entry.SourceIp);
+        Assert.Equal(Gatehouse.Pki.SerialNumbers.Of(certificate), entry.CertificateSerial);
+    }
+
+    [Fact]
+    public async Task Wrong_password_and_unknown_user_are_the_same_failure()
+    {
+        var wrong = await LoginAsync("alice", "not the password at all");
+        var unknown = await LoginAsync("mallory", "not the password at all");
+        Assert.Equal(LoginFailure.Unauthenticated, wrong.Failure);
+        Assert.Equal(wrong.Failure, unknown.Failure);
+        Assert.Equal(wrong.Message, unknown.Message);
+        Assert.Null(wrong.Certificate);
+        var failures = await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.LoginFailed), CancellationToken.None);
+        Assert.Equal(2, failures.Count);
+        Assert.All(failures, f => Assert.Equal("denied", f.Decision));
+    }
+
+    [Fact]
+    public async Task Five_failures_throttle_the_user_even_with_the_right_password_until_the_window_passes()
+    {
+        for (var i = 0; i < LoginService.MaxFailuresPerUser; i++)
+            Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("alice", "wrong password " + i, from: IPAddress.Parse($"198.51.100.{i}"))).Failure);
+        var throttled = await LoginAsync("alice", Password);
+        Assert.Equal(LoginFailure.Throttled, throttled.Failure);
+        Assert.Contains("too many failed logins", throttled.Message);
+        _time.Advance(LoginService.FailureWindow + TimeSpan.FromSeconds(1));
+        Assert.True((await LoginAsync("alice", Password)).Ok);
+    }
+
+    [Fact]
+    public async Task Many_failures_from_one_address_throttle_that_address_only()
+    {
+        for (var i = 0; i < LoginService.MaxFailuresPerAddress; i++)
+            await LoginAsync($"nobody{i}", "whatever password");
+        Assert.Equal(LoginFailure.Throttled, (await LoginAsync("alice", Password)).Failure);
+        Assert.True((await LoginAsync("alice", Password, from: IPAddress.Parse("192.0.2.99"))).Ok);
+    }
+
+    [Fact]
+    public async Task Locked_is_told_only_to_someone_with_the_password()
+    {
+        await _cluster.Users.SetLockedAsync("alice", true, CancellationToken.None);
+        Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("alice", "wrong password!!")).Failure);
+        var locked = await LoginAsync("alice", Password);
+        Assert.Equal(LoginFailure.Locked, locked.Failure);
+        Assert.Contains("locked", locked.Message);
+    }
+
+    [Fact]
+    public async Task Totp_is_required_when_enrolled()
+    {
+        await _cluster.Users.AddAsync("bob", ["ops"], new Dictionary<string, IReadOnlyList<string>>(), Password, withTotp: true, CancellationToken.None);
+        var secret = _cluster.Users.OpenTotpSecret((await _cluster.Store.GetUserAsync("bob", CancellationToken.None))!)!;
+        Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("bob", Password)).Failure);
+        var right = Totp.Code(secret, _time.Now);
+        var wrong = (right[0] == '9' ? "0" : ((char)(right[0] + 1)).ToString()) + right[1..];
+        Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("bob", Password, totp: wrong)).Failure);
+        Assert.True((await LoginAsync("bob", Password, totp: right)).Ok);
+    }
+
+    [Fact]
+    public async Task A_role_that_vanished_refuses_the_login_with_a_reason()
+    {
+        await _cluster.Store.DeleteRoleAsync("ops", CancellationToken.None);
+        var result = await LoginAsync("alice", Password);
+        Assert.Equal(LoginFailure.Forbidden, result.Failure);
+        Assert.Contains("role 'ops'", result.Message);
+    }
+
+    [Theory]
+    [InlineData("not pem")]
+    [InlineData("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")]
+    public async Task A_bad_public_key_is_a_bad_request(string pem)
+    {
+        var result = await _logins.LoginAsync(new LoginRequest("alice", Password, null, pem, null, From), CancellationToken.None);
+        Assert.Equal(LoginFailure.BadRequest, result.Failure);
+        Assert.Contains("PUBLIC KEY", result.Message);
+    }
+
+    [Fact]
+    public async Task A_small_rsa_key_is_refused()
+    {
+        using var small = RSA.Create(1024);
+        var result = await _logins.LoginAsync(new LoginRequest("alice", Password, null, small.ExportSubjectPublicKeyInfoPem(), null, From), CancellationToken.None);
+        Assert.Equal(LoginFailure.BadRequest, result.Failure);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _key.Dispose();
+        await _cluster.DisposeAsync();
+        _dir.Dispose();
+    }
+}
