@@ -12,6 +12,10 @@ internal sealed class GatehouseCli(string workingDirectory, IDictionary<string, 
     public Task<ProcessResult> RunAsync(params string[] args) =>
         Peer.RunAsync("dotnet", [Dll, .. args], workingDirectory: workingDirectory, environment: Environment(), timeout: TimeSpan.FromSeconds(60));
 
+    /// <summary>Runs with <paramref name="stdin"/> piped in (passwords: `--password-stdin`).</summary>
+    public Task<ProcessResult> RunWithInputAsync(string stdin, params string[] args) =>
+        Peer.RunAsync("dotnet", [Dll, .. args], stdin: stdin, workingDirectory: workingDirectory, environment: Environment(), timeout: TimeSpan.FromSeconds(60));
+
     public BackgroundProcess Start(params string[] args) =>
         BackgroundProcess.Start(Peer.Require("dotnet"), [Dll, .. args], Environment(), workingDirectory);
 

@@ -39,7 +39,9 @@ internal sealed class ProfileStore(string home)
         var directory = DirectoryOf(profile.Proxy);
         Directory.CreateDirectory(home, AtomicFile.OwnerOnly | UnixFileMode.UserExecute);
         identity.WriteTo(directory);
-        AtomicFile.Write(Path.Combine(directory, HostCaFile), hostCaPem.ReplaceLineEndings("\n"));
+        // Newline-terminated like the identity files, so `cat` of several PEM files stays a valid bundle; empty (no host CA
+        // known: --identity with --insecure) stays empty, which LoadTrust reads as "none".
+        AtomicFile.Write(Path.Combine(directory, HostCaFile), hostCaPem.Length == 0 ? "" : hostCaPem.ReplaceLineEndings("\n").TrimEnd('\n') + "\n");
         // profile.json last: a folder with a profile is a complete one.
         AtomicFile.Write(Path.Combine(directory, ProfileFile), JsonSerializer.Serialize(profile, Json) + "\n");
         AtomicFile.Write(Path.Combine(home, CurrentFile), profile.Proxy + "\n");

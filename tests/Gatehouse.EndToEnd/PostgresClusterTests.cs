@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Gatehouse.Testing;
+
+namespace Gatehouse.EndToEnd;
+
+/// <summary>Two proxies on one real PostgreSQL database are one cluster: same CAs, same users, one audit trail.</summary>
+public sealed class PostgresClusterTests(PostgresServerFixture postgres) : IClassFixture<PostgresServerFixture>
+{
+    [Fact]
+    public async Task Two_proxies_on_one_database_share_cas_users_and_the_audit_trail()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync(PostgresServer.NewDatabaseName());
+        // Every proxy of a PostgreSQL cluster needs the same master key to open the sealed CA keys.
+        var environment = new Dictionary<string, string> { ["GATEHOUSE_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
+        var storage = $"storage: {{ kind: postgres, connection_string: \"{connectionString}\" }}";
+
+        await using var a = await ProxyUnderTest.StartAsync("pg-e2e", storage, environment);
+        Assert.Contains("Created the cluster in PostgreSQL", a.Output);
+        await using var b = await ProxyUnderTest.StartAsync("pg-e2e", storage, environment);
+        Assert.Contains("Opened the cluster in PostgreSQL", b.Output);
+        Assert.False(File.Exists(a.File("data/master.key")));
+        Assert.False(File.Exists(b.File("data/gatehouse.db")));
+
+        var pingA = await PingAsync(a);
+        var pingB = await PingAsync(b);
+        Assert.Equal(pingA.GetProperty("ca_fingerprints").GetRawText(), pingB.GetProperty("ca_fingerprints").GetRawText());
+        Assert.Equal(64, pingA.GetProperty("ca_fingerprints").GetProperty("user_sha256").GetString()!.Length);
+
+        // Configured through A, used through B.
+        await a.ApplyDevRoleAsync();
+        await a.AddUserAsync("alice", "--roles", "dev", "--traits", "logins=alice-login");
+        var hostCaFromB = await b.ExportHostCaAsync();
+        using var client = new ClientMachine();
+        var login = await client.LoginAsync(b.Address, "alice", ProxyUnderTest.Password, "--ca", hostCaFromB, "--format", "json");
+        Assert.True(login.ExitCode == 0, login.Output + "\nproxy B:\n" + b.Output);
+        using (var profile = JsonDocument.Parse(login.Stdout))
+            Assert.Equal(["alice-login", "ubuntu"], profile.RootElement.GetProperty("profile").GetProperty("logins").EnumerateArray().Select(e => e.GetString()));
+        Assert.Single(await a.AuditAsync("--type", "user.login", "--user", "alice")); // B's login, read through A
+
+        var serial = (await a.Admin.RunAsync("admin", "certs", "issue", "--user", "carol", "--out", a.File("carol"))).EnsureSuccess("certs issue via A").Stdout.Trim();
+        (await a.Admin.RunAsync("admin", "certs", "revoke", serial, "--reason", "key-compromise")).EnsureSuccess("certs revoke via A");
+        var revocations = await b.AuditAsync("--type", "cert.revoke");
+        Assert.Contains(revocations, e => e.GetProperty("certificate_serial").GetString() == serial);
+    }
+
+    [Fact]
+    public async Task Start_with_postgresql_down_retries_then_names_the_server_and_the_key_to_fix()
+    {
+        var port = Peer.FreePort(); // nothing listens there
+        const string password = "do-not-print-me";
+        await using var proxy = await ProxyUnderTest.CreateAsync("pg-down",
+            $"storage: {{ kind: postgres, connection_string: \"Host=127.0.0.1;Port={port};Database=gatehouse;Username=gatehouse;Password={password}\" }}");
+
+        var start = await proxy.Admin.RunAsync("start"); // the retries give up after 30 s; RunAsync's deadline is 60 s
+        Assert.Equal(2, start.ExitCode);
+        var lines = start.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Count(l => l.Contains("retrying in", StringComparison.Ordinal)) >= 2, start.Stderr);
+        var last = lines[^1];
+        Assert.StartsWith("gatehouse: ", last);
+        Assert.Contains($"127.0.0.1:{port}", last);
+        Assert.Contains("storage.connection_string", last);
+        Assert.DoesNotContain(password, start.Output);
+        Assert.DoesNotContain("   at ", start.Stderr);
+        Assert.DoesNotContain("Proxy listening", start.Stdout);
+    }
+
+    private static async Task<JsonElement> PingAsync(ProxyUnderTest proxy)
+    {
+        var ping = await Peer.RunAsync("curl", "-sSk", $"https://{proxy.Address}/v1/ping");
+        Assert.True(ping.ExitCode == 0, ping.Output);
+        using var json = JsonDocument.Parse(ping.Stdout);
+        Assert.Equal("pg-e2e", json.RootElement.GetProperty("cluster_name").GetString());
+        return json.RootElement.Clone();
+    }
+}

@@ -1,0 +1,151 @@
+using System.Text.Json;
+using Gatehouse.Testing;
+
+namespace Gatehouse.EndToEnd;
+
+/// <summary>
+/// A cluster directory (gatehouse.yaml + data dir) on a free loopback port, and the real `gatehouse start` run on it in
+/// the background. Admin verbs run in the directory through <see cref="Admin"/>; <see cref="DisposeAsync"/> kills the
+/// proxy (SIGKILL) and removes the directory.
+/// </summary>
+internal sealed class ProxyUnderTest : IAsyncDisposable
+{
+    public const string Password = "correct horse battery staple";
+    private readonly TempDirectory _dir;
+    private BackgroundProcess? _process;
+    private string _lastOutput = "";
+
+    private ProxyUnderTest(TempDirectory dir, int port, GatehouseCli admin)
+    {
+        _dir = dir;
+        Port = port;
+        Admin = admin;
+    }
+
+    public int Port { get; }
+
+    public string Address => $"127.0.0.1:{Port}";
+
+    public string Directory => _dir.Path;
+
+    /// <summary>The command run in the cluster directory (so it reads its gatehouse.yaml).</summary>
+    public GatehouseCli Admin { get; }
+
+    /// <summary>What the running proxy printed, or the last one did when none runs.</summary>
+    public string Output => _process?.Output ?? _lastOutput;
+
+    public string File(string name) => _dir.File(name);
+
+    /// <summary>Writes the configuration (<paramref name="extraConfig"/> is appended as top-level YAML) without starting anything.</summary>
+    public static async Task<ProxyUnderTest> CreateAsync(string clusterName, string extraConfig = "", IDictionary<string, string>? environment = null)
+    {
+        var dir = new TempDirectory();
+        var port = Peer.FreePort();
+        await System.IO.File.WriteAllTextAsync(dir.File("gatehouse.yaml"), $"""
+            cluster_name: {clusterName}
+            data_dir: data
+            proxy:
+              listen: 127.0.0.1:{port}
+              public_addr: [127.0.0.1]
+            {extraConfig}
+            """);
+        return new ProxyUnderTest(dir, port, new GatehouseCli(dir.Path, environment));
+    }
+
+    /// <summary>Creates the configuration and starts the proxy; returns once it says it listens.</summary>
+    public static async Task<ProxyUnderTest> StartAsync(string clusterName, string extraConfig = "", IDictionary<string, string>? environment = null)
+    {
+        var proxy = await CreateAsync(clusterName, extraConfig, environment);
+        try
+        {
+            await proxy.StartProxyAsync();
+            return proxy;
+        }
+        catch
+        {
+            await proxy.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs `gatehouse start` (again) and waits, with a deadline, for "Proxy listening on".</summary>
+    public async Task StartProxyAsync()
+    {
+        if (_process is not null) throw new InvalidOperationException("the proxy is running already");
+        _process = Admin.Start("start");
+        await _process.WaitForOutputAsync("Proxy listening on", TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Kills the proxy with SIGKILL: no shutdown code runs, as after a crash or `kill -9`.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null) return;
+        _lastOutput = _process.Output;
+        await _process.DisposeAsync();
+        _process = null;
+    }
+
+    /// <summary>The role file every access test uses: the user's own logins trait plus ubuntu, sessions of at most 2h.</summary>
+    public async Task ApplyDevRoleAsync()
+    {
+        await System.IO.File.WriteAllTextAsync(File("dev.yaml"), """
+            kind: role
+            name: dev
+            allow:
+              logins: ['{{internal.logins}}', ubuntu]
+            options: { max_session_ttl: 2h }
+            """);
+        (await Admin.RunAsync("admin", "roles", "apply", "dev.yaml")).EnsureSuccess("roles apply dev.yaml");
+    }
+
+    /// <summary>Adds a user with <see cref="Password"/> (given on stdin); returns what `users add` printed.</summary>
+    public async Task<string> AddUserAsync(string name, params string[] options) =>
+        (await Admin.RunWithInputAsync(Password + "\n", ["admin", "users", "add", name, .. options, "--password-stdin"])).EnsureSuccess($"users add {name}").Stdout;
+
+    /// <summary>Exports the host CA (what signs the proxy's TLS certificate) to a file; returns its path.</summary>
+    public async Task<string> ExportHostCaAsync(string fileName = "host-ca.pem")
+    {
+        (await Admin.RunAsync("admin", "ca", "export", "--kind", "host", "--out", File(fileName))).EnsureSuccess("ca export --kind host");
+        return File(fileName);
+    }
+
+    /// <summary>`admin audit … --format json`, parsed.</summary>
+    public async Task<IReadOnlyList<JsonElement>> AuditAsync(params string[] filters)
+    {
+        var result = (await Admin.RunAsync(["admin", "audit", .. filters, "--format", "json"])).EnsureSuccess("admin audit");
+        using var json = JsonDocument.Parse(result.Stdout);
+        return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _dir.Dispose();
+    }
+}
+
+/// <summary>A person's machine: its own working directory and $GATEHOUSE_HOME, where `gatehouse login` keeps profiles.</summary>
+internal sealed class ClientMachine : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public ClientMachine()
+    {
+        Cli = new GatehouseCli(_dir.Path, new Dictionary<string, string> { ["GATEHOUSE_HOME"] = Home });
+    }
+
+    public GatehouseCli Cli { get; }
+
+    public string Home => _dir.File("gatehouse-home");
+
+    public string File(string name) => _dir.File(name);
+
+    /// <summary>The profile folder of a proxy address: "127.0.0.1:3080" → $GATEHOUSE_HOME/127.0.0.1_3080.</summary>
+    public string ProfileOf(string address) => Path.Combine(Home, address.Replace(':', '_'));
+
+    /// <summary>`gatehouse login` with the password on stdin.</summary>
+    public Task<ProcessResult> LoginAsync(string address, string user, string password, params string[] options) =>
+        Cli.RunWithInputAsync(password + "\n", ["login", "--proxy", address, "--user", user, "--password-stdin", .. options]);
+
+    public void Dispose() => _dir.Dispose();
+}
