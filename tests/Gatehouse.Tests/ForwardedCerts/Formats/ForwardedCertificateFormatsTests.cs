@@ -44,4 +44,40 @@ public sealed class ForwardedCertificateFormatsTests
         var small = format.Decode(ReceivedHeaders.Of(valid), Encode.Defaults, new DecodeLimits(MaxHeaderBytes: longest.Value.Length - 1));
         Encode.AssertRefused(small, $"header {longest.Name} is {longest.Value.Length} bytes long, over the limit of {longest.Value.Length - 1}");
     }
+
+    [Fact]
+    public void ReceivedHeaders_merges_names_that_differ_only_in_case_so_copies_are_counted()
+    {
+        var headers = new ReceivedHeaders(new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+        {
+            ["X-ARR-ClientCert"] = [Encode.Base64(TestPki.Shared.EcLeaf)],
+            ["x-arr-clientcert"] = [Encode.Base64(TestPki.Shared.RsaLeaf)],
+        });
+        Assert.Equal(2, headers.Get("X-Arr-Clientcert").Count);
+        Encode.AssertRefused(ForwardedCertificateFormats.ById["azure-arr"].Decode(headers, Encode.Defaults, new DecodeLimits()), "was sent 2 times");
+    }
+
+    public static TheoryData<string, string> HostileValues()
+    {
+        var data = new TheoryData<string, string>();
+        string[] patterns = ["-----BEGIN ", "-----BEGIN CERTIFICATE-----", "%", "%2", "\"", "\\", ":", ",", ";", "=", "+", "#", "\u00e9", "\0"];
+        foreach (var id in ForwardedCertificateFormats.ById.Keys.Order(StringComparer.Ordinal))
+            foreach (var pattern in patterns)
+                data.Add(id, pattern);
+        return data;
+    }
+
+    /// <summary>Header-sized repetitions of each format's delimiters in each header it reads: never decoded, never a throw.</summary>
+    [Theory, MemberData(nameof(HostileValues))]
+    public void Header_sized_runs_of_delimiters_are_refused(string formatId, string pattern)
+    {
+        var format = ForwardedCertificateFormats.ById[formatId];
+        var filler = string.Concat(Enumerable.Repeat(pattern, 16 * 1024 / pattern.Length));
+        var valid = ValidHeaders.For(formatId);
+        foreach (var name in valid.Select(line => line.Name))
+        {
+            var lines = valid.Select(line => line.Name == name ? (name, filler) : line).ToArray();
+            Assert.NotEqual(DecodeStatus.Decoded, format.Decode(ReceivedHeaders.Of(lines), Encode.Defaults, new DecodeLimits()).Status);
+        }
+    }
 }
