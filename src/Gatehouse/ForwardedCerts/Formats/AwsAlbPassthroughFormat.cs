@@ -1,0 +1,32 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gatehouse.ForwardedCerts.Formats;
+
+/// <summary>
+/// AWS ALB in passthrough mode (spec §1.3): X-Amzn-Mtls-Clientcert holds the whole chain the client presented, leaf
+/// first, as concatenated PEM that is URL-encoded with '+', '=' and '/' left literal (AWS's own example nevertheless
+/// writes '=' as %3D, so both are accepted). ALB verified nothing, so the claims are empty.
+/// </summary>
+internal sealed class AwsAlbPassthroughFormat : ForwardedCertificateFormat
+{
+    public override string Id => "aws-alb-passthrough";
+
+    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } =
+        new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "X-Amzn-Mtls-Clientcert" };
+
+    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    {
+        var header = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true);
+        if (header.Error is not null) return DecodeResult.Refused(header.Error);
+        if (header.IsAbsent) return DecodeResult.Absent(); // spec §1.3: what ALB sends without a certificate is undocumented
+
+        var certificates = new List<X509Certificate2>();
+        var error = CertificateEncodings.ReadUrlEncodedPem(header.Name, header.Text!, limits.MaxChainDepth, certificates);
+        if (error is not null)
+        {
+            CertificateEncodings.DisposeAll(certificates);
+            return DecodeResult.Refused(error);
+        }
+        return DecodeResult.Decoded(certificates[0], certificates[1..], BalancerClaims.None);
+    }
+}

@@ -1,0 +1,31 @@
+namespace Gatehouse.ForwardedCerts.Formats;
+
+/// <summary>
+/// Cloudflare's legacy forwarding (spec §4.1): Cf-Client-Cert-Der-Base64 is base64 of the DER leaf, with
+/// Cf-Client-Cert-Sha256 beside it. The digest's spelling is not documented, so hex and base64 are both accepted and
+/// checked when present; anything else there is refused rather than ignored.
+/// </summary>
+internal sealed class CloudflareFormat : ForwardedCertificateFormat
+{
+    public override string Id => "cloudflare";
+
+    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } = new Dictionary<HeaderRole, string>
+    {
+        [HeaderRole.Cert] = "Cf-Client-Cert-Der-Base64",
+        [HeaderRole.Hash] = "Cf-Client-Cert-Sha256",
+    };
+
+    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    {
+        var hash = HeaderValue.Read(headers, NameOf(HeaderRole.Hash, names), limits, commaMeansJoined: true);
+        if (hash.Error is not null) return DecodeResult.Refused(hash.Error);
+        var result = Base64DerLeaf.Decode(HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true), BalancerClaims.None);
+        if (result.Status == DecodeStatus.Absent && hash.IsPresent)
+            return DecodeResult.Refused($"{hash.Name} was sent without {NameOf(HeaderRole.Cert, names)}");
+        if (result.Status != DecodeStatus.Decoded || !hash.IsPresent) return result;
+        var mismatch = Digests.Check(hash, result.Leaf!, DigestSpelling.Hex | DigestSpelling.Base64);
+        if (mismatch is null) return result;
+        result.Leaf!.Dispose();
+        return DecodeResult.Refused(mismatch);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace Gatehouse.ForwardedCerts.Formats;
+
+/// <summary>
+/// Envoy's x-forwarded-client-cert (spec §2.1): ','-separated elements, one per hop, each ';'-separated key=value
+/// pairs whose values may be double-quoted with \" inside. Cert is the URL-encoded PEM leaf, Chain the URL-encoded
+/// PEM chain including the leaf, Hash the hex SHA-256 of the leaf's DER. With several elements only the last counts:
+/// it is the one the trusted hop added (spec §6.1 item 4); the whole value must still parse, since a stray quote in
+/// an earlier element would otherwise move where the last one seems to start.
+/// </summary>
+internal sealed class EnvoyXfccFormat : ForwardedCertificateFormat
+{
+    public override string Id => "envoy-xfcc";
+
+    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } =
+        new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "x-forwarded-client-cert" };
+
+    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    {
+        var header = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: false);
+        if (header.Error is not null) return DecodeResult.Refused(header.Error);
+        if (header.IsAbsent) return DecodeResult.Absent();
+
+        var error = ParseLastElement(header.Name, header.Text!, out var pairs);
+        if (error is not null) return DecodeResult.Refused(error);
+        string? cert = null, chain = null, hash = null;
+        foreach (var (key, value) in pairs)
+        {
+            ref var slot = ref cert;
+            if (key.Equals("Cert", StringComparison.OrdinalIgnoreCase)) slot = ref cert;
+            else if (key.Equals("Chain", StringComparison.OrdinalIgnoreCase)) slot = ref chain;
+            else if (key.Equals("Hash", StringComparison.OrdinalIgnoreCase)) slot = ref hash;
+            else continue; // By, Subject, URI, DNS, issuer: not ours to judge
+            if (slot is not null) return DecodeResult.Refused($"{header.Name} has {key} twice in its last element");
+            slot = value;
+        }
+        if (cert is null && chain is null)
+            return DecodeResult.Refused($"{header.Name} carries no Cert or Chain in its last element; set Envoy's set_current_client_cert_details cert: true");
+
+        var certificates = new List<X509Certificate2>();
+        error = Read(header.Name, cert, chain, hash, limits, certificates);
+        if (error is null) return DecodeResult.Decoded(certificates[0], certificates[1..], BalancerClaims.None);
+        CertificateEncodings.DisposeAll(certificates);
+        return DecodeResult.Refused(error);
+    }
+
+    private static string? Read(string name, string? cert, string? chain, string? hash, DecodeLimits limits, List<X509Certificate2> into)
+    {
+        if (chain is not null)
+        {
+            var error = CertificateEncodings.ReadUrlEncodedPem($"{name} Chain", chain, limits.MaxChainDepth, into);
+            if (error is not null) return error;
+        }
+        if (cert is not null)
+        {
+            var leaf = new List<X509Certificate2>(1);
+            var error = CertificateEncodings.ReadUrlEncodedPem($"{name} Cert", cert, maxCertificates: 1, leaf);
+            if (error is not null) return error;
+            if (into.Count > 0 && !into[0].RawDataMemory.Span.SequenceEqual(leaf[0].RawDataMemory.Span))
+            {
+                leaf[0].Dispose();
+                return $"{name} Cert is not the first certificate of its Chain; Envoy's Chain starts with the leaf";
+            }
+            if (into.Count > 0) leaf[0].Dispose();
+            else into.Add(leaf[0]);
+        }
+        return hash is null ? null : Digests.Check(new HeaderValue($"{name} Hash", hash, null), into[0], DigestSpelling.Hex);
+    }
+
+    /// <summary>One linear pass over the whole value; returns the pairs of the last element.</summary>
+    private static string? ParseLastElement(string name, string value, out List<(string Key, string Value)> pairs)
+    {
+        pairs = [];
+        var element = 1;
+        var i = 0;
+        while (true)
+        {
+            // key
+            var keyStart = i;
+            while (i < value.Length && value[i] is not ('=' or ';' or ',' or '"')) i++;
+            var key = value.AsSpan(keyStart, i - keyStart).Trim(HeaderValue.Whitespace);
+            if (i == value.Length || value[i] != '=' || key.IsEmpty)
+                return $"{name} element {element} has '{HeaderValue.Show(value.AsSpan(keyStart))}' where a key=value pair should be";
+            i++;
+            while (i < value.Length && value[i] is ' ' or '\t') i++;
+            // value, quoted or bare
+            string text;
+            if (i < value.Length && value[i] == '"')
+            {
+                var builder = new StringBuilder();
+                i++;
+                while (i < value.Length && value[i] != '"')
+                {
+                    if (value[i] == '\\' && i + 1 < value.Length) i++;
+                    builder.Append(value[i++]);
+                }
+                if (i == value.Length) return $"{name} element {element} has a quoted value of {key} that is never closed";
+                i++;
+                text = builder.ToString();
+                while (i < value.Length && value[i] is ' ' or '\t') i++;
+            }
+            else
+            {
+                var start = i;
+                while (i < value.Length && value[i] is not (';' or ',' or '"')) i++;
+                if (i < value.Length && value[i] == '"') return $"{name} element {element} has a stray '\"' in the value of {key}";
+                text = value.AsSpan(start, i - start).Trim(HeaderValue.Whitespace).ToString();
+            }
+            pairs.Add((key.ToString(), text));
+            if (i == value.Length) return null;
+            if (value[i] == ',')
+            {
+                pairs = [];
+                element++;
+            }
+            else if (value[i] != ';') return $"{name} element {element} has '{HeaderValue.Show(value.AsSpan(i))}' after the value of {key}";
+            i++;
+        }
+    }
+}

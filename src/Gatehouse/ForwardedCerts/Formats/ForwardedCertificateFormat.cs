@@ -1,0 +1,87 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gatehouse.ForwardedCerts.Formats;
+
+/// <summary>
+/// What a header carries. Cert/Chain/Leaf hold certificates (Leaf is used where the balancer's own name says "leaf":
+/// ALB verify, GCP); the rest are what the balancer says beside them. Present and Error exist for GCP only.
+/// </summary>
+internal enum HeaderRole { Cert, Chain, Leaf, Verify, Serial, Issuer, Subject, Validity, Hash, Present, Error }
+
+/// <summary>
+/// Header values as received: each header line separately (a header sent twice = two values). Names are
+/// case-insensitive; two dictionary keys that differ only in case are merged, so "X-A" and "x-a" count as two lines.
+/// </summary>
+internal sealed class ReceivedHeaders
+{
+    private readonly Dictionary<string, List<string>> _values = new(StringComparer.OrdinalIgnoreCase);
+
+    public ReceivedHeaders(IReadOnlyDictionary<string, IReadOnlyList<string>> values)
+    {
+        foreach (var (name, lines) in values)
+        {
+            if (!_values.TryGetValue(name, out var list)) _values[name] = list = [];
+            list.AddRange(lines);
+        }
+    }
+
+    /// <summary>Convenience for tests and callers holding (name, value) pairs in arrival order.</summary>
+    public static ReceivedHeaders Of(params (string Name, string Value)[] lines)
+    {
+        var values = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in lines)
+            values[name] = values.TryGetValue(name, out var existing) ? [.. existing, value] : [value];
+        return new ReceivedHeaders(values);
+    }
+
+    public IReadOnlyList<string> Get(string name) => _values.TryGetValue(name, out var list) ? list : [];
+
+    public bool Has(string name) => _values.TryGetValue(name, out var list) && list.Count > 0;
+}
+
+/// <param name="MaxHeaderBytes">Largest header value accepted (ALB's own per-header limit is 16 K, spec §1.3).</param>
+/// <param name="MaxChainDepth">Most certificates accepted from one request, leaf included (ALB quota, spec §1.2).</param>
+internal sealed record DecodeLimits(int MaxHeaderBytes = 16 * 1024, int MaxChainDepth = 4);
+
+internal enum DecodeStatus { Absent, Decoded, Refused }
+
+/// <summary>What the balancer said beside the certificate (nginx $ssl_client_verify, HAProxy ssl_c_verify, GCP
+/// chain_verified, ALB verify mode = true). Null <see cref="Verified"/> means the balancer said nothing.</summary>
+internal sealed record BalancerClaims(bool? Verified, string? Detail)
+{
+    public static BalancerClaims None { get; } = new(null, null);
+}
+
+/// <summary>
+/// The outcome of decoding one request's headers. <see cref="Intermediates"/> is what the client presented above the
+/// leaf, in order, leaf excluded, kept exactly as presented (a trailing root included; the validator copes).
+/// A Decoded result owns its certificates: the caller disposes them.
+/// </summary>
+internal sealed record DecodeResult(DecodeStatus Status, X509Certificate2? Leaf, IReadOnlyList<X509Certificate2> Intermediates, BalancerClaims Claims, string? Error)
+{
+    public static DecodeResult Absent(BalancerClaims? claims = null) => new(DecodeStatus.Absent, null, [], claims ?? BalancerClaims.None, null);
+
+    public static DecodeResult Refused(string error, BalancerClaims? claims = null) => new(DecodeStatus.Refused, null, [], claims ?? BalancerClaims.None, error);
+
+    public static DecodeResult Decoded(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, BalancerClaims claims) =>
+        new(DecodeStatus.Decoded, leaf, intermediates, claims, null);
+}
+
+/// <summary>
+/// One balancer's way of forwarding a client certificate. Decoders never touch the network, never judge trust (the
+/// caller runs <c>Pki.Validation.CertificateValidator</c> on the result) and never throw on input: header values
+/// come from the network, so every outcome is a <see cref="DecodeResult"/>.
+/// </summary>
+internal abstract class ForwardedCertificateFormat
+{
+    public abstract string Id { get; }
+
+    /// <summary>Role → the header name the balancer uses unless the operator renamed it.</summary>
+    public abstract IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; }
+
+    /// <param name="names">The defaults overridden by the operator; a role missing (or blank) here uses its default.</param>
+    public abstract DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits);
+
+    protected string NameOf(HeaderRole role, IReadOnlyDictionary<HeaderRole, string> names) =>
+        names.TryGetValue(role, out var name) && !string.IsNullOrWhiteSpace(name) ? name : DefaultHeaders[role];
+}

@@ -1,0 +1,51 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gatehouse.ForwardedCerts.Formats;
+
+/// <summary>
+/// nginx (spec §4.3): headers are whatever the operator proxy_set_header's; the convention is X-SSL-Client-Cert ←
+/// $ssl_client_escaped_cert (URL-encoded PEM of the leaf; nginx exposes no chain) and X-SSL-Client-Verify ←
+/// $ssl_client_verify (SUCCESS, FAILED:reason, or NONE). With ssl_verify_client optional the verdict matters, so it
+/// is carried in the claims; a verdict that contradicts the certificate header is refused.
+/// </summary>
+internal sealed class NginxFormat : ForwardedCertificateFormat
+{
+    public override string Id => "nginx";
+
+    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } = new Dictionary<HeaderRole, string>
+    {
+        [HeaderRole.Cert] = "X-SSL-Client-Cert",
+        [HeaderRole.Verify] = "X-SSL-Client-Verify",
+    };
+
+    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    {
+        var cert = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true);
+        if (cert.Error is not null) return DecodeResult.Refused(cert.Error);
+        // Not comma-checked: a FAILED reason is free text from OpenSSL.
+        var verify = HeaderValue.Read(headers, NameOf(HeaderRole.Verify, names), limits, commaMeansJoined: false);
+        if (verify.Error is not null) return DecodeResult.Refused(verify.Error);
+
+        var text = verify.Text?.Trim(' ', '\t');
+        BalancerClaims claims;
+        if (text is null) claims = BalancerClaims.None;
+        else if (text == "SUCCESS") claims = new(true, null);
+        else if (text.StartsWith("FAILED:", StringComparison.Ordinal)) claims = new(false, text["FAILED:".Length..]);
+        else if (text == "NONE")
+            return cert.IsPresent
+                ? DecodeResult.Refused($"{verify.Name} says NONE (no certificate) but {cert.Name} holds one; the two headers contradict each other")
+                : DecodeResult.Absent();
+        else return DecodeResult.Refused($"{verify.Name} is '{HeaderValue.Show(text)}'; nginx sends SUCCESS, FAILED:reason or NONE");
+
+        if (cert.IsAbsent)
+            return text is null
+                ? DecodeResult.Absent()
+                : DecodeResult.Refused($"{verify.Name} says '{HeaderValue.Show(text)}' but {cert.Name} is missing; the two headers contradict each other", claims);
+
+        var leaf = new List<X509Certificate2>(1);
+        var error = CertificateEncodings.ReadUrlEncodedPem(cert.Name, cert.Text!, maxCertificates: 1, leaf);
+        if (error is null) return DecodeResult.Decoded(leaf[0], [], claims);
+        CertificateEncodings.DisposeAll(leaf);
+        return DecodeResult.Refused(error, claims);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gatehouse.ForwardedCerts.Formats;
+
+/// <summary>
+/// RFC 9440 (spec §4.7): Client-Cert is one structured-field byte sequence (":base64-DER:") holding the leaf;
+/// Client-Cert-Chain is a structured-field list of them holding the intermediates, leaf excluded. GCP and Cloudflare
+/// transform rules use the same encoding. The header itself says nothing about verification (Cloudflare's rules
+/// and GCP's other headers do), so the claims are empty.
+/// </summary>
+internal sealed class Rfc9440Format : ForwardedCertificateFormat
+{
+    public override string Id => "rfc9440";
+
+    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } = new Dictionary<HeaderRole, string>
+    {
+        [HeaderRole.Cert] = "Client-Cert",
+        [HeaderRole.Chain] = "Client-Cert-Chain",
+    };
+
+    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits) =>
+        Decode(HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true),
+            HeaderValue.Read(headers, NameOf(HeaderRole.Chain, names), limits, commaMeansJoined: false), limits, BalancerClaims.None);
+
+    /// <summary>Leaf and chain headers to a result; shared with GCP, whose leaf and chain use this encoding (spec §3).</summary>
+    public static DecodeResult Decode(HeaderValue leafHeader, HeaderValue chainHeader, DecodeLimits limits, BalancerClaims claims)
+    {
+        if (leafHeader.Error is not null) return DecodeResult.Refused(leafHeader.Error, claims);
+        if (chainHeader.Error is not null) return DecodeResult.Refused(chainHeader.Error, claims);
+        if (leafHeader.IsAbsent)
+            return chainHeader.IsPresent
+                ? DecodeResult.Refused($"{chainHeader.Name} was sent without {leafHeader.Name}; a chain without its leaf identifies no one", claims)
+                : DecodeResult.Absent(claims);
+
+        var problem = CertificateEncodings.ReadByteSequence(leafHeader.Text.AsSpan().Trim(HeaderValue.Whitespace), out var leaf);
+        if (problem is not null) return DecodeResult.Refused($"{leafHeader.Name} {problem}", claims);
+        var intermediates = new List<X509Certificate2>();
+        var error = chainHeader.IsPresent ? ReadList(chainHeader, limits.MaxChainDepth - 1, intermediates) : null;
+        if (error is null) return DecodeResult.Decoded(leaf!, intermediates, claims);
+        leaf!.Dispose();
+        CertificateEncodings.DisposeAll(intermediates);
+        return DecodeResult.Refused(error, claims);
+    }
+
+    /// <summary>An RFC 8941 §3.1 list of byte sequences; optional whitespace around the commas is allowed (§4.2.1).</summary>
+    private static string? ReadList(HeaderValue header, int maxItems, List<X509Certificate2> into)
+    {
+        var index = 0;
+        foreach (var range in header.Text.AsSpan().Split(','))
+        {
+            var item = header.Text.AsSpan()[range].Trim(HeaderValue.Whitespace);
+            index++;
+            if (item.IsEmpty) return $"{header.Name} has an empty member at position {index}";
+            if (index > maxItems)
+                return $"{header.Name} holds more than {maxItems} intermediate certificates; with the leaf that exceeds the most accepted in one chain";
+            var problem = CertificateEncodings.ReadByteSequence(item, out var certificate);
+            if (problem is not null) return $"{header.Name} member {index} {problem}";
+            into.Add(certificate!);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gatehouse.ForwardedCerts.Formats;
+
+/// <summary>
+/// Traefik's PassTLSClientCert (spec §4.2): X-Forwarded-Tls-Client-Cert holds every certificate the client sent,
+/// leaf first, each as bare base64 DER (PEM armour and newlines stripped) joined by ','. Traefik v3 does not
+/// URL-encode it; v2 query-escaped it and some consumers expect URL-encoded PEM, so the spec asks decoders to accept
+/// those too: the value is percent-decoded strictly (never form-decoded, so '+' survives) before it is read.
+/// </summary>
+internal sealed class TraefikFormat : ForwardedCertificateFormat
+{
+    public override string Id => "traefik";
+
+    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } =
+        new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "X-Forwarded-Tls-Client-Cert" };
+
+    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    {
+        var header = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: false);
+        if (header.Error is not null) return DecodeResult.Refused(header.Error);
+        if (header.IsAbsent) return DecodeResult.Absent();
+
+        var certificates = new List<X509Certificate2>();
+        var error = Read(header.Name, header.Text!, limits.MaxChainDepth, certificates);
+        if (error is null) return DecodeResult.Decoded(certificates[0], certificates[1..], BalancerClaims.None);
+        CertificateEncodings.DisposeAll(certificates);
+        return DecodeResult.Refused(error);
+    }
+
+    private static string? Read(string name, string value, int maxCertificates, List<X509Certificate2> into)
+    {
+        if (CertificateEncodings.StartsLikePem(value) || value.AsSpan().TrimStart(HeaderValue.Whitespace).StartsWith("-----BEGIN%20", StringComparison.Ordinal))
+            return CertificateEncodings.ReadUrlEncodedPem(name, value, maxCertificates, into);
+        if (!value.Contains('%')) return ReadList(name, value, maxCertificates, into);
+        var decoded = ArrayPool<char>.Shared.Rent(value.Length);
+        try
+        {
+            var problem = CertificateEncodings.PercentDecode(value, decoded, out var length);
+            return problem is not null
+                ? $"{name} is neither base64 nor URL-encoded: {problem}"
+                : ReadList(name, decoded.AsSpan(0, length), maxCertificates, into);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(decoded);
+        }
+    }
+
+    /// <summary>Comma-joined base64 DER, leaf first; spaces around the commas are tolerated.</summary>
+    private static string? ReadList(string name, ReadOnlySpan<char> text, int maxCertificates, List<X509Certificate2> into)
+    {
+        var index = 0;
+        foreach (var range in text.Split(','))
+        {
+            var item = text[range].Trim(HeaderValue.Whitespace);
+            index++;
+            if (item.IsEmpty) return $"{name} has an empty entry at position {index} of its comma-separated certificates";
+            if (index > maxCertificates) return CertificateEncodings.TooManyCertificates(name, maxCertificates);
+            var problem = CertificateEncodings.ReadBase64Der(item, allowWhitespace: false, out var certificate);
+            if (problem is not null) return $"{name} certificate {index} {problem}";
+            into.Add(certificate!);
+        }
+        return null;
+    }
+}
