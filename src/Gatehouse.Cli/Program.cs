@@ -14,6 +14,7 @@ var root = new RootCommand("Gatehouse: an identity-aware access proxy. One TLS p
         CertsCommand.Create(),
         UsersCommand.Create(),
         RolesCommand.Create(),
+        FrontsCommand.Create(),
         AuditCommand.Create(),
     },
 };

@@ -28,7 +28,8 @@ internal static class StartCommand
             await using var proxy = await ProxyHost.CreateAsync(settings.Proxy, cluster, settings.UserCertTtl, logging => logging
                 .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
                 .SetMinimumLevel(LogLevel.Information)
-                .AddFilter("Microsoft", LogLevel.Warning), cancellationToken);
+                .AddFilter("Microsoft", LogLevel.Warning)
+                .AddFilter(typeof(Proxy.Authentication.ClientCertificateAuthenticationHandler).FullName, LogLevel.Warning), cancellationToken);
             await proxy.StartAsync(cancellationToken);
 
             var listen = settings.Proxy.Listen;

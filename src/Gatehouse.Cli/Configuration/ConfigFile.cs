@@ -12,6 +12,33 @@ internal sealed class ConfigFile
     [YamlMember(Alias = "trust")] public TrustSection? Trust { get; set; }
     [YamlMember(Alias = "storage")] public StorageSection? Storage { get; set; }
     [YamlMember(Alias = "audit")] public AuditSection? Audit { get; set; }
+    [YamlMember(Alias = "identity_mappings")] public List<MappingSection>? IdentityMappings { get; set; }
+
+    internal sealed class MappingSection
+    {
+        [YamlMember(Alias = "issuer")] public string? Issuer { get; set; }
+        [YamlMember(Alias = "san_email")] public string? SanEmail { get; set; }
+        [YamlMember(Alias = "san_dns")] public string? SanDns { get; set; }
+        [YamlMember(Alias = "san_uri")] public string? SanUri { get; set; }
+        [YamlMember(Alias = "subject_cn")] public string? SubjectCn { get; set; }
+        [YamlMember(Alias = "user")] public string? User { get; set; }
+        [YamlMember(Alias = "roles")] public List<string>? Roles { get; set; }
+    }
+
+    internal sealed class FrontSection
+    {
+        [YamlMember(Alias = "name")] public string? Name { get; set; }
+        [YamlMember(Alias = "format")] public string? Format { get; set; }
+        [YamlMember(Alias = "source_cidrs")] public List<string>? SourceCidrs { get; set; }
+        [YamlMember(Alias = "headers")] public Dictionary<string, string>? Headers { get; set; }
+        [YamlMember(Alias = "shared_secret_header")] public SecretSection? SharedSecretHeader { get; set; }
+    }
+
+    internal sealed class SecretSection
+    {
+        [YamlMember(Alias = "name")] public string? Name { get; set; }
+        [YamlMember(Alias = "value_env")] public string? ValueEnv { get; set; }
+    }
 
     internal sealed class StorageSection
     {
@@ -36,6 +63,8 @@ internal sealed class ConfigFile
     {
         [YamlMember(Alias = "listen")] public string? Listen { get; set; }
         [YamlMember(Alias = "public_addr")] public List<string>? PublicAddr { get; set; }
+        [YamlMember(Alias = "trusted_proxies")] public List<string>? TrustedProxies { get; set; }
+        [YamlMember(Alias = "trusted_fronts")] public List<FrontSection>? TrustedFronts { get; set; }
     }
 
     internal sealed class TrustSection

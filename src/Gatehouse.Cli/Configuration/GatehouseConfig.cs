@@ -114,6 +114,10 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
                 break;
         }
 
+        var fronts = FrontsConfig.Fronts(file.Proxy?.TrustedFronts, errors);
+        var trustedProxies = FrontsConfig.Networks(file.Proxy?.TrustedProxies, "proxy.trusted_proxies", errors);
+        var mappings = FrontsConfig.Mappings(file.IdentityMappings, errors);
+
         if (errors.Count > 0)
             throw new SetupException($"{source}: {errors.Count} problem(s) in the configuration:\n  " + string.Join("\n  ", errors));
 
@@ -122,8 +126,9 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         {
             Storage = storage,
             AuditFile = file.Audit?.File is { } auditFile ? Resolve(auditFile) : null,
+            IdentityMappings = mappings,
         };
-        return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses), ttl);
+        return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses) { TrustedFronts = fronts, TrustedProxies = trustedProxies }, ttl);
     }
 
     private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)

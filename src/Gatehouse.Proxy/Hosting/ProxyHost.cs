@@ -1,6 +1,11 @@
 using Gatehouse.Access.Login;
 using Gatehouse.Cluster;
+using Gatehouse.ForwardedCerts;
+using Gatehouse.ForwardedCerts.Formats;
+using Gatehouse.Identity;
+using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Web;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -37,14 +42,26 @@ internal sealed class ProxyHost : IAsyncDisposable
             kestrel.Listen(options.Listen, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
             {
                 ServerCertificateSelector = (_, _) => certificates.Select(),
-                ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                // Asked for, not required: a client may present one (curl --cert), and the authentication handler
+                // judges it with the same validator as forwarded certificates, so TLS itself accepts any.
+                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                ClientCertificateValidation = (_, _, _) => true,
             }));
         });
         builder.Services.AddSingleton(cluster);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new ForwardedCertificateAuthenticator(
+            new ForwardedCertificateOptions(options.TrustedFronts, new DecodeLimits(MaxChainDepth: cluster.Options.Validation.MaxChainDepth)),
+            cluster.Validator, () => cluster.Trust, new IdentityMapper(cluster.Options.IdentityMappings, cluster.Authorities.ClusterName), cluster.Time));
+        builder.Services.AddAuthentication(ClientCertificateAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
         builder.Services.AddHostedService(services => new TrustRefresher(cluster, options.TrustRefreshInterval, services.GetRequiredService<ILogger<TrustRefresher>>()));
 
         var app = builder.Build();
+        app.UseMiddleware<ClientCertificateHeaderGuard>(); // first: nothing may read a forged certificate header
+        app.UseAuthentication();
         PingEndpoint.Map(app, cluster);
+        WhoAmIEndpoint.Map(app);
         LoginEndpoint.Map(app, cluster, options, new LoginService(cluster, userCertificateTtl));
         return new ProxyHost(app, certificates);
     }
@@ -86,7 +103,7 @@ internal sealed class TrustRefresher(ClusterState cluster, TimeSpan interval, IL
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // The store may be briefly unreachable; keep the last good view and try again.
-                logger.LogWarning("could not refresh revocations from {Store}: {Error}; keeping the previous view", cluster.Store.Description, e.Message);
+                ProxyLog.TrustRefreshFailed(logger, cluster.Store.Description, e.Message);
                 await Task.Delay(interval, cluster.Time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }

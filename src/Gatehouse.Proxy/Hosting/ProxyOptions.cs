@@ -12,4 +12,10 @@ internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> Pub
 
     /// <summary>How often the proxy re-reads revocations and trust files.</summary>
     public TimeSpan TrustRefreshInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Balancers whose client-certificate headers are honoured (proxy.trusted_fronts).</summary>
+    public IReadOnlyList<Gatehouse.ForwardedCerts.TrustedFront> TrustedFronts { get; init; } = [];
+
+    /// <summary>Hops whose X-Forwarded-For is believed (proxy.trusted_proxies); the fronts' networks count too.</summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 }

@@ -67,4 +67,7 @@ internal static class AuditEventTypes
     public const string UserChanged = "user.change";
     public const string RolesApplied = "role.apply";
     public const string RoleRemoved = "role.remove";
+    public const string ForgedClientCertificateHeader = "forged_client_cert_header";
+    public const string ClientCertificateAccepted = "client_cert.accepted";
+    public const string ClientCertificateRefused = "client_cert.refused";
 }

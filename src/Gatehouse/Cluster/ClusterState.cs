@@ -86,10 +86,14 @@ internal sealed class ClusterState : IAsyncDisposable
     private static string StoreName(StoreOptions options, string dataDirectory) =>
         options.Kind == StoreKind.Sqlite ? dataDirectory : "the PostgreSQL database";
 
-    /// <summary>Re-reads the operator's trust files and the cluster's revocations; the new view replaces the old at once.</summary>
+    /// <summary>Re-reads the cluster's revocations and the operator's trust files; when anything changed, the new view
+    /// replaces the old at once (and gets a new version), else the current view stays.</summary>
     public async Task<TrustStore> ReloadTrustAsync(CancellationToken cancellationToken)
     {
-        var trust = await LoadTrustAsync(Authorities, Store, Options.Trust, cancellationToken);
+        var revoked = (await Store.ListRevocationsAsync(Authorities.UserKind, cancellationToken)).Select(r => r.Serial).ToList();
+        var current = _trust;
+        if (TrustStoreLoader.Fingerprint(Authorities.User.Certificate, revoked, Options.Trust) == current.Fingerprint) return current;
+        var trust = TrustStoreLoader.Load(Authorities.User.Certificate, revoked, Options.Trust);
         Interlocked.Exchange(ref _trust, trust);
         return trust;
     }

@@ -6,7 +6,8 @@ using System.Text;
 namespace Gatehouse.ForwardedCerts.Formats;
 
 /// <summary>
-/// Compares an RFC 2253 string (ALB verify's -Issuer and -Subject, spec §1.4) with a certificate's DER name, RDN by
+/// Compares an RFC 2253 string (ALB verify's -Issuer and -Subject, spec §1.4; identity_mappings[].issuer) with a
+/// certificate's DER name, RDN by
 /// RDN: attribute type OID and value, not text, so "CN=a, O=b" equals "CN=a,O=b" and "OID.2.5.4.3=a" equals "CN=a".
 /// Handles RFC 2253 §2.4 escapes (\, \+ \" \\ \# \; \&lt; \&gt; \= \space and \XX hex), '#' hex values (compared with
 /// the DER of the value), quoted values (RFC 1779) and multi-valued RDNs joined by '+' (compared as sets).
@@ -14,6 +15,9 @@ namespace Gatehouse.ForwardedCerts.Formats;
 internal static class DistinguishedNames
 {
     private readonly record struct Attribute(string Oid, string? Text, byte[]? Der);
+
+    /// <summary>Null when the text is an RFC 2253 name, else what is wrong (for validating configuration).</summary>
+    public static string? CheckSyntax(string rfc2253) => Parse(rfc2253, out _);
 
     /// <returns>Null when both name the same thing, else a phrase that reads after the header's name.</returns>
     public static string? Compare(string rfc2253, X500DistinguishedName name)

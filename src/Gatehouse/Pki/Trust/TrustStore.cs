@@ -33,6 +33,9 @@ internal sealed class TrustStore
 
     public long Version { get; init; }
 
+    /// <summary>What the view was built from (see <see cref="TrustStoreLoader.Fingerprint"/>): equal fingerprints, same view.</summary>
+    public string Fingerprint { get; init; } = "";
+
     /// <summary>The ALB trust-store bundle: the anchors and intermediates as PEM blocks, no blank lines, no comments.</summary>
     public string ExportBundle() =>
         string.Concat(Roots.Concat(Intermediates).Select(c => c.ExportCertificatePem().ReplaceLineEndings("\n") + "\n"));

@@ -18,8 +18,26 @@ internal static class TrustStoreLoader
 {
     private static long _version;
 
+    /// <summary>
+    /// A cheap summary of everything a view is built from: the user CA, the revoked serials, and each trust file's path,
+    /// size and modification time. The proxy rebuilds its view (and so its verdict cache) only when this changes, which
+    /// is also how edited CA bundles and CRL files are picked up without a restart.
+    /// </summary>
+    public static string Fingerprint(X509Certificate2 gatehouseUserCa, IEnumerable<string> revokedSerials, TrustOptions options)
+    {
+        var text = new System.Text.StringBuilder(gatehouseUserCa.Thumbprint);
+        foreach (var serial in revokedSerials.Order(StringComparer.Ordinal)) text.Append('|').Append(serial);
+        foreach (var file in options.ClientCaFiles.Concat(options.CrlFiles))
+        {
+            var info = new FileInfo(file);
+            text.Append('|').Append(file).Append(':').Append(info.Exists ? $"{info.Length}:{info.LastWriteTimeUtc.Ticks}" : "missing");
+        }
+        return Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
     public static TrustStore Load(X509Certificate2 gatehouseUserCa, IEnumerable<string> revokedSerials, TrustOptions options)
     {
+        var revoked = revokedSerials.ToList();
         var errors = new List<string>();
         var roots = new X509Certificate2Collection { gatehouseUserCa };
         var intermediates = new X509Certificate2Collection();
@@ -40,9 +58,10 @@ internal static class TrustStoreLoader
             Intermediates = intermediates,
             CrlsByIssuer = crls.ToFrozenDictionary(),
             BrokenCrlIssuers = broken.ToFrozenDictionary(),
-            RevokedGatehouseSerials = revokedSerials.ToFrozenSet(StringComparer.Ordinal),
+            RevokedGatehouseSerials = revoked.ToFrozenSet(StringComparer.Ordinal),
             Errors = errors,
             Version = Interlocked.Increment(ref _version),
+            Fingerprint = Fingerprint(gatehouseUserCa, revoked, options),
         };
     }
 

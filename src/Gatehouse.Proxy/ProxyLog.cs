@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Proxy;
+
+/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication, 2000s: hosting).</summary>
+internal static partial class ProxyLog
+{
+    [LoggerMessage(1001, LogLevel.Warning, "Removed client-certificate headers ({Headers}) from {Peer}: it is not a trusted front; the request goes on unauthenticated")]
+    public static partial void ForgedCertificateHeaders(ILogger logger, string peer, string headers);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Removed client-certificate headers ({Headers}) that front {Front} does not send; only {Format} headers are honoured from it")]
+    public static partial void ForeignCertificateHeaders(ILogger logger, string front, string format, string headers);
+
+    [LoggerMessage(1003, LogLevel.Information, "Client certificate {Subject} (serial {Serial}) via {Source} accepted as {User}")]
+    public static partial void CertificateAccepted(ILogger logger, string subject, string serial, string source, string user);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Client certificate via {Source} refused ({Reason}): {Message}")]
+    public static partial void CertificateRefused(ILogger logger, string source, string? reason, string message);
+
+    [LoggerMessage(1005, LogLevel.Debug, "Ignored X-Forwarded-For from untrusted peer {Peer}")]
+    public static partial void IgnoredForwardedFor(ILogger logger, string peer);
+
+    [LoggerMessage(2001, LogLevel.Warning, "Could not refresh revocations from {Store}: {Error}; keeping the previous view")]
+    public static partial void TrustRefreshFailed(ILogger logger, string store, string error);
+}
