@@ -17,6 +17,9 @@ internal static class LoginEndpoint
     {
         app.MapPost("/v1/login", async (HttpContext context) =>
         {
+            // A login is a few hundred bytes; do not read megabytes from anyone who asks.
+            if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                limit.MaxRequestBodySize = 64 * 1024;
             LoginBody? body;
             try
             {
@@ -36,8 +39,10 @@ internal static class LoginEndpoint
                 ttl = TimeSpan.FromSeconds(seconds);
             }
 
-            var result = await logins.LoginAsync(new LoginRequest(body.User, body.Password, body.Totp, body.PublicKey, ttl,
-                context.Connection.RemoteIpAddress), context.RequestAborted);
+            // Throttling and audit use the real client address (X-Forwarded-For walked past trusted hops), not the balancer's.
+            var client = context.Features.Get<Authentication.RequestIdentityFeature>()?.Client ?? context.Connection.RemoteIpAddress;
+            var result = await logins.LoginAsync(new LoginRequest(body.User, body.Password, body.Totp, body.PublicKey, ttl, client),
+                context.RequestAborted);
             if (!result.Ok)
                 return result.Failure switch
                 {
