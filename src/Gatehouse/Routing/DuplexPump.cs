@@ -1,0 +1,96 @@
+using System.Buffers;
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace Gatehouse.Routing;
+
+/// <summary>The bytes each way of a finished pump, and the first failure (null when both sides ended cleanly).</summary>
+internal sealed record PumpResult(long LeftToRight, long RightToLeft, Exception? Failure);
+
+/// <summary>
+/// Copies two streams into each other until both directions end (STYLE habit 4). A clean end of one direction is
+/// passed on as a half-close where the other stream can express it, and the other direction goes on; the first
+/// failure wins, cancels the other direction, which is awaited. Buffers are pooled and rented only once data is
+/// ready (a zero-byte read waits first), so idle tunnels hold no buffer.
+/// </summary>
+internal static class DuplexPump
+{
+    private const int BufferSize = 16 * 1024;
+
+    public static async Task<PumpResult> RunAsync(Stream left, Stream right, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var toRight = CopyAsync(left, right, linked.Token);
+        var toLeft = CopyAsync(right, left, linked.Token);
+        Exception? failure = null;
+        var first = await Task.WhenAny(toRight, toLeft);
+        if (first.IsFaulted || first.IsCanceled)
+        {
+            failure = first.Exception?.GetBaseException() ?? new OperationCanceledException();
+            await linked.CancelAsync();
+        }
+        try
+        {
+            await Task.WhenAll(toRight, toLeft);
+        }
+        catch (Exception e) when (failure is null)
+        {
+            failure = e is OperationCanceledException ? e : e.GetBaseException();
+        }
+        catch
+        {
+            // The first failure is the one reported.
+        }
+        return new PumpResult(toRight.IsCompletedSuccessfully ? toRight.Result : 0, toLeft.IsCompletedSuccessfully ? toLeft.Result : 0, failure);
+    }
+
+    private static async Task<long> CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        while (true)
+        {
+            _ = await source.ReadAsync(Memory<byte>.Empty, cancellationToken); // wait for data without holding a buffer
+            var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            try
+            {
+                var read = await source.ReadAsync(buffer, cancellationToken);
+                if (read == 0)
+                {
+                    await HalfCloseAsync(destination);
+                    return total;
+                }
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                await destination.FlushAsync(cancellationToken);
+                total += read;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>Tells the other side "no more data" without closing the way back.</summary>
+    private static async Task HalfCloseAsync(Stream stream)
+    {
+        try
+        {
+            switch (stream)
+            {
+                case NetworkStream network: network.Socket.Shutdown(SocketShutdown.Send); break;
+                case SslStream tls: await tls.ShutdownAsync(); break;
+                case IHalfClosable closable: await closable.CompleteWritesAsync(); break;
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer is gone already; the other direction will find out.
+        }
+    }
+}
+
+/// <summary>A stream that can end its writing direction alone (a WebSocket close, a raw upgrade's socket).</summary>
+internal interface IHalfClosable
+{
+    ValueTask CompleteWritesAsync();
+}

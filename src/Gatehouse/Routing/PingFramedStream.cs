@@ -1,0 +1,132 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace Gatehouse.Routing;
+
+/// <summary>
+/// The framing of the <c>-ping</c> protocols (ARCHITECTURE §3): every write is a 4-byte big-endian length and the
+/// payload; a zero length is a ping, dropped by the reader. Sending a ping every interval keeps idle-timeout
+/// balancers from cutting a quiet connection. Reads return payload bytes only.
+/// </summary>
+internal sealed class PingFramedStream : Stream
+{
+    public const int MaxFrame = 64 * 1024;
+    private readonly Stream _inner;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly byte[] _header = new byte[4];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _pinger;
+    private int _remaining; // payload bytes of the current frame not yet read
+
+    public PingFramedStream(Stream inner, TimeSpan? pingInterval, TimeProvider? time = null)
+    {
+        _inner = inner;
+        _pinger = pingInterval is { } interval ? PingAsync(interval, time ?? TimeProvider.System) : Task.CompletedTask;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanWrite => true;
+    public override bool CanSeek => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty) return await _inner.ReadAsync(buffer, cancellationToken);
+        while (_remaining == 0)
+        {
+            if (!await TryReadHeaderAsync(cancellationToken)) return 0;
+            var length = BinaryPrimitives.ReadInt32BigEndian(_header);
+            if (length is < 0 or > MaxFrame) throw new InvalidDataException($"a frame of {length} bytes is out of range (0 to {MaxFrame})");
+            _remaining = length; // 0: a ping, read the next header
+        }
+        var read = await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, _remaining)], cancellationToken);
+        if (read == 0) throw new EndOfStreamException("the connection closed inside a frame");
+        _remaining -= read;
+        return read;
+    }
+
+    private async ValueTask<bool> TryReadHeaderAsync(CancellationToken cancellationToken)
+    {
+        var got = 0;
+        while (got < 4)
+        {
+            var read = await _inner.ReadAsync(_header.AsMemory(got), cancellationToken);
+            if (read == 0)
+                return got == 0 ? false : throw new EndOfStreamException("the connection closed inside a frame header");
+            got += read;
+        }
+        return true;
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var chunk = buffer[..Math.Min(buffer.Length, MaxFrame)];
+            await WriteFrameAsync(chunk, cancellationToken);
+            buffer = buffer[chunk.Length..];
+        }
+    }
+
+    private async ValueTask WriteFrameAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(payload.Length + 4);
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            BinaryPrimitives.WriteInt32BigEndian(frame, payload.Length);
+            payload.CopyTo(frame.AsMemory(4));
+            await _inner.WriteAsync(frame.AsMemory(0, payload.Length + 4), cancellationToken);
+            await _inner.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _writeLock.Release();
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private async Task PingAsync(TimeSpan interval, TimeProvider time)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+                await WriteFrameAsync(ReadOnlyMemory<byte>.Empty, _stop.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The connection is going away; the copy loops report why.
+        }
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+    public override void Flush() => _inner.Flush();
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _pinger;
+        _stop.Dispose();
+        _writeLock.Dispose();
+        await _inner.DisposeAsync();
+        await base.DisposeAsync();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _stop.Cancel();
+            _inner.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
