@@ -47,7 +47,9 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
             var list = string.Join(", ", removed.Select(n => n.ToLowerInvariant()).Order());
             if (front is null) ProxyLog.ForgedCertificateHeaders(logger, peer.ToString(), list);
             else ProxyLog.ForeignCertificateHeaders(logger, front.Name, front.Format.Id, list);
-            if (_forgeryAudit.ShouldRecord($"{peer}|{list}", cluster.Time.GetUtcNow()))
+            // The front is part of the key: "not a front" and "front X passed on headers it does not send" are different
+            // findings (forgery vs a balancer letting client headers through) and one must not silence the other.
+            if (_forgeryAudit.ShouldRecord($"{peer}|{front?.Name}|{list}", cluster.Time.GetUtcNow()))
                 await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.ForgedClientCertificateHeader) with
                 {
                     SourceIp = client.ToString(),
