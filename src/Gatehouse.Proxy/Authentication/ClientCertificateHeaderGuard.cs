@@ -36,9 +36,11 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
             if (front.SharedSecret is { } secret) own.Add(secret.Name);
         }
         var removed = new List<string>();
+        var arrived = new List<string>();
         foreach (var name in context.Request.Headers.Keys.ToList())
         {
             if (!authenticator.Options.CertificateHeaderNames.Contains(name)) continue;
+            arrived.Add(name.ToLowerInvariant());
             if (!own.Contains(name)) removed.Add(name);
             context.Request.Headers.Remove(name);
         }
@@ -61,7 +63,7 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
                 }, context.RequestAborted);
         }
 
-        context.Features.Set(new RequestIdentityFeature(client, front, front is null ? null : Only(headers, own)));
+        context.Features.Set(new RequestIdentityFeature(client, front, front is null ? null : Only(headers, own)) { ArrivedCertificateHeaders = arrived });
         await next(context);
     }
 
