@@ -36,26 +36,32 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
     public string File(string name) => _dir.File(name);
 
-    /// <summary>Writes the configuration (<paramref name="extraConfig"/> is appended as top-level YAML) without starting anything.</summary>
-    public static async Task<ProxyUnderTest> CreateAsync(string clusterName, string extraConfig = "", IDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Writes the configuration without starting anything: <paramref name="extraConfig"/> is appended as top-level YAML,
+    /// <paramref name="proxyConfig"/> (unindented YAML) goes into the <c>proxy:</c> section.
+    /// </summary>
+    public static async Task<ProxyUnderTest> CreateAsync(string clusterName, string extraConfig = "", IDictionary<string, string>? environment = null,
+        string proxyConfig = "")
     {
         var dir = new TempDirectory();
         var port = Peer.FreePort();
+        var proxyLines = string.Concat(proxyConfig.Split('\n').Where(l => l.Trim().Length > 0).Select(l => "\n  " + l.TrimEnd('\r')));
         await System.IO.File.WriteAllTextAsync(dir.File("gatehouse.yaml"), $"""
             cluster_name: {clusterName}
             data_dir: data
             proxy:
               listen: 127.0.0.1:{port}
-              public_addr: [127.0.0.1]
+              public_addr: [127.0.0.1]{proxyLines}
             {extraConfig}
             """);
         return new ProxyUnderTest(dir, port, new GatehouseCli(dir.Path, environment));
     }
 
     /// <summary>Creates the configuration and starts the proxy; returns once it says it listens.</summary>
-    public static async Task<ProxyUnderTest> StartAsync(string clusterName, string extraConfig = "", IDictionary<string, string>? environment = null)
+    public static async Task<ProxyUnderTest> StartAsync(string clusterName, string extraConfig = "", IDictionary<string, string>? environment = null,
+        string proxyConfig = "")
     {
-        var proxy = await CreateAsync(clusterName, extraConfig, environment);
+        var proxy = await CreateAsync(clusterName, extraConfig, environment, proxyConfig);
         try
         {
             await proxy.StartProxyAsync();

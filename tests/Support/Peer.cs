@@ -89,8 +89,12 @@ internal static class Peer
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Polls until something accepts TCP connections on the port, or fails after the deadline.</summary>
-    public static async Task WaitForPortAsync(int port, TimeSpan deadline, Func<string>? diagnostics = null, string address = "127.0.0.1")
+    /// <summary>
+    /// Polls until something accepts TCP connections on the port, or fails after the deadline — or at once when
+    /// <paramref name="server"/> (the process meant to listen) has exited.
+    /// </summary>
+    public static async Task WaitForPortAsync(int port, TimeSpan deadline, Func<string>? diagnostics = null, string address = "127.0.0.1",
+        BackgroundProcess? server = null)
     {
         var until = DateTime.UtcNow + deadline;
         while (true)
@@ -100,6 +104,10 @@ internal static class Peer
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Parse(address), port);
                 return;
+            }
+            catch (SocketException) when (server is { HasExited: true })
+            {
+                throw new Xunit.Sdk.XunitException($"the server meant to listen on {address}:{port} exited. {diagnostics?.Invoke()}");
             }
             catch (SocketException) when (DateTime.UtcNow < until)
             {

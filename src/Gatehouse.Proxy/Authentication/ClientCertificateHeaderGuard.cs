@@ -36,9 +36,11 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
             if (front.SharedSecret is { } secret) own.Add(secret.Name);
         }
         var removed = new List<string>();
+        var arrived = new List<string>();
         foreach (var name in context.Request.Headers.Keys.ToList())
         {
             if (!authenticator.Options.CertificateHeaderNames.Contains(name)) continue;
+            arrived.Add(name.ToLowerInvariant());
             if (!own.Contains(name)) removed.Add(name);
             context.Request.Headers.Remove(name);
         }
@@ -47,7 +49,9 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
             var list = string.Join(", ", removed.Select(n => n.ToLowerInvariant()).Order());
             if (front is null) ProxyLog.ForgedCertificateHeaders(logger, peer.ToString(), list);
             else ProxyLog.ForeignCertificateHeaders(logger, front.Name, front.Format.Id, list);
-            if (_forgeryAudit.ShouldRecord($"{peer}|{list}", cluster.Time.GetUtcNow()))
+            // The front is part of the key: "not a front" and "front X passed on headers it does not send" are different
+            // findings (forgery vs a balancer letting client headers through) and one must not silence the other.
+            if (_forgeryAudit.ShouldRecord($"{peer}|{front?.Name}|{list}", cluster.Time.GetUtcNow()))
                 await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.ForgedClientCertificateHeader) with
                 {
                     SourceIp = client.ToString(),
@@ -59,7 +63,7 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
                 }, context.RequestAborted);
         }
 
-        context.Features.Set(new RequestIdentityFeature(client, front, front is null ? null : Only(headers, own)));
+        context.Features.Set(new RequestIdentityFeature(client, front, front is null ? null : Only(headers, own)) { ArrivedCertificateHeaders = arrived });
         await next(context);
     }
 

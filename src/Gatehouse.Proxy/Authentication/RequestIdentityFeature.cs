@@ -14,6 +14,10 @@ internal sealed class RequestIdentityFeature(IPAddress client, TrustedFront? fro
     public TrustedFront? Front { get; } = front;
     public ReceivedHeaders? FrontHeaders { get; } = frontHeaders;
 
+    /// <summary>The certificate headers that arrived (lower case) — the guard has taken them all out of the request, but
+    /// /v1/ping still reports what it saw.</summary>
+    public IReadOnlyList<string> ArrivedCertificateHeaders { get; init; } = [];
+
     /// <summary>Set once by the authentication handler.</summary>
     public ForwardedAuthentication? Verdict { get; set; }
 }

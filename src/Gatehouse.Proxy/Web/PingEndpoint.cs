@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using Gatehouse.Cluster;
+using Gatehouse.Proxy.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
@@ -41,12 +42,15 @@ internal static class PingEndpoint
         var handshake = context.Features.Get<ITlsHandshakeFeature>();
         var alpn = context.Features.Get<ISslStreamFeature>()?.SslStream.NegotiatedApplicationProtocol.Protocol;
         var names = context.Request.Headers.Keys.Select(k => k.ToLowerInvariant()).ToList();
+        // The header guard took the certificate headers out of the request before this runs; it kept their names.
+        var certificateHeaders = names.Where(n => CertificateHeaderPrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal)))
+            .Concat(context.Features.Get<RequestIdentityFeature>()?.ArrivedCertificateHeaders ?? []).Distinct().Order();
         return new SeenConnection(
             TlsTerminatedByProxy: context.Request.IsHttps,
             Sni: handshake?.HostName is { Length: > 0 } sni ? sni : null,
             Alpn: alpn is { Length: > 0 } a ? System.Text.Encoding.ASCII.GetString(a.Span) : null,
             ClientCertificate: context.Connection.ClientCertificate is not null,
-            ClientCertificateHeaders: [.. names.Where(n => CertificateHeaderPrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal))).Order()],
+            ClientCertificateHeaders: [.. certificateHeaders],
             ForwardingHeaders: [.. names.Where(ForwardingHeaders.Contains).Order()],
             RemoteAddress: context.Connection.RemoteIpAddress?.ToString());
     }
