@@ -48,7 +48,7 @@ internal static class OuterConnection
     };
 
     /// <summary>A sentence for an exception thrown while reaching the proxy or a balancer.</summary>
-    public static string Explain(Exception e, ProxyAddress proxy, string what) => e switch
+    public static string Explain(Exception e, ProxyAddress proxy, string what) => Telling(e) switch
     {
         System.Security.Authentication.AuthenticationException when what.Contains("inner", StringComparison.Ordinal) =>
             $"the {what} TLS handshake with {proxy} failed ({e.Message.TrimEnd('.')}): the certificate behind it is not from the cluster's host CA " +
@@ -60,4 +60,12 @@ internal static class OuterConnection
         OperationCanceledException => $"{proxy} did not answer in time ({what})",
         _ => $"{what} connection to {proxy} failed: {e.GetBaseException().Message}",
     };
+
+    /// <summary>The exception in a wrapped chain (WebSocketException → HttpRequestException → …) that says what happened.</summary>
+    private static Exception Telling(Exception e)
+    {
+        for (var current = e; current is not null; current = current.InnerException)
+            if (current is System.Security.Authentication.AuthenticationException or SocketException or OperationCanceledException) return current;
+        return e;
+    }
 }

@@ -19,19 +19,24 @@ internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = nu
     /// <summary>The decision the last dial used (null before the first).</summary>
     public TunnelDecision? Decision => _decision;
 
+    /// <summary>Direct or tunnel for this proxy, decided once per dialer (a command may call it up front to show the route).</summary>
+    public async Task<(TunnelDecision? Decision, string? Error)> DecideAsync(CancellationToken cancellationToken)
+    {
+        if (_decision is { } known) return (known, null);
+        var (decision, error) = await _detector.DecideAsync(refresh: false, cancellationToken);
+        _decision ??= decision;
+        return (_decision, error);
+    }
+
     public async Task<DialResult> DialAsync(DialTarget target, CancellationToken cancellationToken)
     {
         // 1. Direct or tunnel: environment, then the cached decision, then detection.
-        if (_decision is null)
-        {
-            var (decision, error) = await _detector.DecideAsync(refresh: false, cancellationToken);
-            if (decision is null) return DialResult.Failed(DialRoute.Direct, error!);
-            _decision = decision;
-        }
-        var result = await DialOnceAsync(target, _decision.Tunnel, cancellationToken);
+        var (decided, error) = await DecideAsync(cancellationToken);
+        if (decided is null) return DialResult.Failed(DialRoute.Direct, error!);
+        var result = await DialOnceAsync(target, decided.Tunnel, cancellationToken);
         // 2. A transport failure on a remembered decision may mean the network changed (a balancer appeared or went):
         //    detect again and retry once. A refusal by the proxy (it has a code) is an answer, not a route problem.
-        if (!result.Ok && result.Code is null && _decision.Source == TunnelDecision.FromCache)
+        if (!result.Ok && result.Code is null && decided.Source == TunnelDecision.FromCache)
         {
             TunnelCache.Forget(options.ProfileDirectory);
             var (fresh, _) = await _detector.DecideAsync(refresh: true, cancellationToken);

@@ -90,7 +90,7 @@ internal sealed class TunnelDetector(DialerOptions options, TimeProvider? time =
         {
             // Teleport counts a probe cut off with EOF as "direct" and then fails every dial; HTTPS working while the
             // probe fails means something in front speaks HTTPS but not our ALPN.
-            reasons.Add($"probe failed ({probe.Error}) while HTTPS works: a balancer in front does not pass {AlpnProtocols.Tunnel}");
+            reasons.Add($"probe: failed ({probe.Error}) while HTTPS works: a balancer in front does not pass {AlpnProtocols.Tunnel}");
             return (true, reasons, null);
         }
         return (null, reasons, $"cannot reach the proxy: /v1/ping failed ({ping.Error}) and so did the {AlpnProtocols.Tunnel} probe ({probe.Error})");
@@ -130,7 +130,7 @@ internal sealed class TunnelDetector(DialerOptions options, TimeProvider? time =
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return new PingOutcome(null, httpsWorked, sentSni, sentAlpn, OuterConnection.Explain(e.InnerException ?? e, options.Proxy, "HTTPS"));
+            return new PingOutcome(null, httpsWorked, sentSni, sentAlpn, OuterConnection.Explain(e, options.Proxy, "HTTPS"));
         }
     }
 
@@ -142,10 +142,23 @@ internal sealed class TunnelDetector(DialerOptions options, TimeProvider? time =
         try
         {
             await using var tcp = await OuterConnection.ConnectTcpAsync(options.Proxy, timeout.Token);
-            await using var tls = new SslStream(tcp);
+            return await ProbeOverAsync(tcp, timeout.Token);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return new ProbeOutcome(null, OuterConnection.Explain(e, options.Proxy, "probe (inner)"));
+        }
+    }
+
+    /// <summary>The probe handshake over a given transport (a tunnel, in <c>gatehouse diag tunnel</c>); owns it.</summary>
+    public async Task<ProbeOutcome> ProbeOverAsync(Stream transport, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var tls = new SslStream(transport);
             var probeOptions = DialTrust.InnerOptions(options, AlpnProtocols.Tunnel);
             if (options.HostCa is null && options.Insecure) probeOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true; // diag without a CA
-            await tls.AuthenticateAsClientAsync(probeOptions, timeout.Token);
+            await tls.AuthenticateAsClientAsync(probeOptions, cancellationToken);
             var alpn = tls.NegotiatedApplicationProtocol.Protocol.IsEmpty ? null : tls.NegotiatedApplicationProtocol.ToString();
             return new ProbeOutcome(alpn, null);
         }

@@ -39,11 +39,18 @@ internal static class TunnelOpener
             socket.Dispose();
             return (null, await ExplainWebSocketRefusalAsync(options, subProtocol, (int)socket.HttpStatusCode, e, cancellationToken));
         }
+        catch (WebSocketException e) when (socket.HttpStatusCode == HttpStatusCode.SwitchingProtocols)
+        {
+            // ClientWebSocket refuses a 101 whose sub-protocol it did not ask for (RFC 6455 §4.1) before we can look.
+            socket.Dispose();
+            return (null, $"{options.Proxy} accepted a WebSocket on {ProxyProtocol.TunnelPath} but not with sub-protocol '{subProtocol}' " +
+                          $"({e.Message.TrimEnd('.')}): it is not a Gatehouse tunnel endpoint.");
+        }
         catch (Exception e) when (e is WebSocketException or IOException or HttpRequestException or OperationCanceledException
                                   && !cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            return (null, $"the WebSocket tunnel to {options.Proxy} failed: " + OuterConnection.Explain(e.InnerException ?? e, options.Proxy, "outer"));
+            return (null, $"the WebSocket tunnel to {options.Proxy} failed: " + OuterConnection.Explain(e, options.Proxy, "outer"));
         }
         if (socket.SubProtocol != subProtocol)
         {

@@ -72,7 +72,8 @@ internal static class UpgradeResponseReader
     private static async Task<string> ReadBodyStartAsync(Stream stream, UpgradeResponse head, ReadOnlyMemory<byte> leftover, CancellationToken cancellationToken)
     {
         var wanted = int.TryParse(head.Header("Content-Length"), out var length) ? Math.Min(length, MaxBodyKept * 4) : MaxBodyKept * 4;
-        if (head.HasToken("Transfer-Encoding", "chunked")) wanted = MaxBodyKept * 4; // kept raw; the chunk sizes show, which is fine for a hint
+        var chunked = head.HasToken("Transfer-Encoding", "chunked");
+        if (chunked) wanted = MaxBodyKept * 4;
         var body = new byte[Math.Max(wanted, leftover.Length)];
         leftover.CopyTo(body);
         var filled = leftover.Length;
@@ -91,8 +92,27 @@ internal static class UpgradeResponseReader
         {
             // What arrived is enough for a hint.
         }
-        var text = Encoding.UTF8.GetString(body, 0, Math.Min(filled, wanted)).ReplaceLineEndings(" ").Trim();
+        var raw = Encoding.UTF8.GetString(body, 0, Math.Min(filled, wanted));
+        var text = (chunked ? Dechunk(raw) : raw).ReplaceLineEndings(" ").Trim();
         return text.Length > MaxBodyKept ? text[..MaxBodyKept] + "…" : text;
+    }
+
+    /// <summary>The data of a chunked body (RFC 9112 §7.1), as far as it arrived; extensions and trailers dropped.</summary>
+    public static string Dechunk(string raw)
+    {
+        var text = new StringBuilder();
+        var at = 0;
+        while (at < raw.Length)
+        {
+            var lineEnd = raw.IndexOf("\r\n", at, StringComparison.Ordinal);
+            if (lineEnd < 0) break;
+            var sizeText = raw[at..lineEnd].Split(';')[0].Trim();
+            if (!int.TryParse(sizeText, System.Globalization.NumberStyles.HexNumber, null, out var size) || size <= 0) break;
+            var start = lineEnd + 2;
+            text.Append(raw.AsSpan(start, Math.Min(size, raw.Length - start)));
+            at = start + size + 2;
+        }
+        return text.ToString();
     }
 
     private static string Printable(string text)
