@@ -7,6 +7,8 @@ var root = new RootCommand("Gatehouse: an identity-aware access proxy. One TLS p
     LoginCommand.Create(),
     ProfileCommands.Status(),
     ProfileCommands.Logout(),
+    ProxyCommand.Create(),
+    DiagCommand.Create(),
     new Command("admin", "Administer the cluster: CAs, CRLs, certificates, users, roles, audit")
     {
         CaCommand.Create(),

@@ -17,6 +17,7 @@ internal sealed class PingFramedStream : Stream
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pinger;
     private int _remaining; // payload bytes of the current frame not yet read
+    private int _disposed;
 
     public PingFramedStream(Stream inner, TimeSpan? pingInterval, TimeProvider? time = null)
     {
@@ -112,17 +113,20 @@ internal sealed class PingFramedStream : Stream
 
     public override async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync();
         await _pinger;
         _stop.Dispose();
         _writeLock.Dispose();
         await _inner.DisposeAsync();
-        await base.DisposeAsync();
+        // Not base.DisposeAsync(): it calls Dispose(true), which would cancel the source disposed above.
+        base.Dispose(false);
+        GC.SuppressFinalize(this);
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _stop.Cancel();
             _inner.Dispose();
