@@ -1,3 +1,4 @@
+using Gatehouse.Routing;
 using System.CommandLine;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Client.Profiles;

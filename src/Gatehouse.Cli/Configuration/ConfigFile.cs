@@ -13,6 +13,19 @@ internal sealed class ConfigFile
     [YamlMember(Alias = "storage")] public StorageSection? Storage { get; set; }
     [YamlMember(Alias = "audit")] public AuditSection? Audit { get; set; }
     [YamlMember(Alias = "identity_mappings")] public List<MappingSection>? IdentityMappings { get; set; }
+    [YamlMember(Alias = "resources")] public ResourcesSection? Resources { get; set; }
+
+    internal sealed class ResourcesSection
+    {
+        [YamlMember(Alias = "tcp_apps")] public List<TcpAppSection>? TcpApps { get; set; }
+    }
+
+    internal sealed class TcpAppSection
+    {
+        [YamlMember(Alias = "name")] public string? Name { get; set; }
+        [YamlMember(Alias = "addr")] public string? Addr { get; set; }
+        [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
+    }
 
     internal sealed class MappingSection
     {
@@ -64,6 +77,7 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "listen")] public string? Listen { get; set; }
         [YamlMember(Alias = "public_addr")] public List<string>? PublicAddr { get; set; }
         [YamlMember(Alias = "trusted_proxies")] public List<string>? TrustedProxies { get; set; }
+        [YamlMember(Alias = "ping_interval")] public string? PingInterval { get; set; }
         [YamlMember(Alias = "trusted_fronts")] public List<FrontSection>? TrustedFronts { get; set; }
     }
 

@@ -117,6 +117,10 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         var fronts = FrontsConfig.Fronts(file.Proxy?.TrustedFronts, errors);
         var trustedProxies = FrontsConfig.Networks(file.Proxy?.TrustedProxies, "proxy.trusted_proxies", errors);
         var mappings = FrontsConfig.Mappings(file.IdentityMappings, errors);
+        var tcpApps = ResourcesConfig.TcpApps(file.Resources?.TcpApps, errors);
+        var pingInterval = Gatehouse.Routing.ProxyProtocol.DefaultPingInterval;
+        if (file.Proxy?.PingInterval is { } pingText && !Durations.TryParse(pingText, out pingInterval))
+            errors.Add($"proxy.ping_interval: '{pingText}' is not a duration like 30s");
 
         if (errors.Count > 0)
             throw new SetupException($"{source}: {errors.Count} problem(s) in the configuration:\n  " + string.Join("\n  ", errors));
@@ -128,7 +132,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
             AuditFile = file.Audit?.File is { } auditFile ? Resolve(auditFile) : null,
             IdentityMappings = mappings,
         };
-        return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses) { TrustedFronts = fronts, TrustedProxies = trustedProxies }, ttl);
+        return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses) { TrustedFronts = fronts, TrustedProxies = trustedProxies, TcpApps = tcpApps, PingInterval = pingInterval }, ttl);
     }
 
     private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)

@@ -53,5 +53,3 @@ internal sealed record DialerOptions(
     public TimeSpan EffectiveConnectTimeout => ConnectTimeout ?? TimeSpan.FromSeconds(15);
 }
 
-/// <summary>Which upgrade opens a tunnel: a WebSocket (the default) or the raw HTTP/1.1 upgrade (<c>GATEHOUSE_TUNNEL_MODE=raw</c>).</summary>
-internal enum TunnelKind { WebSocket, Raw }

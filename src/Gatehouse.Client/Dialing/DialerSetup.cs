@@ -1,3 +1,4 @@
+using Gatehouse.Routing;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Client.Profiles;

@@ -85,7 +85,7 @@ internal static class TunnelOpener
                 await outer.DisposeAsync();
                 return (null, verdict);
             }
-            var stream = response!.Leftover.IsEmpty ? outer : new PrefixedStream(response.Leftover, outer);
+            var stream = response!.Leftover.IsEmpty ? outer : new PrefixedStream(outer, response.Leftover.ToArray(), response.Leftover.Length);
             outer = null;
             return (stream, null);
         }

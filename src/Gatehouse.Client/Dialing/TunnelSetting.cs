@@ -1,3 +1,4 @@
+using Gatehouse.Routing;
 namespace Gatehouse.Client.Dialing;
 
 /// <summary>What <c>GATEHOUSE_TUNNEL</c> asks for one proxy.</summary>

@@ -34,7 +34,7 @@ internal sealed class HostCertificateProvider(CertificateIssuer issuer, IReadOnl
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             // The internal name lets the inner TLS of a tunnel verify the proxy whatever name the balancer shows.
-            using var issued = await issuer.IssueHostAsync([.. publicAddresses, Routing.ProxyProtocol.InternalHostName], new PublicKey(key),
+            using var issued = await issuer.IssueHostAsync([.. publicAddresses, Gatehouse.Routing.ProxyProtocol.InternalHostName], new PublicKey(key),
                 CertificateIssuer.DefaultHostTtl, cancellationToken);
             // Kestrel on Linux needs the private key attached; PKCS#12 round trip gives a key OpenSSL can use.
             using var withKey = issued.CopyWithPrivateKey(key);

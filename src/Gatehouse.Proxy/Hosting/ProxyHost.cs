@@ -1,5 +1,9 @@
 using Gatehouse.Access.Login;
+using Gatehouse.Access;
 using Gatehouse.Cluster;
+using Gatehouse.Proxy.Routing;
+using Gatehouse.Routing;
+using Microsoft.AspNetCore.Http;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Identity;
@@ -39,20 +43,31 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(options.Listen, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            kestrel.Listen(options.Listen, listen =>
+            {
+                // First the ClientHello router: gatehouse-* protocols leave here; the rest goes on to HTTPS below.
+                listen.Use(next => connection => listen.ApplicationServices.GetRequiredService<ConnectionRouter>().OnConnectionAsync(connection, next));
+                listen.UseHttps(new HttpsConnectionAdapterOptions
             {
                 ServerCertificateSelector = (_, _) => certificates.Select(),
                 // Asked for, not required: a client may present one (curl --cert), and the authentication handler
                 // judges it with the same validator as forwarded certificates, so TLS itself accepts any.
                 ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                 ClientCertificateValidation = (_, _, _) => true,
-            }));
+            });
+            });
         });
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ForwardedCertificateAuthenticator(
             new ForwardedCertificateOptions(options.TrustedFronts, new DecodeLimits(MaxChainDepth: cluster.Options.Validation.MaxChainDepth)),
             cluster.Validator, () => cluster.Trust, new IdentityMapper(cluster.Options.IdentityMappings, cluster.Authorities.ClusterName), cluster.Time));
+        builder.Services.AddSingleton(certificates);
+        builder.Services.AddSingleton(new RoleCatalog(cluster.Store));
+        builder.Services.AddSingleton<ServiceRouter>();
+        builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
+        builder.Services.AddSingleton<ConnectionRouter>();
         builder.Services.AddAuthentication(ClientCertificateAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
         builder.Services.AddHostedService(services => new TrustRefresher(cluster, options.TrustRefreshInterval, services.GetRequiredService<ILogger<TrustRefresher>>()));
@@ -60,7 +75,22 @@ internal sealed class ProxyHost : IAsyncDisposable
         var app = builder.Build();
         app.UseMiddleware<ClientCertificateHeaderGuard>(); // first: nothing may read a forged certificate header
         app.UseAuthentication();
+        app.UseWebSockets();
+        app.Use(async (context, next) =>
+        {
+            // The Kubernetes service comes in its own piece of work; until then say so instead of serving the web side there.
+            if (context.Request.Host.Host.StartsWith(ProxyProtocol.KubeSniPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                context.Response.StatusCode = StatusCodes.Status501NotImplemented;
+                await context.Response.WriteAsJsonAsync(new { error = "Kubernetes access is not served by this proxy yet" });
+                return;
+            }
+            await next(context);
+        });
         PingEndpoint.Map(app, cluster);
+        TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), options, cluster, app.Services.GetRequiredService<GatehouseMetrics>());
+        var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
+        app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));
         WhoAmIEndpoint.Map(app);
         LoginEndpoint.Map(app, cluster, options, new LoginService(cluster, userCertificateTtl));
         return new ProxyHost(app, certificates);

@@ -18,4 +18,10 @@ internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> Pub
 
     /// <summary>Hops whose X-Forwarded-For is believed (proxy.trusted_proxies); the fronts' networks count too.</summary>
     public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
+
+    /// <summary>TCP apps reached through gatehouse-tcp (resources.tcp_apps).</summary>
+    public IReadOnlyList<Apps.TcpApp> TcpApps { get; init; } = [];
+
+    /// <summary>How often -ping connections and gatehouse-tls-ping tunnels are pinged (proxy.ping_interval).</summary>
+    public TimeSpan PingInterval { get; init; } = Gatehouse.Routing.ProxyProtocol.DefaultPingInterval;
 }

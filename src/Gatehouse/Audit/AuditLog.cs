@@ -70,4 +70,5 @@ internal static class AuditEventTypes
     public const string ForgedClientCertificateHeader = "forged_client_cert_header";
     public const string ClientCertificateAccepted = "client_cert.accepted";
     public const string ClientCertificateRefused = "client_cert.refused";
+    public const string AccessDecision = "access.decision";
 }

@@ -87,7 +87,7 @@ internal sealed class ForwardedCertificateAuthenticator(
     private ForwardedAuthentication Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, string? front, string source)
     {
         var result = validator.Validate(leaf, intermediates);
-        var facts = new CertificateFacts(leaf.Subject, leaf.Issuer, SerialNumbers.Of(leaf), Convert.ToHexString(SHA256.HashData(leaf.RawData)),
+        var facts = new CertificateFacts(leaf.Subject, leaf.Issuer, SerialNumbers.Of(leaf), Convert.ToHexString(SHA256.HashData(leaf.RawDataMemory.Span)),
             new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero), result.IssuedByGatehouse);
         if (!result.IsValid)
             return ForwardedAuthentication.Refuse(front, result.Refusal!.Value.ToString(), result.Message, facts);
@@ -100,8 +100,8 @@ internal sealed class ForwardedCertificateAuthenticator(
     private static string CacheKey(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, long trustVersion, string source)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(leaf.RawData);
-        foreach (var certificate in intermediates) hash.AppendData(certificate.RawData);
+        hash.AppendData(leaf.RawDataMemory.Span); // RawDataMemory: RawData copies on every read
+        foreach (var certificate in intermediates) hash.AppendData(certificate.RawDataMemory.Span);
         return $"{Convert.ToHexString(hash.GetHashAndReset())}:{trustVersion}:{source}";
     }
 

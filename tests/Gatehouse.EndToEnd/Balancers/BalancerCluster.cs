@@ -120,7 +120,7 @@ public sealed class BalancerCluster : IAsyncLifetime
                 proxy_pass https://127.0.0.1:{{Proxy.Port}};
                 proxy_ssl_trusted_certificate {{hostCa}};
                 proxy_ssl_verify on;
-                proxy_ssl_name 127.0.0.1;
+                proxy_ssl_name gatehouse.internal;   # every host certificate carries this name
                 proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
                 proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                 proxy_set_header {{SecretHeader}} "{{AlbSecret}}";
@@ -140,7 +140,7 @@ public sealed class BalancerCluster : IAsyncLifetime
                 proxy_pass https://127.0.0.1:{{Proxy.Port}};
                 proxy_ssl_trusted_certificate {{hostCa}};
                 proxy_ssl_verify on;
-                proxy_ssl_name 127.0.0.1;
+                proxy_ssl_name gatehouse.internal;   # every host certificate carries this name
                 proxy_set_header X-SSL-Client-Cert   $ssl_client_escaped_cert;
                 proxy_set_header X-SSL-Client-Verify $ssl_client_verify;
                 proxy_set_header X-Forwarded-For     $proxy_add_x_forwarded_for;

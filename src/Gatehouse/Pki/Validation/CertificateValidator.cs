@@ -120,12 +120,12 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
         }
 
         // 5. Revocation of every certificate below the anchor, by the CRL of its issuer.
-        var issuedByGatehouse = elements.Count == 2 && elements[1].RawData.AsSpan().SequenceEqual(trust.GatehouseUserCa.RawData);
+        var issuedByGatehouse = elements.Count == 2 && elements[1].RawDataMemory.Span.SequenceEqual(trust.GatehouseUserCa.RawDataMemory.Span);
         for (var i = 0; i < elements.Count - 1; i++)
         {
             var certificate = elements[i];
             var issuer = elements[i + 1];
-            if (issuer.RawData.AsSpan().SequenceEqual(trust.GatehouseUserCa.RawData))
+            if (issuer.RawDataMemory.Span.SequenceEqual(trust.GatehouseUserCa.RawDataMemory.Span))
             {
                 if (trust.RevokedGatehouseSerials.Contains(SerialNumbers.Of(certificate)))
                     return Refuse(CertificateRefusal.ClientCertCrlHit, $"{CertificatePolicy.Describe(certificate)} (serial {SerialNumbers.Of(certificate)}) was revoked");

@@ -1,0 +1,91 @@
+using System.Net.WebSockets;
+using Gatehouse.Cluster;
+using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Hosting;
+using Gatehouse.Proxy.Routing;
+using Gatehouse.Routing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gatehouse.Proxy.Web;
+
+/// <summary>
+/// GET /v1/tunnel (ARCHITECTURE §4): through a layer-7 balancer, the client upgrades an HTTP request — to a WebSocket
+/// (sub-protocol gatehouse-tls or gatehouse-tls-ping) or with the raw token gatehouse-tls — and the upgraded stream
+/// carries the same TLS routing handshake as the TLS port. The upgrade itself is not authenticated: the inner mutual
+/// TLS is.
+/// </summary>
+internal static class TunnelEndpoint
+{
+    public static void Map(WebApplication app, ServiceRouter router, ProxyOptions options, ClusterState cluster, GatehouseMetrics metrics) =>
+        app.MapGet(ProxyProtocol.TunnelPath, async (HttpContext context) =>
+        {
+            // 1. Browsers send Origin; a page must not be able to open tunnels with the user's network position.
+            if (context.Request.Headers.ContainsKey("Origin"))
+                return Results.Json(new { error = "tunnels are not opened from browsers (the request has an Origin header)" }, statusCode: 403);
+            var client = context.Features.Get<RequestIdentityFeature>()?.Client ?? context.Connection.RemoteIpAddress!;
+
+            // 2. Upgrade: a WebSocket, or the raw token.
+            Stream tunnel;
+            TunnelKind kind;
+            if (context.WebSockets.IsWebSocketRequest)
+            {
+                var offered = context.WebSockets.WebSocketRequestedProtocols;
+                var protocol = offered.Contains(ProxyProtocol.WebSocketPingProtocol) ? ProxyProtocol.WebSocketPingProtocol
+                    : offered.Contains(ProxyProtocol.WebSocketProtocol) ? ProxyProtocol.WebSocketProtocol : null;
+                if (protocol is null)
+                    return Results.Json(new { error = $"offer the WebSocket sub-protocol {ProxyProtocol.WebSocketProtocol} or {ProxyProtocol.WebSocketPingProtocol}" }, statusCode: 400);
+                var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+                {
+                    SubProtocol = protocol,
+                    KeepAliveInterval = protocol == ProxyProtocol.WebSocketPingProtocol ? options.PingInterval : TimeSpan.Zero,
+                });
+                tunnel = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: true);
+                kind = TunnelKind.WebSocket;
+            }
+            else if (string.Equals(context.Request.Headers.Upgrade, ProxyProtocol.RawUpgrade, StringComparison.OrdinalIgnoreCase)
+                     && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
+            {
+                context.Response.Headers[ProxyProtocol.UpgradeHeader] = ProxyProtocol.RawUpgrade;
+                context.Response.Headers.Upgrade = ProxyProtocol.RawUpgrade;
+                tunnel = await upgrade.UpgradeAsync();
+                kind = TunnelKind.Raw;
+            }
+            else
+            {
+                return Results.Json(new { error = $"upgrade this request: a WebSocket with sub-protocol {ProxyProtocol.WebSocketPingProtocol}, or Upgrade: {ProxyProtocol.RawUpgrade}" },
+                    statusCode: 426);
+            }
+
+            // 3. The upgraded stream enters the same router as a new inner connection.
+            metrics.TunnelOpened(kind);
+            try
+            {
+                await using (tunnel)
+                {
+                    var (hello, buffered, length) = await ClientHelloReader.ReadAsync(tunnel, ConnectionRouter.MaxClientHello, TimeSpan.FromSeconds(10),
+                        cluster.Time, context.RequestAborted);
+                    string? service = null;
+                    if (hello.Status == ClientHelloStatus.Complete)
+                        foreach (var offeredAlpn in hello.Alpn)
+                            if (AlpnProtocols.Parse(offeredAlpn) is not null) { service = offeredAlpn; break; }
+                    if (service is null)
+                    {
+                        metrics.HandshakeFailure(hello.Status == ClientHelloStatus.Complete ? GatehouseMetrics.Reasons.UnknownProtocol : GatehouseMetrics.ReasonFor(hello.Status));
+                        if (buffered.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(buffered);
+                        return Results.Empty; // inside a tunnel only gatehouse-* protocols are served
+                    }
+                    metrics.Connection(GatehouseMetrics.Routes.Tunnel);
+                    await router.ServeAsync(new PrefixedStream(tunnel, buffered, length), service,
+                        new ConnectionFacts(ClientAddress.Normalize(client), kind == TunnelKind.WebSocket ? "websocket" : "raw", context.Connection.Id),
+                        context.RequestAborted);
+                }
+            }
+            finally
+            {
+                metrics.TunnelClosed(kind);
+            }
+            return Results.Empty;
+        });
+}
