@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# Gatehouse side by side with nginx, measured in ONE run on this machine, reported as ratios (docs/benchmarks.md).
+#   P1 bulk throughput: `gatehouse proxy app` (direct) → proxy → sink   vs   TLS client → nginx stream (ssl) → sink
+#   P2 new mTLS connections/s: gatehouse-tcp handshake + dial frame     vs   nginx stream ssl_verify_client on + 1 byte echo
+#   P3 `gatehouse proxy app` direct vs WebSocket tunnel vs raw tunnel through one nginx L7 front: set-up p50/p99, MB/s
+# Everything runs on free loopback ports in a temporary folder, certificates are made now, every process started
+# here is stopped by PID on exit. Sizes and durations can be changed with the environment variables below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+started=$(date +%s)
+
+P1_BYTES=${P1_BYTES:-1073741824}   # 1 GiB per side
+P2_SECONDS=${P2_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
+P2_CONCURRENCY=${P2_CONCURRENCY:-8}
+P3_COUNT=${P3_COUNT:-200}          # sequential connections per route (after 10 not counted)
+P3_BYTES=${P3_BYTES:-268435456}    # 256 MiB per route
+
+say() { echo "side-by-side: $*" >&2; }
+fail() { say "$*"; exit 1; }
+
+# --- 0. What it needs: nginx with the stream module (a separate Debian package), openssl. Installed only if missing.
+missing=()
+for pkg in nginx libnginx-mod-stream openssl; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]} (apt-get)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  # policy-rc.d keeps the package's own nginx service from starting on :80; this script starts its own.
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+    $sudo rm -f /usr/sbin/policy-rc.d
+    fail "could not install ${missing[*]}; install them and run again."
+  fi
+  $sudo rm -f /usr/sbin/policy-rc.d
+fi
+stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
+[ -f "$stream_module" ] || fail "$stream_module is missing (package libnginx-mod-stream)."
+
+# --- 1. Build the repository's own code in Release.
+say "building (Release)"
+for project in src/Gatehouse.Cli/Gatehouse.Cli.csproj bench/Gatehouse.LoadGen/Gatehouse.LoadGen.csproj; do
+  if ! log=$(dotnet build "$project" -c Release -nologo -v q 2>&1); then echo "$log" >&2; fail "the build of $project failed (above)."; fi
+done
+gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
+lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
+loadgen() { dotnet "$lg_dll" "$@"; }
+
+# --- 2. A folder for this run; every background process is recorded and stopped by PID on exit.
+work=$(mktemp -d /tmp/gatehouse-side-by-side.XXXXXX)
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "${KEEP_WORK:-0}" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits until a background process's log has a line matching $2 (the process must still run), with a deadline.
+wait_for_line() {
+  local pid=$1 pattern=$2 log=$3 deadline=$((SECONDS + ${4:-60}))
+  until grep -q "$pattern" "$log" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; fail "process $pid ended before printing '$pattern' (its output is above)"; }
+    [ $SECONDS -lt $deadline ] || { cat "$log" >&2; fail "no '$pattern' within the deadline (output above)"; }
+    sleep 0.1
+  done
+}
+wait_for_port() {
+  local port=$1 deadline=$((SECONDS + ${2:-30}))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || fail "nothing listens on 127.0.0.1:$port within the deadline"
+    sleep 0.1
+  done
+}
+# Starts "$@" in the background with its output in $work/$name.log; records its PID in $last_pid.
+start_bg() {
+  local name=$1; shift
+  "$@" >"$work/$name.log" 2>&1 &
+  last_pid=$!
+  pids+=("$last_pid")
+}
+# Prints the value of key $1 from a "k=v k=v" line $2.
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+read -r gh_port sink_port ngx_bulk_port ngx_mtls_port ngx_l7_port app_direct_port app_ws_port app_raw_port \
+  <<<"$(loadgen free-ports --count 8)"
+
+# --- 3. The sink (the TCP app behind everything).
+start_bg sink dotnet "$lg_dll" sink --port "$sink_port"; sink_pid=$last_pid
+wait_for_line "$sink_pid" "sink listening" "$work/sink.log"
+
+# --- 4. Gatehouse: a new cluster with one TCP app, a role that may reach it, a user certificate.
+cluster=$work/cluster
+mkdir -p "$cluster"
+cat >"$cluster/gatehouse.yaml" <<EOF
+cluster_name: bench
+data_dir: data
+proxy:
+  listen: 127.0.0.1:$gh_port
+  public_addr: [127.0.0.1]
+resources:
+  tcp_apps:
+    - name: sink
+      addr: 127.0.0.1:$sink_port
+      labels: { env: bench }
+EOF
+cat >"$cluster/bench-role.yaml" <<'EOF'
+kind: role
+name: bench
+allow:
+  app_labels: { env: bench }
+EOF
+# Runs a command quietly; its output is shown only when it fails.
+quiet() {
+  local out
+  out=$("$@" 2>&1) || { echo "$out" >&2; fail "failed: $*"; }
+}
+gh_admin() { quiet bash -c 'cd "$1" && shift && exec dotnet "$@"' _ "$cluster" "$gh_dll" "$@" --config "$cluster/gatehouse.yaml"; }
+start_bg gatehouse bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"; gh_pid=$last_pid
+wait_for_line "$gh_pid" "Proxy listening on" "$work/gatehouse.log" 90
+gh_admin admin roles apply "$cluster/bench-role.yaml"
+gh_admin admin certs issue --user bench --roles bench --ttl 2h --out "$work/identity"
+gh_admin admin ca export --kind host --out "$work/host-ca.pem"
+gh_admin admin ca export --kind user --out "$work/user-ca.pem"
+
+# --- 5. nginx: its own CA and server certificate (EC P-256, like Gatehouse's host certificate), made now.
+certs=$work/nginx-certs
+mkdir -p "$certs"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 2 -subj "/O=Bench/CN=Bench Balancer CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+  -keyout "$certs/ca.key" -out "$certs/ca.pem" 2>/dev/null
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n' >"$certs/server.ext"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" -keyout "$certs/server.key" -out "$certs/server.csr" 2>/dev/null
+openssl x509 -req -in "$certs/server.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" -CAcreateserial -sha256 -days 2 \
+  -extfile "$certs/server.ext" -out "$certs/server.pem" 2>/dev/null
+
+ngx=$work/nginx
+mkdir -p "$ngx"
+user_line=""; [ "$(id -u)" -eq 0 ] && user_line="user root;"   # as root, workers would switch to nobody (no access to $work)
+cat >"$ngx/nginx.conf" <<EOF
+$user_line
+load_module $stream_module;
+worker_processes auto;
+events { worker_connections 4096; }
+stream {
+    # P1: nginx terminates TLS and passes the bytes to the sink (no ssl_preread: nothing is peeked, TLS ends here).
+    server {
+        listen 127.0.0.1:$ngx_bulk_port ssl;
+        ssl_certificate     $certs/server.pem;
+        ssl_certificate_key $certs/server.key;
+        proxy_pass 127.0.0.1:$sink_port;
+    }
+    # P2: mutual TLS against Gatehouse's user CA; full handshakes only (the client does not resume either).
+    server {
+        listen 127.0.0.1:$ngx_mtls_port ssl backlog=4096;
+        ssl_certificate        $certs/server.pem;
+        ssl_certificate_key    $certs/server.key;
+        ssl_client_certificate $work/user-ca.pem;
+        ssl_verify_client      on;
+        ssl_session_cache      off;
+        ssl_session_tickets    off;
+        proxy_pass 127.0.0.1:$sink_port;
+    }
+}
+http {
+    access_log off;
+    client_body_temp_path $ngx/client_body_temp;
+    proxy_temp_path $ngx/proxy_temp;
+    fastcgi_temp_path $ngx/fastcgi_temp;
+    uwsgi_temp_path $ngx/uwsgi_temp;
+    scgi_temp_path $ngx/scgi_temp;
+    map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+    # P3: a layer-7 front (TLS + HTTP) passing WebSocket and raw upgrades on /v1/tunnel to Gatehouse.
+    server {
+        listen 127.0.0.1:$ngx_l7_port ssl;
+        ssl_certificate     $certs/server.pem;
+        ssl_certificate_key $certs/server.key;
+        location / {
+            proxy_pass https://127.0.0.1:$gh_port;
+            proxy_ssl_trusted_certificate $work/host-ca.pem;
+            proxy_ssl_verify on;
+            proxy_ssl_name gatehouse.internal;   # every host certificate carries this name
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_read_timeout 1h;
+            proxy_send_timeout 1h;
+        }
+    }
+}
+EOF
+start_bg nginx nginx -p "$ngx" -c "$ngx/nginx.conf" -e stderr -g "daemon off; error_log stderr warn; pid $ngx/nginx.pid;"; nginx_pid=$last_pid
+for port in "$ngx_bulk_port" "$ngx_mtls_port" "$ngx_l7_port"; do wait_for_port "$port"; done
+
+# --- 6. The client machine: one profile for the proxy itself, one for the nginx front.
+export GATEHOUSE_HOME=$work/home
+quiet dotnet "$gh_dll" login --proxy "127.0.0.1:$gh_port" --identity "$work/identity" --ca "$work/host-ca.pem"
+# The front shows its own certificate (from the balancer CA, made above), which the client must trust as a public one:
+# SSL_CERT_FILE makes it the machine's trust store for these processes. `login --ca` cannot be used: it wants the
+# front's certificate to chain to the host CA, and without --ca the profile gets no host CA for the inner TLS, so the
+# host CA is put into the profile by hand (docs/benchmarks.md, "Noticed").
+quiet env SSL_CERT_FILE="$certs/ca.pem" dotnet "$gh_dll" login --proxy "127.0.0.1:$ngx_l7_port" --identity "$work/identity"
+cp "$work/host-ca.pem" "$GATEHOUSE_HOME/127.0.0.1_$ngx_l7_port/host-ca.pem"
+
+start_bg app-direct env GATEHOUSE_TUNNEL=never dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$gh_port" --port "$app_direct_port"
+app_direct_pid=$last_pid
+wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-direct.log"
+start_bg app-ws env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=websocket SSL_CERT_FILE="$certs/ca.pem" \
+  dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_ws_port"
+wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-ws.log"
+start_bg app-raw env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=raw SSL_CERT_FILE="$certs/ca.pem" \
+  dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_raw_port"
+wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-raw.log"
+
+# --- 7. Measure. Each line comes from the load generator; a failed measurement stops the run (no made-up numbers).
+measure() {
+  local what=$1; shift
+  local out
+  say "$what"
+  if ! out=$(loadgen "$@" 2>"$work/loadgen.err"); then
+    cat "$work/loadgen.err" >&2
+    fail "$what failed (above); logs of the proxy, nginx and the local proxies are in $work (KEEP_WORK=1 keeps them)"
+  fi
+  [ -s "$work/loadgen.err" ] && sed 's/^/  /' "$work/loadgen.err" >&2
+  echo "$out"
+}
+# Warm-up, not counted: 64 MiB through each bulk path (JIT tiering of the proxy, proxy app, sink; nginx's first use).
+for args in "--port $app_direct_port" "--port $ngx_bulk_port --tls-host nginx.bench" "--port $app_ws_port" "--port $app_raw_port"; do
+  # shellcheck disable=SC2086 # the arguments are split on purpose
+  measure "warm-up ($args)" bulk $args --bytes 67108864 >/dev/null
+done
+# Server-side CPU (user + system seconds from /proc) around each P1/P2 measurement: a second view that depends less
+# on what else the machine is doing than MB/s does. Gatehouse = the proxy (and `proxy app` apart); nginx = its workers.
+clk_tck=$(getconf CLK_TCK)
+cpu_seconds() {
+  local ticks=0 pid
+  for pid in "$@"; do ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
+  awk -v t="$ticks" -v hz="$clk_tck" 'BEGIN { printf "%.2f", t / hz }'
+}
+nginx_workers=$(pgrep -P "$nginx_pid" | tr '\n' ' ')
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
+
+cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "$app_direct_pid")
+p1_gh=$(measure "P1 Gatehouse: $P1_BYTES bytes through proxy app (direct)" bulk --port "$app_direct_port" --bytes "$P1_BYTES")
+p1_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); p1_app_cpu=$(minus "$(cpu_seconds "$app_direct_pid")" "$app_cpu0")
+p1_gh_alone=$(measure "P1 Gatehouse proxy alone: $P1_BYTES bytes, the load generator dialling gatehouse-tcp itself" \
+  bulk --port "$gh_port" --bytes "$P1_BYTES" --dial sink --cert "$work/identity/cert.pem" --key "$work/identity/key.pem")
+cpu0=$(cpu_seconds $nginx_workers)
+p1_ngx=$(measure "P1 nginx: $P1_BYTES bytes over TLS to nginx stream" bulk --port "$ngx_bulk_port" --bytes "$P1_BYTES" --tls-host nginx.bench)
+p1_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
+p2_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --seconds "$P2_SECONDS" --concurrency "$P2_CONCURRENCY")
+cpu0=$(cpu_seconds "$gh_pid")
+p2_gh=$(measure "P2 Gatehouse: gatehouse-tcp handshakes + dial, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$gh_port" --mode gatehouse "${p2_args[@]}")
+p2_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0")
+cpu0=$(cpu_seconds $nginx_workers)
+p2_ngx=$(measure "P2 nginx: mTLS handshakes + 1-byte echo, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}")
+p2_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
+declare -A lat bulk
+for route in direct ws raw; do
+  port_var=app_${route}_port
+  lat[$route]=$(measure "P3 $route: $P3_COUNT sequential connections" latency --port "${!port_var}" --count "$P3_COUNT")
+  bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
+done
+
+# --- 8. Report.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+per() { awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN { if (b > 0) printf "%.2f", a * k / b; else print "n/a" }'; }
+mib() { awk -v b="$1" 'BEGIN { printf "%g MiB", b / 1048576 }'; }
+elapsed=$(( $(date +%s) - started ))
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+cat <<EOF
+
+## Gatehouse side by side ($(date -u '+%Y-%m-%d %H:%M UTC'))
+
+Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr); .NET $(dotnet --version), $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version | cut -d' ' -f1-2).
+Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg). Client, servers and sink share this machine (loopback).
+
+| | Gatehouse | nginx | Gatehouse / nginx |
+|---|---:|---:|---:|
+| P1 bulk MB/s ($(mib "$P1_BYTES"), 1 connection) | $(field mb_per_s "$p1_gh") | $(field mb_per_s "$p1_ngx") | $(ratio "$(field mb_per_s "$p1_gh")" "$(field mb_per_s "$p1_ngx")") |
+| P1b, not a side: the proxy alone (no \`proxy app\`; the load generator dials gatehouse-tcp) | $(field mb_per_s "$p1_gh_alone") | | $(ratio "$(field mb_per_s "$p1_gh_alone")" "$(field mb_per_s "$p1_ngx")") |
+| P2 new mTLS connections/s ($P2_CONCURRENCY loops, ${P2_SECONDS} s) | $(field per_s "$p2_gh") | $(field per_s "$p2_ngx") | $(ratio "$(field per_s "$p2_gh")" "$(field per_s "$p2_ngx")") |
+| P1 CPU s per GB, the TLS-terminating server (Gatehouse proxy; nginx workers) | $(per "$p1_gh_cpu" "$P1_BYTES" 1e9) | $(per "$p1_ngx_cpu" "$P1_BYTES" 1e9) | $(ratio "$(per "$p1_gh_cpu" "$P1_BYTES" 1e9)" "$(per "$p1_ngx_cpu" "$P1_BYTES" 1e9)") |
+| P1b CPU s per GB in \`proxy app\` (the client-side TLS, done by the load generator for nginx) | $(per "$p1_app_cpu" "$P1_BYTES" 1e9) | | |
+| P2 CPU ms per connection, the server (Gatehouse proxy; nginx workers) | $(per "$p2_gh_cpu" "$(field all_connections "$p2_gh")" 1000) | $(per "$p2_ngx_cpu" "$(field all_connections "$p2_ngx")" 1000) | $(ratio "$(per "$p2_gh_cpu" "$(field all_connections "$p2_gh")" 1000)" "$(per "$p2_ngx_cpu" "$(field all_connections "$p2_ngx")" 1000)") |
+
+| P3 via \`gatehouse proxy app\` | set-up p50 ms | set-up p99 ms | bulk MB/s ($(mib "$P3_BYTES")) | p50 / direct | p99 / direct | MB/s / direct |
+|---|---:|---:|---:|---:|---:|---:|
+EOF
+for route in direct ws raw; do
+  case $route in direct) name="direct (TLS to the proxy)";; ws) name="WebSocket tunnel via nginx L7";; raw) name="raw-upgrade tunnel via nginx L7";; esac
+  p50=$(field p50_ms "${lat[$route]}"); p99=$(field p99_ms "${lat[$route]}"); mbs=$(field mb_per_s "${bulk[$route]}")
+  echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $(ratio "$mbs" "$(field mb_per_s "${bulk[direct]}")") |"
+done
+echo
+echo "P2 failures: Gatehouse $(field failed "$p2_gh"), nginx $(field failed "$p2_ngx"). Whole run: ${elapsed} s (build included)."
