@@ -4,7 +4,8 @@ using System.Security.Cryptography.X509Certificates;
 namespace Gatehouse.Client.Login;
 
 /// <summary>How the client decides whether it is talking to the real proxy.</summary>
-/// <param name="HostCa">The cluster's host CA (from a profile or --ca): trust only it, and check the name.</param>
+/// <param name="HostCa">The cluster's host CA (from a profile or --ca): trusted besides the machine's own store (the
+/// proxy's certificate comes from it; a balancer's comes from a public CA), with the name checked.</param>
 /// <param name="Insecure">Accept any certificate (first contact in a lab; never for production).</param>
 internal sealed record ProxyTrust(X509Certificate2? HostCa, bool Insecure)
 {
@@ -27,7 +28,9 @@ internal static class ProxyConnection
     private static bool Check(ProxyTrust trust, X509Certificate? presented, SslPolicyErrors errors)
     {
         if (trust.Insecure) return true;
-        if (trust.HostCa is null) return errors == SslPolicyErrors.None;
+        // What the machine trusts is always good enough: behind a balancer the outer certificate is the balancer's.
+        if (errors == SslPolicyErrors.None) return true;
+        if (trust.HostCa is null) return false;
         if (presented is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
