@@ -135,9 +135,13 @@ internal sealed class ClientMachine : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
-    public ClientMachine()
+    /// <param name="environment">More environment for every command run (GATEHOUSE_TUNNEL, SSL_CERT_FILE, …).</param>
+    public ClientMachine(IDictionary<string, string>? environment = null)
     {
-        Cli = new GatehouseCli(_dir.Path, new Dictionary<string, string> { ["GATEHOUSE_HOME"] = Home });
+        var env = new Dictionary<string, string> { ["GATEHOUSE_HOME"] = Home };
+        if (environment is not null)
+            foreach (var (k, v) in environment) env[k] = v;
+        Cli = new GatehouseCli(_dir.Path, env);
     }
 
     public GatehouseCli Cli { get; }

@@ -25,17 +25,26 @@ internal sealed class NginxPeer : IAsyncDisposable
     /// can write certificates into <see cref="Directory"/> first) and waits until every port in <paramref name="ports"/>
     /// accepts connections.
     /// </summary>
-    public static async Task<NginxPeer> StartAsync(Func<NginxPeer, Task<string>> servers, params int[] ports)
+    public static Task<NginxPeer> StartAsync(Func<NginxPeer, Task<string>> servers, params int[] ports) =>
+        StartAsync(servers, _ => Task.FromResult(""), ports);
+
+    /// <summary>
+    /// As above, plus <paramref name="mainContext"/>: directives at nginx.conf's top level, such as <c>load_module</c> and a
+    /// <c>stream { }</c> block for layer-4 passthrough.
+    /// </summary>
+    public static async Task<NginxPeer> StartAsync(Func<NginxPeer, Task<string>> servers, Func<NginxPeer, Task<string>> mainContext, params int[] ports)
     {
         var peer = new NginxPeer();
         try
         {
             var nginx = Peer.Require("nginx");
             var body = await servers(peer);
+            var main = await mainContext(peer);
             var dir = peer.Directory;
             // As root the workers would switch to "nobody", which cannot enter a 0700 temp folder; stay root then.
             var user = Environment.UserName == "root" ? "user root;" : "";
             await System.IO.File.WriteAllTextAsync(peer.File("nginx.conf"), $$"""
+                {{main}}
                 {{user}}
                 worker_processes 1;
                 events { worker_connections 128; }

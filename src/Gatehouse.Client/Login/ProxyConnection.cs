@@ -4,8 +4,9 @@ using System.Security.Cryptography.X509Certificates;
 namespace Gatehouse.Client.Login;
 
 /// <summary>How the client decides whether it is talking to the real proxy.</summary>
-/// <param name="HostCa">The cluster's host CA (from a profile or --ca): trusted besides the machine's own store (the
-/// proxy's certificate comes from it; a balancer's comes from a public CA), with the name checked.</param>
+/// <param name="HostCa">The cluster's host CA (from a profile or --ca): trusted besides this machine's store, with the
+/// name checked. Behind a balancer the HTTPS ends at the balancer's own certificate, so (as for a tunnel's outer TLS,
+/// <c>DialTrust.CheckOuter</c>) a certificate this machine trusts for the name is accepted too.</param>
 /// <param name="Insecure">Accept any certificate (first contact in a lab; never for production).</param>
 internal sealed record ProxyTrust(X509Certificate2? HostCa, bool Insecure)
 {
@@ -28,8 +29,7 @@ internal static class ProxyConnection
     private static bool Check(ProxyTrust trust, X509Certificate? presented, SslPolicyErrors errors)
     {
         if (trust.Insecure) return true;
-        // What the machine trusts is always good enough: behind a balancer the outer certificate is the balancer's.
-        if (errors == SslPolicyErrors.None) return true;
+        if (errors == SslPolicyErrors.None) return true; // this machine trusts it for the name: a balancer's public certificate
         if (trust.HostCa is null) return false;
         if (presented is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
         using var chain = new X509Chain();
@@ -47,6 +47,7 @@ internal static class ProxyConnection
             ? trust.HostCa is null
                 ? $"the certificate of {proxy} is not trusted by this machine. Get the cluster's host CA from an administrator " +
                   "(`gatehouse admin ca export --kind host`) and pass --ca FILE, or use --insecure for a first look in a lab."
-                : $"the certificate of {proxy} is not from the cluster's host CA or not for that name; check --proxy, or log out and in again if the cluster was rebuilt."
+                : $"the certificate of {proxy} is neither from the cluster's host CA nor trusted by this machine, or not for that name; check --proxy, " +
+                  "trust a balancer's CA in the system store, or log out and in again if the cluster was rebuilt."
             : $"cannot reach {proxy}: {e.Message}";
 }

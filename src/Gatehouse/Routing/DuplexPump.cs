@@ -71,7 +71,7 @@ internal static class DuplexPump
     }
 
     /// <summary>Tells the other side "no more data" without closing the way back.</summary>
-    private static async Task HalfCloseAsync(Stream stream)
+    internal static async Task HalfCloseAsync(Stream stream)
     {
         try
         {

@@ -6,9 +6,10 @@ namespace Gatehouse.Routing;
 /// <summary>
 /// The framing of the <c>-ping</c> protocols (ARCHITECTURE §3): every write is a 4-byte big-endian length and the
 /// payload; a zero length is a ping, dropped by the reader. Sending a ping every interval keeps idle-timeout
-/// balancers from cutting a quiet connection. Reads return payload bytes only.
+/// balancers from cutting a quiet connection. Reads return payload bytes only. A half-close (the pump's "no more
+/// data") stops the pings and is passed on to the inner stream, so the peer's reader sees the end.
 /// </summary>
-internal sealed class PingFramedStream : Stream
+internal sealed class PingFramedStream : Stream, IHalfClosable
 {
     public const int MaxFrame = 64 * 1024;
     private readonly Stream _inner;
@@ -100,6 +101,16 @@ internal sealed class PingFramedStream : Stream
         {
             // The connection is going away; the copy loops report why.
         }
+    }
+
+    /// <summary>No more payload: stop pinging (a ping after the inner TLS close_notify would be a write after shutdown)
+    /// and half-close the inner stream; reading goes on.</summary>
+    public async ValueTask CompleteWritesAsync()
+    {
+        if (Volatile.Read(ref _disposed) != 0) return;
+        await _stop.CancelAsync();
+        await _pinger;
+        await DuplexPump.HalfCloseAsync(_inner);
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
