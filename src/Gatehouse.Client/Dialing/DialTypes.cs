@@ -34,7 +34,8 @@ internal sealed record ProxyAddress(string Host, int Port)
 }
 
 /// <summary>Everything a dial needs besides the target.</summary>
-/// <param name="ClientCertificate">The profile's certificate with its key, offered on every inner handshake.</param>
+/// <param name="ClientCertificate">The profile's certificate with its key, offered on every inner handshake (and on the outer
+/// one when asked, unless <see cref="Outer"/> says otherwise).</param>
 /// <param name="HostCa">The cluster's host CA: the only root the inner TLS trusts (and one the outer TLS may use).</param>
 /// <param name="Insecure">Accept any certificate on the OUTER TLS (a lab balancer); the inner TLS still needs the host CA.</param>
 /// <param name="ProfileDirectory">Where tunnel.json is cached; null: no cache.</param>
@@ -49,6 +50,10 @@ internal sealed record DialerOptions(
     TunnelKind? TunnelKind = null,
     TimeSpan? ConnectTimeout = null)
 {
+    /// <summary>The outer TLS's client certificate and what the fronts asked for (default: <paramref name="ClientCertificate"/>
+    /// on request). Shared by copies made with <c>with</c>, so one command's connections report together.</summary>
+    public OuterCertificate Outer { get; init; } = new(ClientCertificate, OuterCertificate.FromProfile);
+
     public TimeSpan EffectivePingInterval => PingInterval ?? ProxyProtocol.DefaultPingInterval;
     public TimeSpan EffectiveConnectTimeout => ConnectTimeout ?? TimeSpan.FromSeconds(15);
 }

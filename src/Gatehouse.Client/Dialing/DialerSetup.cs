@@ -43,7 +43,10 @@ internal static class DialerSetup
         else if (requireIdentity) throw new SetupException($"{directory} has no {IdentityFiles.Certificate} and {IdentityFiles.PrivateKey}; log in again.");
 
         return new DialerOptions(parsed, certificate, LoadHostCa(caFile ?? Path.Combine(directory, ProfileStore.HostCaFile), caFile is not null), insecure,
-            hasProfile ? directory : null, Tunnel: setting, TunnelKind: kind);
+            hasProfile ? directory : null, Tunnel: setting, TunnelKind: kind)
+        {
+            Outer = hasProfile ? OuterCertificate.FromProfileDirectory(directory, certificate) : OuterCertificate.None(),
+        };
     }
 
     private static X509Certificate2? LoadHostCa(string path, bool given)

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Gatehouse.Client.Dialing;
 
 /// <summary>TCP to the proxy's address, and the outer TLS of a tunnel or of /v1/ping: SNI = the proxy's host name, ALPN
-/// http/1.1 only (an upgrade is an HTTP/1.1 thing), the profile's certificate offered in case the balancer asks.</summary>
+/// http/1.1 only (an upgrade is an HTTP/1.1 thing), <see cref="DialerOptions.Outer"/>'s certificate offered if the balancer asks.</summary>
 internal static class OuterConnection
 {
     public static async Task<NetworkStream> ConnectTcpAsync(ProxyAddress proxy, CancellationToken cancellationToken)
@@ -38,14 +38,21 @@ internal static class OuterConnection
         }
     }
 
-    public static SslClientAuthenticationOptions OuterOptions(DialerOptions options) => new()
+    public static SslClientAuthenticationOptions OuterOptions(DialerOptions options) => options.Outer.ApplyTo(new()
     {
         TargetHost = options.Proxy.Host,
         ApplicationProtocols = [SslApplicationProtocol.Http11],
-        ClientCertificateContext = options.ClientCertificate is { } c ? SslStreamCertificateContext.Create(c, null) : null,
         CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
         RemoteCertificateValidationCallback = (_, certificate, chain, errors) => DialTrust.CheckOuter(options, certificate, chain, errors),
-    };
+    });
+
+    /// <summary>A sentence for an exception thrown on the outer TLS (or the HTTP over it): the missing client certificate
+    /// when a front asked for one and there was none (issue 7), else <see cref="Explain"/>.</summary>
+    public static string ExplainOuter(Exception e, DialerOptions options, string what) =>
+        Telling(e) is not (SocketException or OperationCanceledException) // a TLS alert or a connection closed after the handshake
+            && options.Outer.MissingCertificateExplanation(options.Proxy.ToString()) is { } missing
+            ? missing
+            : Explain(e, options.Proxy, what);
 
     /// <summary>A sentence for an exception thrown while reaching the proxy or a balancer.</summary>
     public static string Explain(Exception e, ProxyAddress proxy, string what) => Telling(e) switch

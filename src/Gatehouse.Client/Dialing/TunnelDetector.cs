@@ -118,7 +118,9 @@ internal sealed class TunnelDetector(DialerOptions options, TimeProvider? time =
             using var response = await http.GetAsync($"http://{options.Proxy}/v1/ping", cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
-                return new PingOutcome(null, true, sentSni, sentAlpn, $"/v1/ping answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                return new PingOutcome(null, true, sentSni, sentAlpn,
+                    (OuterCertificate.IsCertificateRefusalStatus((int)response.StatusCode) ? options.Outer.MissingCertificateExplanation(options.Proxy.ToString()) : null)
+                    ?? $"/v1/ping answered {(int)response.StatusCode} {response.ReasonPhrase}");
             using var json = JsonDocument.Parse(body);
             return PingEcho.FromPingJson(json.RootElement) is { } echo
                 ? new PingOutcome(echo, true, sentSni, sentAlpn, null)
@@ -130,7 +132,7 @@ internal sealed class TunnelDetector(DialerOptions options, TimeProvider? time =
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return new PingOutcome(null, httpsWorked, sentSni, sentAlpn, OuterConnection.Explain(e, options.Proxy, "HTTPS"));
+            return new PingOutcome(null, httpsWorked, sentSni, sentAlpn, OuterConnection.ExplainOuter(e, options, "HTTPS"));
         }
     }
 
@@ -142,7 +144,7 @@ internal sealed class TunnelDetector(DialerOptions options, TimeProvider? time =
         try
         {
             await using var tcp = await OuterConnection.ConnectTcpAsync(options.Proxy, timeout.Token);
-            return await ProbeOverAsync(tcp, timeout.Token);
+            return await ProbeOverAsync(tcp, timeout.Token, toProxyAddress: true);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -151,12 +153,15 @@ internal sealed class TunnelDetector(DialerOptions options, TimeProvider? time =
     }
 
     /// <summary>The probe handshake over a given transport (a tunnel, in <c>gatehouse diag tunnel</c>); owns it.</summary>
-    public async Task<ProbeOutcome> ProbeOverAsync(Stream transport, CancellationToken cancellationToken)
+    /// <param name="toProxyAddress">Straight to the proxy's address: whoever answers (a balancer that terminates TLS, or
+    /// the proxy, which does not ask on this ALPN) gets the outer certificate if it asks.</param>
+    public async Task<ProbeOutcome> ProbeOverAsync(Stream transport, CancellationToken cancellationToken, bool toProxyAddress = false)
     {
         try
         {
             await using var tls = new SslStream(transport);
             var probeOptions = DialTrust.InnerOptions(options, AlpnProtocols.Tunnel);
+            if (toProxyAddress) options.Outer.ApplyTo(probeOptions, watchServerCheck: false);
             if (options.HostCa is null && options.Insecure) probeOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true; // diag without a CA
             await tls.AuthenticateAsClientAsync(probeOptions, cancellationToken);
             var alpn = tls.NegotiatedApplicationProtocol.Protocol.IsEmpty ? null : tls.NegotiatedApplicationProtocol.ToString();

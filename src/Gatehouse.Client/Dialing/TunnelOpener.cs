@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.WebSockets;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Gatehouse.Routing;
 
@@ -26,17 +25,20 @@ internal static class TunnelOpener
         socket.Options.AddSubProtocol(subProtocol);
         socket.Options.KeepAliveInterval = ping ? options.EffectivePingInterval : TimeSpan.Zero;
         socket.Options.CollectHttpResponseDetails = true;
-        socket.Options.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => DialTrust.CheckOuter(options, certificate, chain, errors);
-        if (options.ClientCertificate is { } certificate) socket.Options.ClientCertificates = new X509CertificateCollection { certificate };
+        // The TLS is ours (OuterConnection, as for /v1/ping and the raw upgrade): ClientWebSocket's own options can only
+        // offer a certificate collection, which cannot say whether the balancer asked; hence ws:// over a finished SslStream.
+        using var handler = new SocketsHttpHandler { ConnectCallback = async (_, token) => await OuterConnection.ConnectTlsAsync(options, token) };
+        using var invoker = new HttpMessageInvoker(handler);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.EffectiveConnectTimeout);
         try
         {
-            await socket.ConnectAsync(new Uri($"wss://{options.Proxy}{ProxyProtocol.TunnelPath}"), timeout.Token);
+            await socket.ConnectAsync(new Uri($"ws://{options.Proxy}{ProxyProtocol.TunnelPath}"), invoker, timeout.Token);
         }
         catch (WebSocketException e) when (socket.HttpStatusCode is not 0 and not HttpStatusCode.SwitchingProtocols)
         {
             socket.Dispose();
+            if (MissingCertificate(options, (int)socket.HttpStatusCode) is { } missing) return (null, $"the WebSocket tunnel to {options.Proxy} failed: " + missing);
             return (null, await ExplainWebSocketRefusalAsync(options, subProtocol, (int)socket.HttpStatusCode, e, cancellationToken));
         }
         catch (WebSocketException e) when (socket.HttpStatusCode == HttpStatusCode.SwitchingProtocols)
@@ -50,7 +52,7 @@ internal static class TunnelOpener
                                   && !cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            return (null, $"the WebSocket tunnel to {options.Proxy} failed: " + OuterConnection.Explain(e, options.Proxy, "outer"));
+            return (null, $"the WebSocket tunnel to {options.Proxy} failed: " + OuterConnection.ExplainOuter(e, options, "outer"));
         }
         if (socket.SubProtocol != subProtocol)
         {
@@ -79,7 +81,8 @@ internal static class TunnelOpener
             await outer.WriteAsync(RawRequest(options.Proxy), timeout.Token);
             await outer.FlushAsync(timeout.Token);
             var (response, error) = await UpgradeResponseReader.ReadAsync(outer, timeout.Token);
-            var verdict = response is null ? $"the raw upgrade on {options.Proxy}{ProxyProtocol.TunnelPath} failed: {error}" : CheckRaw(response);
+            var verdict = MissingCertificate(options, response?.Status) is { } missing ? "the raw-upgrade tunnel failed: " + missing
+                : response is null ? $"the raw upgrade on {options.Proxy}{ProxyProtocol.TunnelPath} failed: {error}" : CheckRaw(response);
             if (verdict is not null)
             {
                 await outer.DisposeAsync();
@@ -93,9 +96,14 @@ internal static class TunnelOpener
                                   or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             if (outer is not null) await outer.DisposeAsync();
-            return (null, "the raw-upgrade tunnel failed: " + OuterConnection.Explain(e, options.Proxy, "outer"));
+            return (null, "the raw-upgrade tunnel failed: " + OuterConnection.ExplainOuter(e, options, "outer"));
         }
     }
+
+    /// <summary>The missing-client-certificate sentence when a front asked for one, there was none, and the answer was a
+    /// refusal status or none at all (<paramref name="status"/> null: closed without an answer).</summary>
+    private static string? MissingCertificate(DialerOptions options, int? status) =>
+        status is null || OuterCertificate.IsCertificateRefusalStatus(status.Value) ? options.Outer.MissingCertificateExplanation(options.Proxy.ToString()) : null;
 
     public static byte[] RawRequest(ProxyAddress proxy) => Encoding.ASCII.GetBytes(
         $"GET {ProxyProtocol.TunnelPath} HTTP/1.1\r\nHost: {proxy}\r\nConnection: Upgrade\r\nUpgrade: {ProxyProtocol.RawUpgrade}\r\n" +
