@@ -36,7 +36,8 @@ internal static class DiagCommand
 
     internal sealed record TunnelReport(string Proxy, string? Decision, bool DirectOk, bool? AlpnStripped, string Upgrade, object? PingEcho,
         string? PingError, string? ProbeAlpn, string? ProbeError, UpgradeCheck Websocket, UpgradeCheck Raw, IReadOnlyList<string> Reasons,
-        string? Error, bool HostCaKnown, bool ClientCertificate);
+        string? Error, bool HostCaKnown, bool ClientCertificate, bool OuterCertificateRequested, bool OuterCertificateOffered, string OuterCertificateSource,
+        string? OuterCertificateSubject);
 
     private static async Task<TunnelReport> RunAsync(DialerOptions options, CancellationToken cancellationToken)
     {
@@ -53,7 +54,9 @@ internal static class DiagCommand
         if (options.HostCa is null) allReasons.Add("no host CA is known (no profile, no --ca): inner certificates were not verified");
         return new TunnelReport(options.Proxy.ToString(), tunnel is { } t ? (t ? "tunnel" : "direct") : null, probe.ReachedGatehouse, stripped,
             websocket.Ok ? "websocket" : raw.Ok ? "raw" : "none", ping.Echo?.Raw, ping.Error, probe.NegotiatedAlpn, probe.Error, websocket, raw,
-            allReasons, error, options.HostCa is not null, options.ClientCertificate is not null);
+            allReasons, error, options.HostCa is not null, options.ClientCertificate is not null,
+            // Issue 7: did any front ask for a client certificate on the outer TLS, and did this machine have one to give.
+            options.Outer.Requested, options.Outer.Certificate is not null, options.Outer.Source, options.Outer.Certificate?.Subject);
     }
 
     /// <summary>Opens the tunnel and runs the probe handshake through it: an upgrade only counts if Gatehouse is behind it.</summary>
@@ -78,6 +81,11 @@ internal static class DiagCommand
         table.AddRow("ALPN stripped", report.AlpnStripped switch { true => "[red]yes[/]", false => "[green]no[/]", null => "[grey]unknown[/]" }, "");
         table.AddRow("WebSocket upgrade", Mark(report.Websocket.Ok), Text(report.Websocket.Error));
         table.AddRow("raw upgrade", Mark(report.Raw.Ok), Text(report.Raw.Error));
+        table.AddRow("outer certificate requested", report.OuterCertificateRequested ? "[yellow]yes[/]" : "no",
+            report.OuterCertificateRequested ? "a front asked for a client certificate in the outer TLS handshake" : "");
+        table.AddRow("outer certificate offered", report.OuterCertificateOffered ? "[green]yes[/]" : report.OuterCertificateRequested ? "[red]no[/]" : "no",
+            Text(report.OuterCertificateSubject is { } subject ? $"{subject} ({report.OuterCertificateSource})"
+                : report.OuterCertificateRequested ? "none to offer: `gatehouse login --identity DIR`, or --outer-cert FILE --outer-key FILE" : "none"));
         AnsiConsole.Write(table);
         Console.Out.WriteLine(report.Decision is { } d
             ? $"Decision for {report.Proxy}: {d}{(d == "tunnel" ? $" (upgrade that works: {report.Upgrade})" : "")}."

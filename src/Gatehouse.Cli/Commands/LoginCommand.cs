@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Gatehouse.Cli.Configuration;
+using Gatehouse.Client.Dialing;
 using Gatehouse.Client.Login;
 using Gatehouse.Client.Profiles;
 using Gatehouse.Pki.Ssh;
@@ -24,10 +25,15 @@ internal static class LoginCommand
         var identity = new Option<string?>("--identity") { Description = "Use the identity directory from `gatehouse admin certs issue` instead of a password" };
         var ca = new Option<string?>("--ca") { Description = "The cluster's host CA (PEM) to trust the proxy's certificate with" };
         var insecure = new Option<bool>("--insecure") { Description = "Do not check the proxy's certificate (lab use only)" };
+        var outerCert = new Option<string?>("--outer-cert")
+        {
+            Description = "A company certificate (PEM) a balancer in front trusts, offered on the outer TLS only when it asks; kept in the profile for later commands",
+        };
+        var outerKey = new Option<string?>("--outer-key") { Description = "The private key (PEM) of --outer-cert" };
         var format = CommandKit.DataFormatOption();
         var command = new Command("login", "Log in to a proxy and keep the certificates in a profile ($GATEHOUSE_HOME, default ~/.gatehouse)")
         {
-            proxy, user, passwordStdin, totp, ttl, identity, ca, insecure, format,
+            proxy, user, passwordStdin, totp, ttl, identity, ca, insecure, outerCert, outerKey, format,
         };
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
@@ -41,11 +47,21 @@ internal static class LoginCommand
                 if (!Durations.TryParse(ttlText, out var parsed)) return CommandKit.Fail($"--ttl: '{ttlText}' is not a duration like 8h.");
                 lifetime = parsed;
             }
-            var profile = parse.GetValue(identity) is { } directory
-                ? await AdoptIdentityAsync(address, directory, trust, profiles, cancellationToken)
+            var (outerCertPath, outerKeyPath) = (parse.GetValue(outerCert), parse.GetValue(outerKey));
+            if (outerCertPath is null != outerKeyPath is null) return CommandKit.Fail("--outer-cert and --outer-key go together; give both or neither.");
+            var identityDirectory = parse.GetValue(identity);
+            using var identityCertificate = identityDirectory is null ? null : LoadIdentityCertificate(identityDirectory);
+            var outer = outerCertPath is not null
+                ? new OuterCertificate(OuterCertificate.Load(outerCertPath, outerKeyPath!, "--outer-cert/--outer-key"), OuterCertificate.FromOuterFiles)
+                : identityCertificate is not null ? new OuterCertificate(identityCertificate, OuterCertificate.FromIdentity)
+                : ProfileOuter(profiles, address);
+            var profile = identityDirectory is not null
+                ? await AdoptIdentityAsync(address, identityDirectory, identityCertificate!, trust, outer, profiles, cancellationToken)
                 : await PasswordLoginAsync(address, parse.GetValue(user) ?? Environment.UserName, parse.GetValue(passwordStdin), parse.GetValue(totp),
-                    lifetime, trust, profiles, cancellationToken);
+                    lifetime, trust, outer, profiles, cancellationToken);
             if (profile is null) return 1;
+            if (outerCertPath is not null)
+                profiles.SaveOuterCertificate(address, File.ReadAllText(outerCertPath), File.ReadAllText(outerKeyPath!));
             if (parse.GetValue(format) == "json")
                 CommandKit.WriteJson(new { profile, Directory = profiles.DirectoryOf(address) });
             else
@@ -57,12 +73,12 @@ internal static class LoginCommand
     }
 
     private static async Task<Profile?> PasswordLoginAsync(string address, string user, bool passwordStdin, string? totp, TimeSpan? ttl, ProxyTrust trust,
-        ProfileStore profiles, CancellationToken cancellationToken)
+        OuterCertificate outer, ProfileStore profiles, CancellationToken cancellationToken)
     {
         var password = CommandKit.ReadSecret(passwordStdin, $"password for {user}") is { } p ? p
             : throw new SetupException("no terminal to ask for the password on: use --password-stdin, or --identity DIR.");
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256); // made here; only its public half is sent
-        using var http = ProxyConnection.Create(address, trust, TimeSpan.FromSeconds(60));
+        using var http = ProxyConnection.Create(address, trust, TimeSpan.FromSeconds(60), outer);
         HttpResponseMessage response;
         try
         {
@@ -74,16 +90,21 @@ internal static class LoginCommand
         }
         catch (HttpRequestException e)
         {
-            CommandKit.Fail(ProxyConnection.Explain(e, address, trust));
+            CommandKit.Fail(ProxyConnection.Explain(e, address, trust, outer));
             return null;
         }
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-        var json = body.RootElement;
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            CommandKit.Fail($"login refused: {(json.TryGetProperty("error", out var error) ? error.GetString() : response.StatusCode.ToString())}");
+            // A balancer's refusal is an HTML page, not our JSON: read the error only if there is one.
+            if (OuterCertificate.IsCertificateRefusalStatus((int)response.StatusCode) && outer.MissingCertificateExplanation(address) is { } missing)
+                CommandKit.Fail(missing);
+            else
+                CommandKit.Fail($"login refused: {ErrorOf(text) ?? $"{(int)response.StatusCode} {response.ReasonPhrase}"}");
             return null;
         }
+        using var body = JsonDocument.Parse(text);
+        var json = body.RootElement;
         string Text(string name) => json.GetProperty(name).GetString()!;
         var profile = new Profile(address, Text("cluster_name"), Text("user"), Strings(json, "roles"), Strings(json, "logins"),
             json.GetProperty("expires").GetDateTimeOffset(), "login");
@@ -92,18 +113,61 @@ internal static class LoginCommand
         return profile;
     }
 
-    private static async Task<Profile?> AdoptIdentityAsync(string address, string directory, ProxyTrust trust, ProfileStore profiles,
-        CancellationToken cancellationToken)
+    private static string ReadIdentityFile(string directory, string name)
     {
-        string Read(string name)
+        var path = Path.Combine(directory, name);
+        return File.Exists(path) ? File.ReadAllText(path) : throw new SetupException($"--identity: {path} is missing; give the directory `gatehouse admin certs issue --out` wrote.");
+    }
+
+    /// <summary>The identity's certificate with its key, usable by SslStream (it is the outer certificate of the login).</summary>
+    private static X509Certificate2 LoadIdentityCertificate(string directory)
+    {
+        using var pem = X509Certificate2.CreateFromPem(ReadIdentityFile(directory, IdentityFiles.Certificate), ReadIdentityFile(directory, IdentityFiles.PrivateKey));
+        if (pem.NotAfter.ToUniversalTime() < DateTime.UtcNow)
+            throw new SetupException($"--identity: the certificate in {directory} expired at {pem.NotAfter.ToUniversalTime():u}; ask for a new one.");
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>For a password login: the profile's outer pair, else its Gatehouse certificate while still valid (a re-login
+    /// through a verify-mode balancer), else nothing.</summary>
+    private static OuterCertificate ProfileOuter(ProfileStore profiles, string address)
+    {
+        var directory = profiles.DirectoryOf(address);
+        X509Certificate2? current = null;
+        try
         {
-            var path = Path.Combine(directory, name);
-            return File.Exists(path) ? File.ReadAllText(path) : throw new SetupException($"--identity: {path} is missing; give the directory `gatehouse admin certs issue --out` wrote.");
+            var (cert, key) = (Path.Combine(directory, IdentityFiles.Certificate), Path.Combine(directory, IdentityFiles.PrivateKey));
+            if (File.Exists(cert) && File.Exists(key))
+            {
+                using var pem = X509Certificate2.CreateFromPemFile(cert, key);
+                if (pem.NotAfter.ToUniversalTime() > DateTime.UtcNow) current = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            }
         }
-        using var certificate = X509Certificate2.CreateFromPem(Read(IdentityFiles.Certificate), Read(IdentityFiles.PrivateKey));
-        if (certificate.NotAfter.ToUniversalTime() < DateTime.UtcNow)
-            throw new SetupException($"--identity: the certificate in {directory} expired at {certificate.NotAfter.ToUniversalTime():u}; ask for a new one.");
-        using var http = ProxyConnection.Create(address, trust, TimeSpan.FromSeconds(30));
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            // A damaged old identity is what a password login replaces; it just has nothing to offer.
+        }
+        return OuterCertificate.FromProfileDirectory(directory, current);
+    }
+
+    private static string? ErrorOf(string body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error) ? error.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<Profile?> AdoptIdentityAsync(string address, string directory, X509Certificate2 certificate, ProxyTrust trust,
+        OuterCertificate outer, ProfileStore profiles, CancellationToken cancellationToken)
+    {
+        string Read(string name) => ReadIdentityFile(directory, name);
+        using var http = ProxyConnection.Create(address, trust, TimeSpan.FromSeconds(30), outer);
         JsonElement ping;
         try
         {
@@ -111,7 +175,7 @@ internal static class LoginCommand
         }
         catch (HttpRequestException e)
         {
-            CommandKit.Fail(ProxyConnection.Explain(e, address, trust));
+            CommandKit.Fail(ProxyConnection.Explain(e, address, trust, outer));
             return null;
         }
         var caPem = Read(IdentityFiles.Ca);

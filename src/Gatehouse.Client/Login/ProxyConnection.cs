@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Client.Dialing;
 
 namespace Gatehouse.Client.Login;
 
@@ -13,15 +14,17 @@ internal sealed record ProxyTrust(X509Certificate2? HostCa, bool Insecure)
     public static ProxyTrust System { get; } = new(null, false);
 }
 
-/// <summary>An HTTP client for the proxy's web side, with the chosen trust.</summary>
+/// <summary>An HTTP client for the proxy's web side, with the chosen trust, offering <paramref name="outer"/>'s certificate when a
+/// balancer in front asks for one (issue 7).</summary>
 internal static class ProxyConnection
 {
-    public static HttpClient Create(string proxy, ProxyTrust trust, TimeSpan timeout)
+    public static HttpClient Create(string proxy, ProxyTrust trust, TimeSpan timeout, OuterCertificate outer)
     {
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = TimeSpan.FromSeconds(10),
-            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Check(trust, certificate, errors) },
+            // Copied per connection by SocketsHttpHandler, callbacks included, so every connection reports to the same outer.
+            SslOptions = outer.ApplyTo(new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Check(trust, certificate, errors) }),
         };
         return new HttpClient(handler) { BaseAddress = new Uri($"https://{proxy}/"), Timeout = timeout };
     }
@@ -42,8 +45,13 @@ internal static class ProxyConnection
     }
 
     /// <summary>Turns a TLS failure into a sentence that says what to do.</summary>
-    public static string Explain(HttpRequestException e, string proxy, ProxyTrust trust) =>
-        e.InnerException is System.Security.Authentication.AuthenticationException
+    public static string Explain(HttpRequestException e, string proxy, ProxyTrust trust, OuterCertificate outer) =>
+        // A TLS alert, a connection closed after the handshake, or a refusal status (EnsureSuccessStatusCode) once a
+        // front asked for a certificate we did not have: say that, not "untrusted" or "cannot reach".
+        e.HttpRequestError is not (HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError)
+        && (e.StatusCode is not { } status || OuterCertificate.IsCertificateRefusalStatus((int)status))
+        && outer.MissingCertificateExplanation(proxy) is { } missing ? missing
+        : e.InnerException is System.Security.Authentication.AuthenticationException
             ? trust.HostCa is null
                 ? $"the certificate of {proxy} is not trusted by this machine. Get the cluster's host CA from an administrator " +
                   "(`gatehouse admin ca export --kind host`) and pass --ca FILE, or use --insecure for a first look in a lab."

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Client.Tests.Dialing;
@@ -37,6 +38,9 @@ internal sealed class TestPki : IDisposable
         });
         Client = Issue("CN=alice", "1.3.6.1.5.5.7.3.2", _ => { });
     }
+
+    /// <summary>Another client certificate from the same CA (a stand-in for a company certificate a balancer trusts).</summary>
+    public X509Certificate2 IssueClient(string subject) => Issue(subject, "1.3.6.1.5.5.7.3.2", _ => { });
 
     private X509Certificate2 Issue(string subject, string eku, Action<SubjectAlternativeNameBuilder> names)
     {
@@ -75,20 +79,47 @@ internal sealed class TunnelPeer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TunnelPeer(WebApplication app, int port) => (_app, Port) = (app, port);
+    private TunnelPeer(WebApplication app, int port, List<string> seen) => (_app, Port, _seen) = (app, port, seen);
+
+    private readonly List<string> _seen;
 
     public int Port { get; }
 
-    public static async Task<TunnelPeer> StartAsync(TestPki pki, PeerMode mode, Func<DialRequest, DialAnswer>? answer = null)
+    /// <summary>The client certificate's subject Kestrel saw on each request ("(none)": HttpContext.Connection.ClientCertificate was null).</summary>
+    public IReadOnlyList<string> SeenClientCertificates { get { lock (_seen) return [.. _seen]; } }
+
+    /// <param name="clientCertificates">How the outer TLS asks for a client certificate (a verify-mode balancer: RequireCertificate,
+    /// accepting certificates from the test CA).</param>
+    public static async Task<TunnelPeer> StartAsync(TestPki pki, PeerMode mode, Func<DialRequest, DialAnswer>? answer = null,
+        ClientCertificateMode clientCertificates = ClientCertificateMode.NoCertificate)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
         {
             listen.Protocols = HttpProtocols.Http1;
-            listen.UseHttps(pki.Proxy);
+            listen.UseHttps(https =>
+            {
+                https.ServerCertificate = pki.Proxy;
+                https.ClientCertificateMode = clientCertificates;
+                https.ClientCertificateValidation = (certificate, _, _) =>
+                {
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.Add(pki.Ca);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    chain.ChainPolicy.DisableCertificateDownloads = true;
+                    return chain.Build(certificate);
+                };
+            });
         }));
         var app = builder.Build();
+        var seen = new List<string>();
+        app.Use((context, next) =>
+        {
+            lock (seen) seen.Add(context.Connection.ClientCertificate?.Subject ?? "(none)");
+            return next(context);
+        });
         app.UseWebSockets();
         app.MapGet("/v1/ping", (HttpContext context) => Results.Json(new
         {
@@ -138,7 +169,7 @@ internal sealed class TunnelPeer : IAsyncDisposable
         });
         await app.StartAsync();
         var port = new Uri(app.Urls.First()).Port;
-        return new TunnelPeer(app, port);
+        return new TunnelPeer(app, port, seen);
     }
 
     public static async Task EchoAsync(Stream stream, CancellationToken cancellationToken)
