@@ -96,11 +96,13 @@ internal static class LoginCommand
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            // A balancer's refusal is an HTML page, not our JSON: read the error only if there is one.
-            if (OuterCertificate.IsCertificateRefusalStatus((int)response.StatusCode) && outer.MissingCertificateExplanation(address) is { } missing)
+            // Gatehouse refuses with JSON {"error": …}; a balancer with an HTML page, which may be nginx's "No required SSL
+            // certificate was sent" (Gatehouse itself asks for a certificate too, optionally, so the request alone says little).
+            var error = ErrorOf(text);
+            if (error is null && OuterCertificate.IsCertificateRefusalStatus((int)response.StatusCode) && outer.MissingCertificateExplanation(address) is { } missing)
                 CommandKit.Fail(missing);
             else
-                CommandKit.Fail($"login refused: {ErrorOf(text) ?? $"{(int)response.StatusCode} {response.ReasonPhrase}"}");
+                CommandKit.Fail($"login refused: {error ?? $"{(int)response.StatusCode} {response.ReasonPhrase}"}");
             return null;
         }
         using var body = JsonDocument.Parse(text);

@@ -75,8 +75,8 @@ internal sealed class OuterCertificate(X509Certificate2? certificate, string sou
             : null;
 
     /// <summary>HTTP statuses a front uses to refuse a request for want of a client certificate (nginx: 400, or 495/496
-    /// without its error page; a proxy in front of a strict one: 401/403).</summary>
-    public static bool IsCertificateRefusalStatus(int status) => status is 400 or 401 or 403 or 495 or 496;
+    /// without its error page). Not 401/403: Gatehouse itself asks for a certificate optionally and answers those.</summary>
+    public static bool IsCertificateRefusalStatus(int status) => status is 400 or 495 or 496;
 
     /// <summary>
     /// The outer certificate of a profile directory: its <see cref="CertificateFile"/> pair when there is one, else the

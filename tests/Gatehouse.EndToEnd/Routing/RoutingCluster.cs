@@ -25,6 +25,9 @@ public sealed class RoutingCollection : ICollectionFixture<RoutingCluster>
 /// <item>nginx that adds a made-up X-Forwarded-For entry (<see cref="NginxForgingPort"/>) from 127.0.0.1, which is not
 /// a trusted proxy;</item>
 /// <item>HAProxy in <c>mode http</c> (<see cref="HaproxyPort"/>);</item>
+/// <item>nginx in "verify mode" (an ALB's mutual TLS, issue 7): <c>ssl_verify_client on</c> trusting the Gatehouse user CA and
+/// a company CA (<see cref="NginxVerifyPort"/>), or the company CA only (<see cref="NginxCompanyOnlyPort"/>), proxying
+/// over HTTPS with upgrades;</item>
 /// <item>two trusted hops, nginx (<see cref="NginxFirstHopPort"/>, connecting from 127.0.0.2) → HAProxy (connecting from
 /// 127.0.0.3) → Gatehouse.</item>
 /// </list>
@@ -54,6 +57,13 @@ public sealed class RoutingCluster : IAsyncLifetime
     public int NginxFirstHopPort { get; } = Peer.FreePort();
     public int HaproxyPort { get; } = Peer.FreePort();
     public int HaproxySecondHopPort { get; } = Peer.FreePort();
+    public int NginxVerifyPort { get; } = Peer.FreePort();
+    public int NginxCompanyOnlyPort { get; } = Peer.FreePort();
+
+    /// <summary>A company CA (openssl) that the verify-mode nginx trusts besides the Gatehouse user CA, and a laptop
+    /// certificate from it: the <c>--outer-cert/--outer-key</c> pair.</summary>
+    internal OpensslCa CompanyCa { get; private set; } = null!;
+    public (string Certificate, string Key) CompanyClient { get; private set; }
 
     public string HostCa { get; private set; } = "";
 
@@ -80,8 +90,14 @@ public sealed class RoutingCluster : IAsyncLifetime
 
         BalancerCaAuthority = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Routing Balancer CA");
         var (serverCert, serverKey) = await BalancerCaAuthority.ServerAsync("balancer-server");
-        Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey)), _ => Task.FromResult(NginxMain()),
-            NginxL7Port, NginxStreamPort, NginxNoUpgradePort, NginxIdlePort, NginxForgingPort, NginxFirstHopPort);
+        CompanyCa = await OpensslCa.RootAsync(Proxy.Directory, "company-ca", "/O=Example Corp/CN=Example Corp Devices CA");
+        CompanyClient = await CompanyCa.ClientAsync("company-laptop", "/O=Example Corp/CN=alice-laptop");
+        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--out", Proxy.File("user-ca.pem"))).EnsureSuccess("ca export (user)");
+        var clientCas = Proxy.File("verify-client-cas.pem");
+        await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(Proxy.File("user-ca.pem")) + await File.ReadAllTextAsync(CompanyCa.Certificate));
+        Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey) + NginxVerifyServers(serverCert, serverKey, clientCas)),
+            _ => Task.FromResult(NginxMain()),
+            NginxL7Port, NginxStreamPort, NginxNoUpgradePort, NginxIdlePort, NginxForgingPort, NginxFirstHopPort, NginxVerifyPort, NginxCompanyOnlyPort);
         var combined = Proxy.File("balancer-server-combined.pem");
         await File.WriteAllTextAsync(combined, await File.ReadAllTextAsync(serverCert) + await File.ReadAllTextAsync(serverKey));
         Haproxy = await HaproxyPeer.StartAsync(_ => Task.FromResult(HaproxySections(combined)), HaproxyPort, HaproxySecondHopPort);
@@ -202,6 +218,49 @@ public sealed class RoutingCluster : IAsyncLifetime
         }
         """;
 
+    /// <summary>Verify-mode stand-ins: the client must present a certificate from one of <paramref name="clientCas"/> (or the
+    /// company CA only) in the TLS handshake; without one nginx answers 400 "No required SSL certificate was sent".</summary>
+    private string NginxVerifyServers(string serverCert, string serverKey, string clientCas) => $$"""
+
+        server {
+            listen 127.0.0.1:{{NginxVerifyPort}} ssl;
+            ssl_certificate        {{serverCert}};
+            ssl_certificate_key    {{serverKey}};
+            ssl_verify_client      on;
+            ssl_client_certificate {{clientCas}};   # the Gatehouse user CA and the company CA
+
+            location / {
+                proxy_pass https://127.0.0.1:{{Proxy.Port}};
+                proxy_ssl_trusted_certificate {{HostCa}};
+                proxy_ssl_verify on;
+                proxy_ssl_name gatehouse.internal;
+                proxy_http_version 1.1;
+                proxy_set_header Upgrade $http_upgrade;
+                proxy_set_header Connection "upgrade";
+                proxy_read_timeout 1h;
+            }
+        }
+
+        server {
+            listen 127.0.0.1:{{NginxCompanyOnlyPort}} ssl;
+            ssl_certificate        {{serverCert}};
+            ssl_certificate_key    {{serverKey}};
+            ssl_verify_client      on;
+            ssl_client_certificate {{CompanyCa.Certificate}};
+
+            location / {
+                proxy_pass https://127.0.0.1:{{Proxy.Port}};
+                proxy_ssl_trusted_certificate {{HostCa}};
+                proxy_ssl_verify on;
+                proxy_ssl_name gatehouse.internal;
+                proxy_http_version 1.1;
+                proxy_set_header Upgrade $http_upgrade;
+                proxy_set_header Connection "upgrade";
+                proxy_read_timeout 1h;
+            }
+        }
+        """;
+
     /// <summary>HAProxy after the global section: an HTTPS front in mode http (upgrades pass by themselves), and the
     /// second hop of the chain.</summary>
     private string HaproxySections(string combined) => $$"""
@@ -246,7 +305,8 @@ public sealed class RoutingCluster : IAsyncLifetime
     /// <paramref name="user"/> (role dev). Its system trust store is the balancers' CA; --ca is the cluster's host CA,
     /// which the inner TLS trusts and, for a direct address, the outer too.
     /// </summary>
-    internal async Task<ClientMachine> LoggedInClientAsync(string address, string user, IDictionary<string, string>? environment = null)
+    internal async Task<ClientMachine> LoggedInClientAsync(string address, string user, IDictionary<string, string>? environment = null,
+        params string[] loginOptions)
     {
         var env = new Dictionary<string, string> { ["SSL_CERT_FILE"] = BalancerCa };
         if (environment is not null)
@@ -255,7 +315,7 @@ public sealed class RoutingCluster : IAsyncLifetime
         try
         {
             var (identity, _) = await IssueAsync(user, "--roles", "dev");
-            var login = await client.Cli.RunAsync("login", "--proxy", address, "--identity", identity, "--ca", HostCa);
+            var login = await client.Cli.RunAsync(["login", "--proxy", address, "--identity", identity, "--ca", HostCa, .. loginOptions]);
             Assert.True(login.ExitCode == 0, $"login --identity via {address}:\n{login.Output}");
             return client;
         }
