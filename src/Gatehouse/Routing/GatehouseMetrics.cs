@@ -32,7 +32,9 @@ internal sealed class GatehouseMetrics : IDisposable
             Malformed = "malformed", UnknownProtocol = "unknown_protocol", NoClientCertificate = "no_client_certificate",
             CertificateRefused = "certificate_refused", Tls = "tls", Other = "other",
             // A peer outside the trusted fronts and proxies connected to the plain-HTTP listener.
-            UntrustedPeer = "untrusted_peer";
+            UntrustedPeer = "untrusted_peer",
+            // A tunnel whose inner certificate is not the user the front forwarded (outer/inner binding).
+            BindingRefused = "binding_refused";
     }
 
     private static readonly string[] KnownRoutes =
@@ -42,6 +44,7 @@ internal sealed class GatehouseMetrics : IDisposable
     [
         Reasons.Timeout, Reasons.Closed, Reasons.NotTls, Reasons.TooLarge, Reasons.Malformed, Reasons.UnknownProtocol,
         Reasons.NoClientCertificate, Reasons.CertificateRefused, Reasons.Tls, Reasons.UntrustedPeer,
+        Reasons.BindingRefused,
     ];
 
     private readonly Counter<long> _connections;
