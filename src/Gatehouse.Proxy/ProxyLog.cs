@@ -20,6 +20,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1005, LogLevel.Debug, "Ignored X-Forwarded-For from untrusted peer {Peer}")]
     public static partial void IgnoredForwardedFor(ILogger logger, string peer);
 
+    [LoggerMessage(2002, LogLevel.Warning, "Health check failed: {Store}: {Error}")]
+    public static partial void HealthCheckFailed(ILogger logger, string store, string error);
+
     [LoggerMessage(2001, LogLevel.Warning, "Could not refresh revocations from {Store}: {Error}; keeping the previous view")]
     public static partial void TrustRefreshFailed(ILogger logger, string store, string error);
 }

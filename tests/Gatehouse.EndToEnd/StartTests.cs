@@ -82,6 +82,36 @@ public sealed class StartTests
     }
 
     [Fact]
+    public async Task Http_listen_and_bind_tunnel_identity_are_checked_naming_their_keys()
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("bad.yaml"), """
+            proxy:
+              listen: 127.0.0.1:4000
+              http_listen: nowhere
+              trusted_fronts:
+                - { name: edge, format: nginx, source_cidrs: [10.0.0.0/8], bind_tunnel_identity: maybe }
+            """);
+        var cli = new GatehouseCli(dir.Path);
+        var result = await cli.RunAsync("start", "--config", "bad.yaml");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("2 problem(s)", result.Stderr);
+        Assert.Contains("proxy.http_listen: 'nowhere' is not an address:port", result.Stderr);
+        Assert.Contains("proxy.trusted_fronts[0].bind_tunnel_identity: 'maybe' is not one of required, off", result.Stderr);
+
+        // The TLS port's own address, and no one allowed to connect: both named.
+        await File.WriteAllTextAsync(dir.File("same.yaml"), "proxy:\n  listen: 127.0.0.1:4000\n  http_listen: 127.0.0.1:4000\n");
+        var same = await cli.RunAsync("start", "--config", "same.yaml");
+        Assert.Equal(2, same.ExitCode);
+        Assert.Contains("proxy.http_listen: 127.0.0.1:4000 is the TLS port", same.Stderr);
+        await File.WriteAllTextAsync(dir.File("nobody.yaml"), "proxy:\n  listen: 127.0.0.1:4000\n  http_listen: 127.0.0.1:4001\n");
+        var nobody = await cli.RunAsync("start", "--config", "nobody.yaml");
+        Assert.Equal(2, nobody.ExitCode);
+        Assert.Contains("proxy.http_listen: accepts connections only from", nobody.Stderr);
+        Assert.False(Directory.Exists(dir.File("gatehouse-data")));
+    }
+
+    [Fact]
     public async Task Unusable_trust_files_stop_the_start_naming_each_file()
     {
         using var dir = new TempDirectory();

@@ -40,6 +40,8 @@ internal static class StartCommand
                 Console.WriteLine($"  The CA keys are sealed with {Path.Combine(settings.Cluster.DataDirectory, Pki.MasterKey.FileName)}: every proxy on this database needs the same key " +
                                   $"(copy the file, or set {Pki.MasterKey.EnvironmentVariable}).");
             Console.WriteLine($"Proxy listening on https://{listen} (public addresses: {string.Join(", ", settings.Proxy.PublicAddresses)})");
+            if (settings.Proxy.HttpListen is { } httpListen)
+                Console.WriteLine($"  and on http://{httpListen} for trusted fronts and proxies only (proxy.http_listen)");
             Console.WriteLine($"  check it:             curl -k https://{host}:{listen.Port}/v1/ping");
             Console.WriteLine($"  get an admin identity: ./gatehouse.sh admin certs issue --user admin --roles admin --out ./admin-identity");
             Console.WriteLine("Press Ctrl+C to stop.");

@@ -45,6 +45,7 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "source_cidrs")] public List<string>? SourceCidrs { get; set; }
         [YamlMember(Alias = "headers")] public Dictionary<string, string>? Headers { get; set; }
         [YamlMember(Alias = "shared_secret_header")] public SecretSection? SharedSecretHeader { get; set; }
+        [YamlMember(Alias = "bind_tunnel_identity")] public string? BindTunnelIdentity { get; set; }
     }
 
     internal sealed class SecretSection
@@ -75,6 +76,7 @@ internal sealed class ConfigFile
     internal sealed class ProxySection
     {
         [YamlMember(Alias = "listen")] public string? Listen { get; set; }
+        [YamlMember(Alias = "http_listen")] public string? HttpListen { get; set; }
         [YamlMember(Alias = "public_addr")] public List<string>? PublicAddr { get; set; }
         [YamlMember(Alias = "trusted_proxies")] public List<string>? TrustedProxies { get; set; }
         [YamlMember(Alias = "ping_interval")] public string? PingInterval { get; set; }

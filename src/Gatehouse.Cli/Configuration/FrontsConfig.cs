@@ -48,7 +48,14 @@ internal static class FrontsConfig
                 else if (value.Length < 16) errors.Add($"{key}.shared_secret_header.value_env: the secret in {s.ValueEnv} is shorter than 16 characters");
                 if (errors.Count == before) secret = new SharedSecretHeader(s.Name!, Encoding.UTF8.GetBytes(value!));
             }
-            if (errors.Count == before) fronts.Add(new TrustedFront(section.Name!, format!, networks, headers, secret));
+            var bind = true;
+            switch (section.BindTunnelIdentity)
+            {
+                case null or "required": break;
+                case "off": bind = false; break;
+                case var other: errors.Add($"{key}.bind_tunnel_identity: '{other}' is not one of required, off"); break;
+            }
+            if (errors.Count == before) fronts.Add(new TrustedFront(section.Name!, format!, networks, headers, secret) { BindTunnelIdentity = bind });
         }
         return fronts;
     }

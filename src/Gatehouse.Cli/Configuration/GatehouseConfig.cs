@@ -84,6 +84,16 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         if (file.Proxy?.Listen is { } listenText && !TryParseEndpoint(listenText, out listen))
             errors.Add($"proxy.listen: '{listenText}' is not an address:port like 127.0.0.1:3080 or 0.0.0.0:443");
 
+        IPEndPoint? httpListen = null;
+        if (file.Proxy?.HttpListen is { } httpText)
+        {
+            if (!TryParseEndpoint(httpText, out var parsed))
+                errors.Add($"proxy.http_listen: '{httpText}' is not an address:port like 127.0.0.1:3081 or 0.0.0.0:3081");
+            else if (parsed.Port == listen.Port && (parsed.Address.Equals(listen.Address) || parsed.Address.Equals(IPAddress.Any) || listen.Address.Equals(IPAddress.Any)))
+                errors.Add($"proxy.http_listen: {httpText} is the TLS port (proxy.listen); give the plain-HTTP listener a port of its own");
+            else httpListen = parsed;
+        }
+
         var publicAddresses = file.Proxy?.PublicAddr ?? [.. ProxyOptions.DefaultPublicAddresses];
         if (publicAddresses.Count == 0)
             errors.Add("proxy.public_addr: give at least one host name or IP address clients use to reach the proxy");
@@ -122,6 +132,10 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         if (file.Proxy?.PingInterval is { } pingText && !Durations.TryParse(pingText, out pingInterval))
             errors.Add($"proxy.ping_interval: '{pingText}' is not a duration like 30s");
 
+        if (httpListen is not null && fronts.Count == 0 && trustedProxies.Count == 0)
+            errors.Add("proxy.http_listen: accepts connections only from proxy.trusted_fronts[*].source_cidrs and proxy.trusted_proxies, and neither is set; " +
+                       "name the balancer that forwards plain HTTP there");
+
         if (errors.Count > 0)
             throw new SetupException($"{source}: {errors.Count} problem(s) in the configuration:\n  " + string.Join("\n  ", errors));
 
@@ -132,7 +146,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
             AuditFile = file.Audit?.File is { } auditFile ? Resolve(auditFile) : null,
             IdentityMappings = mappings,
         };
-        return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses) { TrustedFronts = fronts, TrustedProxies = trustedProxies, TcpApps = tcpApps, PingInterval = pingInterval }, ttl);
+        return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses) { HttpListen = httpListen, TrustedFronts = fronts, TrustedProxies = trustedProxies, TcpApps = tcpApps, PingInterval = pingInterval }, ttl);
     }
 
     private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)

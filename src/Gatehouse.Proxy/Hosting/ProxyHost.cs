@@ -19,7 +19,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Hosting;
 
-/// <summary>The proxy server: one Kestrel TLS endpoint on <see cref="ProxyOptions.Listen"/> serving the web side.</summary>
+/// <summary>The proxy server: one Kestrel TLS endpoint on <see cref="ProxyOptions.Listen"/> serving the web side, and
+/// optionally a plain-HTTP one on <see cref="ProxyOptions.HttpListen"/> for balancers that speak HTTP to targets.</summary>
 internal sealed class ProxyHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -56,6 +57,12 @@ internal sealed class ProxyHost : IAsyncDisposable
                 ClientCertificateValidation = (_, _, _) => true,
             });
             });
+            if (options.HttpListen is { } httpListen)
+                kestrel.Listen(httpListen, listen =>
+                {
+                    // Plain HTTP from a balancer (issue 7): no TLS and no ClientHello router; only trusted peers get in.
+                    listen.Use(next => connection => listen.ApplicationServices.GetRequiredService<TrustedPeerGate>().OnConnectionAsync(connection, next));
+                });
         });
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(options);
@@ -68,6 +75,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
         builder.Services.AddSingleton<ConnectionRouter>();
+        builder.Services.AddSingleton<TrustedPeerGate>();
         builder.Services.AddAuthentication(ClientCertificateAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
         builder.Services.AddHostedService(services => new TrustRefresher(cluster, options.TrustRefreshInterval, services.GetRequiredService<ILogger<TrustRefresher>>()));
@@ -87,6 +95,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
             await next(context);
         });
+        HealthEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);
         TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), options, cluster, app.Services.GetRequiredService<GatehouseMetrics>());
         var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();

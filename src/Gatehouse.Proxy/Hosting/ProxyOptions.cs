@@ -10,6 +10,10 @@ internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> Pub
     public static readonly IPEndPoint DefaultListen = new(IPAddress.Loopback, 3080);
     public static readonly IReadOnlyList<string> DefaultPublicAddresses = ["localhost", "127.0.0.1"];
 
+    /// <summary>The optional plain-HTTP port for balancers that speak HTTP to their targets (proxy.http_listen); only
+    /// <see cref="TrustedFronts"/>' networks and <see cref="TrustedProxies"/> may connect to it.</summary>
+    public IPEndPoint? HttpListen { get; init; }
+
     /// <summary>How often the proxy re-reads revocations and trust files.</summary>
     public TimeSpan TrustRefreshInterval { get; init; } = TimeSpan.FromSeconds(5);
 

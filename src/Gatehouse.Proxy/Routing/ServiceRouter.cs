@@ -81,6 +81,16 @@ internal sealed partial class ServiceRouter(
         }
         var identity = verdict.Identity!;
 
+        // 3b. Through a front that forwarded a certificate, the inner one must be the same user (ARCHITECTURE §4).
+        if (facts.Outer is { } outer && BindingRefusal(outer, identity) is { } refusal)
+        {
+            metrics.HandshakeFailure(GatehouseMetrics.Reasons.BindingRefused);
+            LogBindingRefused(logger, facts.ConnectionId, outer.Front, outer.Verdict.Identity?.User ?? "(refused certificate)", identity.User);
+            await AuditBindingRefusedAsync(outer, identity, verdict.Certificate, facts, refusal, cancellationToken);
+            await AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Binding, refusal), cancellationToken);
+            return;
+        }
+
         // 4. What does it want?
         var (request, frameError) = await ReadDialAsync(tls, cancellationToken);
         if (request is null)
@@ -151,6 +161,51 @@ internal sealed partial class ServiceRouter(
         }
     }
 
+    /// <summary>Null when the inner identity is the user the front vouched for; else the sentence for the dial answer.
+    /// Users are compared by name: for a company certificate that is the mapped user, so alice's company certificate
+    /// outside and alice's Gatehouse certificate inside are one person.</summary>
+    private static string? BindingRefusal(OuterIdentity outer, Identity.Identity inner)
+    {
+        var setting = $"proxy.trusted_fronts '{outer.Front}' has bind_tunnel_identity: required";
+        if (outer.Verdict is not { Status: ForwardedStatus.Authenticated, Identity: { } vouched })
+            return $"the client certificate the balancer (front '{outer.Front}') forwarded for this tunnel was refused " +
+                   $"({outer.Verdict.Reason}: {outer.Verdict.Message}), so it cannot vouch for your inner certificate of {inner.User}; " +
+                   $"{setting}; offer the balancer a certificate of {inner.User}";
+        if (string.Equals(vouched.User, inner.User, StringComparison.Ordinal)) return null;
+        return $"this tunnel came through the balancer (front '{outer.Front}') with the client certificate of {vouched.User}, but its inner certificate is " +
+               $"{inner.User}'s; both must be the same user ({setting}) — offer the balancer {inner.User}'s certificate, or log in as {vouched.User}";
+    }
+
+    private ValueTask<Storage.AuditEvent> AuditBindingRefusedAsync(OuterIdentity outer, Identity.Identity inner, CertificateFacts? innerCertificate,
+        ConnectionFacts facts, string reason, CancellationToken cancellationToken)
+    {
+        var details = new Dictionary<string, string>
+        {
+            ["front"] = outer.Front,
+            ["arrival"] = facts.Arrival,
+            ["inner_user"] = inner.User,
+            ["outer_user"] = outer.Verdict.Identity?.User ?? "",
+        };
+        if (outer.Verdict.Certificate is { } outerCertificate)
+        {
+            details["outer_subject"] = outerCertificate.Subject;
+            details["outer_issuer"] = outerCertificate.Issuer;
+            details["outer_serial"] = outerCertificate.Serial;
+            details["outer_sha256"] = outerCertificate.Sha256;
+        }
+        return cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.TunnelBindingRefused, inner.User) with
+        {
+            IdentitySource = "handshake",
+            CertificateIssuer = innerCertificate?.Issuer,
+            CertificateSerial = innerCertificate?.Serial,
+            CertificateSha256 = innerCertificate?.Sha256,
+            SourceIp = facts.Client.ToString(),
+            Decision = "denied",
+            Reason = reason,
+            Details = details,
+        }, cancellationToken);
+    }
+
     private static async Task<(DialRequest? Request, string? Error)> ReadDialAsync(Stream stream, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -194,6 +249,9 @@ internal sealed partial class ServiceRouter(
 
     [LoggerMessage(1101, LogLevel.Debug, "Connection {ConnectionId} from {Client}: TLS handshake failed: {Error}")]
     private static partial void LogHandshakeFailed(ILogger logger, string connectionId, string client, string error);
+
+    [LoggerMessage(1103, LogLevel.Warning, "Connection {ConnectionId}: tunnel refused, front {Front} forwarded the certificate of {OuterUser} but the inner certificate is {InnerUser}'s")]
+    private static partial void LogBindingRefused(ILogger logger, string connectionId, string front, string outerUser, string innerUser);
 
     [LoggerMessage(1102, LogLevel.Information, "Connection {ConnectionId}: {User} to {Resource} ended after {In} bytes in, {Out} bytes out ({How})")]
     private static partial void LogSessionEnded(ILogger logger, string connectionId, string user, string resource, long @in, long @out, string how);

@@ -1,9 +1,11 @@
 using System.Net.WebSockets;
 using Gatehouse.Cluster;
+using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Hosting;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Routing;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,7 +16,8 @@ namespace Gatehouse.Proxy.Web;
 /// GET /v1/tunnel (ARCHITECTURE §4): through a layer-7 balancer, the client upgrades an HTTP request — to a WebSocket
 /// (sub-protocol gatehouse-tls or gatehouse-tls-ping) or with the raw token gatehouse-tls — and the upgraded stream
 /// carries the same TLS routing handshake as the TLS port. The upgrade itself is not authenticated: the inner mutual
-/// TLS is.
+/// TLS is — but when a trusted front forwarded a client certificate with the upgrade, the inner one must be the same
+/// user (outer/inner binding, per front: bind_tunnel_identity).
 /// </summary>
 internal static class TunnelEndpoint
 {
@@ -24,9 +27,19 @@ internal static class TunnelEndpoint
             // 1. Browsers send Origin; a page must not be able to open tunnels with the user's network position.
             if (context.Request.Headers.ContainsKey("Origin"))
                 return Results.Json(new { error = "tunnels are not opened from browsers (the request has an Origin header)" }, statusCode: 403);
-            var client = context.Features.Get<RequestIdentityFeature>()?.Client ?? context.Connection.RemoteIpAddress!;
+            var feature = context.Features.Get<RequestIdentityFeature>();
+            var client = feature?.Client ?? context.Connection.RemoteIpAddress!;
 
-            // 2. Upgrade: a WebSocket, or the raw token.
+            // 2. Outer/inner binding (ARCHITECTURE §4): a front that forwarded a certificate has vouched for someone; the
+            //    inner certificate must be that someone. Judged (and audited) here, checked after the inner handshake.
+            OuterIdentity? outer = null;
+            if (feature?.Front is { BindTunnelIdentity: true } front)
+            {
+                await context.AuthenticateAsync(ClientCertificateAuthenticationHandler.SchemeName);
+                if (feature.Verdict is { Status: not ForwardedStatus.NoCertificate } verdict) outer = new OuterIdentity(front.Name, verdict);
+            }
+
+            // 3. Upgrade: a WebSocket, or the raw token.
             Stream tunnel;
             TunnelKind kind;
             if (context.WebSockets.IsWebSocketRequest)
@@ -58,7 +71,7 @@ internal static class TunnelEndpoint
                     statusCode: 426);
             }
 
-            // 3. The upgraded stream enters the same router as a new inner connection.
+            // 4. The upgraded stream enters the same router as a new inner connection.
             metrics.TunnelOpened(kind);
             try
             {
@@ -78,7 +91,7 @@ internal static class TunnelEndpoint
                     }
                     metrics.Connection(GatehouseMetrics.Routes.Tunnel);
                     await router.ServeAsync(new PrefixedStream(tunnel, buffered, length), service,
-                        new ConnectionFacts(ClientAddress.Normalize(client), kind == TunnelKind.WebSocket ? "websocket" : "raw", context.Connection.Id),
+                        new ConnectionFacts(ClientAddress.Normalize(client), kind == TunnelKind.WebSocket ? "websocket" : "raw", context.Connection.Id, outer),
                         context.RequestAborted);
                 }
             }

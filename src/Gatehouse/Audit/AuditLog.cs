@@ -71,4 +71,5 @@ internal static class AuditEventTypes
     public const string ClientCertificateAccepted = "client_cert.accepted";
     public const string ClientCertificateRefused = "client_cert.refused";
     public const string AccessDecision = "access.decision";
+    public const string TunnelBindingRefused = "tunnel.binding_refused";
 }

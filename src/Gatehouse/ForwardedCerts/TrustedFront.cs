@@ -19,6 +19,10 @@ internal sealed record TrustedFront(
     IReadOnlyDictionary<HeaderRole, string> Headers,
     SharedSecretHeader? SharedSecret)
 {
+    /// <summary>proxy.trusted_fronts[i].bind_tunnel_identity: when a /v1/tunnel upgrade from this front carries a
+    /// forwarded certificate, the inner TLS client certificate must be the same user (ARCHITECTURE §4, issue 7).</summary>
+    public bool BindTunnelIdentity { get; init; } = true;
+
     public bool Contains(IPAddress peer) => SourceNetworks.Any(n => n.Contains(peer));
 
     /// <summary>True when the request carries the front's secret (or the front has none). Compared in constant time.</summary>

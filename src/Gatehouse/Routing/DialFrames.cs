@@ -28,7 +28,9 @@ internal sealed record DialAnswer(
 /// <summary>Codes in <see cref="DialAnswer.Code"/>.</summary>
 internal static class DialCodes
 {
-    public const string Denied = "denied", NotFound = "not_found", Unreachable = "unreachable", BadRequest = "bad_request", Unauthenticated = "unauthenticated";
+    public const string Denied = "denied", NotFound = "not_found", Unreachable = "unreachable", BadRequest = "bad_request", Unauthenticated = "unauthenticated",
+        // The tunnel's inner certificate is not the user whose certificate the balancer forwarded (ARCHITECTURE §4).
+        Binding = "binding";
 }
 
 [JsonSerializable(typeof(DialRequest))]

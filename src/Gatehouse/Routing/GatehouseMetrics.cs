@@ -20,7 +20,9 @@ internal sealed class GatehouseMetrics : IDisposable
     public static class Routes
     {
         public const string Web = "web", Ssh = "ssh", Postgres = "postgres", MySql = "mysql", Tcp = "tcp", Tunnel = "tunnel",
-            Kube = "kube", NotTls = "not_tls", Unknown = "unknown";
+            Kube = "kube", NotTls = "not_tls", Unknown = "unknown",
+            // A connection accepted on the plain-HTTP listener (proxy.http_listen).
+            Http = "http";
     }
 
     /// <summary>Values of the <c>reason</c> tag on <c>gatehouse.handshake.failures</c>.</summary>
@@ -28,16 +30,21 @@ internal sealed class GatehouseMetrics : IDisposable
     {
         public const string Timeout = "timeout", Closed = "closed", NotTls = "not_tls", TooLarge = "too_large",
             Malformed = "malformed", UnknownProtocol = "unknown_protocol", NoClientCertificate = "no_client_certificate",
-            CertificateRefused = "certificate_refused", Tls = "tls", Other = "other";
+            CertificateRefused = "certificate_refused", Tls = "tls", Other = "other",
+            // A peer outside the trusted fronts and proxies connected to the plain-HTTP listener.
+            UntrustedPeer = "untrusted_peer",
+            // A tunnel whose inner certificate is not the user the front forwarded (outer/inner binding).
+            BindingRefused = "binding_refused";
     }
 
     private static readonly string[] KnownRoutes =
-        [Routes.Web, Routes.Ssh, Routes.Postgres, Routes.MySql, Routes.Tcp, Routes.Tunnel, Routes.Kube, Routes.NotTls];
+        [Routes.Web, Routes.Ssh, Routes.Postgres, Routes.MySql, Routes.Tcp, Routes.Tunnel, Routes.Kube, Routes.NotTls, Routes.Http];
 
     private static readonly string[] KnownReasons =
     [
         Reasons.Timeout, Reasons.Closed, Reasons.NotTls, Reasons.TooLarge, Reasons.Malformed, Reasons.UnknownProtocol,
-        Reasons.NoClientCertificate, Reasons.CertificateRefused, Reasons.Tls,
+        Reasons.NoClientCertificate, Reasons.CertificateRefused, Reasons.Tls, Reasons.UntrustedPeer,
+        Reasons.BindingRefused,
     ];
 
     private readonly Counter<long> _connections;

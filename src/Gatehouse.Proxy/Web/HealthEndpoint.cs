@@ -1,0 +1,54 @@
+using System.Text.Json.Serialization;
+using Gatehouse.Cluster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Proxy.Web;
+
+/// <summary>
+/// GET /healthz on both listeners, for balancer health checks (issue 7): 200 when the store answers a cheap revision
+/// query within <see cref="StoreTimeout"/>, else 503 with the reason, so the balancer takes this proxy out of rotation
+/// while its database is unreachable. No authentication: balancers check without a client certificate — so the
+/// answer names no store location and no error text (those go to the log at Warning).
+/// </summary>
+internal static class HealthEndpoint
+{
+    public const string Path = "/healthz";
+    public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(2);
+
+    public static void Map(WebApplication app, ClusterState cluster) =>
+        app.MapGet(Path, async (HttpContext context) =>
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            timeout.CancelAfter(StoreTimeout);
+            string reason;
+            try
+            {
+                await cluster.Store.GetRevisionAsync(timeout.Token);
+                return Results.Json(new Health("ok"), HealthJson.Default.Health);
+            }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                reason = $"the store did not answer within {StoreTimeout.TotalSeconds:0}s";
+                ProxyLog.HealthCheckFailed(Log(context), cluster.Store.Description, reason);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                reason = $"the store failed ({e.GetType().Name})";
+                ProxyLog.HealthCheckFailed(Log(context), cluster.Store.Description, e.Message);
+            }
+            return Results.Json(new Health("unavailable", reason), HealthJson.Default.Health, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+
+    private static ILogger Log(HttpContext context) =>
+        context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Proxy.Health");
+}
+
+internal sealed record Health(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);
+
+[JsonSerializable(typeof(Health))]
+internal sealed partial class HealthJson : JsonSerializerContext;

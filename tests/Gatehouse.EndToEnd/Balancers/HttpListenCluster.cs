@@ -1,0 +1,174 @@
+using System.Net.Security;
+using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.EndToEnd.Routing;
+using Gatehouse.Routing;
+using Gatehouse.Testing;
+
+namespace Gatehouse.EndToEnd.Balancers;
+
+[CollectionDefinition(Name)]
+public sealed class HttpListenCollection : ICollectionFixture<HttpListenCluster>
+{
+    public const string Name = "HttpListen";
+}
+
+/// <summary>
+/// An ALB in verify mode whose target group speaks plain HTTP, played by nginx (issue 7): <c>ssl_verify_client on</c>
+/// against the Gatehouse user CA, forwarding <c>X-Amzn-Mtls-Clientcert</c> and WebSocket upgrades over
+/// <c>proxy_pass http://</c> to Gatehouse's <c>proxy.http_listen</c>, whose only trusted front is 127.0.0.1/32. Behind
+/// it, the TCP app <c>echo</c> (labels env: dev) and users alice and bob, both with role dev.
+/// </summary>
+public sealed class HttpListenCluster : IAsyncLifetime
+{
+    public const string Front = "nginx-verify";
+
+    internal ProxyUnderTest Proxy { get; private set; } = null!;
+    internal EchoServer Echo { get; private set; } = null!;
+    internal NginxPeer Nginx { get; private set; } = null!;
+
+    public int HttpPort { get; } = Peer.FreePort();
+    public int NginxPort { get; } = Peer.FreePort();
+
+    public string HostCa { get; private set; } = "";
+    public string BalancerCa { get; private set; } = "";
+    internal IssuedCertificate Alice { get; private set; } = null!;
+    internal IssuedCertificate Bob { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Echo = EchoServer.Start();
+        Proxy = await ProxyUnderTest.CreateAsync("http-listen", $"""
+            resources:
+              tcp_apps:
+                - name: echo
+                  addr: 127.0.0.1:{Echo.Port}
+                  labels: {"{"} env: dev {"}"}
+            """, proxyConfig: $"""
+            http_listen: 127.0.0.1:{HttpPort}
+            trusted_fronts:
+              - name: {Front}
+                format: aws-alb-passthrough
+                source_cidrs: [127.0.0.1/32]
+            """);
+        await Proxy.StartProxyAsync();
+        await File.WriteAllTextAsync(Proxy.File("role-dev.yaml"), """
+            kind: role
+            name: dev
+            allow:
+              app_labels: { env: dev }
+            """);
+        (await Proxy.Admin.RunAsync("admin", "roles", "apply", Proxy.File("role-dev.yaml"))).EnsureSuccess("roles apply dev");
+        HostCa = await Proxy.ExportHostCaAsync();
+        var userCa = Proxy.File("user-ca.pem");
+        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--out", userCa)).EnsureSuccess("ca export (user)");
+        Alice = await IssueAsync("alice");
+        Bob = await IssueAsync("bob");
+
+        var balancerCa = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Verify Mode Balancer CA");
+        BalancerCa = balancerCa.Certificate;
+        var (serverCert, serverKey) = await balancerCa.ServerAsync("balancer-server");
+        Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey, userCa)), NginxPort);
+    }
+
+    /// <summary>The verify-mode front over plain HTTP, as docs/alb-mtls.md shows it.</summary>
+    private string NginxServers(string serverCert, string serverKey, string userCa) => $$"""
+        # ALB in verify mode, HTTP target group: no certificate from the user CA, no connection.
+        server {
+            listen 127.0.0.1:{{NginxPort}} ssl;
+            ssl_certificate        {{serverCert}};
+            ssl_certificate_key    {{serverKey}};
+            ssl_client_certificate {{userCa}};
+            ssl_verify_client      on;
+            ssl_verify_depth       4;
+
+            location / {
+                proxy_pass http://127.0.0.1:{{HttpPort}};
+                proxy_http_version 1.1;
+                proxy_set_header Upgrade $http_upgrade;
+                proxy_set_header Connection "upgrade";
+                proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
+                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                proxy_read_timeout 1h;
+            }
+        }
+        """;
+
+    private async Task<IssuedCertificate> IssueAsync(string user)
+    {
+        var dir = Proxy.File($"certs-{user}");
+        var issued = (await Proxy.Admin.RunAsync("admin", "certs", "issue", "--user", user, "--roles", "dev", "--out", dir)).EnsureSuccess($"certs issue {user}");
+        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
+    }
+
+    /// <summary>
+    /// A tunnel by hand, so the two certificates can differ: a WebSocket (gatehouse-tls) to nginx offering
+    /// <paramref name="outer"/> when nginx asks, then inside it TLS to gatehouse.internal (ALPN gatehouse-tcp, the host CA)
+    /// with <paramref name="inner"/>, and the dial frame for <paramref name="target"/>. Returns the answer and, when it
+    /// is ok, the stream to the app (the caller disposes it).
+    /// </summary>
+    internal async Task<(DialAnswer Answer, Stream? Stream)> DialThroughNginxAsync(IssuedCertificate outer, IssuedCertificate inner, string target,
+        CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(ProxyProtocol.WebSocketProtocol);
+        socket.Options.ClientCertificates = [Load(outer)];
+        socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) => ChainsTo(certificate, BalancerCa);
+        Stream? tunnel = null;
+        try
+        {
+            await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{NginxPort}{ProxyProtocol.TunnelPath}"), cancellationToken);
+            tunnel = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: true);
+            var tls = new SslStream(tunnel, leaveInnerStreamOpen: false);
+            tunnel = tls;
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = ProxyProtocol.InternalHostName,
+                ApplicationProtocols = [new SslApplicationProtocol(AlpnProtocols.Tcp)],
+                ClientCertificates = [Load(inner)],
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => ChainsTo(certificate, HostCa),
+            }, cancellationToken);
+            await DialFrames.WriteAsync(tls, new DialRequest(target), cancellationToken);
+            var (answer, error) = await DialFrames.ReadAnswerAsync(tls, cancellationToken);
+            Assert.True(answer is not null, $"no dial answer: {error}");
+            if (!answer.Ok)
+            {
+                await tls.DisposeAsync();
+                return (answer, null);
+            }
+            return (answer, tls);
+        }
+        catch
+        {
+            if (tunnel is not null) await tunnel.DisposeAsync();
+            else socket.Dispose();
+            throw;
+        }
+    }
+
+    private static X509Certificate2 Load(IssuedCertificate certificate)
+    {
+        using var pem = X509Certificate2.CreateFromPemFile(certificate.Certificate, certificate.Key);
+        // Through PKCS#12 so the key is usable for a TLS client handshake on every platform.
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static bool ChainsTo(X509Certificate? certificate, string caFile)
+    {
+        if (certificate is null) return false;
+        using var leaf = new X509Certificate2(certificate);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.ImportFromPemFile(caFile);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        return chain.Build(leaf);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Nginx is not null) await Nginx.DisposeAsync();
+        if (Proxy is not null) await Proxy.DisposeAsync();
+        Echo?.Dispose();
+    }
+}
