@@ -2,7 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy;
 
-/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication, 2000s: hosting).</summary>
+/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps,
+/// 2000s: hosting).</summary>
 internal static partial class ProxyLog
 {
     [LoggerMessage(1001, LogLevel.Warning, "Removed client-certificate headers ({Headers}) from {Peer}: it is not a trusted front; the request goes on unauthenticated")]
@@ -25,4 +26,10 @@ internal static partial class ProxyLog
 
     [LoggerMessage(2001, LogLevel.Warning, "Could not refresh revocations from {Store}: {Error}; keeping the previous view")]
     public static partial void TrustRefreshFailed(ILogger logger, string store, string error);
+
+    [LoggerMessage(1301, LogLevel.Warning, "{User} denied HTTP app {App}: {Reason}")]
+    public static partial void AppAccessDenied(ILogger logger, string user, string app, string reason);
+
+    [LoggerMessage(1302, LogLevel.Warning, "Forwarding to HTTP app {App} failed ({Error}): {Message}")]
+    public static partial void AppForwardingFailed(ILogger logger, string app, string error, string message);
 }

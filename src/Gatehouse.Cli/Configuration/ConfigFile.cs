@@ -18,6 +18,16 @@ internal sealed class ConfigFile
     internal sealed class ResourcesSection
     {
         [YamlMember(Alias = "tcp_apps")] public List<TcpAppSection>? TcpApps { get; set; }
+        [YamlMember(Alias = "http_apps")] public List<HttpAppSection>? HttpApps { get; set; }
+    }
+
+    internal sealed class HttpAppSection
+    {
+        [YamlMember(Alias = "name")] public string? Name { get; set; }
+        [YamlMember(Alias = "uri")] public string? Uri { get; set; }
+        [YamlMember(Alias = "public_host")] public string? PublicHost { get; set; }
+        [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
+        [YamlMember(Alias = "rewrite_redirects")] public bool? RewriteRedirects { get; set; }
     }
 
     internal sealed class TcpAppSection

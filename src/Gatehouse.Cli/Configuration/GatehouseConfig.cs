@@ -128,6 +128,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         var trustedProxies = FrontsConfig.Networks(file.Proxy?.TrustedProxies, "proxy.trusted_proxies", errors);
         var mappings = FrontsConfig.Mappings(file.IdentityMappings, errors);
         var tcpApps = ResourcesConfig.TcpApps(file.Resources?.TcpApps, errors);
+        var httpApps = ResourcesConfig.HttpApps(file.Resources?.HttpApps, errors);
         var pingInterval = Gatehouse.Routing.ProxyProtocol.DefaultPingInterval;
         if (file.Proxy?.PingInterval is { } pingText && !Durations.TryParse(pingText, out pingInterval))
             errors.Add($"proxy.ping_interval: '{pingText}' is not a duration like 30s");
@@ -146,7 +147,10 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
             AuditFile = file.Audit?.File is { } auditFile ? Resolve(auditFile) : null,
             IdentityMappings = mappings,
         };
-        return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses) { HttpListen = httpListen, TrustedFronts = fronts, TrustedProxies = trustedProxies, TcpApps = tcpApps, PingInterval = pingInterval }, ttl);
+        return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses)
+        {
+            HttpListen = httpListen, TrustedFronts = fronts, TrustedProxies = trustedProxies, TcpApps = tcpApps, HttpApps = httpApps, PingInterval = pingInterval,
+        }, ttl);
     }
 
     private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)

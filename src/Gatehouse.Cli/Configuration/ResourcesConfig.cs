@@ -30,4 +30,34 @@ internal static class ResourcesConfig
         }
         return apps;
     }
+
+    public static IReadOnlyList<HttpApp> HttpApps(List<ConfigFile.HttpAppSection>? sections, List<string> errors)
+    {
+        var apps = new List<HttpApp>();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var hosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < (sections?.Count ?? 0); i++)
+        {
+            var section = sections![i];
+            var key = $"resources.http_apps[{i}]";
+            var before = errors.Count;
+            // The name is a DNS label (NAME.<public host>) and a path segment (/apps/NAME/), so it must be both.
+            if (string.IsNullOrEmpty(section.Name) || Uri.CheckHostName(section.Name) != UriHostNameType.Dns || section.Name.Contains('.'))
+                errors.Add($"{key}.name: '{section.Name}' must be one DNS label (letters, digits, '-'): it is the host NAME.<public host> and the path /apps/NAME/");
+            else if (!names.Add(section.Name)) errors.Add($"{key}.name: '{section.Name}' is used by another HTTP app");
+            Uri? uri = null;
+            if (section.Uri is null || !Uri.TryCreate(section.Uri, UriKind.Absolute, out uri) || uri.Scheme is not ("http" or "https")
+                || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+                errors.Add($"{key}.uri: '{section.Uri}' is not an http:// or https:// URL without query, e.g. http://127.0.0.1:8080 or https://grafana.internal/");
+            if (section.PublicHost is { } publicHost)
+            {
+                if (Uri.CheckHostName(publicHost) != UriHostNameType.Dns)
+                    errors.Add($"{key}.public_host: '{publicHost}' is not a DNS name, e.g. grafana.example.com");
+                else if (!hosts.Add(publicHost)) errors.Add($"{key}.public_host: '{publicHost}' is used by another HTTP app");
+            }
+            if (errors.Count == before)
+                apps.Add(new HttpApp(section.Name!, uri!, section.PublicHost, section.Labels ?? [], section.RewriteRedirects ?? false));
+        }
+        return apps;
+    }
 }

@@ -1,5 +1,6 @@
 using Gatehouse.Access.Login;
 using Gatehouse.Access;
+using Gatehouse.Proxy.Apps;
 using Gatehouse.Cluster;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Routing;
@@ -76,6 +77,9 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
         builder.Services.AddSingleton<ConnectionRouter>();
         builder.Services.AddSingleton<TrustedPeerGate>();
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton(_ => HttpAppMiddleware.CreateClient());
+        builder.Services.AddSingleton(new HttpAppRoutes(options.HttpApps, options.PublicAddresses));
         builder.Services.AddAuthentication(ClientCertificateAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
         builder.Services.AddHostedService(services => new TrustRefresher(cluster, options.TrustRefreshInterval, services.GetRequiredService<ILogger<TrustRefresher>>()));
@@ -95,8 +99,10 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
             await next(context);
         });
+        app.UseMiddleware<HttpAppMiddleware>(); // an app's host name or /apps/NAME/ goes to the app, the rest on to our endpoints
         HealthEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);
+        app.MapGet("/.well-known/jwks.json", () => Results.Text(cluster.Authorities.Jwt.JwksJson(), "application/json"));
         TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), options, cluster, app.Services.GetRequiredService<GatehouseMetrics>());
         var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));

@@ -26,6 +26,9 @@ internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> Pub
     /// <summary>TCP apps reached through gatehouse-tcp (resources.tcp_apps).</summary>
     public IReadOnlyList<Apps.TcpApp> TcpApps { get; init; } = [];
 
+    /// <summary>HTTP apps reached by host name or /apps/NAME/ (resources.http_apps).</summary>
+    public IReadOnlyList<Apps.HttpApp> HttpApps { get; init; } = [];
+
     /// <summary>How often -ping connections and gatehouse-tls-ping tunnels are pinged (proxy.ping_interval).</summary>
     public TimeSpan PingInterval { get; init; } = Gatehouse.Routing.ProxyProtocol.DefaultPingInterval;
 }

@@ -8,13 +8,15 @@ namespace Gatehouse.Pki;
 /// <param name="Algorithm">Key type of authorities created on first start (existing ones keep theirs).</param>
 internal sealed record AuthorityOptions(string ClusterName, KeyAlgorithm Algorithm);
 
-/// <summary>The cluster's three authorities, loaded from the store or created there on first start.</summary>
+/// <summary>The cluster's authorities (user, host and SSH user CAs, and the JWT key for HTTP apps), loaded from the store
+/// or created there on first start; a data directory from before a kind existed gets that kind on its next start.</summary>
 internal sealed class Authorities : IDisposable
 {
-    public const string UserKind = "user", HostKind = "host", SshUserKind = "ssh-user";
+    public const string UserKind = "user", HostKind = "host", SshUserKind = "ssh-user", JwtKind = "jwt";
 
-    private Authorities(CertificateAuthority user, CertificateAuthority host, SshAuthority sshUser, string cluster)
+    private Authorities(CertificateAuthority user, CertificateAuthority host, SshAuthority sshUser, JwtSigningKey jwt, string cluster)
     {
+        Jwt = jwt;
         User = user;
         Host = host;
         SshUser = sshUser;
@@ -24,6 +26,9 @@ internal sealed class Authorities : IDisposable
     public CertificateAuthority User { get; }
     public CertificateAuthority Host { get; }
     public SshAuthority SshUser { get; }
+
+    /// <summary>Signs the identity assertions HTTP apps receive; always ECDSA P-256 (ES256), whatever pki.algorithm says.</summary>
+    public JwtSigningKey Jwt { get; }
     public string ClusterName { get; }
 
     public static async Task<Authorities> LoadOrCreateAsync(IAuthorityStore store, MasterKey masterKey, AuthorityOptions options,
@@ -32,14 +37,15 @@ internal sealed class Authorities : IDisposable
         var user = await LoadOrCreateX509Async(store, masterKey, UserKind, "Gatehouse user CA", options, time, cancellationToken);
         var host = await LoadOrCreateX509Async(store, masterKey, HostKind, "Gatehouse host CA", options, time, cancellationToken);
         var ssh = await LoadOrCreateSshAsync(store, masterKey, options, time, cancellationToken);
+        var jwt = await LoadOrCreateJwtAsync(store, masterKey, time, cancellationToken);
         var cluster = user.Certificate.SubjectName.EnumerateRelativeDistinguishedNames()
             .FirstOrDefault(r => r.GetSingleElementType().Value == "2.5.4.10")?.GetSingleElementValue() ?? options.ClusterName;
         if (cluster != options.ClusterName)
         {
-            user.Dispose(); host.Dispose(); ssh.Dispose();
+            user.Dispose(); host.Dispose(); ssh.Dispose(); jwt.Dispose();
             throw new SetupException($"cluster_name: the store's authorities belong to cluster '{cluster}', the configuration says '{options.ClusterName}'. A cluster's name is fixed at first start: set cluster_name back to '{cluster}'.");
         }
-        return new Authorities(user, host, ssh, cluster);
+        return new Authorities(user, host, ssh, jwt, cluster);
     }
 
     private static string Purpose(string kind) => $"gatehouse-ca:{kind}";
@@ -92,6 +98,35 @@ internal sealed class Authorities : IDisposable
         return authority;
     }
 
+    private static async Task<JwtSigningKey> LoadOrCreateJwtAsync(IAuthorityStore store, MasterKey masterKey, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var stored = await store.GetAuthorityAsync(JwtKind, cancellationToken);
+        if (stored is null)
+        {
+            using var created = JwtSigningKey.Generate();
+            stored = await store.AddAuthorityIfAbsentAsync(new StoredAuthority(JwtKind, "ecdsa", created.PublicKeyPem,
+                masterKey.Seal(created.ExportPrivateKey(), Purpose(JwtKind)), time.GetUtcNow()), cancellationToken);
+        }
+        var key = Unseal(stored, masterKey);
+        JwtSigningKey jwt;
+        try
+        {
+            jwt = new JwtSigningKey(key as ECDsa ?? throw new CryptographicException("not an ECDSA key"));
+        }
+        catch (CryptographicException e)
+        {
+            key.Dispose();
+            throw new SetupException($"the {JwtKind} key in the store is not an ECDSA P-256 key ({e.Message.TrimEnd('.')}); restore the store from a backup.", e);
+        }
+        if (!jwt.HasPublicKey(stored.PublicPart))
+        {
+            jwt.Dispose();
+            throw new SetupException($"the {JwtKind} public key in the store does not match its private key; restore the store from a backup.");
+        }
+        return jwt;
+    }
+
     private static AsymmetricAlgorithm Unseal(StoredAuthority stored, MasterKey masterKey)
     {
         if (!masterKey.TryUnseal(stored.SealedPrivateKey, Purpose(stored.Kind), out var pkcs8, out var error))
@@ -126,5 +161,6 @@ internal sealed class Authorities : IDisposable
         User.Dispose();
         Host.Dispose();
         SshUser.Dispose();
+        Jwt.Dispose();
     }
 }

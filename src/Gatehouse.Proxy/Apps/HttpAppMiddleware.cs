@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Http;
+using System.Text.Encodings.Web;
+using Gatehouse.Access;
+using Gatehouse.Audit;
+using Gatehouse.Cluster;
+using Gatehouse.ForwardedCerts;
+using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gatehouse.Proxy.Apps;
+
+/// <summary>
+/// Serves HTTP apps (resources.http_apps) after authentication and before the proxy's own endpoints: find the app,
+/// require an identity, let the roles decide, then forward with YARP's <see cref="IHttpForwarder"/>.
+/// </summary>
+internal sealed class HttpAppMiddleware
+{
+    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(2) };
+
+    private readonly RequestDelegate _next;
+    private readonly HttpAppRoutes _routes;
+    private readonly IHttpForwarder _forwarder;
+    private readonly ClusterState _cluster;
+    private readonly RoleCatalog _roles;
+    private readonly ProxyOptions _options;
+    private readonly IReadOnlySet<string> _certificateHeaderNames;
+    private readonly ILogger _logger;
+    private readonly string _issuer;
+    // One decision per (user, app, outcome) a minute reaches the audit trail: every request of a page load is not news.
+    private readonly AuditThrottle _decisionAudit = new(TimeSpan.FromMinutes(1));
+    private readonly HttpMessageInvoker _client;
+
+    /// <summary>The one client to every app (a DI singleton, so it is disposed with the host): no proxy, no redirects
+    /// followed, no cookie jar — the user's browser keeps the cookies, not the proxy.</summary>
+    public static HttpMessageInvoker CreateClient() => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        // The trace context is the client's business with the app, not ours to add.
+        ActivityHeadersPropagator = null,
+    });
+
+    public HttpAppMiddleware(RequestDelegate next, HttpAppRoutes routes, IHttpForwarder forwarder, HttpMessageInvoker client, ClusterState cluster,
+        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, ILogger<HttpAppMiddleware> logger)
+    {
+        _client = client;
+        _next = next;
+        _routes = routes;
+        _forwarder = forwarder;
+        _cluster = cluster;
+        _roles = roles;
+        _options = options;
+        _certificateHeaderNames = authenticator.Options.CertificateHeaderNames;
+        _logger = logger;
+        _issuer = IssuerOf(options);
+    }
+
+    /// <summary>The proxy's first public address as an https URL: the JWT's iss, under which /.well-known/jwks.json is.</summary>
+    public static string IssuerOf(ProxyOptions options)
+    {
+        var host = options.PublicAddresses[0];
+        if (IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) host = $"[{host}]";
+        return options.Listen.Port == 443 ? $"https://{host}" : $"https://{host}:{options.Listen.Port}";
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        // 1. Which app, if any: host name first, then /apps/NAME/.
+        var match = _routes.Match(context.Request, out var unknownName);
+        if (match is null)
+        {
+            if (unknownName is null)
+            {
+                await _next(context);
+                return;
+            }
+            await RefuseAsync(context, StatusCodes.Status404NotFound, "Not found",
+                $"there is no HTTP app named '{unknownName}' (this proxy serves: {(_routes.IsEmpty ? "none" : string.Join(", ", _routes.Names))})", null);
+            return;
+        }
+        if (match.ByPathPrefix && !match.RemainingPath.HasValue)
+        {
+            // /apps/NAME → /apps/NAME/, so that the app's relative links resolve under the prefix.
+            context.Response.Redirect(match.App.PathPrefix + "/" + context.Request.QueryString, permanent: false);
+            return;
+        }
+
+        // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header).
+        var feature = context.Features.Get<RequestIdentityFeature>();
+        var verdict = feature?.Verdict;
+        if (context.User.Identity?.IsAuthenticated != true || verdict is not { Status: ForwardedStatus.Authenticated, Identity: { } identity, Certificate: { } certificate })
+        {
+            var reason = verdict is { Status: ForwardedStatus.Refused }
+                ? $"{verdict.Message} ({verdict.Reason})"
+                : "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front";
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Sign-in required", reason, match.App.Name);
+            return;
+        }
+
+        // 3. May they: the roles' app_labels, audited once a minute per user, app and outcome.
+        var decision = (await _roles.CheckerForAsync(identity, context.RequestAborted)).CheckApp(match.App.Name, match.App.Labels);
+        var now = _cluster.Time.GetUtcNow();
+        if (_decisionAudit.ShouldRecord($"{identity.User}|{match.App.Name}|{decision.Allowed}", now))
+            await _cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.AccessDecision, identity.User) with
+            {
+                IdentitySource = verdict.Front is null ? "handshake" : "forwarded-header",
+                CertificateIssuer = certificate.Issuer,
+                CertificateSerial = certificate.Serial,
+                CertificateSha256 = certificate.Sha256,
+                SourceIp = feature!.Client.ToString(),
+                Resource = match.App.Resource,
+                Decision = decision.Allowed ? "allowed" : "denied",
+                Reason = decision.Reason,
+                Details = new Dictionary<string, string> { ["arrival"] = match.ByPathPrefix ? "path-prefix" : "host" },
+            }, context.RequestAborted);
+        if (!decision.Allowed)
+        {
+            ProxyLog.AppAccessDenied(_logger, identity.User, match.App.Name, decision.Reason);
+            await RefuseAsync(context, StatusCodes.Status403Forbidden, "Access denied", decision.Reason, match.App.Name);
+            return;
+        }
+
+        // 4. Forward: YARP streams the bodies and upgrades; the transformer does headers, path and the assertion.
+        var assertion = IdentityAssertion.Create(_cluster.Authorities.Jwt, _issuer, identity, match.App, now, certificate.NotAfter);
+        var transformer = new HttpAppTransformer(match, assertion, feature!.Client, _certificateHeaderNames, IsTrustedHop);
+        var error = await _forwarder.SendAsync(context, match.App.Uri.ToString(), _client, RequestConfig, transformer);
+        if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.App, error);
+    }
+
+    private bool IsTrustedHop(IPAddress address) =>
+        _options.TrustedProxies.Any(n => n.Contains(address)) || _options.TrustedFronts.Any(f => f.Contains(address));
+
+    /// <summary>YARP has set 502 or 504 (when the response had not started); say which app and why in one sentence.</summary>
+    private async Task ReportForwardingErrorAsync(HttpContext context, HttpApp app, ForwarderError error)
+    {
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        ProxyLog.AppForwardingFailed(_logger, app.Name, error.ToString(), exception?.Message ?? "");
+        if (context.Response.HasStarted || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
+            or ForwarderError.ResponseBodyCanceled or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled) return;
+        var timedOut = context.Response.StatusCode == StatusCodes.Status504GatewayTimeout;
+        var sentence = timedOut
+            ? $"app '{app.Name}' did not answer in time; try again, or tell its owner"
+            : $"app '{app.Name}' is not reachable ({Cause(exception)}); tell its owner";
+        await WriteAsync(context, context.Response.StatusCode is >= 500 ? context.Response.StatusCode : StatusCodes.Status502BadGateway,
+            timedOut ? "Gateway timeout" : "Bad gateway", sentence, app.Name);
+    }
+
+    private static string Cause(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            if (e is System.Net.Sockets.SocketException socket) return socket.Message.TrimEnd('.');
+        return exception?.Message.TrimEnd('.') ?? "no answer";
+    }
+
+    private static Task RefuseAsync(HttpContext context, int status, string title, string reason, string? app) =>
+        WriteAsync(context, status, title, reason, app);
+
+    /// <summary>A short HTML page for browsers, JSON for everything else (curl, API clients).</summary>
+    private static async Task WriteAsync(HttpContext context, int status, string title, string reason, string? app)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers.CacheControl = "no-store";
+        var accept = context.Request.Headers.Accept.ToString();
+        if (accept.Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.ContentType = "text/html; charset=utf-8";
+            var html = HtmlEncoder.Default;
+            await context.Response.WriteAsync($"""
+                <!doctype html>
+                <html><head><meta charset="utf-8"><title>{html.Encode(title)} — Gatehouse</title></head>
+                <body><h1>{html.Encode(title)}</h1><p>{html.Encode(reason)}</p>{(app is null ? "" : $"<p>App: {html.Encode(app)}</p>")}</body></html>
+                """, context.RequestAborted);
+            return;
+        }
+        await context.Response.WriteAsJsonAsync(new { error = reason, app, status }, context.RequestAborted);
+    }
+}

@@ -1,0 +1,30 @@
+using Gatehouse.Pki;
+
+namespace Gatehouse.Proxy.Apps;
+
+/// <summary>
+/// The JWT an HTTP app receives in <see cref="HeaderName"/>: who the user is, signed with the cluster's JWT key so the
+/// app can check it against /.well-known/jwks.json. Short-lived, and never valid past the certificate it came from.
+/// </summary>
+internal static class IdentityAssertion
+{
+    public const string HeaderName = "Gatehouse-Jwt-Assertion";
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
+
+    public static string Create(JwtSigningKey key, string issuer, Identity.Identity identity, HttpApp app, DateTimeOffset now,
+        DateTimeOffset certificateNotAfter)
+    {
+        var expires = now + Lifetime < certificateNotAfter ? now + Lifetime : certificateNotAfter;
+        return key.Sign(new Dictionary<string, object>
+        {
+            ["iss"] = issuer,
+            ["sub"] = identity.User,
+            ["username"] = identity.User,
+            ["roles"] = identity.Roles,
+            ["aud"] = app.Uri.ToString(),
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["nbf"] = now.ToUnixTimeSeconds(),
+            ["exp"] = expires.ToUnixTimeSeconds(),
+        });
+    }
+}

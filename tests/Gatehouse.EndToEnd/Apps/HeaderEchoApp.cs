@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.EndToEnd.Apps;
+
+/// <summary>
+/// The HTTP app behind the proxy: Kestrel on 127.0.0.1 (a free port, plain HTTP). Every request is answered with JSON
+/// of what arrived (method, path, query, headers with lower-case names); <c>/ws</c> is a WebSocket that sends back every
+/// message it receives.
+/// </summary>
+internal sealed class HeaderEchoApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private HeaderEchoApp(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Url => $"http://127.0.0.1:{Port}";
+
+    public static async Task<HeaderEchoApp> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Map("/ws", async context =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer, context.RequestAborted);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", context.RequestAborted);
+                    return;
+                }
+                await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, context.RequestAborted);
+            }
+        });
+        app.Map("{**rest}", context => context.Response.WriteAsJsonAsync(new
+        {
+            method = context.Request.Method,
+            path = context.Request.Path.Value,
+            query = context.Request.QueryString.Value,
+            headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+        }));
+        await app.StartAsync();
+        var address = app.Urls.First();
+        return new HeaderEchoApp(app, new Uri(address).Port);
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
