@@ -124,4 +124,25 @@ public sealed class HttpListenTests(HttpListenCluster cluster)
         using var json = JsonDocument.Parse(body);
         return json.RootElement.Clone();
     }
+
+    [Fact]
+    public async Task The_gatehouse_client_logs_in_and_tunnels_an_app_through_the_verify_mode_front_to_http_listen()
+    {
+        // The whole of deployment (d) in verify mode with an HTTP target group: the client offers alice's certificate
+        // on the outer TLS (nginx demands one), the tunnel crosses nginx as plain HTTP to http_listen, and the inner
+        // TLS (alice again, so the binding holds) reaches the app.
+        var nginx = $"127.0.0.1:{cluster.NginxPort}";
+        var identity = Path.GetDirectoryName(cluster.Alice.Certificate)!;
+        using var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = cluster.BalancerCa, ["GATEHOUSE_TUNNEL"] = "always" });
+        var login = await client.Cli.RunAsync("login", "--proxy", nginx, "--identity", identity, "--ca", cluster.HostCa);
+        Assert.True(login.ExitCode == 0, login.Output);
+
+        await using var forward = await Gatehouse.EndToEnd.Routing.LocalForward.StartAsync(client, "echo", nginx);
+        using (var socket = await forward.ConnectAsync())
+        {
+            await Gatehouse.EndToEnd.Routing.EchoCheck.SmallAndBulkAsync(socket.GetStream());
+        }
+        await forward.WaitForClosedAsync(1, Deadline);
+        Assert.Contains("connected to 'echo' (WebSocket)", forward.Output);
+    }
 }
