@@ -32,4 +32,19 @@ internal static partial class ProxyLog
 
     [LoggerMessage(1302, LogLevel.Warning, "Forwarding to HTTP app {App} failed ({Error}): {Message}")]
     public static partial void AppForwardingFailed(ILogger logger, string app, string error, string message);
+
+    [LoggerMessage(1201, LogLevel.Debug, "Connection {ConnectionId} from {Peer} closed before TLS: {Detail}")]
+    public static partial void ConnectionClosedBeforeTls(ILogger logger, string connectionId, string peer, string detail);
+
+    [LoggerMessage(1101, LogLevel.Debug, "Connection {ConnectionId} from {Client}: TLS handshake failed: {Error}")]
+    public static partial void HandshakeFailed(ILogger logger, string connectionId, string client, string error);
+
+    [LoggerMessage(1103, LogLevel.Warning, "Connection {ConnectionId}: tunnel refused, front {Front} forwarded the certificate of {OuterUser} but the inner certificate is {InnerUser}'s")]
+    public static partial void TunnelBindingRefused(ILogger logger, string connectionId, string front, string outerUser, string innerUser);
+
+    [LoggerMessage(1102, LogLevel.Information, "Connection {ConnectionId}: {User} to {Resource} ended after {In} bytes in, {Out} bytes out ({How})")]
+    public static partial void SessionEnded(ILogger logger, string connectionId, string user, string resource, long @in, long @out, string how);
+
+    [LoggerMessage(1202, LogLevel.Debug, "Connection {ConnectionId} from {Peer} to the plain-HTTP listener closed: not in a trusted front's source_cidrs nor proxy.trusted_proxies")]
+    public static partial void UntrustedPeerClosed(ILogger logger, string connectionId, string peer);
 }

@@ -13,7 +13,7 @@ namespace Gatehouse.Proxy.Routing;
 /// spinning — and routes: a gatehouse-* ALPN (first in the client's order) to the service router; everything else
 /// (h2, http/1.1, no ALPN, the Kubernetes SNI for now) on to Kestrel's HTTPS and the web side; not TLS at all is closed.
 /// </summary>
-internal sealed partial class ConnectionRouter(ServiceRouter services, GatehouseMetrics metrics, ILogger<ConnectionRouter> logger)
+internal sealed class ConnectionRouter(ServiceRouter services, GatehouseMetrics metrics, ILogger<ConnectionRouter> logger)
 {
     public const int MaxClientHello = 16 * 1024;
     private static readonly TimeSpan PeekTimeout = TimeSpan.FromSeconds(10);
@@ -78,10 +78,7 @@ internal sealed partial class ConnectionRouter(ServiceRouter services, Gatehouse
     {
         metrics.Connection(route);
         metrics.HandshakeFailure(reason);
-        LogRefused(logger, connection.ConnectionId, connection.RemoteEndPoint?.ToString() ?? "?", detail);
+        ProxyLog.ConnectionClosedBeforeTls(logger, connection.ConnectionId, connection.RemoteEndPoint?.ToString() ?? "?", detail);
         connection.Abort(new ConnectionAbortedException(detail));
     }
-
-    [LoggerMessage(1201, LogLevel.Debug, "Connection {ConnectionId} from {Peer} closed before TLS: {Detail}")]
-    private static partial void LogRefused(ILogger logger, string connectionId, string peer, string detail);
 }

@@ -18,7 +18,7 @@ namespace Gatehouse.Proxy.Routing;
 /// host certificate, requires a client certificate judged by the one validator, reads the dial frame, decides, answers
 /// in words a user can act on, and then pipes bytes to the service.
 /// </summary>
-internal sealed partial class ServiceRouter(
+internal sealed class ServiceRouter(
     HostCertificateProvider certificates,
     ForwardedCertificateAuthenticator authenticator,
     RoleCatalog roles,
@@ -54,7 +54,7 @@ internal sealed partial class ServiceRouter(
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
             {
-                LogHandshakeFailed(logger, facts.ConnectionId, facts.Client.ToString(), e.Message);
+                ProxyLog.HandshakeFailed(logger, facts.ConnectionId, facts.Client.ToString(), e.Message);
                 metrics.HandshakeFailure(e is OperationCanceledException ? GatehouseMetrics.Reasons.Timeout : GatehouseMetrics.Reasons.Tls);
                 return;
             }
@@ -85,7 +85,7 @@ internal sealed partial class ServiceRouter(
         if (facts.Outer is { } outer && BindingRefusal(outer, identity) is { } refusal)
         {
             metrics.HandshakeFailure(GatehouseMetrics.Reasons.BindingRefused);
-            LogBindingRefused(logger, facts.ConnectionId, outer.Front, outer.Verdict.Identity?.User ?? "(refused certificate)", identity.User);
+            ProxyLog.TunnelBindingRefused(logger, facts.ConnectionId, outer.Front, outer.Verdict.Identity?.User ?? "(refused certificate)", identity.User);
             await AuditBindingRefusedAsync(outer, identity, verdict.Certificate, facts, refusal, cancellationToken);
             await AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Binding, refusal), cancellationToken);
             return;
@@ -152,7 +152,7 @@ internal sealed partial class ServiceRouter(
             var result = await DuplexPump.RunAsync(client, appStream, cancellationToken);
             metrics.Bytes(ByteDirection.In, result.LeftToRight);
             metrics.Bytes(ByteDirection.Out, result.RightToLeft);
-            LogSessionEnded(logger, facts.ConnectionId, identity.User, resource, result.LeftToRight, result.RightToLeft, result.Failure?.Message ?? "closed");
+            ProxyLog.SessionEnded(logger, facts.ConnectionId, identity.User, resource, result.LeftToRight, result.RightToLeft, result.Failure?.Message ?? "closed");
         }
         finally
         {
@@ -246,13 +246,4 @@ internal sealed partial class ServiceRouter(
             Reason = reason,
             Details = new Dictionary<string, string> { ["arrival"] = facts.Arrival },
         }, cancellationToken);
-
-    [LoggerMessage(1101, LogLevel.Debug, "Connection {ConnectionId} from {Client}: TLS handshake failed: {Error}")]
-    private static partial void LogHandshakeFailed(ILogger logger, string connectionId, string client, string error);
-
-    [LoggerMessage(1103, LogLevel.Warning, "Connection {ConnectionId}: tunnel refused, front {Front} forwarded the certificate of {OuterUser} but the inner certificate is {InnerUser}'s")]
-    private static partial void LogBindingRefused(ILogger logger, string connectionId, string front, string outerUser, string innerUser);
-
-    [LoggerMessage(1102, LogLevel.Information, "Connection {ConnectionId}: {User} to {Resource} ended after {In} bytes in, {Out} bytes out ({How})")]
-    private static partial void LogSessionEnded(ILogger logger, string connectionId, string user, string resource, long @in, long @out, string how);
 }

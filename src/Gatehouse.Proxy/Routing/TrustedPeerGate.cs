@@ -12,7 +12,7 @@ namespace Gatehouse.Proxy.Routing;
 /// proxy.trusted_proxies goes on to HTTP; any other is closed before a byte of HTTP is parsed, counted, and logged at
 /// Debug (it is ordinary scanning traffic, not a security event in itself).
 /// </summary>
-internal sealed partial class TrustedPeerGate(ProxyOptions options, GatehouseMetrics metrics, ILogger<TrustedPeerGate> logger)
+internal sealed class TrustedPeerGate(ProxyOptions options, GatehouseMetrics metrics, ILogger<TrustedPeerGate> logger)
 {
     public Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
@@ -23,14 +23,11 @@ internal sealed partial class TrustedPeerGate(ProxyOptions options, GatehouseMet
             return next(connection);
         }
         metrics.HandshakeFailure(GatehouseMetrics.Reasons.UntrustedPeer);
-        LogRefused(logger, connection.ConnectionId, connection.RemoteEndPoint?.ToString() ?? "?");
+        ProxyLog.UntrustedPeerClosed(logger, connection.ConnectionId, connection.RemoteEndPoint?.ToString() ?? "?");
         connection.Abort(new ConnectionAbortedException("not a trusted front or proxy"));
         return Task.CompletedTask;
     }
 
     public bool IsTrusted(IPAddress peer) =>
         options.TrustedFronts.Any(f => f.Contains(peer)) || options.TrustedProxies.Any(n => n.Contains(peer));
-
-    [LoggerMessage(1202, LogLevel.Debug, "Connection {ConnectionId} from {Peer} to the plain-HTTP listener closed: not in a trusted front's source_cidrs nor proxy.trusted_proxies")]
-    private static partial void LogRefused(ILogger logger, string connectionId, string peer);
 }
