@@ -22,16 +22,18 @@ internal static class ProxyCommand
         var port = new Option<int>("--port") { Description = "Local port on 127.0.0.1 (0: a free one, printed)", DefaultValueFactory = _ => 0 };
         var proxy = new Option<string?>("--proxy") { Description = "The proxy's address, HOST:PORT (default: the current profile)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print a line per connection" };
+        var ca = new Option<string?>("--ca") { Description = "The cluster's host CA (default: the one saved in the profile)" };
+        var insecure = new Option<bool>("--insecure") { Description = "Do not check the certificate of the balancer in front (outer TLS; lab use only). The inner TLS to the proxy is always checked." };
         var command = new Command("app", "Forward a local port to a TCP app through the proxy (tunnelled through a balancer when needed)")
         {
-            name, port, proxy, verbose,
+            name, port, proxy, verbose, ca, insecure,
         };
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var app = parse.GetValue(name)!;
             var localPort = parse.GetValue(port);
             if (localPort is < 0 or > 65535) return CommandKit.Fail($"--port: {localPort} is not a port (0 to 65535).");
-            var options = DialerSetup.Create(ProfileStore.Default(), parse.GetValue(proxy), caFile: null, insecure: false, requireIdentity: true);
+            var options = DialerSetup.Create(ProfileStore.Default(), parse.GetValue(proxy), parse.GetValue(ca), parse.GetValue(insecure), requireIdentity: true);
             var dialer = new ProxyDialer(options);
             var (decision, error) = await dialer.DecideAsync(cancellationToken);
             if (decision is null) return CommandKit.Fail(error!);
