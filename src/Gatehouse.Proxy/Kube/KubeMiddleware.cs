@@ -21,7 +21,14 @@ namespace Gatehouse.Proxy.Kube;
 internal sealed class KubeMiddleware
 {
     // Watches and log follows are long and quiet: the API server sends a bookmark or nothing for minutes.
-    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(30) };
+    // HTTP/1.1 exactly: several Impersonate-Group lines need it (ImpersonateGroupEncoding), and so do the upgrades of
+    // exec/attach/port-forward later.
+    private static readonly ForwarderRequestConfig RequestConfig = new()
+    {
+        ActivityTimeout = TimeSpan.FromMinutes(30),
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
 
     private readonly RequestDelegate _next;
     private readonly KubeRoutes _routes;

@@ -15,6 +15,14 @@ internal static class KubeStatus
     {
         context.Response.StatusCode = code;
         context.Response.Headers.CacheControl = "no-store";
+        if (context.Request.Headers.Accept.ToString().Contains("g=apidiscovery.k8s.io", StringComparison.Ordinal))
+        {
+            // kubectl's discovery client (its first requests, /api and /apis) finds no decoder for a Status and prints
+            // "Error from server (Forbidden): unknown"; a plain-text body is what it prints as the message instead.
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync(message + "\n", context.RequestAborted);
+            return;
+        }
         await context.Response.WriteAsJsonAsync(new StatusObject(message, reason, code), KubeJsonContext.Default.StatusObject, "application/json",
             context.RequestAborted);
     }

@@ -29,6 +29,9 @@ internal sealed class KubeTransformer(KubeMatch match, string impersonateUser, I
             httpContext.Request.Host.Value ?? "", match.ByPathPrefix ? match.Cluster.PathPrefix : null);
 
         proxyRequest.Headers.TryAddWithoutValidation("Impersonate-User", impersonateUser);
-        foreach (var group in impersonateGroups) proxyRequest.Headers.TryAddWithoutValidation("Impersonate-Group", group);
+        // One value, written as one line per group by ImpersonateGroupEncoding (HttpClient would fold them into one "a, b" line).
+        var groups = impersonateGroups.Where(ImpersonateGroupEncoding.IsSendable).ToList();
+        if (groups.Count > 0)
+            proxyRequest.Headers.TryAddWithoutValidation(ImpersonateGroupEncoding.GroupHeader, string.Join(ImpersonateGroupEncoding.LineBreak, groups));
     }
 }

@@ -40,6 +40,8 @@ internal sealed class KubeUpstreams : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(10),
             ActivityHeadersPropagator = null,
             SslOptions = ssl,
+            RequestHeaderEncodingSelector = (name, _) =>
+                name.Equals(ImpersonateGroupEncoding.GroupHeader, StringComparison.OrdinalIgnoreCase) ? ImpersonateGroupEncoding.Instance : null,
         });
     }
 
