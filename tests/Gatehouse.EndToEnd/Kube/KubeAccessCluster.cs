@@ -11,8 +11,9 @@ public sealed class KubeAccessCollection : ICollectionFixture<KubeAccessCluster>
 }
 
 /// <summary>
-/// One Gatehouse proxy serving one Kubernetes cluster, <c>dev</c> (labels env: dev), which is a <see cref="KubeApiStandIn"/>
-/// reached with a bearer token and a CA of its own; and nginx in front playing an AWS ALB in passthrough mode, as
+/// One Gatehouse proxy serving Kubernetes clusters (labels env: dev): <c>dev</c>, a <see cref="KubeApiStandIn"/> reached
+/// with a bearer token and a CA of its own (proxy.kube_default); <c>dev-certs</c>, another reached with the proxy's client
+/// certificate; <c>down</c>, where nothing listens; and nginx in front playing an AWS ALB in passthrough mode, as
 /// <see cref="Apps.HttpAppsCluster"/> does. Role dev allows env: dev as kube groups developers and viewers; role ops only
 /// env: prod. alice has dev, bob has ops,
 /// both as Gatehouse certificates (for .NET clients) and as company certificates mapped by identity_mappings (for kubectl). Each kubectl run gets a kubeconfig and a HOME (discovery cache) of its own.
@@ -21,6 +22,7 @@ public sealed class KubeAccessCluster : IAsyncLifetime
 {
     public const string SecretHeader = "X-Gatehouse-Front-Secret";
     public const string ClusterName = "dev";
+    public const string CertClusterName = "dev-certs";
     public const string CorpCaDn = "CN=Corp Kube CA,O=Corp Example";
 
     private readonly TempDirectory _dir = new();
@@ -31,6 +33,9 @@ public sealed class KubeAccessCluster : IAsyncLifetime
 
     internal ProxyUnderTest Proxy { get; private set; } = null!;
     internal KubeApiStandIn Api { get; private set; } = null!;
+
+    /// <summary>The same stand-in behind cluster dev-certs, where the proxy authenticates with a client certificate.</summary>
+    internal KubeApiStandIn CertApi { get; private set; } = null!;
     internal NginxPeer Nginx { get; private set; } = null!;
     internal IssuedCertificate Alice { get; private set; } = null!;
     internal IssuedCertificate Bob { get; private set; } = null!;
@@ -52,6 +57,9 @@ public sealed class KubeAccessCluster : IAsyncLifetime
         var tokenFile = _dir.File("kube-token");
         await File.WriteAllTextAsync(tokenFile, token + "\n");
         Api = await KubeApiStandIn.StartAsync(apiCert, apiKey, token);
+        var (proxyCert, proxyKey) = await apiCa.ClientAsync("gatehouse-proxy", "/O=Kube Stand-in/CN=gatehouse-proxy");
+        CertApi = await KubeApiStandIn.StartAsync(apiCert, apiKey, token, clientCaFile: apiCa.Certificate);
+        var downPort = Peer.FreePort();
 
         Proxy = await ProxyUnderTest.CreateAsync("kube", $$"""
             trust:
@@ -72,7 +80,19 @@ public sealed class KubeAccessCluster : IAsyncLifetime
                   ca_file: {{apiCa.Certificate}}
                   token_file: {{tokenFile}}
                   labels: { env: dev }
+                - name: {{CertClusterName}}
+                  api_server: {{CertApi.Url}}
+                  ca_file: {{apiCa.Certificate}}
+                  client_cert_file: {{proxyCert}}
+                  client_key_file: {{proxyKey}}
+                  labels: { env: dev }
+                - name: down
+                  api_server: https://127.0.0.1:{{downPort}}
+                  ca_file: {{apiCa.Certificate}}
+                  token_file: {{tokenFile}}
+                  labels: { env: dev }
             """, new Dictionary<string, string> { ["GH_FRONT_SECRET_ALB"] = AlbSecret }, $$"""
+            kube_default: {{ClusterName}}
             trusted_proxies: [127.0.0.1/32]
             trusted_fronts:
               - name: nginx-alb
@@ -183,6 +203,7 @@ public sealed class KubeAccessCluster : IAsyncLifetime
         if (Nginx is not null) await Nginx.DisposeAsync();
         if (Proxy is not null) await Proxy.DisposeAsync();
         if (Api is not null) await Api.DisposeAsync();
+        if (CertApi is not null) await CertApi.DisposeAsync();
         _dir.Dispose();
     }
 }

@@ -39,21 +39,40 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
 
     internal sealed record SeenRequest(string Path, string Query, string[] ImpersonateUser, string[] ImpersonateGroup, string[] OtherImpersonate);
 
-    public static async Task<KubeApiStandIn> StartAsync(string certificateFile, string keyFile, string token)
+    /// <summary>Starts the stand-in. With <paramref name="clientCaFile"/>, callers authenticate with a client certificate
+    /// issued by that CA instead of the bearer token (and must send no Authorization header at all).</summary>
+    public static async Task<KubeApiStandIn> StartAsync(string certificateFile, string keyFile, string token, string? clientCaFile = null)
     {
         using var pem = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
         // Re-imported so Kestrel gets a key it may use on every platform (an ephemeral PEM key is not always accepted).
         var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
+        var clientCa = clientCaFile is null ? null : X509CertificateLoader.LoadCertificateFromFile(clientCaFile);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(https =>
+        {
+            https.ServerCertificate = certificate;
+            if (clientCa is null) return;
+            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+            https.ClientCertificateValidation = (presented, _, _) =>
+            {
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(clientCa);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(presented);
+            };
+        })));
         var app = builder.Build();
         KubeApiStandIn? self = null;
         app.Use(async (context, next) =>
         {
-            if (context.Request.Headers.Authorization.ToString() != $"Bearer {token}")
+            var authenticated = clientCa is null
+                ? context.Request.Headers.Authorization.ToString() == $"Bearer {token}"
+                : context.Connection.ClientCertificate is not null && context.Request.Headers.Authorization.Count == 0;
+            if (!authenticated)
             {
-                await WriteJsonAsync(context, Status(401, "Unauthorized", "stand-in: missing or wrong bearer token"), 401);
+                await WriteJsonAsync(context, Status(401, "Unauthorized", "stand-in: missing or wrong bearer token or client certificate"), 401);
                 return;
             }
             var headers = context.Request.Headers;

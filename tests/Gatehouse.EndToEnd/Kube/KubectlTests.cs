@@ -45,7 +45,7 @@ public sealed class KubectlTests(KubeAccessCluster cluster)
         Assert.All(seen, r =>
         {
             Assert.Equal(["alice"], r.ImpersonateUser);
-            Assert.DoesNotContain("system:masters", ImpersonatedGroups(r));
+            Assert.Equal(["developers", "viewers"], r.ImpersonateGroup);
             Assert.Empty(r.OtherImpersonate);
         });
     }
@@ -112,20 +112,56 @@ public sealed class KubectlTests(KubeAccessCluster cluster)
     public async Task An_unknown_cluster_name_is_a_404_Status_naming_the_clusters()
     {
         // kubectl replaces a 404's message with its own ("the server could not find the requested resource"), so curl reads the Status.
-        var result = await Peer.RunAsync("curl", ["-sS", "--max-time", "20", "--cert", cluster.AliceCorp.Certificate, "--key", cluster.AliceCorp.Key,
-            "--cacert", cluster.HostCa, "-w", "\n%{http_code}", $"https://127.0.0.1:{cluster.Proxy.Port}/kube/nope/api/v1/namespaces/default/pods"]);
+        var (code, status) = await CurlStatusAsync("/kube/nope/api/v1/namespaces/default/pods");
 
-        result.EnsureSuccess("curl");
-        Assert.EndsWith("\n404", result.Stdout, StringComparison.Ordinal);
-        using var status = System.Text.Json.JsonDocument.Parse(result.Stdout[..result.Stdout.LastIndexOf('\n')]);
-        Assert.Equal("Status", status.RootElement.GetProperty("kind").GetString());
-        Assert.Equal("NotFound", status.RootElement.GetProperty("reason").GetString());
-        Assert.Equal(404, status.RootElement.GetProperty("code").GetInt32());
-        Assert.Contains($"no Kubernetes cluster named 'nope' (this proxy serves: {KubeAccessCluster.ClusterName})",
-            status.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(404, code);
+        Assert.Equal("Status", status.GetProperty("kind").GetString());
+        Assert.Equal("NotFound", status.GetProperty("reason").GetString());
+        Assert.Equal(404, status.GetProperty("code").GetInt32());
+        Assert.Contains($"no Kubernetes cluster named 'nope' (this proxy serves: {KubeAccessCluster.ClusterName}, {KubeAccessCluster.CertClusterName}, down)",
+            status.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
-    /// <summary>Each Impersonate-Group header line, split on commas in case the forwarder folded several into one line.</summary>
-    private static string[] ImpersonatedGroups(KubeApiStandIn.SeenRequest request) =>
-        [.. request.ImpersonateGroup.SelectMany(g => g.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))];
+    [Fact]
+    public async Task A_cluster_reached_with_the_proxys_client_certificate_serves_kubectl()
+    {
+        var env = await cluster.KubeconfigAsync($"https://127.0.0.1:{cluster.Proxy.Port}/kube/{KubeAccessCluster.CertClusterName}", cluster.HostCa,
+            cluster.AliceCorp);
+        var before = cluster.CertApi.Seen.Count;
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains(KubeApiStandIn.ListedPod, result.Stdout, StringComparison.Ordinal);
+        Assert.All(cluster.CertApi.Seen.Skip(before), r => Assert.Equal(["alice"], r.ImpersonateUser));
+    }
+
+    [Fact]
+    public async Task An_api_server_that_does_not_answer_is_a_ServiceUnavailable_status_naming_the_cluster()
+    {
+        var env = await cluster.KubeconfigAsync($"https://127.0.0.1:{cluster.Proxy.Port}/kube/down", cluster.HostCa, cluster.AliceCorp);
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.True(result.Stderr.Contains("Error from server (ServiceUnavailable)", StringComparison.Ordinal), result.Stderr);
+        // kubectl words a 503 itself; the Status says which cluster and why.
+        var (code, status) = await CurlStatusAsync("/kube/down/api/v1/namespaces/default/pods");
+        Assert.Equal(503, code);
+        Assert.Equal("ServiceUnavailable", status.GetProperty("reason").GetString());
+        Assert.Contains("kubernetes cluster 'down' is not reachable from the proxy", status.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>curl as alice (company certificate) straight at Gatehouse: the HTTP status and the Status object answered.</summary>
+    private async Task<(int Code, System.Text.Json.JsonElement Status)> CurlStatusAsync(string path)
+    {
+        var result = await Peer.RunAsync("curl", ["-sS", "--max-time", "20", "--cert", cluster.AliceCorp.Certificate, "--key", cluster.AliceCorp.Key,
+            "--cacert", cluster.HostCa, "-w", "\n%{http_code}", $"https://127.0.0.1:{cluster.Proxy.Port}{path}"]);
+        result.EnsureSuccess("curl");
+        var cut = result.Stdout.LastIndexOf('\n');
+        using var document = System.Text.Json.JsonDocument.Parse(result.Stdout[..cut]);
+        var status = document.RootElement.Clone();
+        Assert.Equal("Status", status.GetProperty("kind").GetString());
+        return (int.Parse(result.Stdout[(cut + 1)..], System.Globalization.CultureInfo.InvariantCulture), status);
+    }
 }
