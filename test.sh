@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-peers=(openssl curl openssh-client openssh-server nginx libnginx-mod-stream haproxy postgresql)
+peers=(openssl curl openssh-client openssh-server nginx libnginx-mod-stream haproxy postgresql kubectl)
 missing=()
 for pkg in "${peers[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy;
 
-/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps,
+/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps, 1400s: Kubernetes,
 /// 2000s: hosting).</summary>
 internal static partial class ProxyLog
 {
@@ -32,6 +32,12 @@ internal static partial class ProxyLog
 
     [LoggerMessage(1302, LogLevel.Warning, "Forwarding to HTTP app {App} failed ({Error}): {Message}")]
     public static partial void AppForwardingFailed(ILogger logger, string app, string error, string message);
+
+    [LoggerMessage(1401, LogLevel.Warning, "{User} denied kubernetes cluster {Cluster}: {Reason}")]
+    public static partial void KubeAccessDenied(ILogger logger, string user, string cluster, string reason);
+
+    [LoggerMessage(1402, LogLevel.Warning, "Forwarding to kubernetes cluster {Cluster} failed ({Error}): {Message}")]
+    public static partial void KubeForwardingFailed(ILogger logger, string cluster, string error, string message);
 
     [LoggerMessage(1201, LogLevel.Debug, "Connection {ConnectionId} from {Peer} closed before TLS: {Detail}")]
     public static partial void ConnectionClosedBeforeTls(ILogger logger, string connectionId, string peer, string detail);

@@ -19,6 +19,18 @@ internal sealed class ConfigFile
     {
         [YamlMember(Alias = "tcp_apps")] public List<TcpAppSection>? TcpApps { get; set; }
         [YamlMember(Alias = "http_apps")] public List<HttpAppSection>? HttpApps { get; set; }
+        [YamlMember(Alias = "kube_clusters")] public List<KubeClusterSection>? KubeClusters { get; set; }
+    }
+
+    internal sealed class KubeClusterSection
+    {
+        [YamlMember(Alias = "name")] public string? Name { get; set; }
+        [YamlMember(Alias = "api_server")] public string? ApiServer { get; set; }
+        [YamlMember(Alias = "ca_file")] public string? CaFile { get; set; }
+        [YamlMember(Alias = "token_file")] public string? TokenFile { get; set; }
+        [YamlMember(Alias = "client_cert_file")] public string? ClientCertFile { get; set; }
+        [YamlMember(Alias = "client_key_file")] public string? ClientKeyFile { get; set; }
+        [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
     }
 
     internal sealed class HttpAppSection
@@ -90,6 +102,7 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "public_addr")] public List<string>? PublicAddr { get; set; }
         [YamlMember(Alias = "trusted_proxies")] public List<string>? TrustedProxies { get; set; }
         [YamlMember(Alias = "ping_interval")] public string? PingInterval { get; set; }
+        [YamlMember(Alias = "kube_default")] public string? KubeDefault { get; set; }
         [YamlMember(Alias = "trusted_fronts")] public List<FrontSection>? TrustedFronts { get; set; }
     }
 

@@ -129,6 +129,10 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         var mappings = FrontsConfig.Mappings(file.IdentityMappings, errors);
         var tcpApps = ResourcesConfig.TcpApps(file.Resources?.TcpApps, errors);
         var httpApps = ResourcesConfig.HttpApps(file.Resources?.HttpApps, errors);
+        var kubeClusters = ResourcesConfig.KubeClusters(file.Resources?.KubeClusters, Resolve, errors);
+        var kubeDefault = file.Proxy?.KubeDefault;
+        if (kubeDefault is not null && !kubeClusters.Any(c => c.Name == kubeDefault) && !(file.Resources?.KubeClusters ?? []).Any(c => c.Name == kubeDefault))
+            errors.Add($"proxy.kube_default: '{kubeDefault}' is not the name of one of resources.kube_clusters");
         var pingInterval = Gatehouse.Routing.ProxyProtocol.DefaultPingInterval;
         if (file.Proxy?.PingInterval is { } pingText && !Durations.TryParse(pingText, out pingInterval))
             errors.Add($"proxy.ping_interval: '{pingText}' is not a duration like 30s");
@@ -150,6 +154,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses)
         {
             HttpListen = httpListen, TrustedFronts = fronts, TrustedProxies = trustedProxies, TcpApps = tcpApps, HttpApps = httpApps, PingInterval = pingInterval,
+            KubeClusters = kubeClusters, KubeDefault = kubeDefault,
         }, ttl);
     }
 

@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Proxy.Apps;
+using Gatehouse.Proxy.Kube;
 
 namespace Gatehouse.Cli.Configuration;
 
@@ -59,5 +62,84 @@ internal static class ResourcesConfig
                 apps.Add(new HttpApp(section.Name!, uri!, section.PublicHost, section.Labels ?? [], section.RewriteRedirects ?? false));
         }
         return apps;
+    }
+
+    /// <summary>resources.kube_clusters: the files (CA, token or client certificate) are read now, so that a missing or
+    /// unreadable one stops the start with the key that names it rather than failing the first kubectl call.</summary>
+    public static IReadOnlyList<KubeCluster> KubeClusters(List<ConfigFile.KubeClusterSection>? sections, Func<string, string> resolve, List<string> errors)
+    {
+        var clusters = new List<KubeCluster>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < (sections?.Count ?? 0); i++)
+        {
+            var section = sections![i];
+            var key = $"resources.kube_clusters[{i}]";
+            var before = errors.Count;
+            // The name is a path segment (/kube/NAME/) and, for kube login, a kubeconfig context: one DNS label keeps both simple.
+            if (string.IsNullOrEmpty(section.Name) || Uri.CheckHostName(section.Name) != UriHostNameType.Dns || section.Name.Contains('.'))
+                errors.Add($"{key}.name: '{section.Name}' must be one DNS label (letters, digits, '-'): it is the path /kube/NAME/");
+            else if (!names.Add(section.Name)) errors.Add($"{key}.name: '{section.Name}' is used by another kube cluster");
+            Uri? apiServer = null;
+            if (section.ApiServer is null || !Uri.TryCreate(section.ApiServer, UriKind.Absolute, out apiServer) || apiServer.Scheme != "https"
+                || !string.IsNullOrEmpty(apiServer.Query) || !string.IsNullOrEmpty(apiServer.Fragment))
+                errors.Add($"{key}.api_server: '{section.ApiServer}' is not an https:// URL, e.g. https://10.0.0.1:6443");
+
+            var caCertificates = new X509Certificate2Collection();
+            if (string.IsNullOrEmpty(section.CaFile))
+                errors.Add($"{key}.ca_file: required: the CA (PEM) the API server's certificate chains to; only it is trusted");
+            else
+            {
+                try
+                {
+                    caCertificates.ImportFromPemFile(resolve(section.CaFile));
+                    if (caCertificates.Count == 0) errors.Add($"{key}.ca_file: {section.CaFile} holds no PEM certificate");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+                {
+                    errors.Add($"{key}.ca_file: cannot read {section.CaFile}: {e.Message}");
+                }
+            }
+
+            string? token = null;
+            X509Certificate2? clientCertificate = null;
+            var byCertificate = section.ClientCertFile is not null || section.ClientKeyFile is not null;
+            if (section.TokenFile is not null && byCertificate)
+                errors.Add($"{key}: give token_file or client_cert_file + client_key_file, not both");
+            else if (section.TokenFile is { } tokenFile)
+            {
+                try
+                {
+                    token = File.ReadAllText(resolve(tokenFile)).Trim();
+                    if (token.Length == 0 || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+                        errors.Add($"{key}.token_file: {tokenFile} must hold one bearer token (no spaces or line breaks inside)");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    errors.Add($"{key}.token_file: cannot read {tokenFile}: {e.Message}");
+                }
+            }
+            else if (byCertificate)
+            {
+                if (section.ClientCertFile is null || section.ClientKeyFile is null)
+                    errors.Add($"{key}.{(section.ClientCertFile is null ? "client_cert_file" : "client_key_file")}: required with " +
+                               $"{(section.ClientCertFile is null ? "client_key_file" : "client_cert_file")}");
+                else
+                {
+                    try
+                    {
+                        clientCertificate = X509Certificate2.CreateFromPemFile(resolve(section.ClientCertFile), resolve(section.ClientKeyFile));
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+                    {
+                        errors.Add($"{key}.client_cert_file: cannot load {section.ClientCertFile} with key {section.ClientKeyFile}: {e.Message}");
+                    }
+                }
+            }
+            else errors.Add($"{key}: give the proxy's credentials for the API server: token_file, or client_cert_file + client_key_file");
+
+            if (errors.Count == before)
+                clusters.Add(new KubeCluster(section.Name!, apiServer!, section.Labels ?? [], caCertificates, token, clientCertificate));
+        }
+        return clusters;
     }
 }

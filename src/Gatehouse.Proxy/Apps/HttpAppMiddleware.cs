@@ -6,6 +6,7 @@ using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -142,21 +143,13 @@ internal sealed class HttpAppMiddleware
     {
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
         ProxyLog.AppForwardingFailed(_logger, app.Name, error.ToString(), exception?.Message ?? "");
-        if (context.Response.HasStarted || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
-            or ForwarderError.ResponseBodyCanceled or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled) return;
+        if (context.Response.HasStarted || ForwardedRequestHeaders.IsClientCancellation(error)) return;
         var timedOut = context.Response.StatusCode == StatusCodes.Status504GatewayTimeout;
         var sentence = timedOut
             ? $"app '{app.Name}' did not answer in time; try again, or tell its owner"
-            : $"app '{app.Name}' is not reachable ({Cause(exception)}); tell its owner";
+            : $"app '{app.Name}' is not reachable ({ForwardedRequestHeaders.Cause(exception)}); tell its owner";
         await WriteAsync(context, context.Response.StatusCode is >= 500 ? context.Response.StatusCode : StatusCodes.Status502BadGateway,
             timedOut ? "Gateway timeout" : "Bad gateway", sentence, app.Name);
-    }
-
-    private static string Cause(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-            if (e is System.Net.Sockets.SocketException socket) return socket.Message.TrimEnd('.');
-        return exception?.Message.TrimEnd('.') ?? "no answer";
     }
 
     private static Task RefuseAsync(HttpContext context, int status, string title, string reason, string? app) =>

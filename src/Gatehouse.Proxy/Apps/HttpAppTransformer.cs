@@ -1,4 +1,5 @@
 using System.Net;
+using Gatehouse.Proxy.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -20,34 +21,10 @@ internal sealed class HttpAppTransformer(HttpAppMatch match, string assertion, I
         // The app's own host name, as if it were called directly; the name the user typed goes in X-Forwarded-Host.
         proxyRequest.Headers.Host = null;
 
-        var incomingForwardedFor = httpContext.Request.Headers["X-Forwarded-For"];
-        foreach (var name in proxyRequest.Headers.Select(h => h.Key).ToList())
-        {
-            // Belt and braces: the header guard has already taken every certificate header out of the request. Impersonate-*
-            // would let a caller speak for someone else to an app that honours it; an assertion may come only from us.
-            if (certificateHeaderNames.Contains(name) || name.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase)
-                || name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase) || name.Equals("Forwarded", StringComparison.OrdinalIgnoreCase)
-                || name.Equals(IdentityAssertion.HeaderName, StringComparison.OrdinalIgnoreCase))
-                proxyRequest.Headers.Remove(name);
-        }
-        proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-For", ForwardedFor(incomingForwardedFor));
-        proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
-        proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Host", httpContext.Request.Host.Value);
-        if (match.ByPathPrefix) proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Prefix", match.App.PathPrefix);
+        ForwardedRequestHeaders.RemoveUntrusted(proxyRequest, certificateHeaderNames);
+        ForwardedRequestHeaders.AddForwarded(proxyRequest, httpContext.Request.Headers["X-Forwarded-For"], client, isTrustedHop,
+            httpContext.Request.Host.Value ?? "", match.ByPathPrefix ? match.App.PathPrefix : null);
         proxyRequest.Headers.TryAddWithoutValidation(IdentityAssertion.HeaderName, assertion);
-    }
-
-    /// <summary>
-    /// The chain as received, minus the trusted hops (balancers) at its right end, then the client address the proxy
-    /// resolved: the rightmost entry is always one Gatehouse vouches for; entries left of it are what the client claimed.
-    /// </summary>
-    private string ForwardedFor(Microsoft.Extensions.Primitives.StringValues incoming)
-    {
-        var entries = incoming.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
-        while (entries.Count > 0 && IPAddress.TryParse(entries[^1], out var hop) && (hop.Equals(client) || isTrustedHop(hop)))
-            entries.RemoveAt(entries.Count - 1);
-        entries.Add(client.ToString());
-        return string.Join(", ", entries);
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse,

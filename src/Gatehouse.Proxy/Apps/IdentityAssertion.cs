@@ -8,7 +8,7 @@ namespace Gatehouse.Proxy.Apps;
 /// </summary>
 internal static class IdentityAssertion
 {
-    public const string HeaderName = "Gatehouse-Jwt-Assertion";
+    public const string HeaderName = Forwarding.ForwardedRequestHeaders.AssertionHeaderName;
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
     public static string Create(JwtSigningKey key, string issuer, Identity.Identity identity, HttpApp app, DateTimeOffset now,

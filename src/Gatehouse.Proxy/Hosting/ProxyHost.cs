@@ -1,6 +1,7 @@
 using Gatehouse.Access.Login;
 using Gatehouse.Access;
 using Gatehouse.Proxy.Apps;
+using Gatehouse.Proxy.Kube;
 using Gatehouse.Cluster;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Routing;
@@ -80,6 +81,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton(_ => HttpAppMiddleware.CreateClient());
         builder.Services.AddSingleton(new HttpAppRoutes(options.HttpApps, options.PublicAddresses));
+        builder.Services.AddSingleton(new KubeRoutes(options.KubeClusters, options.KubeDefault));
+        builder.Services.AddSingleton(_ => new KubeUpstreams(options.KubeClusters)); // from a factory, so the host disposes it
         builder.Services.AddAuthentication(ClientCertificateAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
         builder.Services.AddHostedService(services => new TrustRefresher(cluster, options.TrustRefreshInterval, services.GetRequiredService<ILogger<TrustRefresher>>()));
@@ -88,17 +91,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         app.UseMiddleware<ClientCertificateHeaderGuard>(); // first: nothing may read a forged certificate header
         app.UseAuthentication();
         app.UseWebSockets();
-        app.Use(async (context, next) =>
-        {
-            // The Kubernetes service comes in its own piece of work; until then say so instead of serving the web side there.
-            if (context.Request.Host.Host.StartsWith(ProxyProtocol.KubeSniPrefix, StringComparison.OrdinalIgnoreCase))
-            {
-                context.Response.StatusCode = StatusCodes.Status501NotImplemented;
-                await context.Response.WriteAsJsonAsync(new { error = "Kubernetes access is not served by this proxy yet" });
-                return;
-            }
-            await next(context);
-        });
+        app.UseMiddleware<KubeMiddleware>(); // kube-gatehouse.* or /kube/NAME/ goes to a Kubernetes API server
         app.UseMiddleware<HttpAppMiddleware>(); // an app's host name or /apps/NAME/ goes to the app, the rest on to our endpoints
         HealthEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);

@@ -29,6 +29,12 @@ internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> Pub
     /// <summary>HTTP apps reached by host name or /apps/NAME/ (resources.http_apps).</summary>
     public IReadOnlyList<Apps.HttpApp> HttpApps { get; init; } = [];
 
+    /// <summary>Kubernetes API servers reached at /kube/NAME/ or host kube-gatehouse.* (resources.kube_clusters).</summary>
+    public IReadOnlyList<Kube.KubeCluster> KubeClusters { get; init; } = [];
+
+    /// <summary>The cluster host <c>kube-gatehouse.*</c> reaches (proxy.kube_default); null: the only one, if exactly one.</summary>
+    public string? KubeDefault { get; init; }
+
     /// <summary>How often -ping connections and gatehouse-tls-ping tunnels are pinged (proxy.ping_interval).</summary>
     public TimeSpan PingInterval { get; init; } = Gatehouse.Routing.ProxyProtocol.DefaultPingInterval;
 }

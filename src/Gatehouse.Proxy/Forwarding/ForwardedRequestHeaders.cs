@@ -1,0 +1,67 @@
+using System.Net;
+using Microsoft.Extensions.Primitives;
+
+namespace Gatehouse.Proxy.Forwarding;
+
+/// <summary>
+/// The header rules every forwarded request follows, HTTP app or Kubernetes API (one forwarding path serves both, issue 6):
+/// what must never reach the far side, and the X-Forwarded-* chain the proxy vouches for.
+/// </summary>
+internal static class ForwardedRequestHeaders
+{
+    /// <summary>The header carrying the proxy's signed identity assertion to HTTP apps.</summary>
+    public const string AssertionHeaderName = "Gatehouse-Jwt-Assertion";
+
+    /// <summary>
+    /// Removes client-certificate headers (belt and braces: the header guard has already taken them out), every
+    /// <c>Impersonate-*</c> header (a caller must not speak for someone else; for Kubernetes only the proxy sets them),
+    /// X-Forwarded-* and Forwarded (re-added by <see cref="AddForwarded"/>) and any client-sent assertion.
+    /// </summary>
+    public static void RemoveUntrusted(HttpRequestMessage proxyRequest, IReadOnlySet<string> certificateHeaderNames)
+    {
+        foreach (var name in proxyRequest.Headers.Select(h => h.Key).ToList())
+        {
+            if (certificateHeaderNames.Contains(name) || name.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase)
+                || name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase) || name.Equals("Forwarded", StringComparison.OrdinalIgnoreCase)
+                || name.Equals(AssertionHeaderName, StringComparison.OrdinalIgnoreCase))
+                proxyRequest.Headers.Remove(name);
+        }
+    }
+
+    /// <summary>X-Forwarded-For (see <see cref="ForwardedFor"/>), -Proto and -Host, and -Prefix when the request came by path.</summary>
+    public static void AddForwarded(HttpRequestMessage proxyRequest, StringValues incomingForwardedFor, IPAddress client,
+        Func<IPAddress, bool> isTrustedHop, string host, string? prefix)
+    {
+        proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-For", ForwardedFor(incomingForwardedFor, client, isTrustedHop));
+        proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
+        proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Host", host);
+        if (prefix is not null) proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Prefix", prefix);
+    }
+
+    /// <summary>
+    /// The chain as received, minus the trusted hops (balancers) at its right end, then the client address the proxy
+    /// resolved: the rightmost entry is always one Gatehouse vouches for; entries left of it are what the client claimed.
+    /// </summary>
+    public static string ForwardedFor(StringValues incoming, IPAddress client, Func<IPAddress, bool> isTrustedHop)
+    {
+        var entries = incoming.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
+        while (entries.Count > 0 && IPAddress.TryParse(entries[^1], out var hop) && (hop.Equals(client) || isTrustedHop(hop)))
+            entries.RemoveAt(entries.Count - 1);
+        entries.Add(client.ToString());
+        return string.Join(", ", entries);
+    }
+
+    /// <summary>The socket error's message when there is one (connection refused, …), else the exception's, in a few words.</summary>
+    public static string Cause(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            if (e is System.Net.Sockets.SocketException socket) return socket.Message.TrimEnd('.');
+        return exception?.Message.TrimEnd('.') ?? "no answer";
+    }
+
+    /// <summary>Errors that mean the client went away: nothing to tell anyone.</summary>
+    public static bool IsClientCancellation(Yarp.ReverseProxy.Forwarder.ForwarderError error) => error is
+        Yarp.ReverseProxy.Forwarder.ForwarderError.RequestCanceled or Yarp.ReverseProxy.Forwarder.ForwarderError.RequestBodyCanceled
+        or Yarp.ReverseProxy.Forwarder.ForwarderError.ResponseBodyCanceled or Yarp.ReverseProxy.Forwarder.ForwarderError.UpgradeRequestCanceled
+        or Yarp.ReverseProxy.Forwarder.ForwarderError.UpgradeResponseCanceled;
+}

@@ -1,0 +1,167 @@
+using Gatehouse.Testing;
+
+namespace Gatehouse.EndToEnd.Kube;
+
+/// <summary>Plain kubectl (the real program) against Gatehouse's /kube/NAME/ path, straight and through nginx playing an
+/// mTLS ALB; the API server is <see cref="KubeApiStandIn"/>, which records the impersonation it is asked for. kubectl
+/// presents company certificates (see <see cref="KubeAccessCluster"/> for why not Gatehouse-issued ones).</summary>
+[Collection(KubeAccessCollection.Name)]
+public sealed class KubectlTests(KubeAccessCluster cluster)
+{
+    [Fact]
+    public async Task Kubectl_get_pods_lists_the_pod_and_the_api_server_sees_alice_impersonated_with_her_groups()
+    {
+        var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.AliceCorp);
+        var before = cluster.Api.Seen.Count;
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains(KubeApiStandIn.ListedPod, result.Stdout, StringComparison.Ordinal);
+        var seen = cluster.Api.Seen.Skip(before).ToList();
+        Assert.Contains(seen, r => r.Path == "/api/v1/namespaces/default/pods");
+        Assert.All(seen, r =>
+        {
+            Assert.Equal(["alice"], r.ImpersonateUser);
+            // Two header lines, as client-go sends them: the API server does not split a folded "developers, viewers".
+            Assert.Equal(["developers", "viewers"], r.ImpersonateGroup);
+            Assert.Empty(r.OtherImpersonate);
+        });
+    }
+
+    [Fact]
+    public async Task Impersonation_asked_for_by_the_client_is_replaced_by_the_roles_answer()
+    {
+        var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.AliceCorp);
+        var before = cluster.Api.Seen.Count;
+
+        // kubectl sends Impersonate-User: root, Impersonate-Group: system:masters and Impersonate-Extra-*: Gatehouse must drop them all.
+        var result = await KubeAccessCluster.KubectlAsync(env, "--as=root", "--as-group=system:masters", "--as-uid=0", "get", "pods");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains(KubeApiStandIn.ListedPod, result.Stdout, StringComparison.Ordinal);
+        var seen = cluster.Api.Seen.Skip(before).ToList();
+        Assert.NotEmpty(seen);
+        Assert.All(seen, r =>
+        {
+            Assert.Equal(["alice"], r.ImpersonateUser);
+            Assert.Equal(["developers", "viewers"], r.ImpersonateGroup);
+            Assert.Empty(r.OtherImpersonate);
+        });
+    }
+
+    [Fact]
+    public async Task Kubectl_get_pods_watch_prints_the_event_streamed_by_the_api_server()
+    {
+        var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.AliceCorp);
+
+        await using var kubectl = BackgroundProcess.Start(Peer.Require("kubectl"), ["get", "pods", "-w"], env);
+
+        // The listed pod comes from the list; the watched one only from the watch stream, which stays open afterwards.
+        await kubectl.WaitForOutputAsync(KubeApiStandIn.WatchedPod, TimeSpan.FromSeconds(30));
+        Assert.Contains(KubeApiStandIn.ListedPod, kubectl.Output, StringComparison.Ordinal);
+        Assert.False(kubectl.HasExited, kubectl.Output);
+    }
+
+    [Fact]
+    public async Task A_role_without_the_clusters_labels_gets_kubectls_Forbidden_with_gatehouses_reason()
+    {
+        var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.BobCorp);
+        var before = cluster.Api.Seen.Count;
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.True(result.Stderr.Contains("Error from server (Forbidden)", StringComparison.Ordinal), result.Stderr);
+        Assert.True(result.Stderr.Contains($"kubernetes cluster '{KubeAccessCluster.ClusterName}'", StringComparison.Ordinal), result.Stderr);
+        Assert.Equal(before, cluster.Api.Seen.Count);
+
+        var audit = await cluster.Proxy.AuditAsync("--type", "access.decision", "--user", "bob");
+        Assert.Contains(audit, e => e.GetProperty("resource").GetString() == $"kube:{KubeAccessCluster.ClusterName}"
+            && e.GetProperty("decision").GetString() == "denied");
+    }
+
+    [Fact]
+    public async Task Without_a_certificate_kubectl_is_told_it_is_unauthorized()
+    {
+        var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, user: null);
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+
+        Assert.NotEqual(0, result.ExitCode);
+        // kubectl words a 401 itself, whatever the Status says.
+        Assert.True(result.Stderr.Contains("You must be logged in to the server", StringComparison.Ordinal), result.Stderr);
+    }
+
+    [Fact]
+    public async Task Through_an_mTLS_balancer_plain_kubectl_works_as_alice()
+    {
+        var env = await cluster.KubeconfigAsync(cluster.AlbServer, cluster.BalancerCa, cluster.AliceCorp);
+        var before = cluster.Api.Seen.Count;
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+
+        Assert.True(result.ExitCode == 0, result.Output + cluster.Nginx.Output);
+        Assert.Contains(KubeApiStandIn.ListedPod, result.Stdout, StringComparison.Ordinal);
+        var seen = cluster.Api.Seen.Skip(before).ToList();
+        Assert.NotEmpty(seen);
+        Assert.All(seen, r => Assert.Equal(["alice"], r.ImpersonateUser));
+    }
+
+    [Fact]
+    public async Task An_unknown_cluster_name_is_a_404_Status_naming_the_clusters()
+    {
+        // kubectl replaces a 404's message with its own ("the server could not find the requested resource"), so curl reads the Status.
+        var (code, status) = await CurlStatusAsync("/kube/nope/api/v1/namespaces/default/pods");
+
+        Assert.Equal(404, code);
+        Assert.Equal("Status", status.GetProperty("kind").GetString());
+        Assert.Equal("NotFound", status.GetProperty("reason").GetString());
+        Assert.Equal(404, status.GetProperty("code").GetInt32());
+        Assert.Contains($"no Kubernetes cluster named 'nope' (this proxy serves: {KubeAccessCluster.ClusterName}, {KubeAccessCluster.CertClusterName}, down)",
+            status.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_cluster_reached_with_the_proxys_client_certificate_serves_kubectl()
+    {
+        var env = await cluster.KubeconfigAsync($"https://127.0.0.1:{cluster.Proxy.Port}/kube/{KubeAccessCluster.CertClusterName}", cluster.HostCa,
+            cluster.AliceCorp);
+        var before = cluster.CertApi.Seen.Count;
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains(KubeApiStandIn.ListedPod, result.Stdout, StringComparison.Ordinal);
+        Assert.All(cluster.CertApi.Seen.Skip(before), r => Assert.Equal(["alice"], r.ImpersonateUser));
+    }
+
+    [Fact]
+    public async Task An_api_server_that_does_not_answer_is_a_ServiceUnavailable_status_naming_the_cluster()
+    {
+        var env = await cluster.KubeconfigAsync($"https://127.0.0.1:{cluster.Proxy.Port}/kube/down", cluster.HostCa, cluster.AliceCorp);
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.True(result.Stderr.Contains("Error from server (ServiceUnavailable)", StringComparison.Ordinal), result.Stderr);
+        // kubectl words a 503 itself; the Status says which cluster and why.
+        var (code, status) = await CurlStatusAsync("/kube/down/api/v1/namespaces/default/pods");
+        Assert.Equal(503, code);
+        Assert.Equal("ServiceUnavailable", status.GetProperty("reason").GetString());
+        Assert.Contains("kubernetes cluster 'down' is not reachable from the proxy", status.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>curl as alice (company certificate) straight at Gatehouse: the HTTP status and the Status object answered.</summary>
+    private async Task<(int Code, System.Text.Json.JsonElement Status)> CurlStatusAsync(string path)
+    {
+        var result = await Peer.RunAsync("curl", ["-sS", "--max-time", "20", "--cert", cluster.AliceCorp.Certificate, "--key", cluster.AliceCorp.Key,
+            "--cacert", cluster.HostCa, "-w", "\n%{http_code}", $"https://127.0.0.1:{cluster.Proxy.Port}{path}"]);
+        result.EnsureSuccess("curl");
+        var cut = result.Stdout.LastIndexOf('\n');
+        using var document = System.Text.Json.JsonDocument.Parse(result.Stdout[..cut]);
+        var status = document.RootElement.Clone();
+        Assert.Equal("Status", status.GetProperty("kind").GetString());
+        return (int.Parse(result.Stdout[(cut + 1)..], System.Globalization.CultureInfo.InvariantCulture), status);
+    }
+}
