@@ -35,7 +35,7 @@ public sealed class LoginCluster : IAsyncLifetime
 public sealed partial class LoginTests(LoginCluster cluster) : IClassFixture<LoginCluster>
 {
     private const string Generic = "gatehouse: login refused: invalid user name, password or one-time code";
-    private const string IdentityExtensionOid = "2.25.120704861524901375953074455719519208600.1";
+    private const string IdentityExtensionOid = "1.3.9999.4791.1";
 
     private ProxyUnderTest Proxy => cluster.Proxy;
 

@@ -8,13 +8,16 @@ using System.Text.Json.Serialization;
 namespace Gatehouse.Identity;
 
 /// <summary>
-/// The certificate extension that carries an <see cref="Identity"/>: OID
-/// 2.25.120704861524901375953074455719519208600.1, non-critical (so other TLS stacks ignore it), whose value is a
-/// DER UTF8String holding UTF-8 JSON.
+/// The certificate extension that carries an <see cref="Identity"/>: non-critical (so other TLS stacks ignore it), whose
+/// value is a DER UTF8String holding UTF-8 JSON. The OID keeps every arc below 2^31: Go's certificate parser (kubectl
+/// and every Go client) refuses a whole certificate with a larger arc ("x509: malformed extension OID field"), which
+/// ruled out the UUID-based 2.25.120704861524901375953074455719519208600.1 first chosen. 1.3.9999 is an unassigned
+/// arc that Teleport also uses for its extensions (1.3.9999.1.x, 1.3.9999.2.x); a registered enterprise number would
+/// be the clean home.
 /// </summary>
 internal static class IdentityExtension
 {
-    public const string Oid = "2.25.120704861524901375953074455719519208600.1";
+    public const string Oid = "1.3.9999.4791.1";
     private const int Version = 1;
 
     private static readonly JsonSerializerOptions Json = new()

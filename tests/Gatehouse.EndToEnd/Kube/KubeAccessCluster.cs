@@ -100,8 +100,8 @@ public sealed class KubeAccessCluster : IAsyncLifetime
                 source_cidrs: [127.0.0.1/32]
                 shared_secret_header: { name: {{SecretHeader}}, value_env: GH_FRONT_SECRET_ALB }
             """);
-        // kubectl's certificates come from a company CA: Go's x509 parser cannot load a Gatehouse-issued certificate (its
-        // identity extension's OID, 2.25.<uuid>, has an arc beyond 2^31; "x509: malformed extension OID field").
+        // Company certificates (mapped by identity_mappings) as well as Gatehouse-issued ones go through kubectl. (Go's x509
+        // parser refused Gatehouse certificates while the identity extension's OID had an arc beyond 2^31.)
         var corpCa = await OpensslCa.RootAsync(Proxy.Directory, "corp-ca", "/O=Corp Example/CN=Corp Kube CA");
         var (aliceCert, aliceKey) = await corpCa.ClientAsync("alice-corp", "/O=Corp Example/CN=Alice Laptop", email: "alice@corp.example");
         var (bobCert, bobKey) = await corpCa.ClientAsync("bob-corp", "/O=Corp Example/CN=Bob Laptop", email: "bob@corp.example");

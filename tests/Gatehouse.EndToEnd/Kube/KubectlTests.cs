@@ -4,7 +4,7 @@ namespace Gatehouse.EndToEnd.Kube;
 
 /// <summary>Plain kubectl (the real program) against Gatehouse's /kube/NAME/ path, straight and through nginx playing an
 /// mTLS ALB; the API server is <see cref="KubeApiStandIn"/>, which records the impersonation it is asked for. kubectl
-/// presents company certificates (see <see cref="KubeAccessCluster"/> for why not Gatehouse-issued ones).</summary>
+/// presents company certificates mapped to users, and Gatehouse-issued ones.</summary>
 [Collection(KubeAccessCollection.Name)]
 public sealed class KubectlTests(KubeAccessCluster cluster)
 {
@@ -26,6 +26,25 @@ public sealed class KubectlTests(KubeAccessCluster cluster)
             // Two header lines, as client-go sends them: the API server does not split a folded "developers, viewers".
             Assert.Equal(["developers", "viewers"], r.ImpersonateGroup);
             Assert.Empty(r.OtherImpersonate);
+        });
+    }
+
+    [Fact]
+    public async Task Kubectl_loads_a_gatehouse_issued_certificate_and_gets_pods_as_its_user()
+    {
+        // Go's x509 parser (kubectl) refuses a certificate whose extension OID has an arc beyond 2^31; this is the
+        // guard that the identity extension stays loadable by Go clients.
+        var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.Alice);
+        var before = cluster.Api.Seen.Count;
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains(KubeApiStandIn.ListedPod, result.Stdout, StringComparison.Ordinal);
+        Assert.All(cluster.Api.Seen.Skip(before), r =>
+        {
+            Assert.Equal(["alice"], r.ImpersonateUser);
+            Assert.Equal(["developers", "viewers"], r.ImpersonateGroup);
         });
     }
 
