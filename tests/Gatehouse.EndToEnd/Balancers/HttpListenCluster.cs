@@ -25,6 +25,8 @@ public sealed class HttpListenCluster : IAsyncLifetime
 
     internal ProxyUnderTest Proxy { get; private set; } = null!;
     internal EchoServer Echo { get; private set; } = null!;
+    internal Gatehouse.EndToEnd.Kube.KubeApiStandIn KubeApi { get; private set; } = null!;
+    private readonly TempDirectory _kubeDir = new();
     internal NginxPeer Nginx { get; private set; } = null!;
 
     public int HttpPort { get; } = Peer.FreePort();
@@ -38,11 +40,25 @@ public sealed class HttpListenCluster : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Echo = EchoServer.Start();
+        // A Kubernetes API stand-in (no real API server is installable here), so kubectl can go through the same front.
+        var kubeDir = _kubeDir.Path;
+        var apiCa = await OpensslCa.RootAsync(kubeDir, "kube-api-ca", "/O=Kube Stand-in/CN=Kube API Stand-in CA");
+        var (apiCert, apiKey) = await apiCa.ServerAsync("kube-api-server");
+        var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        var tokenFile = Path.Combine(kubeDir, "kube-token");
+        await File.WriteAllTextAsync(tokenFile, token + "\n");
+        KubeApi = await Gatehouse.EndToEnd.Kube.KubeApiStandIn.StartAsync(apiCert, apiKey, token);
         Proxy = await ProxyUnderTest.CreateAsync("http-listen", $"""
             resources:
               tcp_apps:
                 - name: echo
                   addr: 127.0.0.1:{Echo.Port}
+                  labels: {"{"} env: dev {"}"}
+              kube_clusters:
+                - name: dev
+                  api_server: {KubeApi.Url}
+                  ca_file: {apiCa.Certificate}
+                  token_file: {tokenFile}
                   labels: {"{"} env: dev {"}"}
             """, proxyConfig: $"""
             http_listen: 127.0.0.1:{HttpPort}
@@ -57,6 +73,8 @@ public sealed class HttpListenCluster : IAsyncLifetime
             name: dev
             allow:
               app_labels: { env: dev }
+              kube_labels: { env: dev }
+              kube_groups: [developers]
             """);
         (await Proxy.Admin.RunAsync("admin", "roles", "apply", Proxy.File("role-dev.yaml"))).EnsureSuccess("roles apply dev");
         HostCa = await Proxy.ExportHostCaAsync();
@@ -169,6 +187,8 @@ public sealed class HttpListenCluster : IAsyncLifetime
     {
         if (Nginx is not null) await Nginx.DisposeAsync();
         if (Proxy is not null) await Proxy.DisposeAsync();
+        if (KubeApi is not null) await KubeApi.DisposeAsync();
         Echo?.Dispose();
+        _kubeDir.Dispose();
     }
 }
