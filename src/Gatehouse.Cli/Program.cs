@@ -8,6 +8,8 @@ var root = new RootCommand("Gatehouse: an identity-aware access proxy. One TLS p
     ProfileCommands.Status(),
     ProfileCommands.Logout(),
     ProxyCommand.Create(),
+    KubeCommand.Create(),
+    AppCommand.Create(),
     DiagCommand.Create(),
     new Command("admin", "Administer the cluster: CAs, CRLs, certificates, users, roles, audit")
     {
