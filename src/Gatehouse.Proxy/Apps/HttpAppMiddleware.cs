@@ -82,7 +82,7 @@ internal sealed class HttpAppMiddleware
                 await _next(context);
                 return;
             }
-            await RefuseAsync(context, StatusCodes.Status404NotFound, "Not found",
+            await WriteAsync(context, StatusCodes.Status404NotFound, "Not found",
                 $"there is no HTTP app named '{unknownName}' (this proxy serves: {(_routes.IsEmpty ? "none" : string.Join(", ", _routes.Names))})", null);
             return;
         }
@@ -94,49 +94,33 @@ internal sealed class HttpAppMiddleware
         }
 
         // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header).
-        var feature = context.Features.Get<RequestIdentityFeature>();
-        var verdict = feature?.Verdict;
-        if (context.User.Identity?.IsAuthenticated != true || verdict is not { Status: ForwardedStatus.Authenticated, Identity: { } identity, Certificate: { } certificate })
+        var caller = ForwardedCaller.From(context, "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front",
+            out var refusal);
+        if (caller is null)
         {
-            var reason = verdict is { Status: ForwardedStatus.Refused }
-                ? $"{verdict.Message} ({verdict.Reason})"
-                : "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front";
-            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Sign-in required", reason, match.App.Name);
+            await WriteAsync(context, StatusCodes.Status401Unauthorized, "Sign-in required", refusal, match.App.Name);
             return;
         }
+        var identity = caller.Identity;
 
-        // 3. May they: the roles' app_labels, audited once a minute per user, app and outcome.
+        // 3. May they: the roles' app_labels.
         var decision = (await _roles.CheckerForAsync(identity, context.RequestAborted)).CheckApp(match.App.Name, match.App.Labels);
-        var now = _cluster.Time.GetUtcNow();
-        if (_decisionAudit.ShouldRecord($"{identity.User}|{match.App.Name}|{decision.Allowed}", now))
-            await _cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.AccessDecision, identity.User) with
-            {
-                IdentitySource = verdict.Front is null ? "handshake" : "forwarded-header",
-                CertificateIssuer = certificate.Issuer,
-                CertificateSerial = certificate.Serial,
-                CertificateSha256 = certificate.Sha256,
-                SourceIp = feature!.Client.ToString(),
-                Resource = match.App.Resource,
-                Decision = decision.Allowed ? "allowed" : "denied",
-                Reason = decision.Reason,
-                Details = new Dictionary<string, string> { ["arrival"] = match.ByPathPrefix ? "path-prefix" : "host" },
-            }, context.RequestAborted);
+        await caller.AuditDecisionAsync(_cluster, _decisionAudit, match.App.Resource, decision.Allowed, decision.Reason,
+            new Dictionary<string, string> { ["arrival"] = match.ByPathPrefix ? "path-prefix" : "host" }, context.RequestAborted);
         if (!decision.Allowed)
         {
             ProxyLog.AppAccessDenied(_logger, identity.User, match.App.Name, decision.Reason);
-            await RefuseAsync(context, StatusCodes.Status403Forbidden, "Access denied", decision.Reason, match.App.Name);
+            await WriteAsync(context, StatusCodes.Status403Forbidden, "Access denied", decision.Reason, match.App.Name);
             return;
         }
 
         // 4. Forward: YARP streams the bodies and upgrades; the transformer does headers, path and the assertion.
-        var assertion = IdentityAssertion.Create(_cluster.Authorities.Jwt, _issuer, identity, match.App, now, certificate.NotAfter);
-        var transformer = new HttpAppTransformer(match, assertion, feature!.Client, _certificateHeaderNames, IsTrustedHop);
+        var assertion = IdentityAssertion.Create(_cluster.Authorities.Jwt, _issuer, identity, match.App, _cluster.Time.GetUtcNow(), caller.Certificate.NotAfter);
+        var transformer = new HttpAppTransformer(match, assertion, caller.Client, _certificateHeaderNames, _options.IsTrustedHop);
         var error = await _forwarder.SendAsync(context, match.App.Uri.ToString(), _client, RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.App, error);
     }
 
-    private bool IsTrustedHop(IPAddress address) =>
-        _options.TrustedProxies.Any(n => n.Contains(address)) || _options.TrustedFronts.Any(f => f.Contains(address));
 
     /// <summary>YARP has set 502 or 504 (when the response had not started); say which app and why in one sentence.</summary>
     private async Task ReportForwardingErrorAsync(HttpContext context, HttpApp app, ForwarderError error)
@@ -151,9 +135,6 @@ internal sealed class HttpAppMiddleware
         await WriteAsync(context, context.Response.StatusCode is >= 500 ? context.Response.StatusCode : StatusCodes.Status502BadGateway,
             timedOut ? "Gateway timeout" : "Bad gateway", sentence, app.Name);
     }
-
-    private static Task RefuseAsync(HttpContext context, int status, string title, string reason, string? app) =>
-        WriteAsync(context, status, title, reason, app);
 
     /// <summary>A short HTML page for browsers, JSON for everything else (curl, API clients).</summary>
     private static async Task WriteAsync(HttpContext context, int status, string title, string reason, string? app)

@@ -26,7 +26,7 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         var headers = Snapshot(context.Request.Headers);
         var front = authenticator.FrontFor(peer, headers);
         var client = ClientAddress.Resolve(peer, context.Request.Headers["X-Forwarded-For"].Where(v => v is not null).ToList()!,
-            IsTrustedHop, out var ignoredForwardedFor);
+            options.IsTrustedHop, out var ignoredForwardedFor);
         if (ignoredForwardedFor) ProxyLog.IgnoredForwardedFor(logger, peer.ToString());
 
         var own = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -67,8 +67,6 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         await next(context);
     }
 
-    private bool IsTrustedHop(IPAddress address) =>
-        options.TrustedProxies.Any(n => n.Contains(address)) || options.TrustedFronts.Any(f => f.Contains(address));
 
     private static ReceivedHeaders Snapshot(IHeaderDictionary headers) =>
         new(headers.ToDictionary(h => h.Key, h => (IReadOnlyList<string>)[.. h.Value.Where(v => v is not null)!], StringComparer.OrdinalIgnoreCase));

@@ -37,4 +37,8 @@ internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> Pub
 
     /// <summary>How often -ping connections and gatehouse-tls-ping tunnels are pinged (proxy.ping_interval).</summary>
     public TimeSpan PingInterval { get; init; } = Gatehouse.Routing.ProxyProtocol.DefaultPingInterval;
+
+    /// <summary>Whether X-Forwarded-For from this hop is believed: a trusted proxy or a trusted front's network.</summary>
+    public bool IsTrustedHop(IPAddress address) =>
+        TrustedProxies.Any(n => n.Contains(address)) || TrustedFronts.Any(f => f.Contains(address));
 }

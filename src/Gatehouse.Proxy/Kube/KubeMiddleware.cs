@@ -68,42 +68,25 @@ internal sealed class KubeMiddleware
         }
 
         // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header).
-        var feature = context.Features.Get<RequestIdentityFeature>();
-        var verdict = feature?.Verdict;
-        if (context.User.Identity?.IsAuthenticated != true || verdict is not { Status: ForwardedStatus.Authenticated, Identity: { } identity, Certificate: { } certificate })
+        var caller = ForwardedCaller.From(context, "no client certificate: put your Gatehouse certificate in the kubeconfig (client-certificate, client-key)",
+            out var refusal);
+        if (caller is null)
         {
-            var reason = verdict is { Status: ForwardedStatus.Refused }
-                ? $"{verdict.Message} ({verdict.Reason})"
-                : "no client certificate: put your Gatehouse certificate in the kubeconfig (client-certificate, client-key)";
-            await KubeStatus.WriteAsync(context, StatusCodes.Status401Unauthorized, KubeStatus.Unauthorized, reason);
+            await KubeStatus.WriteAsync(context, StatusCodes.Status401Unauthorized, KubeStatus.Unauthorized, refusal);
             return;
         }
+        var identity = caller.Identity;
 
-        // 3. May they, and as whom: kube_labels, kube_users, kube_groups; audited once a minute per user, cluster and outcome.
+        // 3. May they, and as whom: kube_labels, kube_users, kube_groups.
         var access = (await _roles.CheckerForAsync(identity, context.RequestAborted)).CheckKube(match.Cluster.Name, match.Cluster.Labels);
         var user = access.Users.Count > 0 ? access.Users[0] : identity.User;
-        var now = _cluster.Time.GetUtcNow();
-        if (_decisionAudit.ShouldRecord($"{identity.User}|{match.Cluster.Name}|{access.Allowed}", now))
+        var details = new Dictionary<string, string> { ["arrival"] = match.ByPathPrefix ? "path-prefix" : "host" };
+        if (access.Allowed)
         {
-            var details = new Dictionary<string, string> { ["arrival"] = match.ByPathPrefix ? "path-prefix" : "host" };
-            if (access.Allowed)
-            {
-                details["kube_user"] = user;
-                details["kube_groups"] = string.Join(",", access.Groups);
-            }
-            await _cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.AccessDecision, identity.User) with
-            {
-                IdentitySource = verdict.Front is null ? "handshake" : "forwarded-header",
-                CertificateIssuer = certificate.Issuer,
-                CertificateSerial = certificate.Serial,
-                CertificateSha256 = certificate.Sha256,
-                SourceIp = feature!.Client.ToString(),
-                Resource = match.Cluster.Resource,
-                Decision = access.Allowed ? "allowed" : "denied",
-                Reason = access.Decision.Reason,
-                Details = details,
-            }, context.RequestAborted);
+            details["kube_user"] = user;
+            details["kube_groups"] = string.Join(",", access.Groups);
         }
+        await caller.AuditDecisionAsync(_cluster, _decisionAudit, match.Cluster.Resource, access.Allowed, access.Decision.Reason, details, context.RequestAborted);
         if (!access.Allowed)
         {
             ProxyLog.KubeAccessDenied(_logger, identity.User, match.Cluster.Name, access.Decision.Reason);
@@ -112,13 +95,11 @@ internal sealed class KubeMiddleware
         }
 
         // 4. Forward: YARP streams bodies (watch, logs) and upgrades; the transformer sets credentials and impersonation.
-        var transformer = new KubeTransformer(match, user, access.Groups, feature!.Client, _certificateHeaderNames, IsTrustedHop);
+        var transformer = new KubeTransformer(match, user, access.Groups, caller.Client, _certificateHeaderNames, _options.IsTrustedHop);
         var error = await _forwarder.SendAsync(context, match.Cluster.ApiServer.ToString(), _upstreams.For(match.Cluster), RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.Cluster, error);
     }
 
-    private bool IsTrustedHop(IPAddress address) =>
-        _options.TrustedProxies.Any(n => n.Contains(address)) || _options.TrustedFronts.Any(f => f.Contains(address));
 
     /// <summary>YARP has set 502 or 504 (when the response had not started); answer a Status kubectl can print.</summary>
     private async Task ReportForwardingErrorAsync(HttpContext context, KubeCluster cluster, ForwarderError error)

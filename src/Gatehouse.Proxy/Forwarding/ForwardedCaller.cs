@@ -1,0 +1,52 @@
+using System.Net;
+using Gatehouse.Audit;
+using Gatehouse.Cluster;
+using Gatehouse.ForwardedCerts;
+using Gatehouse.Proxy.Authentication;
+using Microsoft.AspNetCore.Http;
+
+namespace Gatehouse.Proxy.Forwarding;
+
+/// <summary>
+/// Who is behind a request that Gatehouse forwards (to an HTTP app or a Kubernetes API): the principal of the
+/// ForwardedCertificate scheme — a handshake certificate or a trusted front's header — with its certificate and
+/// address, and the one way such decisions reach the audit trail.
+/// </summary>
+internal sealed record ForwardedCaller(Identity.Identity Identity, CertificateFacts Certificate, string? Front, IPAddress Client)
+{
+    /// <summary>The caller, or null with the sentence a 401 answers: why the certificate was refused, or
+    /// <paramref name="noCertificateHint"/> when there was none.</summary>
+    public static ForwardedCaller? From(HttpContext context, string noCertificateHint, out string refusal)
+    {
+        var feature = context.Features.Get<RequestIdentityFeature>();
+        var verdict = feature?.Verdict;
+        if (context.User.Identity?.IsAuthenticated == true
+            && verdict is { Status: ForwardedStatus.Authenticated, Identity: { } identity, Certificate: { } certificate })
+        {
+            refusal = "";
+            return new ForwardedCaller(identity, certificate, verdict.Front, feature!.Client);
+        }
+        refusal = verdict is { Status: ForwardedStatus.Refused } ? $"{verdict.Message} ({verdict.Reason})" : noCertificateHint;
+        return null;
+    }
+
+    /// <summary>Audits an access decision, at most once per window for the same user, resource and outcome (a page load
+    /// or a kubectl command is many requests, not many decisions).</summary>
+    public async ValueTask AuditDecisionAsync(ClusterState cluster, AuditThrottle throttle, string resource, bool allowed, string reason,
+        Dictionary<string, string> details, CancellationToken cancellationToken)
+    {
+        if (!throttle.ShouldRecord($"{Identity.User}|{resource}|{allowed}", cluster.Time.GetUtcNow())) return;
+        await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.AccessDecision, Identity.User) with
+        {
+            IdentitySource = Front is null ? "handshake" : "forwarded-header",
+            CertificateIssuer = Certificate.Issuer,
+            CertificateSerial = Certificate.Serial,
+            CertificateSha256 = Certificate.Sha256,
+            SourceIp = Client.ToString(),
+            Resource = resource,
+            Decision = allowed ? "allowed" : "denied",
+            Reason = reason,
+            Details = details,
+        }, cancellationToken);
+    }
+}
