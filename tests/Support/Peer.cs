@@ -172,6 +172,25 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends SIGINT (what Ctrl-C sends) and waits for the process to exit; true when it did in time.</summary>
+    public async Task<bool> InterruptAsync(TimeSpan deadline)
+    {
+        if (_process.HasExited) return true;
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+               { UseShellExecute = false })!)
+            await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(deadline);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        return true;
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

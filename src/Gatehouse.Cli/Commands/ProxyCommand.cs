@@ -1,42 +1,79 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using Gatehouse.Client.Dialing;
+using Gatehouse.Client.LocalProxies;
 using Gatehouse.Client.Profiles;
 using Gatehouse.Routing;
+using Gatehouse.Storage;
+using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Cli.Commands;
 
-/// <summary><c>gatehouse proxy app NAME</c>: a local port that forwards each connection to a TCP app behind the proxy.</summary>
+/// <summary>
+/// <c>gatehouse proxy app NAME</c> and <c>gatehouse proxy kube NAME</c>: local ports that reach services behind the
+/// proxy, tunnelled through a balancer when one is in front — for balancers that do not forward client certificates.
+/// </summary>
 internal static class ProxyCommand
 {
-    /// <summary>How long Ctrl-C waits for open connections. System.CommandLine ends the process 2 s after Ctrl-C
-    /// (InvocationConfiguration.ProcessTerminationTimeout), so the wait must stay below that.</summary>
-    private static readonly TimeSpan DrainTimeout = TimeSpan.FromMilliseconds(1500);
+    public static Command Create() => new("proxy", "Local ports that forward to services behind the proxy") { App(), Kube() };
 
-    public static Command Create() => new("proxy", "Local ports that forward to services behind the proxy") { App() };
+    /// <summary>The options both verbs share.</summary>
+    private sealed record Common(Option<int> Port, Option<string?> Proxy, Option<string?> Ca, Option<bool> Insecure)
+    {
+        public static Common Create() => new(
+            new Option<int>("--port") { Description = "Local port on 127.0.0.1 (0: a free one, printed)", DefaultValueFactory = _ => 0 },
+            new Option<string?>("--proxy") { Description = "The proxy's address, HOST:PORT (default: the current profile)" },
+            new Option<string?>("--ca") { Description = "The cluster's host CA (default: the one saved in the profile)" },
+            new Option<bool>("--insecure") { Description = "Do not check the certificate of the balancer in front (outer TLS; lab use only). The inner TLS to the proxy is always checked." });
+
+        public void AddTo(Command command)
+        {
+            command.Add(Port);
+            command.Add(Proxy);
+            command.Add(Ca);
+            command.Add(Insecure);
+        }
+
+        /// <summary>The dialer, with the route decided up front (so the first line can say it), or the sentence why not.</summary>
+        public async Task<(ProxyDialer? Dialer, TunnelDecision? Decision, int Port, string? Error)> PrepareAsync(ParseResult parse, CancellationToken cancellationToken)
+        {
+            var port = parse.GetValue(Port);
+            if (port is < 0 or > 65535) return (null, null, 0, $"--port: {port} is not a port (0 to 65535).");
+            var options = DialerSetup.Create(ProfileStore.Default(), parse.GetValue(Proxy), parse.GetValue(Ca), parse.GetValue(Insecure), requireIdentity: true);
+            var dialer = new ProxyDialer(options);
+            var (decision, error) = await dialer.DecideAsync(cancellationToken);
+            return decision is null ? (null, null, 0, error) : (dialer, decision, port, null);
+        }
+    }
 
     private static Command App()
     {
-        var name = new Argument<string>("NAME") { Description = "The TCP app, as registered with the proxy" };
-        var port = new Option<int>("--port") { Description = "Local port on 127.0.0.1 (0: a free one, printed)", DefaultValueFactory = _ => 0 };
-        var proxy = new Option<string?>("--proxy") { Description = "The proxy's address, HOST:PORT (default: the current profile)" };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print a line per connection" };
-        var ca = new Option<string?>("--ca") { Description = "The cluster's host CA (default: the one saved in the profile)" };
-        var insecure = new Option<bool>("--insecure") { Description = "Do not check the certificate of the balancer in front (outer TLS; lab use only). The inner TLS to the proxy is always checked." };
-        var command = new Command("app", "Forward a local port to a TCP app through the proxy (tunnelled through a balancer when needed)")
-        {
-            name, port, proxy, verbose, ca, insecure,
-        };
+        var name = new Argument<string>("NAME") { Description = "The app (TCP or HTTP), as registered with the proxy" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print a line per connection (TCP apps)" };
+        var common = Common.Create();
+        var command = new Command("app", "Serve an app on a local port: a TCP app's bytes, or an HTTP app over plain HTTP on 127.0.0.1 " +
+                                         "(through a balancer without mTLS, your certificate travels inside a tunnel)") { name, verbose };
+        common.AddTo(command);
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var app = parse.GetValue(name)!;
-            var localPort = parse.GetValue(port);
-            if (localPort is < 0 or > 65535) return CommandKit.Fail($"--port: {localPort} is not a port (0 to 65535).");
-            var options = DialerSetup.Create(ProfileStore.Default(), parse.GetValue(proxy), parse.GetValue(ca), parse.GetValue(insecure), requireIdentity: true);
-            var dialer = new ProxyDialer(options);
-            var (decision, error) = await dialer.DecideAsync(cancellationToken);
-            if (decision is null) return CommandKit.Fail(error!);
+            var (dialer, decision, localPort, error) = await common.PrepareAsync(parse, cancellationToken);
+            if (dialer is null) return CommandKit.Fail(error!);
+            // Ask the proxy what NAME is (and whether we may reach it) without connecting to it.
+            var probe = await dialer.DialAsync(new DialTarget(AlpnProtocols.Tcp, app, Probe: true), cancellationToken);
+            if (probe.Stream is { } probed) await probed.DisposeAsync();
+            var route = $"via {dialer.Options.Proxy} ({dialer.Decision?.Name ?? decision!.Name}; {decision!.Source})";
+            if (probe.Code == DialCodes.HttpApp)
+                return await ServeHttpAsync(dialer, localPort, new LocalTarget($"/apps/{app}", $"app '{app}'", WritePlainAsync), null,
+                    port => $"Serving HTTP app '{app}' at http://127.0.0.1:{port}/ {route}. Ctrl-C to stop.", cancellationToken);
+            // The proxy's refusal (no such app, denied, certificate refused) ends here; a route failure may pass (a
+            // balancer restarting): the forward starts as for a TCP app, and each connection says what failed.
+            if (!probe.Ok && probe.Code is not null) return CommandKit.Fail(probe.Error!);
+            if (!probe.Ok) Console.Error.WriteLine($"gatehouse: could not ask the proxy about '{app}' ({probe.Error}); forwarding it as a TCP app.");
+
             var listener = new TcpListener(IPAddress.Loopback, localPort);
             try
             {
@@ -47,78 +84,122 @@ internal static class ProxyCommand
                 return CommandKit.Fail($"cannot listen on 127.0.0.1:{localPort}: {e.Message}");
             }
             var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
-            Console.Out.WriteLine($"Forwarding 127.0.0.1:{bound} to app '{app}' via {options.Proxy} ({decision.Name}; {decision.Source}). Ctrl-C to stop.");
-            await RunAsync(listener, dialer, app, parse.GetValue(verbose), cancellationToken);
+            Console.Out.WriteLine($"Forwarding 127.0.0.1:{bound} to app '{app}' {route}. Ctrl-C to stop.");
+            await TcpForwarding.RunAsync(listener, dialer, app, parse.GetValue(verbose), cancellationToken);
             return 0;
         });
         return command;
     }
 
-    /// <summary>Accepts until cancelled, then stops listening and gives open connections <see cref="DrainTimeout"/> to end.</summary>
-    private static async Task RunAsync(TcpListener listener, ProxyDialer dialer, string app, bool verbose, CancellationToken stop)
+    private static Command Kube()
     {
-        using var connections = new CancellationTokenSource();
-        var open = new HashSet<Task>();
-        var next = 0;
-        try
+        var name = new Argument<string>("NAME") { Description = "The Kubernetes cluster, as registered with the proxy" };
+        var kubeconfig = new Option<string?>("--kubeconfig")
         {
-            while (!stop.IsCancellationRequested)
-            {
-                Socket client;
-                try
+            Description = "Where to write the kubeconfig for the local proxy (default: kube-NAME.kubeconfig in the profile's directory); removed at exit",
+        };
+        var common = Common.Create();
+        var command = new Command("kube", "Serve a Kubernetes cluster on a local HTTPS port with its own local CA and write a kubeconfig for it " +
+                                          "(for balancers without mTLS; your certificate travels inside a tunnel)") { name, kubeconfig };
+        common.AddTo(command);
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var cluster = parse.GetValue(name)!;
+            if (!KubeCommand.IsLabel(cluster)) return CommandKit.Fail($"'{cluster}' is not a cluster name (one DNS label).");
+            var (dialer, decision, localPort, error) = await common.PrepareAsync(parse, cancellationToken);
+            if (dialer is null) return CommandKit.Fail(error!);
+            var file = parse.GetValue(kubeconfig) is { } k ? Path.GetFullPath(k)
+                : Path.Combine(Path.GetFullPath(dialer.Options.ProfileDirectory ?? "."), $"kube-{cluster}.kubeconfig");
+            using var certificates = LocalCertificates.Create($"kube {cluster}");
+            var route = $"via {dialer.Options.Proxy} ({decision!.Name}; {decision.Source})";
+            return await ServeHttpAsync(dialer, localPort, new LocalTarget($"/kube/{cluster}", $"Kubernetes cluster '{cluster}'", WriteKubeStatusAsync),
+                certificates, port =>
                 {
-                    client = await listener.AcceptSocketAsync(stop);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                var id = Interlocked.Increment(ref next);
-                var task = ForwardAsync(client, id, dialer, app, verbose, connections.Token);
-                lock (open) open.Add(task);
-                _ = task.ContinueWith(t => { lock (open) open.Remove(t); }, TaskScheduler.Default);
-            }
-        }
-        finally
-        {
-            listener.Stop();
-        }
-        Task[] remaining;
-        lock (open) remaining = [.. open];
-        if (remaining.Length == 0) return;
-        Console.Error.WriteLine($"Stopped listening; waiting for {remaining.Length} open connection(s).");
-        var all = Task.WhenAll(remaining);
-        if (await Task.WhenAny(all, Task.Delay(DrainTimeout)) != all)
-        {
-            await connections.CancelAsync();
-            await all;
-        }
+                    AtomicFile.Write(file, LocalKubeconfig(cluster, port, certificates), AtomicFile.OwnerOnly);
+                    return $"Serving Kubernetes cluster '{cluster}' at https://127.0.0.1:{port} {route}.\n" +
+                           $"Use it with: export KUBECONFIG={file}\nCtrl-C to stop (the kubeconfig is removed then).";
+                }, cancellationToken, cleanup: () => File.Delete(file));
+        });
+        return command;
     }
 
-    private static async Task ForwardAsync(Socket client, int id, ProxyDialer dialer, string app, bool verbose, CancellationToken cancellationToken)
+    /// <summary>Runs a <see cref="LocalForwarder"/> until Ctrl-C; <paramref name="started"/> says what to print once the port is known.</summary>
+    private static async Task<int> ServeHttpAsync(ProxyDialer dialer, int port, LocalTarget target, LocalCertificates? tls, Func<int, string> started,
+        CancellationToken cancellationToken, Action? cleanup = null)
     {
-        var from = client.RemoteEndPoint?.ToString() ?? "?";
-        await using var local = new NetworkStream(client, ownsSocket: true);
+        LocalForwarder forwarder;
         try
         {
-            var result = await dialer.DialAsync(new DialTarget(AlpnProtocols.Tcp, app), cancellationToken);
-            if (result.Stream is not { } remote)
-            {
-                Console.Error.WriteLine($"gatehouse: connection {id} from {from}: {result.Error}");
-                return;
-            }
-            await using (remote)
-            {
-                if (verbose) Console.Error.WriteLine($"connection {id} from {from}: connected to '{app}' ({result.Route})");
-                var pumped = await DuplexPump.RunAsync(local, remote, cancellationToken);
-                if (verbose)
-                    Console.Error.WriteLine($"connection {id} closed: {pumped.LeftToRight} bytes sent, {pumped.RightToLeft} received" +
-                                            (pumped.Failure is { } f && f is not OperationCanceledException ? $" ({f.Message})" : ""));
-            }
+            forwarder = await LocalForwarder.StartAsync(port, dialer, target, tls, Console.Error, cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (IOException e)
         {
-            if (verbose) Console.Error.WriteLine($"connection {id} from {from}: cut at shutdown");
+            return CommandKit.Fail($"cannot listen on 127.0.0.1:{port}: {e.Message}");
         }
+        await using (forwarder)
+        {
+            try
+            {
+                Console.Out.WriteLine(started(forwarder.Port));
+                await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            finally
+            {
+                cleanup?.Invoke();
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>A kubeconfig for the local proxy: its CA and the one client certificate it accepts, embedded.</summary>
+    internal static string LocalKubeconfig(string cluster, int port, LocalCertificates certificates)
+    {
+        static string Data(string pem) => Convert.ToBase64String(Encoding.ASCII.GetBytes(pem));
+        using var key = certificates.Client.GetECDsaPrivateKey()!;
+        var entry = $"gatehouse-local-{cluster}";
+        return $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: {entry}
+              cluster:
+                server: https://127.0.0.1:{port}
+                certificate-authority-data: {Data(certificates.Authority.ExportCertificatePem())}
+            users:
+            - name: {entry}
+              user:
+                client-certificate-data: {Data(certificates.Client.ExportCertificatePem())}
+                client-key-data: {Data(key.ExportPkcs8PrivateKeyPem())}
+            contexts:
+            - name: {entry}
+              context:
+                cluster: {entry}
+                user: {entry}
+            current-context: {entry}
+
+            """;
+    }
+
+    private static Task WritePlainAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(message + "\n", context.RequestAborted);
+    }
+
+    /// <summary>kubectl prints a Status's message as "Error from server (ServiceUnavailable): …".</summary>
+    private static Task WriteKubeStatusAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new Dictionary<string, object>
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new Dictionary<string, string>(),
+            ["status"] = "Failure",
+            ["message"] = message,
+            ["reason"] = "ServiceUnavailable",
+            ["code"] = status,
+        }, context.RequestAborted);
     }
 }

@@ -53,29 +53,35 @@ internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = nu
     public async Task<DialResult> DialOnceAsync(DialTarget target, bool tunnel, CancellationToken cancellationToken)
     {
         var ping = target.Ping ?? tunnel;
+        var (transport, route, error) = await ConnectAsync(tunnel, ping, cancellationToken);
+        if (transport is null) return DialResult.Failed(route, error!);
+        return await DialOverAsync(transport, target, ping, route, cancellationToken);
+    }
+
+    /// <summary>
+    /// The outer half only: a TCP connection to the proxy's TLS port, or a tunnel through the balancer — the stream on
+    /// which the caller runs its own inner TLS (for a gatehouse-* service, <see cref="DialOverAsync"/>; for the proxy's
+    /// web side, an HTTPS client). <paramref name="ping"/> asks a WebSocket tunnel for keep-alive pings.
+    /// </summary>
+    public async Task<(Stream? Transport, DialRoute Route, string? Error)> ConnectAsync(bool tunnel, bool ping, CancellationToken cancellationToken)
+    {
         var kind = options.TunnelKind ?? TunnelKind.WebSocket;
         var route = !tunnel ? DialRoute.Direct : kind == TunnelKind.Raw ? DialRoute.RawUpgrade : DialRoute.WebSocket;
-        Stream transport;
         if (tunnel)
         {
             var (stream, error) = await TunnelOpener.OpenAsync(options, kind, ping, cancellationToken);
-            if (stream is null) return DialResult.Failed(route, error!);
-            transport = stream;
+            return (stream, route, error);
         }
-        else
+        try
         {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(options.EffectiveConnectTimeout);
-                transport = await OuterConnection.ConnectTcpAsync(options.Proxy, timeout.Token);
-            }
-            catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                return DialResult.Failed(route, OuterConnection.Explain(e, options.Proxy, "direct"));
-            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.EffectiveConnectTimeout);
+            return (await OuterConnection.ConnectTcpAsync(options.Proxy, timeout.Token), route, null);
         }
-        return await DialOverAsync(transport, target, ping, route, cancellationToken);
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, route, OuterConnection.Explain(e, options.Proxy, "direct"));
+        }
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
+using Gatehouse.Proxy.Routing;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -54,6 +55,14 @@ internal sealed class ClientCertificateAuthenticationHandler(
         else if (await Context.Connection.GetClientCertificateAsync(Context.RequestAborted) is { } presented)
         {
             verdict = authenticator.AuthenticateHandshake(presented, [], feature.Client, out fresh);
+            if (Context.Features.Get<TunnelledConnection>() is { Outer: { } outer } tunnel && verdict is { Identity: { } inner }
+                && TunnelBinding.Refusal(outer, inner) is { } refusal)
+            {
+                // The same binding the service router applies to gatehouse-* connections in a tunnel (ARCHITECTURE §4).
+                ProxyLog.TunnelBindingRefused(_log, Context.Connection.Id, outer.Front, outer.Verdict.Identity?.User ?? "(refused certificate)", inner.User);
+                await TunnelBinding.AuditRefusedAsync(cluster, outer, inner, verdict.Certificate, feature.Client, tunnel.Arrival, refusal, Context.RequestAborted);
+                return ForwardedAuthentication.Refuse(null, TunnelBinding.Reason, refusal, verdict.Certificate);
+            }
         }
         else
         {

@@ -3,6 +3,7 @@ using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
+using Gatehouse.Proxy.Routing;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,8 @@ namespace Gatehouse.Proxy.Authentication;
 /// The first step of every request. A request that did not come from a trusted front (source network and secret)
 /// loses every header that could carry a client certificate, in every format, before anything reads it; the attempt
 /// is logged and audited. A request from a front keeps only that front's own headers, moved out of the request into
-/// <see cref="RequestIdentityFeature"/> so that nothing downstream (apps included) ever sees them.
+/// <see cref="RequestIdentityFeature"/> so that nothing downstream (apps included) ever sees them. A request inside a
+/// tunnel never comes from a front, even when the tunnel was opened from a front's address.
 /// </summary>
 internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, ForwardedCertificateAuthenticator authenticator, ClusterState cluster,
     Hosting.ProxyOptions options, ILogger<ClientCertificateHeaderGuard> logger)
@@ -24,10 +26,20 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
     {
         var peer = ClientAddress.Normalize(context.Connection.RemoteIpAddress ?? IPAddress.None);
         var headers = Snapshot(context.Request.Headers);
-        var front = authenticator.FrontFor(peer, headers);
-        var client = ClientAddress.Resolve(peer, context.Request.Headers["X-Forwarded-For"].Where(v => v is not null).ToList()!,
-            options.IsTrustedHop, out var ignoredForwardedFor);
-        if (ignoredForwardedFor) ProxyLog.IgnoredForwardedFor(logger, peer.ToString());
+        TrustedFront? front = null;
+        IPAddress client;
+        if (context.Features.Get<TunnelledConnection>() is { } tunnel)
+        {
+            // Inside a tunnel there are no hops and no fronts, whatever address opened it: the client is who opened it.
+            client = tunnel.Client;
+        }
+        else
+        {
+            front = authenticator.FrontFor(peer, headers);
+            client = ClientAddress.Resolve(peer, context.Request.Headers["X-Forwarded-For"].Where(v => v is not null).ToList()!,
+                options.IsTrustedHop, out var ignoredForwardedFor);
+            if (ignoredForwardedFor) ProxyLog.IgnoredForwardedFor(logger, peer.ToString());
+        }
 
         var own = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         if (front is not null)

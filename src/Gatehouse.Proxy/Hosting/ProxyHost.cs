@@ -50,15 +50,10 @@ internal sealed class ProxyHost : IAsyncDisposable
             {
                 // First the ClientHello router: gatehouse-* protocols leave here; the rest goes on to HTTPS below.
                 listen.Use(next => connection => listen.ApplicationServices.GetRequiredService<ConnectionRouter>().OnConnectionAsync(connection, next));
-                listen.UseHttps(new HttpsConnectionAdapterOptions
-            {
-                ServerCertificateSelector = (_, _) => certificates.Select(),
-                // Asked for, not required: a client may present one (curl --cert), and the authentication handler
-                // judges it with the same validator as forwarded certificates, so TLS itself accepts any.
-                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                ClientCertificateValidation = (_, _, _) => true,
+                listen.UseHttps(HttpsOptions(certificates));
             });
-            });
+            // Tunnelled connections for the web side (apps, Kubernetes) re-enter here, served like the TLS port's.
+            kestrel.Listen(InnerEndPoint.Instance, listen => listen.UseHttps(HttpsOptions(certificates)));
             if (options.HttpListen is { } httpListen)
                 kestrel.Listen(httpListen, listen =>
                 {
@@ -77,6 +72,10 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
         builder.Services.AddSingleton<ConnectionRouter>();
+        // Registered after the sockets transport: Kestrel asks the last registered factory first, and this one binds
+        // only InnerEndPoint.
+        builder.Services.AddSingleton<InnerConnections>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>(services => services.GetRequiredService<InnerConnections>());
         builder.Services.AddSingleton<TrustedPeerGate>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton(_ => HttpAppMiddleware.CreateClient());
@@ -96,13 +95,22 @@ internal sealed class ProxyHost : IAsyncDisposable
         HealthEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);
         app.MapGet("/.well-known/jwks.json", () => Results.Text(cluster.Authorities.Jwt.JwksJson(), "application/json"));
-        TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), options, cluster, app.Services.GetRequiredService<GatehouseMetrics>());
+        TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options, cluster, app.Services.GetRequiredService<GatehouseMetrics>());
         var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));
         WhoAmIEndpoint.Map(app);
         LoginEndpoint.Map(app, cluster, options, new LoginService(cluster, userCertificateTtl));
         return new ProxyHost(app, certificates);
     }
+
+    private static HttpsConnectionAdapterOptions HttpsOptions(HostCertificateProvider certificates) => new()
+    {
+        ServerCertificateSelector = (_, _) => certificates.Select(),
+        // Asked for, not required: a client may present one (curl --cert), and the authentication handler judges it with
+        // the same validator as forwarded certificates, so TLS itself accepts any.
+        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+        ClientCertificateValidation = (_, _, _) => true,
+    };
 
     /// <summary>Starts listening; returns once the port accepts connections.</summary>
     public Task StartAsync(CancellationToken cancellationToken) => _app.StartAsync(cancellationToken);

@@ -82,11 +82,11 @@ internal sealed class ServiceRouter(
         var identity = verdict.Identity!;
 
         // 3b. Through a front that forwarded a certificate, the inner one must be the same user (ARCHITECTURE §4).
-        if (facts.Outer is { } outer && BindingRefusal(outer, identity) is { } refusal)
+        if (facts.Outer is { } outer && TunnelBinding.Refusal(outer, identity) is { } refusal)
         {
             metrics.HandshakeFailure(GatehouseMetrics.Reasons.BindingRefused);
             ProxyLog.TunnelBindingRefused(logger, facts.ConnectionId, outer.Front, outer.Verdict.Identity?.User ?? "(refused certificate)", identity.User);
-            await AuditBindingRefusedAsync(outer, identity, verdict.Certificate, facts, refusal, cancellationToken);
+            await TunnelBinding.AuditRefusedAsync(cluster, outer, identity, verdict.Certificate, facts.Client, facts.Arrival, refusal, cancellationToken);
             await AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Binding, refusal), cancellationToken);
             return;
         }
@@ -118,15 +118,28 @@ internal sealed class ServiceRouter(
         var resource = $"tcp-app:{request.Target}";
         if (!_tcpApps.TryGetValue(request.Target, out var app))
         {
+            if (options.HttpApps.Any(a => a.Name == request.Target))
+            {
+                await AnswerAsync(tls, DialAnswer.Refuse(DialCodes.HttpApp,
+                    $"'{request.Target}' is an HTTP app: it is served at /apps/{request.Target}/ (`gatehouse proxy app` serves it over HTTP)"), cancellationToken);
+                return;
+            }
             await AnswerAsync(tls, DialAnswer.Refuse(DialCodes.NotFound,
                 $"there is no TCP app named '{request.Target}' (this proxy serves: {(_tcpApps.Count == 0 ? "none" : string.Join(", ", _tcpApps.Keys.Order()))})"), cancellationToken);
             return;
         }
         var decision = (await roles.CheckerForAsync(identity, cancellationToken)).CheckApp(app.Name, app.Labels);
-        await AuditDecisionAsync(identity.User, resource, facts, decision.Allowed ? "allowed" : "denied", decision.Reason, certificate, cancellationToken);
+        // An allowed probe connects nothing, so it is no access to record; a denied one is a refusal like any other.
+        if (!(decision.Allowed && request.Probe == true))
+            await AuditDecisionAsync(identity.User, resource, facts, decision.Allowed ? "allowed" : "denied", decision.Reason, certificate, cancellationToken);
         if (!decision.Allowed)
         {
             await AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Denied, decision.Reason), cancellationToken);
+            return;
+        }
+        if (request.Probe == true)
+        {
+            await AnswerAsync(tls, DialAnswer.Accepted, cancellationToken);
             return;
         }
 
@@ -159,51 +172,6 @@ internal sealed class ServiceRouter(
             if (ping) await client.DisposeAsync();
             upstream.Dispose();
         }
-    }
-
-    /// <summary>Null when the inner identity is the user the front vouched for; else the sentence for the dial answer.
-    /// Users are compared by name: for a company certificate that is the mapped user, so alice's company certificate
-    /// outside and alice's Gatehouse certificate inside are one person.</summary>
-    private static string? BindingRefusal(OuterIdentity outer, Identity.Identity inner)
-    {
-        var setting = $"proxy.trusted_fronts '{outer.Front}' has bind_tunnel_identity: required";
-        if (outer.Verdict is not { Status: ForwardedStatus.Authenticated, Identity: { } vouched })
-            return $"the client certificate the balancer (front '{outer.Front}') forwarded for this tunnel was refused " +
-                   $"({outer.Verdict.Reason}: {outer.Verdict.Message}), so it cannot vouch for your inner certificate of {inner.User}; " +
-                   $"{setting}; offer the balancer a certificate of {inner.User}";
-        if (string.Equals(vouched.User, inner.User, StringComparison.Ordinal)) return null;
-        return $"this tunnel came through the balancer (front '{outer.Front}') with the client certificate of {vouched.User}, but its inner certificate is " +
-               $"{inner.User}'s; both must be the same user ({setting}) — offer the balancer {inner.User}'s certificate, or log in as {vouched.User}";
-    }
-
-    private ValueTask<Storage.AuditEvent> AuditBindingRefusedAsync(OuterIdentity outer, Identity.Identity inner, CertificateFacts? innerCertificate,
-        ConnectionFacts facts, string reason, CancellationToken cancellationToken)
-    {
-        var details = new Dictionary<string, string>
-        {
-            ["front"] = outer.Front,
-            ["arrival"] = facts.Arrival,
-            ["inner_user"] = inner.User,
-            ["outer_user"] = outer.Verdict.Identity?.User ?? "",
-        };
-        if (outer.Verdict.Certificate is { } outerCertificate)
-        {
-            details["outer_subject"] = outerCertificate.Subject;
-            details["outer_issuer"] = outerCertificate.Issuer;
-            details["outer_serial"] = outerCertificate.Serial;
-            details["outer_sha256"] = outerCertificate.Sha256;
-        }
-        return cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.TunnelBindingRefused, inner.User) with
-        {
-            IdentitySource = "handshake",
-            CertificateIssuer = innerCertificate?.Issuer,
-            CertificateSerial = innerCertificate?.Serial,
-            CertificateSha256 = innerCertificate?.Sha256,
-            SourceIp = facts.Client.ToString(),
-            Decision = "denied",
-            Reason = reason,
-            Details = details,
-        }, cancellationToken);
     }
 
     private static async Task<(DialRequest? Request, string? Error)> ReadDialAsync(Stream stream, CancellationToken cancellationToken)

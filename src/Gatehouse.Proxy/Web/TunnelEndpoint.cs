@@ -17,18 +17,20 @@ namespace Gatehouse.Proxy.Web;
 /// (sub-protocol gatehouse-tls or gatehouse-tls-ping) or with the raw token gatehouse-tls — and the upgraded stream
 /// carries the same TLS routing handshake as the TLS port. The upgrade itself is not authenticated: the inner mutual
 /// TLS is — but when a trusted front forwarded a client certificate with the upgrade, the inner one must be the same
-/// user (outer/inner binding, per front: bind_tunnel_identity).
+/// user (outer/inner binding, per front: bind_tunnel_identity). Inner connections for gatehouse-* services go to the
+/// service router; the others (HTTP apps, Kubernetes) to HTTPS through <see cref="InnerConnections"/>.
 /// </summary>
 internal static class TunnelEndpoint
 {
-    public static void Map(WebApplication app, ServiceRouter router, ProxyOptions options, ClusterState cluster, GatehouseMetrics metrics) =>
+    public static void Map(WebApplication app, ServiceRouter router, InnerConnections inner, ProxyOptions options, ClusterState cluster,
+        GatehouseMetrics metrics) =>
         app.MapGet(ProxyProtocol.TunnelPath, async (HttpContext context) =>
         {
             // 1. Browsers send Origin; a page must not be able to open tunnels with the user's network position.
             if (context.Request.Headers.ContainsKey("Origin"))
                 return Results.Json(new { error = "tunnels are not opened from browsers (the request has an Origin header)" }, statusCode: 403);
             var feature = context.Features.Get<RequestIdentityFeature>();
-            var client = feature?.Client ?? context.Connection.RemoteIpAddress!;
+            var clientAddress = feature?.Client ?? context.Connection.RemoteIpAddress!;
 
             // 2. Outer/inner binding (ARCHITECTURE §4): a front that forwarded a certificate has vouched for someone; the
             //    inner certificate must be that someone. Judged (and audited) here, checked after the inner handshake.
@@ -79,20 +81,24 @@ internal static class TunnelEndpoint
                 {
                     var (hello, buffered, length) = await ClientHelloReader.ReadAsync(tunnel, ConnectionRouter.MaxClientHello, TimeSpan.FromSeconds(10),
                         cluster.Time, context.RequestAborted);
-                    string? service = null;
-                    if (hello.Status == ClientHelloStatus.Complete)
-                        foreach (var offeredAlpn in hello.Alpn)
-                            if (AlpnProtocols.Parse(offeredAlpn) is not null) { service = offeredAlpn; break; }
-                    if (service is null)
+                    if (hello.Status != ClientHelloStatus.Complete)
                     {
-                        metrics.HandshakeFailure(hello.Status == ClientHelloStatus.Complete ? GatehouseMetrics.Reasons.UnknownProtocol : GatehouseMetrics.ReasonFor(hello.Status));
+                        metrics.HandshakeFailure(GatehouseMetrics.ReasonFor(hello.Status));
                         if (buffered.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(buffered);
-                        return Results.Empty; // inside a tunnel only gatehouse-* protocols are served
+                        return Results.Empty;
                     }
+                    string? service = null;
+                    foreach (var offeredAlpn in hello.Alpn)
+                        if (AlpnProtocols.Parse(offeredAlpn) is not null) { service = offeredAlpn; break; }
                     metrics.Connection(GatehouseMetrics.Routes.Tunnel);
-                    await router.ServeAsync(new PrefixedStream(tunnel, buffered, length), service,
-                        new ConnectionFacts(ClientAddress.Normalize(client), kind == TunnelKind.WebSocket ? "websocket" : "raw", context.Connection.Id, outer),
-                        context.RequestAborted);
+                    var client = ClientAddress.Normalize(clientAddress);
+                    var arrival = kind == TunnelKind.WebSocket ? "websocket" : "raw";
+                    var stream = new PrefixedStream(tunnel, buffered, length);
+                    if (service is null)
+                        // The web side (an app's host, kube-gatehouse.*, /kube/NAME): HTTPS as on the TLS port, in Kestrel.
+                        await inner.ServeAsync(stream, new TunnelledConnection(client, arrival, outer), context.TraceIdentifier, context.RequestAborted);
+                    else
+                        await router.ServeAsync(stream, service, new ConnectionFacts(client, arrival, context.Connection.Id, outer), context.RequestAborted);
                 }
             }
             finally

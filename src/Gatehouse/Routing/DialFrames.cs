@@ -13,7 +13,9 @@ internal sealed record DialRequest(
     [property: JsonPropertyName("target")] string Target,
     [property: JsonPropertyName("login")] string? Login = null,
     [property: JsonPropertyName("db_user")] string? DbUser = null,
-    [property: JsonPropertyName("db_name")] string? DbName = null);
+    [property: JsonPropertyName("db_name")] string? DbName = null,
+    // Decide and answer, but do not connect: a client learns up front whether the target exists and may be reached.
+    [property: JsonPropertyName("probe")] bool? Probe = null);
 
 /// <summary>The proxy's one-frame answer: ok, or a sentence the user can act on and a code a program can.</summary>
 internal sealed record DialAnswer(
@@ -30,7 +32,9 @@ internal static class DialCodes
 {
     public const string Denied = "denied", NotFound = "not_found", Unreachable = "unreachable", BadRequest = "bad_request", Unauthenticated = "unauthenticated",
         // The tunnel's inner certificate is not the user whose certificate the balancer forwarded (ARCHITECTURE §4).
-        Binding = "binding";
+        Binding = "binding",
+        // The target is an HTTP app: it is served on the web side (/apps/NAME/), not as a TCP stream.
+        HttpApp = "http_app";
 }
 
 [JsonSerializable(typeof(DialRequest))]

@@ -1,0 +1,149 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gatehouse.Proxy.Routing;
+
+/// <summary>
+/// Where tunnelled connections that are not for a gatehouse-* service re-enter the proxy (ARCHITECTURE §4): a TLS
+/// ClientHello for the web side (an HTTP app's host, <c>kube-gatehouse.*</c>, <c>/kube/NAME</c>) arriving inside a
+/// tunnel becomes a Kestrel connection on <see cref="InnerEndPoint"/>, which serves HTTPS exactly as the TLS port does.
+/// Kestrel picks this transport for that endpoint only (IConnectionListenerFactorySelector); sockets serve the rest.
+/// </summary>
+internal sealed class InnerConnections : IConnectionListenerFactory, IConnectionListenerFactorySelector
+{
+    private readonly Channel<InnerConnection> _arrivals = Channel.CreateUnbounded<InnerConnection>(new UnboundedChannelOptions { SingleReader = true });
+
+    public bool CanBind(EndPoint endpoint) => endpoint is InnerEndPoint;
+
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IConnectionListener>(new Listener(_arrivals.Reader, endpoint));
+
+    /// <summary>Hands <paramref name="stream"/> (its ClientHello unread) to Kestrel and returns when the connection ends.
+    /// Owns the stream.</summary>
+    public async Task ServeAsync(Stream stream, TunnelledConnection tunnel, string connectionId, CancellationToken cancellationToken)
+    {
+        var connection = new InnerConnection(stream, tunnel, connectionId);
+        if (_arrivals.Writer.TryWrite(connection))
+        {
+            try
+            {
+                await connection.Ended.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // The tunnel went (or the proxy stops): the inner connection goes with it.
+                connection.Abort(new ConnectionAbortedException("the tunnel closed"));
+            }
+        }
+        // Closing the stream ends whatever Kestrel still reads or writes; Kestrel then disposes the connection itself.
+        await stream.DisposeAsync();
+    }
+
+    private sealed class Listener(ChannelReader<InnerConnection> arrivals, EndPoint endpoint) : IConnectionListener
+    {
+        private readonly CancellationTokenSource _unbound = new();
+
+        public EndPoint EndPoint => endpoint;
+
+        public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _unbound.Token);
+            try
+            {
+                return await arrivals.ReadAsync(either.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return null; // unbound: Kestrel stops accepting
+            }
+        }
+
+        public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+        {
+            _unbound.Cancel();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _unbound.Cancel();
+            _unbound.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>The address of tunnelled inner connections in Kestrel's endpoint list.</summary>
+internal sealed class InnerEndPoint : EndPoint
+{
+    public static InnerEndPoint Instance { get; } = new();
+
+    private InnerEndPoint() { }
+
+    public override string ToString() => "tunnel (inner connections)";
+}
+
+/// <summary>A connection feature on tunnelled inner connections: who opened the tunnel and how, and the identity the
+/// front vouched for on the upgrade (to bind the inner certificate to). Nothing inside a tunnel is a trusted front.</summary>
+/// <param name="Client">The address resolved from the upgrade request (X-Forwarded-For past trusted hops).</param>
+/// <param name="Arrival">"websocket" or "raw".</param>
+internal sealed record TunnelledConnection(IPAddress Client, string Arrival, OuterIdentity? Outer);
+
+/// <summary>A tunnelled stream as a Kestrel connection.</summary>
+internal sealed class InnerConnection : ConnectionContext
+{
+    private readonly Stream _stream;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _disposed;
+
+    public InnerConnection(Stream stream, TunnelledConnection tunnel, string connectionId)
+    {
+        _stream = stream;
+        ConnectionId = connectionId;
+        Transport = new Pipe(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
+            PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+        RemoteEndPoint = new IPEndPoint(tunnel.Client, 0);
+        LocalEndPoint = InnerEndPoint.Instance;
+        Features.Set(tunnel);
+    }
+
+    /// <summary>Completes when Kestrel is done with the connection (or it was aborted).</summary>
+    public Task Ended => _ended.Task;
+
+    public override string ConnectionId { get; set; }
+    public override IFeatureCollection Features { get; } = new FeatureCollection();
+    public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
+    public override IDuplexPipe Transport { get; set; }
+
+    public override CancellationToken ConnectionClosed
+    {
+        get => _closed.Token;
+        set => throw new NotSupportedException("the inner connection's closed token is its own");
+    }
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        if (!_closed.IsCancellationRequested) _closed.Cancel();
+        _ended.TrySetResult();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        await Transport.Input.CompleteAsync();
+        await Transport.Output.CompleteAsync();
+        await _stream.DisposeAsync();
+        if (!_closed.IsCancellationRequested) _closed.Cancel();
+        _ended.TrySetResult();
+    }
+
+    private sealed class Pipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input => input;
+        public PipeWriter Output => output;
+    }
+}
