@@ -103,6 +103,25 @@ public sealed class KubectlExecTests(KubeAccessCluster cluster)
     }
 
     [Fact]
+    public async Task A_SPDY_upgrade_request_reaches_the_api_server_with_its_Upgrade_header_and_alices_impersonation()
+    {
+        // kubectl falls back to SPDY when the WebSocket upgrade fails. The stand-in speaks no SPDY, so this shows only the
+        // request half: Gatehouse passes the upgrade on (and the stand-in's refusal back), not that SPDY streams work.
+        var before = cluster.Api.Seen.Count;
+
+        var result = await Peer.RunAsync("curl", ["-sS", "--http1.1", "--max-time", "20", "-X", "POST", "--cert", cluster.AliceCorp.Certificate,
+            "--key", cluster.AliceCorp.Key, "--cacert", cluster.HostCa, "-H", "Connection: Upgrade", "-H", "Upgrade: SPDY/3.1",
+            "-H", "X-Stream-Protocol-Version: v4.channel.k8s.io", "-w", "\n%{http_code}", $"{cluster.DirectServer}{ExecPath}?command=echo&stdout=true"]);
+
+        result.EnsureSuccess("curl");
+        Assert.EndsWith("\n400", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("served over WebSocket only", result.Stdout, StringComparison.Ordinal);
+        var exec = Assert.Single(cluster.Api.Seen.Skip(before), r => r.Path == ExecPath);
+        Assert.Equal("SPDY/3.1", exec.Upgrade);
+        Assert.Equal(["alice"], exec.ImpersonateUser);
+    }
+
+    [Fact]
     public async Task A_role_without_the_cluster_gets_kubectls_Forbidden_for_exec_and_the_upgrade_never_reaches_the_api_server()
     {
         var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.BobCorp);
