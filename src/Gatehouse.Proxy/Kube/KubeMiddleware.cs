@@ -21,8 +21,9 @@ namespace Gatehouse.Proxy.Kube;
 internal sealed class KubeMiddleware
 {
     // Watches and log follows are long and quiet: the API server sends a bookmark or nothing for minutes.
-    // HTTP/1.1 exactly: several Impersonate-Group lines need it (ImpersonateGroupEncoding), and so do the upgrades of
-    // exec/attach/port-forward later.
+    // HTTP/1.1 exactly: several Impersonate-Group lines need it (ImpersonateGroupEncoding). exec/attach/port-forward are
+    // HTTP/1.1 upgrades (WebSocket, or SPDY for old clients) that YARP passes on as such; UseWebSockets before us only
+    // offers a WebSocket feature, which nothing on this path accepts.
     private static readonly ForwarderRequestConfig RequestConfig = new()
     {
         ActivityTimeout = TimeSpan.FromMinutes(30),

@@ -120,8 +120,14 @@ public sealed class KubeAccessCluster : IAsyncLifetime
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey)), AlbPort);
     }
 
-    /// <summary>nginx as an ALB in passthrough mode; buffering off so that watches stream.</summary>
+    /// <summary>nginx as an ALB in passthrough mode; buffering off so that watches stream, and upgrades passed on (an ALB
+    /// passes WebSockets; nginx only with Upgrade and Connection set again, as they are hop-by-hop) so that exec works.</summary>
     private string NginxServers(string serverCert, string serverKey) => $$"""
+        map $http_upgrade $connection_upgrade {
+            default upgrade;
+            ''      close;
+        }
+
         server {
             listen 127.0.0.1:{{AlbPort}} ssl;
             ssl_certificate     {{serverCert}};
@@ -136,6 +142,8 @@ public sealed class KubeAccessCluster : IAsyncLifetime
                 proxy_ssl_name gatehouse.internal;
                 proxy_http_version 1.1;
                 proxy_buffering off;
+                proxy_set_header Upgrade $http_upgrade;
+                proxy_set_header Connection $connection_upgrade;
                 proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
                 proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                 proxy_set_header {{SecretHeader}} "{{AlbSecret}}";
@@ -197,6 +205,10 @@ public sealed class KubeAccessCluster : IAsyncLifetime
 
     internal static Task<ProcessResult> KubectlAsync(Dictionary<string, string> environment, params string[] args) =>
         Peer.RunAsync("kubectl", ["--request-timeout=20s", .. args], timeout: TimeSpan.FromSeconds(40), environment: environment);
+
+    /// <summary>kubectl with <paramref name="stdin"/> written to it and then closed (exec -i reads it to the end).</summary>
+    internal static Task<ProcessResult> KubectlWithStdinAsync(Dictionary<string, string> environment, string stdin, params string[] args) =>
+        Peer.RunAsync("kubectl", ["--request-timeout=20s", .. args], stdin, timeout: TimeSpan.FromSeconds(40), environment: environment);
 
     public async Task DisposeAsync()
     {

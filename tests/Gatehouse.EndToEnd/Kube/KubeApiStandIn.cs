@@ -13,11 +13,12 @@ namespace Gatehouse.EndToEnd.Kube;
 /// A STAND-IN for a Kubernetes API server (no real one is installable here): Kestrel HTTPS on 127.0.0.1 with a
 /// certificate from a test CA, just enough of the API for kubectl — discovery (<c>/version</c>, <c>/api</c>, <c>/apis</c>,
 /// <c>/api/v1</c>), listing pods in <c>default</c> (one pod, <see cref="ListedPod"/>) and watching them (one ADDED event
-/// for <see cref="WatchedPod"/>, then the stream stays open until the client goes). Answers Tables when kubectl asks for
-/// them, as a real API server does. Requires <c>Authorization: Bearer TOKEN</c> and records the impersonation headers of
+/// for <see cref="WatchedPod"/>, then the stream stays open until the client goes), getting <see cref="ListedPod"/>, and
+/// exec/attach in it over WebSocket (KubeApiStandIn.Exec.cs). Answers Tables when kubectl asks for them, as a real API
+/// server does. Requires <c>Authorization: Bearer TOKEN</c> and records the impersonation headers of
 /// every request it accepts. It does no RBAC and no impersonation checks of its own.
 /// </summary>
-internal sealed class KubeApiStandIn : IAsyncDisposable
+internal sealed partial class KubeApiStandIn : IAsyncDisposable
 {
     public const string ListedPod = "web-listed-1";
     public const string WatchedPod = "web-watched-2";
@@ -34,10 +35,12 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
 
     public string Url => $"https://127.0.0.1:{Port}";
 
-    /// <summary>Every accepted request: path and the Impersonate-User / Impersonate-Group values as received.</summary>
+    /// <summary>Every accepted request: path, the Upgrade header (websocket for exec) and the Impersonate-User /
+    /// Impersonate-Group values as received.</summary>
     public ConcurrentQueue<SeenRequest> Seen { get; } = new();
 
-    internal sealed record SeenRequest(string Path, string Query, string[] ImpersonateUser, string[] ImpersonateGroup, string[] OtherImpersonate);
+    internal sealed record SeenRequest(string Path, string Query, string Upgrade, string[] ImpersonateUser, string[] ImpersonateGroup,
+        string[] OtherImpersonate);
 
     /// <summary>Starts the stand-in. With <paramref name="clientCaFile"/>, callers authenticate with a client certificate
     /// issued by that CA instead of the bearer token (and must send no Authorization header at all).</summary>
@@ -64,6 +67,7 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
             };
         })));
         var app = builder.Build();
+        app.UseWebSockets();
         KubeApiStandIn? self = null;
         app.Use(async (context, next) =>
         {
@@ -76,7 +80,7 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
                 return;
             }
             var headers = context.Request.Headers;
-            self!.Seen.Enqueue(new SeenRequest(context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
+            self!.Seen.Enqueue(new SeenRequest(context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", headers.Upgrade.ToString(),
                 headers["Impersonate-User"].ToArray()!, headers["Impersonate-Group"].ToArray()!,
                 [.. headers.Keys.Where(k => k.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase)
                     && !k.Equals("Impersonate-User", StringComparison.OrdinalIgnoreCase) && !k.Equals("Impersonate-Group", StringComparison.OrdinalIgnoreCase))]));
@@ -95,6 +99,8 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
             resources = new[]
             {
                 new { name = "pods", singularName = "pod", namespaced = true, kind = "Pod", verbs = new[] { "get", "list", "watch" }, shortNames = new[] { "po" } },
+                new { name = "pods/exec", singularName = "", namespaced = true, kind = "PodExecOptions", verbs = new[] { "create", "get" }, shortNames = Array.Empty<string>() },
+                new { name = "pods/attach", singularName = "", namespaced = true, kind = "PodAttachOptions", verbs = new[] { "create", "get" }, shortNames = Array.Empty<string>() },
             },
         }));
         app.MapGet("/api/v1/namespaces/default/pods", async context =>
@@ -121,6 +127,14 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
                 ? TableOf(ListedPod, "1")
                 : new { kind = "PodList", apiVersion = "v1", metadata = new { resourceVersion = "1" }, items = new[] { Pod(ListedPod, "1") } }, 200);
         });
+        app.MapGet("/api/v1/namespaces/default/pods/{name}", (string name) => name == ListedPod
+            ? Json(Pod(ListedPod, "1"))
+            : Results.Text(JsonSerializer.Serialize(Status(404, "NotFound", $"pods \"{name}\" not found")), "application/json", statusCode: 404));
+        // kubectl's WebSocket executor sends GET (an upgrade must be a GET); the SPDY one POSTs, and is told no.
+        app.MapMethods("/api/v1/namespaces/default/pods/{name}/exec", ["GET", "POST"], (HttpContext context, string name) =>
+            ExecOrAttachAsync(context, name, attach: false));
+        app.MapMethods("/api/v1/namespaces/default/pods/{name}/attach", ["GET", "POST"], (HttpContext context, string name) =>
+            ExecOrAttachAsync(context, name, attach: true));
         await app.StartAsync();
         self = new KubeApiStandIn(app, new Uri(app.Urls.First()).Port);
         return self;
