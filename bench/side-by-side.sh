@@ -380,7 +380,13 @@ fi
 # Gatehouse proxy; the middle nginx's workers) and of the front + app nginx (the same work on both sides).
 if want P4; then
   middle_workers=$(pgrep -P "$middle_pid" | tr '\n' ' ')
-  p4_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --seconds "$P4_SECONDS" --concurrency "$P4_CONCURRENCY")
+  p4_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --concurrency "$P4_CONCURRENCY")
+  # Warm-up, not counted and outside the CPU counts: the app path's first use (JIT in the proxy, nginx's first
+  # upstream connections), 3 s a side.
+  for port in "$alb_gh_port" "$alb_ngx_port"; do
+    measure "P4 warm-up (front on $port)" requests --url "https://127.0.0.1:$port/apps/page/" "${p4_args[@]}" --seconds 1 >/dev/null
+  done
+  p4_args+=(--seconds "$P4_SECONDS")
   cpu0=$(cpu_seconds "$gh_pid"); front_cpu0=$(cpu_seconds $nginx_workers)
   p4_gh=$(measure "P4 Gatehouse: GET /apps/page/ via the ALB-style front, ${P4_SECONDS}s x $P4_CONCURRENCY connections" \
     requests --url "https://127.0.0.1:$alb_gh_port/apps/page/" "${p4_args[@]}")
