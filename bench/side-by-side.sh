@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 P1_BYTES=${P1_BYTES:-1073741824}   # 1 GiB per side
 P2_SECONDS=${P2_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
@@ -408,7 +409,7 @@ cat <<EOF
 ## Gatehouse side by side ($(date -u '+%Y-%m-%d %H:%M UTC'))
 
 Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr); .NET $(dotnet --version), $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version | cut -d' ' -f1-2).
-Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg). Client, servers and sink share this machine (loopback).
+Load average before the run: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg). Client, servers and sink share this machine (loopback).
 
 | | Gatehouse | nginx | Gatehouse / nginx |
 |---|---:|---:|---:|
