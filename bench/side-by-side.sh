@@ -400,7 +400,7 @@ fi
 
 # --- 8. Report.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-per() { awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN { if (b > 0) printf "%.2f", a * k / b; else print "n/a" }'; }
+per() { awk -v a="$1" -v b="$2" -v k="$3" -v d="${4:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a * k / b; else print "n/a" }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%g MiB", b / 1048576 }'; }
 elapsed=$(( $(date +%s) - started ))
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -436,8 +436,8 @@ if want P4; then
   p4_gh_n=$(field all_requests "$p4_gh"); p4_ngx_n=$(field all_requests "$p4_ngx")
   cat <<EOF
 | P4 header-identity HTTP app requests/s (nginx ALB-style front → Gatehouse / nginx → app; $P4_CONCURRENCY kept-alive connections, ${P4_SECONDS} s) | $(field per_s "$p4_gh") | $(field per_s "$p4_ngx") | $(ratio "$(field per_s "$p4_gh")" "$(field per_s "$p4_ngx")") |
-| P4 CPU s per 1000 requests, the middle hop (Gatehouse proxy; middle nginx workers) | $(per "$p4_gh_cpu" "$p4_gh_n" 1000) | $(per "$p4_ngx_cpu" "$p4_ngx_n" 1000) | $(ratio "$(per "$p4_gh_cpu" "$p4_gh_n" 1000)" "$(per "$p4_ngx_cpu" "$p4_ngx_n" 1000)") |
-| P4 CPU s per 1000 requests, the front and app nginx (the same work on both sides) | $(per "$p4_gh_front_cpu" "$p4_gh_n" 1000) | $(per "$p4_ngx_front_cpu" "$p4_ngx_n" 1000) | |
+| P4 CPU s per 1000 requests, the middle hop (Gatehouse proxy; middle nginx workers) | $(per "$p4_gh_cpu" "$p4_gh_n" 1000 3) | $(per "$p4_ngx_cpu" "$p4_ngx_n" 1000 3) | $(ratio "$(per "$p4_gh_cpu" "$p4_gh_n" 1000 3)" "$(per "$p4_ngx_cpu" "$p4_ngx_n" 1000 3)") |
+| P4 CPU s per 1000 requests, the front and app nginx (the same configuration on both sides) | $(per "$p4_gh_front_cpu" "$p4_gh_n" 1000 3) | $(per "$p4_ngx_front_cpu" "$p4_ngx_n" 1000 3) | |
 EOF
 fi
 if want P3; then
