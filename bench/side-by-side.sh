@@ -3,18 +3,30 @@
 #   P1 bulk throughput: `gatehouse proxy app` (direct) → proxy → sink   vs   TLS client → nginx stream (ssl) → sink
 #   P2 new mTLS connections/s: gatehouse-tcp handshake + dial frame     vs   nginx stream ssl_verify_client on + 1 byte echo
 #   P3 `gatehouse proxy app` direct vs WebSocket tunnel vs raw tunnel through one nginx L7 front: set-up p50/p99, MB/s
+#   P4 header-identity HTTP app requests/s: nginx as an ALB in mTLS passthrough → Gatehouse → app
+#                                                                       vs   the same nginx front → nginx → app
 # Everything runs on free loopback ports in a temporary folder, certificates are made now, every process started
-# here is stopped by PID on exit. Sizes and durations can be changed with the environment variables below.
+# here is stopped by PID on exit. Sizes and durations can be changed with the environment variables below;
+# SCENARIOS picks which to measure (e.g. SCENARIOS=P4 bench/side-by-side.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 P1_BYTES=${P1_BYTES:-1073741824}   # 1 GiB per side
 P2_SECONDS=${P2_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
 P2_CONCURRENCY=${P2_CONCURRENCY:-8}
 P3_COUNT=${P3_COUNT:-200}          # sequential connections per route (after 10 not counted)
 P3_BYTES=${P3_BYTES:-268435456}    # 256 MiB per route
+P4_SECONDS=${P4_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
+P4_CONCURRENCY=${P4_CONCURRENCY:-8}  # kept-alive HTTPS connections to the front, one request at a time on each
+SCENARIOS=${SCENARIOS:-P1 P2 P3 P4}
+
+want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+for scenario in $SCENARIOS; do
+  case $scenario in P1 | P2 | P3 | P4) ;; *) echo "side-by-side: SCENARIOS: '$scenario' is not P1, P2, P3 or P4" >&2; exit 2;; esac
+done
 
 say() { echo "side-by-side: $*" >&2; }
 fail() { say "$*"; exit 1; }
@@ -86,25 +98,37 @@ start_bg() {
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 read -r gh_port sink_port ngx_bulk_port ngx_mtls_port ngx_l7_port app_direct_port app_ws_port app_raw_port \
-  <<<"$(loadgen free-ports --count 8)"
+  alb_gh_port alb_ngx_port middle_port page_port <<<"$(loadgen free-ports --count 12)"
 
 # --- 3. The sink (the TCP app behind everything).
 start_bg sink dotnet "$lg_dll" sink --port "$sink_port"; sink_pid=$last_pid
 wait_for_line "$sink_pid" "sink listening" "$work/sink.log"
 
-# --- 4. Gatehouse: a new cluster with one TCP app, a role that may reach it, a user certificate.
+# --- 4. Gatehouse: a new cluster with one TCP app and one HTTP app (P4's page), a role that may reach them, a user
+# certificate, and the nginx front of P4 as a trusted front (ALB passthrough format, with a shared secret header).
 cluster=$work/cluster
 mkdir -p "$cluster"
+front_secret=$(openssl rand -hex 16)
+export GH_FRONT_SECRET=$front_secret   # every gatehouse command reads the configuration
 cat >"$cluster/gatehouse.yaml" <<EOF
 cluster_name: bench
 data_dir: data
 proxy:
   listen: 127.0.0.1:$gh_port
   public_addr: [127.0.0.1]
+  trusted_fronts:
+    - name: nginx-alb
+      format: aws-alb-passthrough
+      source_cidrs: [127.0.0.1/32]
+      shared_secret_header: { name: X-Gatehouse-Front-Secret, value_env: GH_FRONT_SECRET }
 resources:
   tcp_apps:
     - name: sink
       addr: 127.0.0.1:$sink_port
+      labels: { env: bench }
+  http_apps:
+    - name: page
+      uri: http://127.0.0.1:$page_port
       labels: { env: bench }
 EOF
 cat >"$cluster/bench-role.yaml" <<'EOF'
@@ -132,14 +156,43 @@ mkdir -p "$certs"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 2 -subj "/O=Bench/CN=Bench Balancer CA" \
   -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
   -keyout "$certs/ca.key" -out "$certs/ca.pem" 2>/dev/null
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n' >"$certs/server.ext"
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:nginx.bench\n' >"$certs/server.ext"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" -keyout "$certs/server.key" -out "$certs/server.csr" 2>/dev/null
 openssl x509 -req -in "$certs/server.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" -CAcreateserial -sha256 -days 2 \
   -extfile "$certs/server.ext" -out "$certs/server.pem" 2>/dev/null
 
 ngx=$work/nginx
-mkdir -p "$ngx"
+mkdir -p "$ngx" "$ngx/www"
 user_line=""; [ "$(id -u)" -eq 0 ] && user_line="user root;"   # as root, workers would switch to nobody (no access to $work)
+# P4's app: a static 1 KiB page served by nginx (in the front's process; the middle hop is what is compared).
+{ printf '<!doctype html><title>bench</title>\n'; head -c 1024 /dev/zero | tr '\0' 'x' | fold -w 64; } | head -c 1024 >"$ngx/www/index.html"
+# P4's front, the same for both sides but for the upstream: nginx as an ALB in passthrough mode (asks for a client
+# certificate, verifies nothing, sends it URL-encoded in X-Amzn-Mtls-Clientcert, as HttpAppsCluster in the tests),
+# HTTPS with kept-alive connections both to the client and upstream. keepalive_requests is raised everywhere: at the
+# default (1000) every connection would be replaced every 1000 requests and handshakes would creep into the numbers.
+p4_front() {
+  local port=$1 upstream=$2 upstream_tls=$3
+  cat <<EOF
+    server {
+        listen 127.0.0.1:$port ssl;
+        ssl_certificate     $certs/server.pem;
+        ssl_certificate_key $certs/server.key;
+        ssl_verify_client   optional_no_ca;
+        ssl_verify_depth    4;
+        keepalive_requests  1000000;
+        location / {
+            proxy_pass https://$upstream;
+            $upstream_tls
+            proxy_ssl_verify on;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header X-Amzn-Mtls-Clientcert \$ssl_client_escaped_cert;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Gatehouse-Front-Secret "$front_secret";
+        }
+    }
+EOF
+}
 cat >"$ngx/nginx.conf" <<EOF
 $user_line
 load_module $stream_module;
@@ -191,30 +244,79 @@ http {
             proxy_send_timeout 1h;
         }
     }
+    # P4: the app, and the two fronts (to Gatehouse; to the middle nginx).
+    server {
+        listen 127.0.0.1:$page_port;
+        keepalive_requests 1000000;
+        root $ngx/www;
+    }
+    upstream p4_gatehouse { server 127.0.0.1:$gh_port; keepalive 32; keepalive_requests 1000000; }
+    upstream p4_middle { server 127.0.0.1:$middle_port; keepalive 32; keepalive_requests 1000000; }
+$(p4_front "$alb_gh_port" p4_gatehouse "proxy_ssl_trusted_certificate $work/host-ca.pem; proxy_ssl_name gatehouse.internal;")
+$(p4_front "$alb_ngx_port" p4_middle "proxy_ssl_trusted_certificate $certs/ca.pem; proxy_ssl_name nginx.bench;")
+}
+EOF
+# P4's baseline middle hop: a second nginx (its own process, so its CPU can be told apart) in Gatehouse's place,
+# TLS like Gatehouse's port, passing /apps/page/ to the app over kept-alive HTTP, as Gatehouse does with the prefix.
+middle=$work/nginx-middle
+mkdir -p "$middle"
+cat >"$middle/nginx.conf" <<EOF
+$user_line
+worker_processes auto;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $middle/client_body_temp;
+    proxy_temp_path $middle/proxy_temp;
+    fastcgi_temp_path $middle/fastcgi_temp;
+    uwsgi_temp_path $middle/uwsgi_temp;
+    scgi_temp_path $middle/scgi_temp;
+    upstream page { server 127.0.0.1:$page_port; keepalive 32; keepalive_requests 1000000; }
+    server {
+        listen 127.0.0.1:$middle_port ssl;
+        ssl_certificate     $certs/server.pem;
+        ssl_certificate_key $certs/server.key;
+        keepalive_requests  1000000;
+        location /apps/page/ {
+            proxy_pass http://page/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        }
+    }
 }
 EOF
 start_bg nginx nginx -p "$ngx" -c "$ngx/nginx.conf" -e stderr -g "daemon off; error_log stderr warn; pid $ngx/nginx.pid;"; nginx_pid=$last_pid
-for port in "$ngx_bulk_port" "$ngx_mtls_port" "$ngx_l7_port"; do wait_for_port "$port"; done
+start_bg nginx-middle nginx -p "$middle" -c "$middle/nginx.conf" -e stderr -g "daemon off; error_log stderr warn; pid $middle/nginx.pid;"
+middle_pid=$last_pid
+for port in "$ngx_bulk_port" "$ngx_mtls_port" "$ngx_l7_port" "$page_port" "$alb_gh_port" "$alb_ngx_port" "$middle_port"; do
+  wait_for_port "$port"
+done
 
-# --- 6. The client machine: one profile for the proxy itself, one for the nginx front.
+# --- 6. The client machine: one profile for the proxy itself, one for the nginx front (P1 and P3 only; P2 and P4
+# present the issued certificate from the load generator).
 export GATEHOUSE_HOME=$work/home
-quiet dotnet "$gh_dll" login --proxy "127.0.0.1:$gh_port" --identity "$work/identity" --ca "$work/host-ca.pem"
-# The front shows its own certificate (from the balancer CA, made above), which the client must trust as a public one:
-# SSL_CERT_FILE makes it the machine's trust store for these processes. `login --ca` cannot be used: it wants the
-# front's certificate to chain to the host CA, and without --ca the profile gets no host CA for the inner TLS, so the
-# host CA is put into the profile by hand (docs/benchmarks.md, "Noticed").
-quiet env SSL_CERT_FILE="$certs/ca.pem" dotnet "$gh_dll" login --proxy "127.0.0.1:$ngx_l7_port" --identity "$work/identity"
-cp "$work/host-ca.pem" "$GATEHOUSE_HOME/127.0.0.1_$ngx_l7_port/host-ca.pem"
+if want P1 || want P3; then
+  quiet dotnet "$gh_dll" login --proxy "127.0.0.1:$gh_port" --identity "$work/identity" --ca "$work/host-ca.pem"
+  # The front shows its own certificate (from the balancer CA, made above), which the client must trust as a public one:
+  # SSL_CERT_FILE makes it the machine's trust store for these processes. `login --ca` cannot be used: it wants the
+  # front's certificate to chain to the host CA, and without --ca the profile gets no host CA for the inner TLS, so the
+  # host CA is put into the profile by hand (docs/benchmarks.md, "Noticed").
+  quiet env SSL_CERT_FILE="$certs/ca.pem" dotnet "$gh_dll" login --proxy "127.0.0.1:$ngx_l7_port" --identity "$work/identity"
+  cp "$work/host-ca.pem" "$GATEHOUSE_HOME/127.0.0.1_$ngx_l7_port/host-ca.pem"
 
-start_bg app-direct env GATEHOUSE_TUNNEL=never dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$gh_port" --port "$app_direct_port"
-app_direct_pid=$last_pid
-wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-direct.log"
-start_bg app-ws env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=websocket SSL_CERT_FILE="$certs/ca.pem" \
-  dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_ws_port"
-wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-ws.log"
-start_bg app-raw env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=raw SSL_CERT_FILE="$certs/ca.pem" \
-  dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_raw_port"
-wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-raw.log"
+  start_bg app-direct env GATEHOUSE_TUNNEL=never dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$gh_port" --port "$app_direct_port"
+  app_direct_pid=$last_pid
+  wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-direct.log"
+fi
+if want P3; then
+  start_bg app-ws env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=websocket SSL_CERT_FILE="$certs/ca.pem" \
+    dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_ws_port"
+  wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-ws.log"
+  start_bg app-raw env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=raw SSL_CERT_FILE="$certs/ca.pem" \
+    dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_raw_port"
+  wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-raw.log"
+fi
 
 # --- 7. Measure. Each line comes from the load generator; a failed measurement stops the run (no made-up numbers).
 measure() {
@@ -229,7 +331,11 @@ measure() {
   echo "$out"
 }
 # Warm-up, not counted: 64 MiB through each bulk path (JIT tiering of the proxy, proxy app, sink; nginx's first use).
-for args in "--port $app_direct_port" "--port $ngx_bulk_port --tls-host nginx.bench" "--port $app_ws_port" "--port $app_raw_port"; do
+warmups=()
+{ want P1 || want P3; } && warmups+=("--port $app_direct_port")
+want P1 && warmups+=("--port $ngx_bulk_port --tls-host nginx.bench")
+want P3 && warmups+=("--port $app_ws_port" "--port $app_raw_port")
+for args in "${warmups[@]}"; do
   # shellcheck disable=SC2086 # the arguments are split on purpose
   measure "warm-up ($args)" bulk $args --bytes 67108864 >/dev/null
 done
@@ -244,31 +350,57 @@ cpu_seconds() {
 nginx_workers=$(pgrep -P "$nginx_pid" | tr '\n' ' ')
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 
-cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "$app_direct_pid")
-p1_gh=$(measure "P1 Gatehouse: $P1_BYTES bytes through proxy app (direct)" bulk --port "$app_direct_port" --bytes "$P1_BYTES")
-p1_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); p1_app_cpu=$(minus "$(cpu_seconds "$app_direct_pid")" "$app_cpu0")
-p1_gh_alone=$(measure "P1 Gatehouse proxy alone: $P1_BYTES bytes, the load generator dialling gatehouse-tcp itself" \
-  bulk --port "$gh_port" --bytes "$P1_BYTES" --dial sink --cert "$work/identity/cert.pem" --key "$work/identity/key.pem")
-cpu0=$(cpu_seconds $nginx_workers)
-p1_ngx=$(measure "P1 nginx: $P1_BYTES bytes over TLS to nginx stream" bulk --port "$ngx_bulk_port" --bytes "$P1_BYTES" --tls-host nginx.bench)
-p1_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
-p2_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --seconds "$P2_SECONDS" --concurrency "$P2_CONCURRENCY")
-cpu0=$(cpu_seconds "$gh_pid")
-p2_gh=$(measure "P2 Gatehouse: gatehouse-tcp handshakes + dial, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$gh_port" --mode gatehouse "${p2_args[@]}")
-p2_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0")
-cpu0=$(cpu_seconds $nginx_workers)
-p2_ngx=$(measure "P2 nginx: mTLS handshakes + 1-byte echo, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}")
-p2_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
+if want P1; then
+  cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "$app_direct_pid")
+  p1_gh=$(measure "P1 Gatehouse: $P1_BYTES bytes through proxy app (direct)" bulk --port "$app_direct_port" --bytes "$P1_BYTES")
+  p1_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); p1_app_cpu=$(minus "$(cpu_seconds "$app_direct_pid")" "$app_cpu0")
+  p1_gh_alone=$(measure "P1 Gatehouse proxy alone: $P1_BYTES bytes, the load generator dialling gatehouse-tcp itself" \
+    bulk --port "$gh_port" --bytes "$P1_BYTES" --dial sink --cert "$work/identity/cert.pem" --key "$work/identity/key.pem")
+  cpu0=$(cpu_seconds $nginx_workers)
+  p1_ngx=$(measure "P1 nginx: $P1_BYTES bytes over TLS to nginx stream" bulk --port "$ngx_bulk_port" --bytes "$P1_BYTES" --tls-host nginx.bench)
+  p1_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
+fi
+if want P2; then
+  p2_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --seconds "$P2_SECONDS" --concurrency "$P2_CONCURRENCY")
+  cpu0=$(cpu_seconds "$gh_pid")
+  p2_gh=$(measure "P2 Gatehouse: gatehouse-tcp handshakes + dial, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$gh_port" --mode gatehouse "${p2_args[@]}")
+  p2_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0")
+  cpu0=$(cpu_seconds $nginx_workers)
+  p2_ngx=$(measure "P2 nginx: mTLS handshakes + 1-byte echo, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}")
+  p2_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
+fi
 declare -A lat bulk
-for route in direct ws raw; do
-  port_var=app_${route}_port
-  lat[$route]=$(measure "P3 $route: $P3_COUNT sequential connections" latency --port "${!port_var}" --count "$P3_COUNT")
-  bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
-done
+if want P3; then
+  for route in direct ws raw; do
+    port_var=app_${route}_port
+    lat[$route]=$(measure "P3 $route: $P3_COUNT sequential connections" latency --port "${!port_var}" --count "$P3_COUNT")
+    bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
+  done
+fi
+# P4: the same client (the issued certificate, kept-alive HTTPS) against the two fronts; CPU of the middle hop (the
+# Gatehouse proxy; the middle nginx's workers) and of the front + app nginx (the same work on both sides).
+if want P4; then
+  middle_workers=$(pgrep -P "$middle_pid" | tr '\n' ' ')
+  p4_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --concurrency "$P4_CONCURRENCY")
+  # Warm-up, not counted and outside the CPU counts: the app path's first use (JIT in the proxy, nginx's first
+  # upstream connections), 3 s a side.
+  for port in "$alb_gh_port" "$alb_ngx_port"; do
+    measure "P4 warm-up (front on $port)" requests --url "https://127.0.0.1:$port/apps/page/" "${p4_args[@]}" --seconds 1 >/dev/null
+  done
+  p4_args+=(--seconds "$P4_SECONDS")
+  cpu0=$(cpu_seconds "$gh_pid"); front_cpu0=$(cpu_seconds $nginx_workers)
+  p4_gh=$(measure "P4 Gatehouse: GET /apps/page/ via the ALB-style front, ${P4_SECONDS}s x $P4_CONCURRENCY connections" \
+    requests --url "https://127.0.0.1:$alb_gh_port/apps/page/" "${p4_args[@]}")
+  p4_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); p4_gh_front_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$front_cpu0")
+  cpu0=$(cpu_seconds $middle_workers); front_cpu0=$(cpu_seconds $nginx_workers)
+  p4_ngx=$(measure "P4 nginx: GET /apps/page/ via the same front and a middle nginx, ${P4_SECONDS}s x $P4_CONCURRENCY connections" \
+    requests --url "https://127.0.0.1:$alb_ngx_port/apps/page/" "${p4_args[@]}")
+  p4_ngx_cpu=$(minus "$(cpu_seconds $middle_workers)" "$cpu0"); p4_ngx_front_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$front_cpu0")
+fi
 
 # --- 8. Report.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-per() { awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN { if (b > 0) printf "%.2f", a * k / b; else print "n/a" }'; }
+per() { awk -v a="$1" -v b="$2" -v k="$3" -v d="${4:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a * k / b; else print "n/a" }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%g MiB", b / 1048576 }'; }
 elapsed=$(( $(date +%s) - started ))
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -277,24 +409,50 @@ cat <<EOF
 ## Gatehouse side by side ($(date -u '+%Y-%m-%d %H:%M UTC'))
 
 Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr); .NET $(dotnet --version), $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(openssl version | cut -d' ' -f1-2).
-Load average before the run: $(cut -d' ' -f1-3 /proc/loadavg). Client, servers and sink share this machine (loopback).
+Load average before the run: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg). Client, servers and sink share this machine (loopback).
 
 | | Gatehouse | nginx | Gatehouse / nginx |
 |---|---:|---:|---:|
+EOF
+if want P1; then cat <<EOF
 | P1 bulk MB/s ($(mib "$P1_BYTES"), 1 connection) | $(field mb_per_s "$p1_gh") | $(field mb_per_s "$p1_ngx") | $(ratio "$(field mb_per_s "$p1_gh")" "$(field mb_per_s "$p1_ngx")") |
 | P1b, not a side: the proxy alone (no \`proxy app\`; the load generator dials gatehouse-tcp) | $(field mb_per_s "$p1_gh_alone") | | $(ratio "$(field mb_per_s "$p1_gh_alone")" "$(field mb_per_s "$p1_ngx")") |
+EOF
+fi
+if want P2; then cat <<EOF
 | P2 new mTLS connections/s ($P2_CONCURRENCY loops, ${P2_SECONDS} s) | $(field per_s "$p2_gh") | $(field per_s "$p2_ngx") | $(ratio "$(field per_s "$p2_gh")" "$(field per_s "$p2_ngx")") |
+EOF
+fi
+if want P1; then cat <<EOF
 | P1 CPU s per GB, the TLS-terminating server (Gatehouse proxy; nginx workers) | $(per "$p1_gh_cpu" "$P1_BYTES" 1e9) | $(per "$p1_ngx_cpu" "$P1_BYTES" 1e9) | $(ratio "$(per "$p1_gh_cpu" "$P1_BYTES" 1e9)" "$(per "$p1_ngx_cpu" "$P1_BYTES" 1e9)") |
 | P1b CPU s per GB in \`proxy app\` (the client-side TLS, done by the load generator for nginx) | $(per "$p1_app_cpu" "$P1_BYTES" 1e9) | | |
+EOF
+fi
+if want P2; then cat <<EOF
 | P2 CPU ms per connection, the server (Gatehouse proxy; nginx workers) | $(per "$p2_gh_cpu" "$(field all_connections "$p2_gh")" 1000) | $(per "$p2_ngx_cpu" "$(field all_connections "$p2_ngx")" 1000) | $(ratio "$(per "$p2_gh_cpu" "$(field all_connections "$p2_gh")" 1000)" "$(per "$p2_ngx_cpu" "$(field all_connections "$p2_ngx")" 1000)") |
+EOF
+fi
+if want P4; then
+  p4_gh_n=$(field all_requests "$p4_gh"); p4_ngx_n=$(field all_requests "$p4_ngx")
+  cat <<EOF
+| P4 header-identity HTTP app requests/s (nginx ALB-style front → Gatehouse / nginx → app; $P4_CONCURRENCY kept-alive connections, ${P4_SECONDS} s) | $(field per_s "$p4_gh") | $(field per_s "$p4_ngx") | $(ratio "$(field per_s "$p4_gh")" "$(field per_s "$p4_ngx")") |
+| P4 CPU s per 1000 requests, the middle hop (Gatehouse proxy; middle nginx workers) | $(per "$p4_gh_cpu" "$p4_gh_n" 1000 3) | $(per "$p4_ngx_cpu" "$p4_ngx_n" 1000 3) | $(ratio "$(per "$p4_gh_cpu" "$p4_gh_n" 1000 3)" "$(per "$p4_ngx_cpu" "$p4_ngx_n" 1000 3)") |
+| P4 CPU s per 1000 requests, the front and app nginx (the same configuration on both sides) | $(per "$p4_gh_front_cpu" "$p4_gh_n" 1000 3) | $(per "$p4_ngx_front_cpu" "$p4_ngx_n" 1000 3) | |
+EOF
+fi
+if want P3; then
+  cat <<EOF
 
 | P3 via \`gatehouse proxy app\` | set-up p50 ms | set-up p99 ms | bulk MB/s ($(mib "$P3_BYTES")) | p50 / direct | p99 / direct | MB/s / direct |
 |---|---:|---:|---:|---:|---:|---:|
 EOF
-for route in direct ws raw; do
-  case $route in direct) name="direct (TLS to the proxy)";; ws) name="WebSocket tunnel via nginx L7";; raw) name="raw-upgrade tunnel via nginx L7";; esac
-  p50=$(field p50_ms "${lat[$route]}"); p99=$(field p99_ms "${lat[$route]}"); mbs=$(field mb_per_s "${bulk[$route]}")
-  echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $(ratio "$mbs" "$(field mb_per_s "${bulk[direct]}")") |"
-done
+  for route in direct ws raw; do
+    case $route in direct) name="direct (TLS to the proxy)";; ws) name="WebSocket tunnel via nginx L7";; raw) name="raw-upgrade tunnel via nginx L7";; esac
+    p50=$(field p50_ms "${lat[$route]}"); p99=$(field p99_ms "${lat[$route]}"); mbs=$(field mb_per_s "${bulk[$route]}")
+    echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $(ratio "$mbs" "$(field mb_per_s "${bulk[direct]}")") |"
+  done
+fi
 echo
-echo "P2 failures: Gatehouse $(field failed "$p2_gh"), nginx $(field failed "$p2_ngx"). Whole run: ${elapsed} s (build included)."
+want P2 && echo "P2 failures: Gatehouse $(field failed "$p2_gh"), nginx $(field failed "$p2_ngx")."
+want P4 && echo "P4 failures: Gatehouse $(field failed "$p4_gh"), nginx $(field failed "$p4_ngx"); answer body $(field body_bytes "$p4_gh") / $(field body_bytes "$p4_ngx") bytes."
+echo "Scenarios: $SCENARIOS. Whole run: ${elapsed} s (build included)."

@@ -10,6 +10,7 @@ try
         "sink" => await TcpSink.RunAsync(parsed.Int("port")),
         "bulk" => await BulkSender.RunAsync(BulkSender.Options.From(parsed)),
         "handshakes" => await HandshakeLoad.RunAsync(HandshakeLoad.Options.From(parsed)),
+        "requests" => await HttpRequestLoad.RunAsync(HttpRequestLoad.Options.From(parsed)),
         "latency" => await ConnectLatency.RunAsync(parsed.Int("port"), parsed.Int("count", 200), parsed.Int("warmup", 10)),
         _ => Usage(),
     };
@@ -30,6 +31,8 @@ static int Usage()
                                                  send N bytes through P, print MB/s (TLS to P when --tls-host;
                                                  gatehouse-tcp + dial frame to P when --dial)
           handshakes --port P --mode gatehouse|tls --cert F --key F --seconds S --concurrency C [--target APP]
+          requests --url https://... --cert F --key F --seconds S --concurrency C
+                                                 GET the URL over C kept-alive HTTPS connections, print requests/s
           latency --port P --count N [--warmup W]  N sequential connect → 'E' → first echoed byte, print p50/p99
         """);
     return 2;
