@@ -76,7 +76,7 @@ internal sealed class LocalForwarder : IAsyncDisposable
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
             var sentence = WebSideClient.DialFailure(exception) is { } dial
                 ? $"gatehouse: cannot reach the proxy for {target.Description}: {dial}"
-                : $"gatehouse: forwarding to {target.Description} failed ({error}: {exception?.Message ?? "no detail"})";
+                : $"gatehouse: forwarding to {target.Description} failed ({error}: {Innermost(exception)})";
             await errors.WriteLineAsync(sentence);
             await target.WriteError(context, StatusCodes.Status502BadGateway, sentence);
         });
@@ -91,6 +91,14 @@ internal sealed class LocalForwarder : IAsyncDisposable
             throw;
         }
         return new LocalForwarder(app, client, new Uri(app.Urls.First()).Port);
+    }
+
+    /// <summary>The message that says what happened: HttpClient wraps it ("An error occurred while sending the request").</summary>
+    private static string Innermost(Exception? exception)
+    {
+        if (exception is null) return "no detail";
+        while (exception.InnerException is not null) exception = exception.InnerException;
+        return exception.Message;
     }
 
     public async ValueTask DisposeAsync()

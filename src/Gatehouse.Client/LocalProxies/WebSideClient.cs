@@ -20,6 +20,9 @@ internal static class WebSideClient
 
     public static HttpMessageInvoker Create(ProxyDialer dialer)
     {
+        // HTTP inside a raw-upgrade tunnel fails today (the proxy closes the inner connection before answering), so the web
+        // side always tunnels over a WebSocket, whatever GATEHOUSE_TUNNEL_MODE says.
+        if (dialer.Options.TunnelKind == TunnelKind.Raw) dialer = new ProxyDialer(dialer.Options with { TunnelKind = TunnelKind.WebSocket });
         var options = dialer.Options;
         return new HttpMessageInvoker(new SocketsHttpHandler
         {

@@ -56,7 +56,9 @@ internal static class TunnelEndpoint
                     SubProtocol = protocol,
                     KeepAliveInterval = protocol == ProxyProtocol.WebSocketPingProtocol ? options.PingInterval : TimeSpan.Zero,
                 });
-                tunnel = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: true);
+                // Disposing closes the WebSocket gracefully (a close frame, then the peer's): disposing it outright aborts the
+                // connection, and the balancer may never see the last bytes written — a WebSocket app's close frame, say.
+                tunnel = WebSocketStream.Create(socket, WebSocketMessageType.Binary, TimeSpan.FromSeconds(5));
                 kind = TunnelKind.WebSocket;
             }
             else if (string.Equals(context.Request.Headers.Upgrade, ProxyProtocol.RawUpgrade, StringComparison.OrdinalIgnoreCase)

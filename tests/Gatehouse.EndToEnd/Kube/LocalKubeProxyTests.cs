@@ -55,7 +55,7 @@ public sealed partial class LocalKubeProxyTests(KubeAccessCluster cluster) : IAs
     private string Balancer => $"127.0.0.1:{_balancerPort}";
 
     [Fact]
-    public async Task Kubectl_gets_and_watches_pods_through_gatehouse_proxy_kube_behind_a_balancer_without_mtls()
+    public async Task Kubectl_gets_watches_and_execs_through_gatehouse_proxy_kube_behind_a_balancer_without_mtls()
     {
         using var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = _balancerCa });
         (await client.Cli.RunAsync("login", "--proxy", Balancer, "--identity", Path.GetDirectoryName(cluster.Alice.Certificate)!, "--ca", cluster.HostCa))
@@ -85,6 +85,17 @@ public sealed partial class LocalKubeProxyTests(KubeAccessCluster cluster) : IAs
         await using var watch = BackgroundProcess.Start(Peer.Require("kubectl"), ["get", "pods", "-w"], env);
         await watch.WaitForOutputAsync(KubeApiStandIn.WatchedPod, TimeSpan.FromSeconds(30));
         Assert.False(watch.HasExited, watch.Output);
+
+        // exec: a WebSocket upgrade through the local proxy, the tunnel and Gatehouse to the API server.
+        var echo = await KubeAccessCluster.KubectlAsync(env, "exec", KubeApiStandIn.ListedPod, "--", "echo", "hello");
+        Assert.True(echo.ExitCode == 0, echo.Output + "\n" + proxy.Output);
+        Assert.Equal("hello", echo.Stdout.Trim());
+        var cat = await KubeAccessCluster.KubectlWithStdinAsync(env, "some text", "exec", "-i", KubeApiStandIn.ListedPod, "--", "cat");
+        Assert.True(cat.ExitCode == 0, cat.Output + "\n" + proxy.Output);
+        Assert.Equal("some text", cat.Stdout.Trim());
+        var exec = cluster.Api.Seen.Skip(before).Last(r => r.Path.EndsWith("/exec", StringComparison.Ordinal));
+        Assert.Equal("websocket", exec.Upgrade, ignoreCase: true);
+        Assert.Equal(["alice"], exec.ImpersonateUser);
     }
 
     [Fact]
