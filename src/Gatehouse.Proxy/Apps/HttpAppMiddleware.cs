@@ -104,7 +104,8 @@ internal sealed class HttpAppMiddleware
         if (caller is null && !ForwardedCaller.PresentedCertificate(context))
         {
             var session = _sessions.Read(context, out var problem);
-            if (problem is not null) ProxyLog.WebSessionIgnored(_logger, (context.Connection.RemoteIpAddress ?? IPAddress.None).ToString(), problem);
+            if (problem is not null)
+                ProxyLog.WebSessionIgnored(_logger, (context.Features.Get<RequestIdentityFeature>()?.Client ?? IPAddress.None).ToString(), problem);
             if (session is not null) caller = ForwardedCaller.FromSession(context, session);
             else if (IsBrowser(context.Request))
             {
