@@ -1,5 +1,7 @@
 using System.Net;
 using Gatehouse.Access.Login;
+using Gatehouse.Audit;
+using Gatehouse.Cluster;
 using Gatehouse.Proxy.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -13,7 +15,8 @@ namespace Gatehouse.Proxy.Sessions;
 /// credentials through <see cref="LoginService"/> and sets the session cookie, <c>POST /.gatehouse/logout</c> clears it.
 /// Runs before the apps, so no app can shadow these paths.
 /// </summary>
-internal sealed class WebLoginMiddleware(RequestDelegate next, LoginService logins, WebSessionCookie cookie, ILogger<WebLoginMiddleware> logger)
+internal sealed class WebLoginMiddleware(RequestDelegate next, LoginService logins, WebSessionCookie cookie, ClusterState cluster,
+    ILogger<WebLoginMiddleware> logger)
 {
     private const string Prefix = "/.gatehouse";
     private const long MaxFormBytes = 16 * 1024;
@@ -122,7 +125,16 @@ internal sealed class WebLoginMiddleware(RequestDelegate next, LoginService logi
     {
         if (await RefusedCrossSiteAsync(context)) return;
         // Stateless: the browser forgets the cookie; a copy taken elsewhere would stay valid until it expires (docs/apps.md).
-        if (cookie.Read(context, out _) is { } session) ProxyLog.WebSignedOut(logger, session.Identity.User, session.Id);
+        if (cookie.Read(context, out _) is { } session)
+        {
+            ProxyLog.WebSignedOut(logger, session.Identity.User, session.Id);
+            await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.Logout, session.Identity.User) with
+            {
+                IdentitySource = WebSession.IdentitySource,
+                SourceIp = Client(context).ToString(),
+                Details = new Dictionary<string, string> { ["session"] = session.Id },
+            }, context.RequestAborted);
+        }
         WebSessionCookie.Clear(context.Response);
         context.Response.Headers.CacheControl = "no-store";
         context.Response.StatusCode = StatusCodes.Status303SeeOther;

@@ -149,10 +149,10 @@ public sealed class WebSessionTests(HttpAppsCluster cluster)
     }
 
     [Fact]
-    public async Task Signing_out_clears_the_cookie()
+    public async Task Signing_out_clears_the_cookie_and_is_audited()
     {
         var jar = NewJar();
-        Assert.Equal(303, (await SignInAsync(jar, "carol", ProxyUnderTest.Password)).Answer.Status);
+        Assert.Equal(303, (await SignInAsync(jar, "frank", ProxyUnderTest.Password)).Answer.Status);
         Assert.Equal(200, (await cluster.CurlDirectAsync("/apps/echo/", null, "-b", jar)).Status);
 
         var (answer, headers) = await cluster.CurlWithHeadersAsync(null, "/.gatehouse/logout", null, ["-X", "POST", "-c", jar, "-b", jar, .. Browser]);
@@ -162,6 +162,10 @@ public sealed class WebSessionTests(HttpAppsCluster cluster)
         Assert.Contains(headers.All("Set-Cookie"), c => c.StartsWith(CookieName + "=;", StringComparison.Ordinal));
         Assert.Equal(401, (await cluster.CurlDirectAsync("/apps/echo/", null, "-b", jar)).Status);
         Assert.Equal(405, (await cluster.CurlDirectAsync("/.gatehouse/logout", null, Browser)).Status);
+        var sessionId = (await cluster.Proxy.AuditAsync("--type", "user.login", "--user", "frank")).Single().GetProperty("details").GetProperty("session").GetString();
+        var logout = Assert.Single(await cluster.Proxy.AuditAsync("--type", "user.logout", "--user", "frank"));
+        Assert.Equal("web-session", logout.GetProperty("identity_source").GetString());
+        Assert.Equal(sessionId, logout.GetProperty("details").GetProperty("session").GetString());
     }
 
     [Fact]
