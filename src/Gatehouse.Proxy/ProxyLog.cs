@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy;
 
-/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps, 1400s: Kubernetes,
+/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps, 1400s: Kubernetes, 1500s: web sessions,
 /// 2000s: hosting).</summary>
 internal static partial class ProxyLog
 {
@@ -53,4 +53,23 @@ internal static partial class ProxyLog
 
     [LoggerMessage(1202, LogLevel.Debug, "Connection {ConnectionId} from {Peer} to the plain-HTTP listener closed: not in a trusted front's source_cidrs nor proxy.trusted_proxies")]
     public static partial void UntrustedPeerClosed(ILogger logger, string connectionId, string peer);
+
+    [LoggerMessage(1501, LogLevel.Information, "{User} signed in to web session {SessionId} from {Client}, until {Expires}")]
+    public static partial void WebSignedIn(ILogger logger, string user, string sessionId, string client, string expires);
+
+    // No user name: a password typed into the user field must not end up in a log (the audit keeps the name).
+    [LoggerMessage(1502, LogLevel.Information, "Web sign-in from {Client} refused: {Failure}")]
+    public static partial void WebSignInRefused(ILogger logger, string client, string failure);
+
+    [LoggerMessage(1503, LogLevel.Debug, "Ignored the web session cookie from {Client}: {Problem}")]
+    public static partial void WebSessionIgnored(ILogger logger, string client, string problem);
+
+    [LoggerMessage(1504, LogLevel.Warning, "Refused a cross-site POST to {Path}: Origin {Origin} is not https://{Host}")]
+    public static partial void CrossSiteFormRefused(ILogger logger, string path, string origin, string host);
+
+    [LoggerMessage(1505, LogLevel.Information, "{User} signed out of web session {SessionId}")]
+    public static partial void WebSignedOut(ILogger logger, string user, string sessionId);
+
+    [LoggerMessage(1506, LogLevel.Warning, "Web session for {User} not issued: its cookie would be {Length} characters, more than browsers keep")]
+    public static partial void WebSessionTooLarge(ILogger logger, string user, int length);
 }

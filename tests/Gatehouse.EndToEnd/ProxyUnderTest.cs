@@ -38,10 +38,11 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
     /// <summary>
     /// Writes the configuration without starting anything: <paramref name="extraConfig"/> is appended as top-level YAML,
-    /// <paramref name="proxyConfig"/> (unindented YAML) goes into the <c>proxy:</c> section.
+    /// <paramref name="proxyConfig"/> (unindented YAML) goes into the <c>proxy:</c> section; <paramref name="publicAddr"/> is
+    /// proxy.public_addr (a YAML list).
     /// </summary>
     public static async Task<ProxyUnderTest> CreateAsync(string clusterName, string extraConfig = "", IDictionary<string, string>? environment = null,
-        string proxyConfig = "")
+        string proxyConfig = "", string publicAddr = "[127.0.0.1]")
     {
         var dir = new TempDirectory();
         var port = Peer.FreePort();
@@ -51,7 +52,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
             data_dir: data
             proxy:
               listen: 127.0.0.1:{port}
-              public_addr: [127.0.0.1]{proxyLines}
+              public_addr: {publicAddr}{proxyLines}
             {extraConfig}
             """);
         return new ProxyUnderTest(dir, port, new GatehouseCli(dir.Path, environment));

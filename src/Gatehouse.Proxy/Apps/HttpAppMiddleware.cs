@@ -8,6 +8,8 @@ using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Hosting;
+using Gatehouse.Proxy.Sessions;
+using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
@@ -34,6 +36,7 @@ internal sealed class HttpAppMiddleware
     // One decision per (user, app, outcome) a minute reaches the audit trail: every request of a page load is not news.
     private readonly AuditThrottle _decisionAudit = new(TimeSpan.FromMinutes(1));
     private readonly HttpMessageInvoker _client;
+    private readonly WebSessionCookie _sessions;
 
     /// <summary>The one client to every app (a DI singleton, so it is disposed with the host): no proxy, no redirects
     /// followed, no cookie jar — the user's browser keeps the cookies, not the proxy.</summary>
@@ -49,8 +52,9 @@ internal sealed class HttpAppMiddleware
     });
 
     public HttpAppMiddleware(RequestDelegate next, HttpAppRoutes routes, IHttpForwarder forwarder, HttpMessageInvoker client, ClusterState cluster,
-        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, ILogger<HttpAppMiddleware> logger)
+        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, WebSessionCookie sessions, ILogger<HttpAppMiddleware> logger)
     {
+        _sessions = sessions;
         _client = client;
         _next = next;
         _routes = routes;
@@ -93,9 +97,24 @@ internal sealed class HttpAppMiddleware
             return;
         }
 
-        // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header).
-        var caller = ForwardedCaller.From(context, "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front",
+        // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header); only when the
+        //    request carried no certificate at all, a browser's web session cookie.
+        var caller = ForwardedCaller.From(context, "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front, or sign in with a browser",
             out var refusal);
+        if (caller is null && !ForwardedCaller.PresentedCertificate(context))
+        {
+            var session = _sessions.Read(context, out var problem);
+            if (problem is not null)
+                ProxyLog.WebSessionIgnored(_logger, (context.Features.Get<RequestIdentityFeature>()?.Client ?? IPAddress.None).ToString(), problem);
+            if (session is not null) caller = ForwardedCaller.FromSession(context, session);
+            else if (IsBrowser(context.Request))
+            {
+                // A browser with nothing to show: to the sign-in form on this same host, and back here afterwards.
+                context.Response.Headers.CacheControl = "no-store";
+                context.Response.Redirect(LoginPage.LoginPath + "?then=" + Uri.EscapeDataString(context.Request.GetEncodedPathAndQuery()));
+                return;
+            }
+        }
         if (caller is null)
         {
             await WriteAsync(context, StatusCodes.Status401Unauthorized, "Sign-in required", refusal, match.App.Name);
@@ -115,7 +134,7 @@ internal sealed class HttpAppMiddleware
         }
 
         // 4. Forward: YARP streams the bodies and upgrades; the transformer does headers, path and the assertion.
-        var assertion = IdentityAssertion.Create(_cluster.Authorities.Jwt, _issuer, identity, match.App, _cluster.Time.GetUtcNow(), caller.Certificate.NotAfter);
+        var assertion = IdentityAssertion.Create(_cluster.Authorities.Jwt, _issuer, identity, match.App, _cluster.Time.GetUtcNow(), caller.NotAfter);
         var transformer = new HttpAppTransformer(match, assertion, caller.Client, _certificateHeaderNames, _options.IsTrustedHop);
         var error = await _forwarder.SendAsync(context, match.App.Uri.ToString(), _client, RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.App, error);
@@ -136,13 +155,14 @@ internal sealed class HttpAppMiddleware
             timedOut ? "Gateway timeout" : "Bad gateway", sentence, app.Name);
     }
 
+    private static bool IsBrowser(HttpRequest request) => request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>A short HTML page for browsers, JSON for everything else (curl, API clients).</summary>
     private static async Task WriteAsync(HttpContext context, int status, string title, string reason, string? app)
     {
         context.Response.StatusCode = status;
         context.Response.Headers.CacheControl = "no-store";
-        var accept = context.Request.Headers.Accept.ToString();
-        if (accept.Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        if (IsBrowser(context.Request))
         {
             context.Response.ContentType = "text/html; charset=utf-8";
             var html = HtmlEncoder.Default;

@@ -3,6 +3,7 @@ using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Sessions;
 using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Forwarding;
@@ -10,10 +11,28 @@ namespace Gatehouse.Proxy.Forwarding;
 /// <summary>
 /// Who is behind a request that Gatehouse forwards (to an HTTP app or a Kubernetes API): the principal of the
 /// ForwardedCertificate scheme — a handshake certificate or a trusted front's header — with its certificate and
-/// address, and the one way such decisions reach the audit trail.
+/// address, or (HTTP apps only) a browser's web session; and the one way such decisions reach the audit trail.
 /// </summary>
-internal sealed record ForwardedCaller(Identity.Identity Identity, CertificateFacts Certificate, string? Front, IPAddress Client)
+/// <param name="Certificate">The client certificate's facts; null for a web session.</param>
+/// <param name="Session">The web session the identity came from; null for a certificate.</param>
+internal sealed record ForwardedCaller(Identity.Identity Identity, CertificateFacts? Certificate, string? Front, IPAddress Client, WebSession? Session = null)
 {
+    /// <summary>The audit's identity_source: "handshake", "forwarded-header" or "web-session".</summary>
+    public string IdentitySource => Session is not null ? WebSession.IdentitySource : Front is null ? "handshake" : "forwarded-header";
+
+    /// <summary>When what vouches for the caller ends: the certificate's notAfter or the session's expiry.</summary>
+    public DateTimeOffset NotAfter => Certificate?.NotAfter ?? Session!.ExpiresAt;
+
+    /// <summary>Whether the request carried a client certificate at all (accepted or refused): then it, not a session cookie,
+    /// decides who the caller is.</summary>
+    public static bool PresentedCertificate(HttpContext context) =>
+        context.Features.Get<RequestIdentityFeature>()?.Verdict is { Status: not ForwardedStatus.NoCertificate };
+
+    /// <summary>A caller from a web session (the cookie has been opened and checked by <see cref="WebSessionCookie"/>).</summary>
+    public static ForwardedCaller FromSession(HttpContext context, WebSession session) =>
+        new(session.Identity, null, null, context.Features.Get<RequestIdentityFeature>()?.Client ?? context.Connection.RemoteIpAddress ?? IPAddress.None,
+            session);
+
     /// <summary>The caller, or null with the sentence a 401 answers: why the certificate was refused, or
     /// <paramref name="noCertificateHint"/> when there was none.</summary>
     public static ForwardedCaller? From(HttpContext context, string noCertificateHint, out string refusal)
@@ -38,15 +57,15 @@ internal sealed record ForwardedCaller(Identity.Identity Identity, CertificateFa
         if (!throttle.ShouldRecord($"{Identity.User}|{resource}|{allowed}", cluster.Time.GetUtcNow())) return;
         await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.AccessDecision, Identity.User) with
         {
-            IdentitySource = Front is null ? "handshake" : "forwarded-header",
-            CertificateIssuer = Certificate.Issuer,
-            CertificateSerial = Certificate.Serial,
-            CertificateSha256 = Certificate.Sha256,
+            IdentitySource = IdentitySource,
+            CertificateIssuer = Certificate?.Issuer,
+            CertificateSerial = Certificate?.Serial,
+            CertificateSha256 = Certificate?.Sha256,
             SourceIp = Client.ToString(),
             Resource = resource,
             Decision = allowed ? "allowed" : "denied",
             Reason = reason,
-            Details = details,
+            Details = Session is null ? details : new Dictionary<string, string>(details) { ["session"] = Session.Id },
         }, cancellationToken);
     }
 }

@@ -15,7 +15,8 @@ internal static class ForwardedRequestHeaders
     /// <summary>
     /// Removes client-certificate headers (belt and braces: the header guard has already taken them out), every
     /// <c>Impersonate-*</c> header (a caller must not speak for someone else; for Kubernetes only the proxy sets them),
-    /// X-Forwarded-* and Forwarded (re-added by <see cref="AddForwarded"/>) and any client-sent assertion.
+    /// X-Forwarded-* and Forwarded (re-added by <see cref="AddForwarded"/>), any client-sent assertion, and the web
+    /// session cookie out of the Cookie header (the far side's own cookies stay).
     /// </summary>
     public static void RemoveUntrusted(HttpRequestMessage proxyRequest, IReadOnlySet<string> certificateHeaderNames)
     {
@@ -25,6 +26,12 @@ internal static class ForwardedRequestHeaders
                 || name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase) || name.Equals("Forwarded", StringComparison.OrdinalIgnoreCase)
                 || name.Equals(AssertionHeaderName, StringComparison.OrdinalIgnoreCase))
                 proxyRequest.Headers.Remove(name);
+        }
+        if (proxyRequest.Headers.TryGetValues("Cookie", out var cookies))
+        {
+            var kept = Sessions.WebSessionCookie.WithoutSessionCookie(cookies);
+            proxyRequest.Headers.Remove("Cookie");
+            if (kept is not null) proxyRequest.Headers.TryAddWithoutValidation("Cookie", kept);
         }
     }
 

@@ -10,6 +10,7 @@ using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Identity;
 using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Sessions;
 using Gatehouse.Proxy.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -77,6 +78,9 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton<InnerConnections>();
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>(services => services.GetRequiredService<InnerConnections>());
         builder.Services.AddSingleton<TrustedPeerGate>();
+        // One LoginService for /v1/login and the browser sign-in: its per-address failure counts must be shared.
+        builder.Services.AddSingleton(new LoginService(cluster, userCertificateTtl));
+        builder.Services.AddSingleton(new WebSessionCookie(cluster.MasterKey, cluster.Time));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton(_ => HttpAppMiddleware.CreateClient());
         builder.Services.AddSingleton(new HttpAppRoutes(options.HttpApps, options.PublicAddresses));
@@ -90,6 +94,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         app.UseMiddleware<ClientCertificateHeaderGuard>(); // first: nothing may read a forged certificate header
         app.UseAuthentication();
         app.UseWebSockets();
+        app.UseMiddleware<WebLoginMiddleware>(); // /.gatehouse/login and /logout on every host, before any app can shadow them
         app.UseMiddleware<KubeMiddleware>(); // kube-gatehouse.* or /kube/NAME/ goes to a Kubernetes API server
         app.UseMiddleware<HttpAppMiddleware>(); // an app's host name or /apps/NAME/ goes to the app, the rest on to our endpoints
         HealthEndpoint.Map(app, cluster);
@@ -99,7 +104,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));
         WhoAmIEndpoint.Map(app);
-        LoginEndpoint.Map(app, cluster, options, new LoginService(cluster, userCertificateTtl));
+        LoginEndpoint.Map(app, cluster, options, app.Services.GetRequiredService<LoginService>());
         return new ProxyHost(app, certificates);
     }
 

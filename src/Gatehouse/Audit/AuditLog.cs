@@ -60,6 +60,7 @@ internal static class AuditEventTypes
 {
     public const string Login = "user.login";
     public const string LoginFailed = "user.login.failed";
+    public const string Logout = "user.logout";
     public const string CertificateIssued = "cert.issue";
     public const string CertificateRevoked = "cert.revoke";
     public const string UserAdded = "user.add";

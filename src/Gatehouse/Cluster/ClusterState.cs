@@ -44,6 +44,10 @@ internal sealed class ClusterState : IAsyncDisposable
     public AuditLog Audit { get; }
     public UserService Users { get; }
 
+    /// <summary>The master key, for what the proxy seals and later opens itself (web session cookies, purpose
+    /// "web-session"); each use binds its own purpose so one sealed value cannot pass for another.</summary>
+    public MasterKey MasterKey => _masterKey;
+
     /// <summary>
     /// Opens the data directory. With <paramref name="create"/> a missing directory, master key and authorities are
     /// made (first start); without it, a directory that was never started is an error that says so.

@@ -2,7 +2,7 @@ namespace Gatehouse.Storage;
 
 /// <summary>One audited event. <see cref="Id"/> is 0 until the store has committed it.</summary>
 /// <param name="Type">e.g. "user.login", "cert.issue", "cert.revoke", "access.decision".</param>
-/// <param name="IdentitySource">"handshake", "forwarded-header", "login", "admin".</param>
+/// <param name="IdentitySource">"handshake", "forwarded-header", "login", "web-session", "admin".</param>
 /// <param name="Decision">"allowed", "denied", or null when the event is not a decision.</param>
 internal sealed record AuditEvent(
     long Id,

@@ -10,7 +10,8 @@ namespace Gatehouse.EndToEnd.Apps;
 /// <summary>
 /// The HTTP app behind the proxy: Kestrel on 127.0.0.1 (a free port, plain HTTP). Every request is answered with JSON
 /// of what arrived (method, path, query, headers with lower-case names); <c>/ws</c> is a WebSocket that sends back every
-/// message it receives.
+/// message it receives; <c>/redirect?to=URL</c> answers 302 with <c>Location: URL</c>; a request with <c>?set_cookie=1</c>
+/// also gets an app cookie of its own (<c>app_session=from-the-app</c>).
 /// </summary>
 internal sealed class HeaderEchoApp : IAsyncDisposable
 {
@@ -52,6 +53,17 @@ internal sealed class HeaderEchoApp : IAsyncDisposable
                 }
                 await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, context.RequestAborted);
             }
+        });
+        app.Map("/redirect", context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status302Found;
+            context.Response.Headers.Location = context.Request.Query["to"].ToString();
+            return Task.CompletedTask;
+        });
+        app.Use((context, next) =>
+        {
+            if (context.Request.Query.ContainsKey("set_cookie")) context.Response.Headers.SetCookie = "app_session=from-the-app; Path=/";
+            return next(context);
         });
         app.Map("{**rest}", context => context.Response.WriteAsJsonAsync(new
         {

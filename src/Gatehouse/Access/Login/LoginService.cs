@@ -14,10 +14,14 @@ namespace Gatehouse.Access.Login;
 /// are both issued for it. The private key never leaves the client.</param>
 internal sealed record LoginRequest(string User, string Password, string? Totp, string PublicKeyPem, TimeSpan? RequestedTtl, IPAddress? SourceIp);
 
+/// <summary>What every login checks: who, the password, the one-time code when the user has one, and where from (throttling
+/// and audit).</summary>
+internal sealed record LoginCredentials(string User, string Password, string? Totp, IPAddress? SourceIp);
+
 internal enum LoginFailure { Unauthenticated, Locked, Forbidden, Throttled, BadRequest }
 
 internal sealed record LoginResult(LoginFailure? Failure, string Message, X509Certificate2? Certificate = null, OpenSshCertificate? SshCertificate = null,
-    Identity.Identity? Identity = null)
+    Identity.Identity? Identity = null, DateTimeOffset? Expires = null)
 {
     public bool Ok => Failure is null;
 }
@@ -32,70 +36,113 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     public const int MaxFailuresPerUser = 5, MaxFailuresPerAddress = 20;
     public static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(15);
     private const string Unauthenticated = "invalid user name, password or one-time code";
+    /// <summary>The audit's identity_source for each kind of login.</summary>
+    public const string CertificateSource = "login", WebSessionSource = "web-session";
 
     private readonly ConcurrentDictionary<IPAddress, Queue<DateTimeOffset>> _failuresByAddress = new();
 
     public async ValueTask<LoginResult> LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
-        var now = cluster.Time.GetUtcNow();
+        var credentials = new LoginCredentials(request.User, request.Password, request.Totp, request.SourceIp);
         if (!TryReadPublicKey(request.PublicKeyPem, out var publicKey, out var keyProblem))
-            return await AuditedAsync(request, new LoginResult(LoginFailure.BadRequest, keyProblem), cancellationToken);
+            return await AuditedAsync(credentials, CertificateSource, new LoginResult(LoginFailure.BadRequest, keyProblem), null, cancellationToken);
         using var sshKey = publicKey.GetECDsaPublicKey() as AsymmetricAlgorithm ?? publicKey.GetRSAPublicKey()!;
-        if (request.SourceIp is { } address && RecentFailures(address, now) >= MaxFailuresPerAddress)
-            return await AuditedAsync(request, new LoginResult(LoginFailure.Throttled,
-                $"too many failed logins from {address}; try again in {FailureWindow.TotalMinutes:0} minutes"), cancellationToken);
+
+        var check = await CheckCredentialsAsync(credentials, request.RequestedTtl, CertificateSource, cancellationToken);
+        if (check.Refusal is { } refusal) return refusal;
+        var identity = check.Identity! with { IssuedVia = "login" };
+        var certificate = await cluster.Issuer.IssueUserAsync(identity, publicKey, check.Ttl, cancellationToken);
+        var ssh = await cluster.Issuer.IssueSshUserAsync(identity, sshKey, check.Ttl, cancellationToken);
+        return await AuditedAsync(credentials, CertificateSource, new LoginResult(null, $"logged in until {certificate.NotAfter.ToUniversalTime():u}",
+            certificate, ssh, identity, certificate.NotAfter.ToUniversalTime()), null, cancellationToken);
+    }
+
+    /// <summary>
+    /// A browser sign-in (no key, no certificate): the same checks as <see cref="LoginAsync"/>, audited with identity source
+    /// <see cref="WebSessionSource"/>; on success the identity and the session's end (the roles' max_session_ttl capped by the
+    /// default certificate lifetime). <paramref name="sessionId"/> goes into the audit so decisions can be traced to it.
+    /// </summary>
+    public async ValueTask<LoginResult> WebLoginAsync(LoginCredentials credentials, string sessionId, CancellationToken cancellationToken)
+    {
+        var check = await CheckCredentialsAsync(credentials, null, WebSessionSource, cancellationToken);
+        if (check.Refusal is { } refusal) return refusal;
+        var now = cluster.Time.GetUtcNow();
+        var identity = check.Identity! with { IssuedVia = WebSessionSource, Cluster = cluster.Authorities.ClusterName, IssuedAt = now };
+        var expires = now + check.Ttl;
+        return await AuditedAsync(credentials, WebSessionSource, new LoginResult(null, $"signed in until {expires:u}", Identity: identity, Expires: expires),
+            new Dictionary<string, string> { ["session"] = sessionId, ["expires"] = expires.ToString("u", System.Globalization.CultureInfo.InvariantCulture) },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// The one credential check behind every login: address throttle, password (against a decoy hash for unknown users),
+    /// per-user throttle, one-time code, lock, roles. A refusal comes back audited; success returns the identity the roles
+    /// give and the lifetime (<paramref name="requestedTtl"/> or the default, capped by max_session_ttl), not yet audited —
+    /// the caller audits once it has made what the login is for.
+    /// </summary>
+    private async ValueTask<CredentialCheck> CheckCredentialsAsync(LoginCredentials credentials, TimeSpan? requestedTtl, string source,
+        CancellationToken cancellationToken)
+    {
+        var now = cluster.Time.GetUtcNow();
+        if (credentials.SourceIp is { } address && RecentFailures(address, now) >= MaxFailuresPerAddress)
+            return await RefusedAsync(LoginFailure.Throttled, $"too many failed logins from {address}; try again in {FailureWindow.TotalMinutes:0} minutes");
 
         // 1. The password check runs for unknown users too (against a decoy hash): same answer, same time.
-        var user = await cluster.Store.GetUserAsync(request.User, cancellationToken);
-        var passwordOk = PasswordHasher.Verify(request.Password, user?.PasswordHash);
+        var user = await cluster.Store.GetUserAsync(credentials.User, cancellationToken);
+        var passwordOk = PasswordHasher.Verify(credentials.Password, user?.PasswordHash);
         if (user is not null && await cluster.Store.CountLoginFailuresAsync(user.Name, now - FailureWindow, cancellationToken) >= MaxFailuresPerUser)
-            return await AuditedAsync(request, new LoginResult(LoginFailure.Throttled,
-                $"too many failed logins for this user; try again in {FailureWindow.TotalMinutes:0} minutes or ask an administrator to unlock it"), cancellationToken);
-        var totpOk = user?.SealedTotpSecret is null || Totp.Verify(cluster.Users.OpenTotpSecret(user)!, request.Totp, now);
+            return await RefusedAsync(LoginFailure.Throttled,
+                $"too many failed logins for this user; try again in {FailureWindow.TotalMinutes:0} minutes or ask an administrator to unlock it");
+        var totpOk = user?.SealedTotpSecret is null || Totp.Verify(cluster.Users.OpenTotpSecret(user)!, credentials.Totp, now);
         if (user is null || !passwordOk || !totpOk)
         {
             if (user is not null) await cluster.Store.RecordLoginFailureAsync(user.Name, now, cancellationToken);
-            if (request.SourceIp is { } failedFrom) RecordFailure(failedFrom, now);
-            return await AuditedAsync(request, new LoginResult(LoginFailure.Unauthenticated, Unauthenticated), cancellationToken);
+            if (credentials.SourceIp is { } failedFrom) RecordFailure(failedFrom, now);
+            return await RefusedAsync(LoginFailure.Unauthenticated, Unauthenticated);
         }
         // 2. Only someone who knows the password learns that the account is locked.
-        if (user.Locked)
-            return await AuditedAsync(request, new LoginResult(LoginFailure.Locked, "this account is locked; ask an administrator to unlock it"), cancellationToken);
+        if (user.Locked) return await RefusedAsync(LoginFailure.Locked, "this account is locked; ask an administrator to unlock it");
         await cluster.Store.ClearLoginFailuresAsync(user.Name, cancellationToken);
 
         // 3. Rights and lifetime come from the roles.
         var rights = await UserRights.ResolveAsync(cluster.Store, user, cancellationToken);
-        if (rights.Error is { } roleProblem)
-            return await AuditedAsync(request, new LoginResult(LoginFailure.Forbidden, roleProblem), cancellationToken);
-        var ttl = request.RequestedTtl ?? defaultTtl;
+        if (rights.Error is { } roleProblem) return await RefusedAsync(LoginFailure.Forbidden, roleProblem);
+        var ttl = requestedTtl ?? defaultTtl;
         if (rights.MaxSessionTtl is { } max && ttl > max) ttl = max;
-        var identity = rights.Identity with { IssuedVia = "login", PinnedIp = null };
-        var certificate = await cluster.Issuer.IssueUserAsync(identity, publicKey, ttl, cancellationToken);
-        var ssh = await cluster.Issuer.IssueSshUserAsync(identity, sshKey, ttl, cancellationToken);
-        return await AuditedAsync(request, new LoginResult(null, $"logged in until {certificate.NotAfter.ToUniversalTime():u}", certificate, ssh, identity),
-            cancellationToken);
+        return new CredentialCheck(null, rights.Identity with { PinnedIp = null }, ttl);
+
+        async ValueTask<CredentialCheck> RefusedAsync(LoginFailure failure, string message) =>
+            new(await AuditedAsync(credentials, source, new LoginResult(failure, message), null, cancellationToken), null, default);
     }
 
-    private async ValueTask<LoginResult> AuditedAsync(LoginRequest request, LoginResult result, CancellationToken cancellationToken)
+    private async ValueTask<LoginResult> AuditedAsync(LoginCredentials credentials, string source, LoginResult result, Dictionary<string, string>? details,
+        CancellationToken cancellationToken)
     {
-        var auditEvent = AuditLog.Event(result.Ok ? AuditEventTypes.Login : AuditEventTypes.LoginFailed, request.User) with
+        var auditEvent = AuditLog.Event(result.Ok ? AuditEventTypes.Login : AuditEventTypes.LoginFailed, credentials.User) with
         {
-            IdentitySource = "login",
-            SourceIp = request.SourceIp?.ToString(),
+            IdentitySource = source,
+            SourceIp = credentials.SourceIp?.ToString(),
             Decision = result.Ok ? "allowed" : "denied",
             Reason = result.Ok ? result.Message : $"{result.Failure}: {result.Message}",
         };
+        if (result.Identity is { } identity && result.Ok)
+        {
+            details ??= [];
+            details["roles"] = string.Join(",", identity.Roles);
+            auditEvent = auditEvent with { Details = details };
+        }
         if (result.Certificate is { } certificate)
             auditEvent = auditEvent with
             {
                 CertificateIssuer = certificate.Issuer,
                 CertificateSerial = SerialNumbers.Of(certificate),
                 CertificateSha256 = Convert.ToHexString(SHA256.HashData(certificate.RawData)),
-                Details = new Dictionary<string, string> { ["roles"] = string.Join(",", result.Identity!.Roles) },
             };
         await cluster.Audit.RecordAsync(auditEvent, cancellationToken);
         return result;
     }
+
+    private sealed record CredentialCheck(LoginResult? Refusal, Identity.Identity? Identity, TimeSpan Ttl);
 
     private int RecentFailures(IPAddress address, DateTimeOffset now)
     {

@@ -143,6 +143,50 @@ public sealed class LoginServiceTests : IAsyncLifetime
         Assert.Equal(LoginFailure.BadRequest, result.Failure);
     }
 
+    private Task<LoginResult> WebLoginAsync(string user, string password, string? totp = null, IPAddress? from = null) =>
+        _logins.WebLoginAsync(new LoginCredentials(user, password, totp, from ?? From), "session-1", CancellationToken.None).AsTask();
+
+    [Fact]
+    public async Task A_web_login_gets_the_roles_identity_until_the_capped_ttl_audited_as_a_web_session()
+    {
+        var result = await WebLoginAsync("alice", Password);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Null(result.Certificate);
+        var identity = result.Identity!;
+        Assert.Equal(["dev", "ops"], identity.Roles);
+        Assert.Equal(["alice", "root", "ubuntu"], identity.Logins.Order());
+        Assert.Equal("web-session", identity.IssuedVia);
+        Assert.Equal(_cluster.Authorities.ClusterName, identity.Cluster);
+        Assert.Equal(_time.Now, identity.IssuedAt);
+        Assert.Equal(_time.Now + TimeSpan.FromHours(2), result.Expires); // dev's max_session_ttl under the 12h default
+        var entry = Assert.Single(await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.Login), CancellationToken.None));
+        Assert.Equal("web-session", entry.IdentitySource);
+        Assert.Equal("session-1", entry.Details!["session"]);
+        Assert.Null(entry.CertificateSerial);
+    }
+
+    [Fact]
+    public async Task Web_and_certificate_logins_share_one_throttle_and_one_audit()
+    {
+        for (var i = 0; i < LoginService.MaxFailuresPerUser; i++)
+            Assert.Equal(LoginFailure.Unauthenticated, (await WebLoginAsync("alice", "wrong password " + i, from: IPAddress.Parse($"198.51.100.{i}"))).Failure);
+
+        Assert.Equal(LoginFailure.Throttled, (await LoginAsync("alice", Password)).Failure);
+        Assert.Equal(LoginFailure.Throttled, (await WebLoginAsync("alice", Password)).Failure);
+        var failures = await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.LoginFailed), CancellationToken.None);
+        Assert.Equal(LoginService.MaxFailuresPerUser + 1, failures.Count(f => f.IdentitySource == "web-session"));
+        Assert.Single(failures, f => f.IdentitySource == "login");
+    }
+
+    [Fact]
+    public async Task A_locked_user_gets_no_web_session()
+    {
+        await _cluster.Users.SetLockedAsync("alice", true, CancellationToken.None);
+
+        Assert.Equal(LoginFailure.Locked, (await WebLoginAsync("alice", Password)).Failure);
+    }
+
     public async Task DisposeAsync()
     {
         _key.Dispose();
