@@ -30,8 +30,9 @@ internal static class AppCommand
             var (deployment, reason) = await HttpDeploymentDetector.DetectAsync(options, parse.GetValue(viaFront), cancellationToken);
             if (deployment is null) return CommandKit.Fail(reason);
             if (deployment == HttpDeployment.NeedsLocalProxy)
-                return CommandKit.Fail($"{reason}. curl cannot present its certificate through it and needs a local proxy "
-                    + "(`gatehouse proxy app`); nothing was written. If the balancer does forward client certificates, pass --via-front.");
+                return CommandKit.Fail($"{reason}. curl cannot present its certificate through it; run the local proxy instead: "
+                    + $"`gatehouse proxy app {app}` (then curl http://127.0.0.1:PORT/). Nothing was written. If the balancer does forward "
+                    + "client certificates, pass --via-front.");
 
             var profile = profiles.DirectoryOf(address);
             var directory = Path.GetFullPath(parse.GetValue(output) ?? $"gatehouse-app-{app}");

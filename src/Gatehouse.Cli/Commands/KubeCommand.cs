@@ -78,8 +78,9 @@ internal static class KubeCommand
             var (deployment, reason) = await HttpDeploymentDetector.DetectAsync(options, parse.GetValue(viaFront), cancellationToken);
             if (deployment is null) return CommandKit.Fail(reason);
             if (deployment == HttpDeployment.NeedsLocalProxy)
-                return CommandKit.Fail($"{reason}. kubectl cannot present its certificate through it and needs a local proxy "
-                    + "(`gatehouse proxy kube`, not built yet); nothing was written. If the balancer does forward client certificates, pass --via-front.");
+                return CommandKit.Fail($"{reason}. kubectl cannot present its certificate through it; run the local proxy instead: "
+                    + $"`gatehouse proxy kube {cluster}` (it writes a kubeconfig of its own). Nothing was written. If the balancer does forward "
+                    + "client certificates, pass --via-front.");
 
             var directory = Path.GetFullPath(profiles.DirectoryOf(address));
             var entry = $"gatehouse-{address}-{cluster}";

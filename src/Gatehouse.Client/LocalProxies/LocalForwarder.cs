@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -63,6 +64,9 @@ internal sealed class LocalForwarder : IAsyncDisposable
             });
         });
         builder.Services.AddHttpForwarder();
+        // The command owns Ctrl-C (System.CommandLine cancels its token); the host's console lifetime must not handle the
+        // signal as well, or the two race over shutting down.
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
         var app = builder.Build();
         var client = WebSideClient.Create(dialer);
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
@@ -151,4 +155,12 @@ internal sealed class LocalForwarder : IAsyncDisposable
         if (path == remotePrefix) return "/";
         return path.StartsWith(remotePrefix + "/", StringComparison.Ordinal) ? path[remotePrefix.Length..] : null;
     }
+}
+
+/// <summary>A host lifetime that leaves start and stop to the command that runs the host.</summary>
+internal sealed class CommandLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
