@@ -172,11 +172,12 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends SIGINT (what Ctrl-C sends) and waits for the process to exit; true when it did in time.</summary>
-    public async Task<bool> InterruptAsync(TimeSpan deadline)
+    /// <summary>Sends SIGTERM and waits for the process to exit; true when it did in time. (Not SIGINT: a shell starts
+    /// background jobs with SIGINT ignored, and test runs are often such jobs — .NET then leaves SIGINT ignored.)</summary>
+    public async Task<bool> TerminateAsync(TimeSpan deadline)
     {
         if (_process.HasExited) return true;
-        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
                { UseShellExecute = false })!)
             await kill.WaitForExitAsync();
         using var cts = new CancellationTokenSource(deadline);

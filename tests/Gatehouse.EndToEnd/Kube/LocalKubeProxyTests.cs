@@ -117,7 +117,8 @@ public sealed partial class LocalKubeProxyTests(KubeAccessCluster cluster) : IAs
             var curl = await Peer.RunAsync("curl", ["-sS", "-k", "--max-time", "10", $"https://127.0.0.1:{port}/api"]);
             Assert.NotEqual(0, curl.ExitCode);
 
-            Assert.True(await proxy.InterruptAsync(TimeSpan.FromSeconds(20)), "Ctrl-C should stop the local proxy:\n" + proxy.Output);
+            // SIGTERM takes the same path as Ctrl-C (System.CommandLine cancels the command's token for both).
+            Assert.True(await proxy.TerminateAsync(TimeSpan.FromSeconds(20)), "SIGTERM should stop the local proxy:\n" + proxy.Output);
         }
         Assert.False(File.Exists(kubeconfig), "the local kubeconfig should be removed when the local proxy stops");
     }
