@@ -20,9 +20,6 @@ internal static class WebSideClient
 
     public static HttpMessageInvoker Create(ProxyDialer dialer)
     {
-        // HTTP inside a raw-upgrade tunnel fails today (the proxy closes the inner connection before answering), so the web
-        // side always tunnels over a WebSocket, whatever GATEHOUSE_TUNNEL_MODE says.
-        if (dialer.Options.TunnelKind == TunnelKind.Raw) dialer = new ProxyDialer(dialer.Options with { TunnelKind = TunnelKind.WebSocket });
         var options = dialer.Options;
         return new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -38,7 +35,10 @@ internal static class WebSideClient
                 if (decision is null) throw new DialFailedException(error!);
                 // ping: a WebSocket tunnel gets keep-alive pings, so idle watches survive balancers' idle timeouts.
                 var (transport, _, failure) = await dialer.ConnectAsync(decision.Tunnel, ping: true, cancellationToken);
-                return transport ?? throw new DialFailedException(failure!);
+                if (transport is null) throw new DialFailedException(failure!);
+                // A raw-upgrade tunnel is the balancer's TLS stream itself, and SocketsHttpHandler takes an SslStream from the
+                // connect callback as TLS already done — it would send the request in the clear to the balancer's tunnel.
+                return transport is System.Net.Security.SslStream ? new OpaqueStream(transport) : transport;
             },
             SslOptions = new SslClientAuthenticationOptions
             {
@@ -60,3 +60,31 @@ internal static class WebSideClient
 
 /// <summary>The proxy could not be reached (the message is the dialer's sentence for the user).</summary>
 internal sealed class DialFailedException(string message) : IOException(message);
+
+/// <summary>A stream that only passes bytes through, so that nothing can tell what it wraps.</summary>
+internal sealed class OpaqueStream(Stream inner) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanWrite => true;
+    public override bool CanSeek => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override void Flush() => inner.Flush();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override ValueTask DisposeAsync() => inner.DisposeAsync();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
+    }
+}

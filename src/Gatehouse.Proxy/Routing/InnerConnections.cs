@@ -92,23 +92,32 @@ internal sealed class InnerEndPoint : EndPoint
 /// <param name="Arrival">"websocket" or "raw".</param>
 internal sealed record TunnelledConnection(IPAddress Client, string Arrival, OuterIdentity? Outer);
 
-/// <summary>A tunnelled stream as a Kestrel connection.</summary>
+/// <summary>
+/// A tunnelled stream as a Kestrel connection, built the way Kestrel's socket transport is: two pipes, one task
+/// copying the stream into the input pipe and one copying the output pipe to the stream. So everything Kestrel wrote
+/// reaches the stream before it closes — the last bytes of an upgraded request (a WebSocket app's close frame) too.
+/// </summary>
 internal sealed class InnerConnection : ConnectionContext
 {
+    private const int ReadSize = 16 * 1024;
+
     private readonly Stream _stream;
+    private readonly System.IO.Pipelines.Pipe _input = new(), _output = new();
     private readonly CancellationTokenSource _closed = new();
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _reading, _writing;
     private int _disposed;
 
     public InnerConnection(Stream stream, TunnelledConnection tunnel, string connectionId)
     {
         _stream = stream;
         ConnectionId = connectionId;
-        Transport = new Pipe(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
-            PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+        Transport = new DuplexPipe(_input.Reader, _output.Writer);
         RemoteEndPoint = new IPEndPoint(tunnel.Client, 0);
         LocalEndPoint = InnerEndPoint.Instance;
         Features.Set(tunnel);
+        _reading = ReadLoopAsync();
+        _writing = WriteLoopAsync();
     }
 
     /// <summary>Completes when Kestrel is done with the connection (or it was aborted).</summary>
@@ -125,23 +134,72 @@ internal sealed class InnerConnection : ConnectionContext
         set => throw new NotSupportedException("the inner connection's closed token is its own");
     }
 
+    /// <summary>Stream → input pipe, until the stream ends or fails (closing it ends a pending read).</summary>
+    private async Task ReadLoopAsync()
+    {
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var read = await _stream.ReadAsync(_input.Writer.GetMemory(ReadSize));
+                if (read == 0) break;
+                _input.Writer.Advance(read);
+                var flushed = await _input.Writer.FlushAsync();
+                if (flushed.IsCompleted || flushed.IsCanceled) break;
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.WebSockets.WebSocketException)
+        {
+            failure = new ConnectionResetException(e.Message, e);
+        }
+        finally
+        {
+            if (!_closed.IsCancellationRequested) _closed.Cancel(); // the peer went: Kestrel's "connection closed"
+        }
+        await _input.Writer.CompleteAsync(failure);
+    }
+
+    /// <summary>Output pipe → stream, until Kestrel completes the output (everything written is sent) or the stream fails.</summary>
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await _output.Reader.ReadAsync();
+                foreach (var segment in result.Buffer) await _stream.WriteAsync(segment);
+                if (!result.Buffer.IsEmpty) await _stream.FlushAsync();
+                _output.Reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled) break;
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.WebSockets.WebSocketException)
+        {
+            // The tunnel went; what is left cannot be sent.
+        }
+        await _output.Reader.CompleteAsync();
+    }
+
     public override void Abort(ConnectionAbortedException abortReason)
     {
         if (!_closed.IsCancellationRequested) _closed.Cancel();
-        _ended.TrySetResult();
+        _output.Reader.CancelPendingRead();
+        _ended.TrySetResult(); // the tunnel endpoint closes the stream, which ends the read loop
     }
 
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        await Transport.Input.CompleteAsync();
-        await Transport.Output.CompleteAsync();
-        await _stream.DisposeAsync();
-        if (!_closed.IsCancellationRequested) _closed.Cancel();
+        await _output.Writer.CompleteAsync(); // Kestrel has completed it already; then this is nothing
+        await _writing;                       // everything Kestrel wrote is on the stream
+        await _stream.DisposeAsync();         // a WebSocket tunnel closes gracefully here
+        await _reading;
+        await _input.Reader.CompleteAsync();
         _ended.TrySetResult();
     }
 
-    private sealed class Pipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
         public PipeReader Input => input;
         public PipeWriter Output => output;
