@@ -60,7 +60,8 @@ internal sealed class KubeMiddleware
     public async Task InvokeAsync(HttpContext context)
     {
         // 1. Which cluster, if any.
-        var match = _routes.Match(context.Request, out var notFound);
+        var match = _routes.Match(context.Request, context.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>()?.HostName,
+            out var notFound);
         if (match is null)
         {
             if (notFound is null) await _next(context);

@@ -8,7 +8,7 @@ namespace Gatehouse.Proxy.Kube;
 internal sealed record KubeMatch(KubeCluster Cluster, bool ByPathPrefix, PathString RemainingPath);
 
 /// <summary>
-/// Finds the Kubernetes cluster a request is for. Two ways in: host <c>kube-gatehouse.&lt;anything&gt;</c> (SNI and Host;
+/// Finds the Kubernetes cluster a request is for. Two ways in: host <c>kube-gatehouse.&lt;anything&gt;</c> (SNI or Host;
 /// the cluster is proxy.kube_default, or the only one configured), and the path prefix <c>/kube/NAME/</c> — what plain
 /// kubectl uses through an mTLS balancer with one name (<c>server: https://balancer/kube/NAME</c>).
 /// </summary>
@@ -29,10 +29,13 @@ internal sealed class KubeRoutes
 
     /// <summary>The cluster for this request; null when it is not a Kubernetes request at all (<paramref name="notFound"/>
     /// null) or names no cluster (<paramref name="notFound"/> says so, for a 404 Status).</summary>
-    public KubeMatch? Match(HttpRequest request, out string? notFound)
+    /// <param name="serverName">The TLS server name (SNI) the connection asked for: <c>kube-gatehouse.*</c> there routes
+    /// like the Host, so kubectl can use <c>tls-server-name</c> with an address that has no such DNS name.</param>
+    public KubeMatch? Match(HttpRequest request, string? serverName, out string? notFound)
     {
         notFound = null;
-        if (request.Host.Host.StartsWith(ProxyProtocol.KubeSniPrefix, StringComparison.OrdinalIgnoreCase))
+        if (request.Host.Host.StartsWith(ProxyProtocol.KubeSniPrefix, StringComparison.OrdinalIgnoreCase)
+            || serverName?.StartsWith(ProxyProtocol.KubeSniPrefix, StringComparison.OrdinalIgnoreCase) == true)
         {
             if (_default is not null) return new KubeMatch(_default, false, request.Path);
             notFound = _byName.Count == 0

@@ -25,6 +25,10 @@ public sealed class KubeAccessCluster : IAsyncLifetime
     public const string CertClusterName = "dev-certs";
     public const string CorpCaDn = "CN=Corp Kube CA,O=Corp Example";
 
+    /// <summary>A public name of the proxy (not in DNS): the host certificate covers kube-gatehouse.&lt;it&gt;, which kubectl
+    /// asks for with tls-server-name while connecting to 127.0.0.1.</summary>
+    public const string PublicName = "gatehouse.test";
+
     private readonly TempDirectory _dir = new();
     private int _kubeconfigs;
 
@@ -99,7 +103,7 @@ public sealed class KubeAccessCluster : IAsyncLifetime
                 format: aws-alb-passthrough
                 source_cidrs: [127.0.0.1/32]
                 shared_secret_header: { name: {{SecretHeader}}, value_env: GH_FRONT_SECRET_ALB }
-            """);
+            """, publicAddr: $"[127.0.0.1, {PublicName}]");
         // Company certificates (mapped by identity_mappings) as well as Gatehouse-issued ones go through kubectl. (Go's x509
         // parser refused Gatehouse certificates while the identity extension's OID had an arc beyond 2^31.)
         var corpCa = await OpensslCa.RootAsync(Proxy.Directory, "corp-ca", "/O=Corp Example/CN=Corp Kube CA");
@@ -178,7 +182,8 @@ public sealed class KubeAccessCluster : IAsyncLifetime
     internal string AlbServer => $"https://127.0.0.1:{AlbPort}/kube/{ClusterName}";
 
     /// <summary>Writes a kubeconfig (and a HOME for kubectl's discovery cache) and returns the environment to run kubectl with.</summary>
-    internal async Task<Dictionary<string, string>> KubeconfigAsync(string server, string certificateAuthority, IssuedCertificate? user)
+    internal async Task<Dictionary<string, string>> KubeconfigAsync(string server, string certificateAuthority, IssuedCertificate? user,
+        string? tlsServerName = null)
     {
         var n = Interlocked.Increment(ref _kubeconfigs);
         var home = _dir.File($"kube-home-{n}");
@@ -191,7 +196,7 @@ public sealed class KubeAccessCluster : IAsyncLifetime
             kind: Config
             clusters:
               - name: gatehouse
-                cluster: { server: "{{server}}", certificate-authority: "{{certificateAuthority}}" }
+                cluster: { server: "{{server}}", certificate-authority: "{{certificateAuthority}}"{{(tlsServerName is null ? "" : $", tls-server-name: {tlsServerName}")}} }
             users:
               - name: me
                 user: {{credentials}}

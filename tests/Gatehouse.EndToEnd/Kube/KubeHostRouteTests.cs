@@ -7,8 +7,7 @@ namespace Gatehouse.EndToEnd.Kube;
 
 /// <summary>
 /// The first way in: SNI and Host <c>kube-gatehouse.&lt;name&gt;</c> straight at Gatehouse, with a Gatehouse-issued client
-/// certificate in the handshake. .NET's HttpClient rather than kubectl: kubectl cannot load a Gatehouse certificate
-/// (see <see cref="KubeAccessCluster"/>) and would need DNS for the name.
+/// certificate in the handshake, with .NET's HttpClient (kubectl by tls-server-name: <see cref="KubectlExecTests"/>).
 /// </summary>
 [Collection(KubeAccessCollection.Name)]
 public sealed class KubeHostRouteTests(KubeAccessCluster cluster)

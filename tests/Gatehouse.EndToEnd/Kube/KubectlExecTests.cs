@@ -144,4 +144,24 @@ public sealed class KubectlExecTests(KubeAccessCluster cluster)
         Assert.Contains("\"reason\":\"Forbidden\"", upgrade.Stdout, StringComparison.Ordinal);
         Assert.Equal(before, cluster.Api.Seen.Count);
     }
+
+    [Fact]
+    public async Task By_tls_server_name_kube_gatehouse_kubectl_gets_pods_and_execs_straight_at_the_proxy()
+    {
+        // The first way in: SNI kube-gatehouse.<public name> (tls-server-name) to the proxy's address; no path prefix.
+        var env = await cluster.KubeconfigAsync($"https://127.0.0.1:{cluster.Proxy.Port}", cluster.HostCa, cluster.AliceCorp,
+            tlsServerName: $"kube-gatehouse.{KubeAccessCluster.PublicName}");
+        var before = cluster.Api.Seen.Count;
+
+        var pods = await KubeAccessCluster.KubectlAsync(env, "get", "pods");
+        var echo = await KubeAccessCluster.KubectlAsync(env, "exec", KubeApiStandIn.ListedPod, "--", "echo", "by", "name");
+
+        Assert.True(pods.ExitCode == 0, pods.Output);
+        Assert.Contains(KubeApiStandIn.ListedPod, pods.Stdout, StringComparison.Ordinal);
+        Assert.True(echo.ExitCode == 0, echo.Output);
+        Assert.Equal("by name", echo.Stdout.Trim());
+        var seen = cluster.Api.Seen.Skip(before).ToList();
+        Assert.Contains(seen, r => r.Path == ExecPath && string.Equals(r.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase));
+        Assert.All(seen, r => Assert.Equal(["alice"], r.ImpersonateUser));
+    }
 }

@@ -23,13 +23,13 @@ public sealed class KubeRoutesTests
     {
         var routes = new KubeRoutes([Cluster("dev"), Cluster("prod")], null);
 
-        var match = routes.Match(Request("gatehouse.example.com", "/kube/prod/api/v1/pods"), out var notFound);
+        var match = routes.Match(Request("gatehouse.example.com", "/kube/prod/api/v1/pods"), null, out var notFound);
 
         Assert.Null(notFound);
         Assert.Equal("prod", match!.Cluster.Name);
         Assert.True(match.ByPathPrefix);
         Assert.Equal("/api/v1/pods", match.RemainingPath.Value);
-        Assert.Equal("/", routes.Match(Request("gatehouse.example.com", "/kube/dev"), out _)!.RemainingPath.Value);
+        Assert.Equal("/", routes.Match(Request("gatehouse.example.com", "/kube/dev"), null, out _)!.RemainingPath.Value);
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed class KubeRoutesTests
     {
         var routes = new KubeRoutes([Cluster("dev"), Cluster("prod")], null);
 
-        Assert.Null(routes.Match(Request("gatehouse.example.com", "/kube/staging/api"), out var notFound));
+        Assert.Null(routes.Match(Request("gatehouse.example.com", "/kube/staging/api"), null, out var notFound));
         Assert.Equal("there is no Kubernetes cluster named 'staging' (this proxy serves: dev, prod)", notFound);
     }
 
@@ -46,25 +46,34 @@ public sealed class KubeRoutesTests
     {
         var routes = new KubeRoutes([Cluster("dev")], null);
 
-        Assert.Null(routes.Match(Request("gatehouse.example.com", "/apps/echo/"), out var notFound));
+        Assert.Null(routes.Match(Request("gatehouse.example.com", "/apps/echo/"), null, out var notFound));
         Assert.Null(notFound);
-        Assert.Null(routes.Match(Request("gatehouse.example.com", "/kubernetes/dev"), out notFound));
+        Assert.Null(routes.Match(Request("gatehouse.example.com", "/kubernetes/dev"), null, out notFound));
         Assert.Null(notFound);
     }
 
     [Fact]
     public void The_kube_host_reaches_the_only_cluster_or_kube_default_and_otherwise_says_what_to_do()
     {
-        Assert.Equal("dev", new KubeRoutes([Cluster("dev")], null).Match(Request("kube-gatehouse.example.com", "/api"), out _)!.Cluster.Name);
+        Assert.Equal("dev", new KubeRoutes([Cluster("dev")], null).Match(Request("kube-gatehouse.example.com", "/api"), null, out _)!.Cluster.Name);
 
         var two = new KubeRoutes([Cluster("dev"), Cluster("prod")], "prod");
-        var match = two.Match(Request("KUBE-GATEHOUSE.example.com", "/api"), out _);
+        var match = two.Match(Request("KUBE-GATEHOUSE.example.com", "/api"), null, out _);
         Assert.Equal("prod", match!.Cluster.Name);
         Assert.False(match.ByPathPrefix);
         Assert.Equal("/api", match.RemainingPath.Value);
 
-        Assert.Null(new KubeRoutes([Cluster("dev"), Cluster("prod")], null).Match(Request("kube-gatehouse.example.com", "/api"), out var notFound));
+        Assert.Null(new KubeRoutes([Cluster("dev"), Cluster("prod")], null).Match(Request("kube-gatehouse.example.com", "/api"), null, out var notFound));
         Assert.Contains("proxy.kube_default", notFound, StringComparison.Ordinal);
         Assert.Contains("dev, prod", notFound, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tls_server_name_routes_like_the_host()
+    {
+        var routes = new KubeRoutes([Cluster("dev")], null);
+        Assert.Equal("dev", routes.Match(Request("127.0.0.1", "/api"), "kube-gatehouse.gatehouse.example.com", out _)!.Cluster.Name);
+        Assert.Null(routes.Match(Request("127.0.0.1", "/api"), "gatehouse.internal", out var notFound));
+        Assert.Null(notFound);
     }
 }
