@@ -14,59 +14,28 @@ namespace Gatehouse.EndToEnd.Apps;
 [Collection(HttpAppsCollection.Name)]
 public sealed partial class LocalAppProxyTests(HttpAppsCluster cluster) : IAsyncLifetime
 {
-    private readonly TempDirectory _dir = new();
-    private readonly int _balancerPort = Peer.FreePort();
-    private NginxPeer _nginx = null!;
-    private string _balancerCa = "";
+    private PlainBalancer _balancer = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _balancer = await PlainBalancer.StartAsync(cluster.Proxy.Port, cluster.HostCa);
+
+    private string Balancer => _balancer.Address;
+
+    /// <summary>`gatehouse proxy app NAME --port 0` through the balancer; the process and the port it printed.</summary>
+    private async Task<(BackgroundProcess Process, int Port)> StartLocalAsync(ClientMachine client, string app)
     {
-        var ca = await OpensslCa.RootAsync(_dir.Path, "plain-balancer-ca", "/O=Balancers/CN=Plain Apps Balancer CA");
-        _balancerCa = ca.Certificate;
-        var (cert, key) = await ca.ServerAsync("plain-balancer");
-        _nginx = await NginxPeer.StartAsync(_ => Task.FromResult($$"""
-            map $http_upgrade $connection_upgrade { default upgrade; '' close; }
-
-            server {
-                listen 127.0.0.1:{{_balancerPort}} ssl;
-                ssl_certificate     {{cert}};
-                ssl_certificate_key {{key}};
-
-                location / {
-                    proxy_pass https://127.0.0.1:{{cluster.Proxy.Port}};
-                    proxy_ssl_trusted_certificate {{cluster.HostCa}};
-                    proxy_ssl_verify on;
-                    proxy_ssl_name gatehouse.internal;
-                    proxy_http_version 1.1;
-                    proxy_set_header Upgrade $http_upgrade;
-                    proxy_set_header Connection $connection_upgrade;
-                    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                    proxy_read_timeout 1h;
-                }
-            }
-            """), _balancerPort);
-    }
-
-    private string Balancer => $"127.0.0.1:{_balancerPort}";
-
-    private async Task<(ClientMachine Client, BackgroundProcess Process, int Port)> StartAsync(IssuedCertificate user, string app)
-    {
-        var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = _balancerCa });
-        (await client.Cli.RunAsync("login", "--proxy", Balancer, "--identity", Path.GetDirectoryName(user.Certificate)!, "--ca", cluster.HostCa))
-            .EnsureSuccess("login --identity through the plain balancer");
         var process = client.Cli.Start("proxy", "app", app, "--proxy", Balancer, "--port", "0");
         await process.WaitForOutputAsync("Ctrl-C to stop", TimeSpan.FromSeconds(60));
         var match = ServingLine().Match(process.Output);
-        return (client, process, match.Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0);
+        Assert.True(match.Success, process.Output);
+        return (process, int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
     public async Task Curl_and_a_websocket_reach_the_http_app_as_alice_through_the_local_port()
     {
-        var (client, process, port) = await StartAsync(cluster.Alice, "echo");
-        using var _ = client;
-        await using var __ = process;
-        Assert.True(port > 0, process.Output);
+        using var client = await _balancer.LoggedInClientAsync(cluster.Alice.Certificate, cluster.HostCa);
+        var (process, port) = await StartLocalAsync(client, "echo");
+        await using var _ = process;
         Assert.Contains("(tunnel;", process.Output, StringComparison.Ordinal);
 
         var curl = await Peer.RunAsync("curl", ["-sS", "--max-time", "20", "-H", "X-Amzn-Mtls-Clientcert: forged", $"http://127.0.0.1:{port}/hello?x=1"]);
@@ -93,18 +62,14 @@ public sealed partial class LocalAppProxyTests(HttpAppsCluster cluster) : IAsync
     }
 
     [Fact]
-    public async Task A_role_without_the_app_is_told_so_before_anything_listens()
+    public async Task A_role_without_the_app_gets_403_with_the_reason_and_an_unknown_app_is_refused_before_listening()
     {
-        using var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = _balancerCa });
-        (await client.Cli.RunAsync("login", "--proxy", Balancer, "--identity", Path.GetDirectoryName(cluster.Bob.Certificate)!, "--ca", cluster.HostCa))
-            .EnsureSuccess("login --identity");
+        using var client = await _balancer.LoggedInClientAsync(cluster.Bob.Certificate, cluster.HostCa);
 
         // The HTTP app is decided on the web side, per request; the local proxy starts and bob gets the 403 with the reason.
-        var process = client.Cli.Start("proxy", "app", "echo", "--proxy", Balancer, "--port", "0");
+        var (process, port) = await StartLocalAsync(client, "echo");
         await using (process)
         {
-            await process.WaitForOutputAsync("Ctrl-C to stop", TimeSpan.FromSeconds(60));
-            var port = int.Parse(ServingLine().Match(process.Output).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             var curl = await Peer.RunAsync("curl", ["-sS", "--max-time", "20", "-w", "\n%{http_code}", $"http://127.0.0.1:{port}/"]);
             Assert.EndsWith("403", curl.Stdout.Trim(), StringComparison.Ordinal);
             Assert.Contains("ops", curl.Stdout, StringComparison.Ordinal);
@@ -116,8 +81,7 @@ public sealed partial class LocalAppProxyTests(HttpAppsCluster cluster) : IAsync
 
     public async Task DisposeAsync()
     {
-        if (_nginx is not null) await _nginx.DisposeAsync();
-        _dir.Dispose();
+        if (_balancer is not null) await _balancer.DisposeAsync();
     }
 
     private static byte[] Base64Url(string text)

@@ -17,49 +17,16 @@ namespace Gatehouse.EndToEnd.Kube;
 [Collection(KubeAccessCollection.Name)]
 public sealed partial class LocalKubeProxyTests(KubeAccessCluster cluster) : IAsyncLifetime
 {
-    private readonly TempDirectory _dir = new();
-    private readonly int _balancerPort = Peer.FreePort();
-    private NginxPeer _nginx = null!;
-    private string _balancerCa = "";
+    private PlainBalancer _balancer = null!;
 
-    public async Task InitializeAsync()
-    {
-        var ca = await OpensslCa.RootAsync(_dir.Path, "plain-balancer-ca", "/O=Balancers/CN=Plain Balancer CA");
-        _balancerCa = ca.Certificate;
-        var (cert, key) = await ca.ServerAsync("plain-balancer");
-        _nginx = await NginxPeer.StartAsync(_ => Task.FromResult($$"""
-            map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+    public async Task InitializeAsync() => _balancer = await PlainBalancer.StartAsync(cluster.Proxy.Port, cluster.HostCa);
 
-            # A layer-7 balancer without mTLS: it terminates TLS and passes upgrades, nothing more.
-            server {
-                listen 127.0.0.1:{{_balancerPort}} ssl;
-                ssl_certificate     {{cert}};
-                ssl_certificate_key {{key}};
-
-                location / {
-                    proxy_pass https://127.0.0.1:{{cluster.Proxy.Port}};
-                    proxy_ssl_trusted_certificate {{cluster.HostCa}};
-                    proxy_ssl_verify on;
-                    proxy_ssl_name gatehouse.internal;
-                    proxy_http_version 1.1;
-                    proxy_set_header Upgrade $http_upgrade;
-                    proxy_set_header Connection $connection_upgrade;
-                    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                    proxy_buffering off;
-                    proxy_read_timeout 1h;
-                }
-            }
-            """), _balancerPort);
-    }
-
-    private string Balancer => $"127.0.0.1:{_balancerPort}";
+    private string Balancer => _balancer.Address;
 
     [Fact]
     public async Task Kubectl_gets_watches_and_execs_through_gatehouse_proxy_kube_behind_a_balancer_without_mtls()
     {
-        using var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = _balancerCa });
-        (await client.Cli.RunAsync("login", "--proxy", Balancer, "--identity", Path.GetDirectoryName(cluster.Alice.Certificate)!, "--ca", cluster.HostCa))
-            .EnsureSuccess("login --identity through the plain balancer");
+        using var client = await _balancer.LoggedInClientAsync(cluster.Alice.Certificate, cluster.HostCa);
         var kubeconfig = client.File("local.kubeconfig");
         await using var proxy = client.Cli.Start("proxy", "kube", KubeAccessCluster.ClusterName, "--proxy", Balancer, "--port", "0", "--kubeconfig", kubeconfig);
         await proxy.WaitForOutputAsync("export KUBECONFIG=", TimeSpan.FromSeconds(60));
@@ -101,9 +68,7 @@ public sealed partial class LocalKubeProxyTests(KubeAccessCluster cluster) : IAs
     [Fact]
     public async Task The_local_port_refuses_a_client_without_the_local_certificate_and_the_kubeconfig_goes_at_exit()
     {
-        using var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = _balancerCa });
-        (await client.Cli.RunAsync("login", "--proxy", Balancer, "--identity", Path.GetDirectoryName(cluster.Alice.Certificate)!, "--ca", cluster.HostCa))
-            .EnsureSuccess("login --identity");
+        using var client = await _balancer.LoggedInClientAsync(cluster.Alice.Certificate, cluster.HostCa);
         var kubeconfig = client.File("local.kubeconfig");
         var proxy = client.Cli.Start("proxy", "kube", KubeAccessCluster.ClusterName, "--proxy", Balancer, "--port", "0", "--kubeconfig", kubeconfig);
         await using (proxy)
@@ -158,8 +123,7 @@ public sealed partial class LocalKubeProxyTests(KubeAccessCluster cluster) : IAs
 
     public async Task DisposeAsync()
     {
-        if (_nginx is not null) await _nginx.DisposeAsync();
-        _dir.Dispose();
+        if (_balancer is not null) await _balancer.DisposeAsync();
     }
 
     [GeneratedRegex(@"at https://127\.0\.0\.1:(\d+) via")]
