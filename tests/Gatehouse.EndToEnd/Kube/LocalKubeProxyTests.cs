@@ -66,6 +66,26 @@ public sealed partial class LocalKubeProxyTests(KubeAccessCluster cluster) : IAs
     }
 
     [Fact]
+    public async Task Reached_directly_gatehouse_proxy_kube_connects_without_a_tunnel()
+    {
+        using var client = new ClientMachine();
+        (await client.Cli.RunAsync("login", "--proxy", cluster.Proxy.Address, "--identity", Path.GetDirectoryName(cluster.Alice.Certificate)!,
+            "--ca", cluster.HostCa)).EnsureSuccess("login --identity");
+        var kubeconfig = client.File("direct.kubeconfig");
+        await using var proxy = client.Cli.Start("proxy", "kube", KubeAccessCluster.ClusterName, "--proxy", cluster.Proxy.Address, "--port", "0",
+            "--kubeconfig", kubeconfig);
+        await proxy.WaitForOutputAsync("export KUBECONFIG=", TimeSpan.FromSeconds(60));
+        Assert.Contains("(direct;", proxy.Output, StringComparison.Ordinal);
+        var home = client.File("kube-home-direct");
+        Directory.CreateDirectory(home);
+
+        var pods = await KubeAccessCluster.KubectlAsync(new Dictionary<string, string> { ["KUBECONFIG"] = kubeconfig, ["HOME"] = home }, "get", "pods");
+
+        Assert.True(pods.ExitCode == 0, pods.Output + "\n" + proxy.Output);
+        Assert.Contains(KubeApiStandIn.ListedPod, pods.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_local_port_refuses_a_client_without_the_local_certificate_and_the_kubeconfig_goes_at_exit()
     {
         using var client = await _balancer.LoggedInClientAsync(cluster.Alice.Certificate, cluster.HostCa);
