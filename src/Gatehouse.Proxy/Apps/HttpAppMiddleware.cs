@@ -99,8 +99,8 @@ internal sealed class HttpAppMiddleware
 
         // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header); only when the
         //    request carried no certificate at all, a browser's web session cookie.
-        var caller = ForwardedCaller.From(context, "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front, or sign in with a browser",
-            out var refusal);
+        var (caller, refusal) = await ForwardedCaller.FromAsync(context,
+            "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front, or sign in with a browser");
         if (caller is null && !ForwardedCaller.PresentedCertificate(context))
         {
             var session = _sessions.Read(context, out var problem);
