@@ -29,6 +29,7 @@ internal static class StartCommand
                 .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
                 .SetMinimumLevel(LogLevel.Information)
                 .AddFilter("Microsoft", LogLevel.Warning)
+                .AddFilter("Yarp", LogLevel.Warning) // two Information lines per forwarded app request otherwise
                 .AddFilter(typeof(Proxy.Authentication.ClientCertificateAuthenticationHandler).FullName, LogLevel.Warning), cancellationToken);
             await proxy.StartAsync(cancellationToken);
 

@@ -37,6 +37,7 @@ internal sealed class HttpAppMiddleware
     private readonly AuditThrottle _decisionAudit = new(TimeSpan.FromMinutes(1));
     private readonly HttpMessageInvoker _client;
     private readonly WebSessionCookie _sessions;
+    private readonly IdentityAssertionCache _assertions;
 
     /// <summary>The one client to every app (a DI singleton, so it is disposed with the host): no proxy, no redirects
     /// followed, no cookie jar — the user's browser keeps the cookies, not the proxy.</summary>
@@ -65,6 +66,7 @@ internal sealed class HttpAppMiddleware
         _certificateHeaderNames = authenticator.Options.CertificateHeaderNames;
         _logger = logger;
         _issuer = IssuerOf(options);
+        _assertions = new IdentityAssertionCache(cluster.Time);
     }
 
     /// <summary>The proxy's first public address as an https URL: the JWT's iss, under which /.well-known/jwks.json is.</summary>
@@ -99,8 +101,8 @@ internal sealed class HttpAppMiddleware
 
         // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header); only when the
         //    request carried no certificate at all, a browser's web session cookie.
-        var caller = ForwardedCaller.From(context, "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front, or sign in with a browser",
-            out var refusal);
+        var (caller, refusal) = await ForwardedCaller.FromAsync(context,
+            "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front, or sign in with a browser");
         if (caller is null && !ForwardedCaller.PresentedCertificate(context))
         {
             var session = _sessions.Read(context, out var problem);
@@ -134,7 +136,7 @@ internal sealed class HttpAppMiddleware
         }
 
         // 4. Forward: YARP streams the bodies and upgrades; the transformer does headers, path and the assertion.
-        var assertion = IdentityAssertion.Create(_cluster.Authorities.Jwt, _issuer, identity, match.App, _cluster.Time.GetUtcNow(), caller.NotAfter);
+        var assertion = _assertions.Get(_cluster.Authorities.Jwt, _issuer, identity, match.App, caller.NotAfter);
         var transformer = new HttpAppTransformer(match, assertion, caller.Client, _certificateHeaderNames, _options.IsTrustedHop);
         var error = await _forwarder.SendAsync(context, match.App.Uri.ToString(), _client, RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.App, error);

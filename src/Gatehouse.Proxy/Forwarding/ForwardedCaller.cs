@@ -4,6 +4,7 @@ using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Sessions;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Forwarding;
@@ -24,7 +25,7 @@ internal sealed record ForwardedCaller(Identity.Identity Identity, CertificateFa
     public DateTimeOffset NotAfter => Certificate?.NotAfter ?? Session!.ExpiresAt;
 
     /// <summary>Whether the request carried a client certificate at all (accepted or refused): then it, not a session cookie,
-    /// decides who the caller is.</summary>
+    /// decides who the caller is. Only meaningful after <see cref="FromAsync"/> (which judges the certificate).</summary>
     public static bool PresentedCertificate(HttpContext context) =>
         context.Features.Get<RequestIdentityFeature>()?.Verdict is { Status: not ForwardedStatus.NoCertificate };
 
@@ -34,19 +35,19 @@ internal sealed record ForwardedCaller(Identity.Identity Identity, CertificateFa
             session);
 
     /// <summary>The caller, or null with the sentence a 401 answers: why the certificate was refused, or
-    /// <paramref name="noCertificateHint"/> when there was none.</summary>
-    public static ForwardedCaller? From(HttpContext context, string noCertificateHint, out string refusal)
+    /// <paramref name="noCertificateHint"/> when there was none. Runs the ForwardedCertificate scheme: identity is judged
+    /// only for requests that need it (there is no default scheme), and at most once per request.</summary>
+    public static async ValueTask<(ForwardedCaller? Caller, string Refusal)> FromAsync(HttpContext context, string noCertificateHint)
     {
+        var result = await context.AuthenticateAsync(ClientCertificateAuthenticationHandler.SchemeName);
         var feature = context.Features.Get<RequestIdentityFeature>();
         var verdict = feature?.Verdict;
-        if (context.User.Identity?.IsAuthenticated == true
-            && verdict is { Status: ForwardedStatus.Authenticated, Identity: { } identity, Certificate: { } certificate })
+        if (result.Succeeded && verdict is { Status: ForwardedStatus.Authenticated, Identity: { } identity, Certificate: { } certificate })
         {
-            refusal = "";
-            return new ForwardedCaller(identity, certificate, verdict.Front, feature!.Client);
+            context.User = result.Principal;
+            return (new ForwardedCaller(identity, certificate, verdict.Front, feature!.Client), "");
         }
-        refusal = verdict is { Status: ForwardedStatus.Refused } ? $"{verdict.Message} ({verdict.Reason})" : noCertificateHint;
-        return null;
+        return (null, verdict is { Status: ForwardedStatus.Refused } ? $"{verdict.Message} ({verdict.Reason})" : noCertificateHint);
     }
 
     /// <summary>Audits an access decision, at most once per window for the same user, resource and outcome (a page load

@@ -86,12 +86,16 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(new HttpAppRoutes(options.HttpApps, options.PublicAddresses));
         builder.Services.AddSingleton(new KubeRoutes(options.KubeClusters, options.KubeDefault));
         builder.Services.AddSingleton(_ => new KubeUpstreams(options.KubeClusters)); // from a factory, so the host disposes it
-        builder.Services.AddAuthentication(ClientCertificateAuthenticationHandler.SchemeName)
+        // Lazy identity: no default authenticate scheme (see NoDefaultAuthenticateScheme); what needs the identity asks.
+        builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
+        builder.Services.AddSingleton<IAuthenticationSchemeProvider, NoDefaultAuthenticateScheme>();
         builder.Services.AddHostedService(services => new TrustRefresher(cluster, options.TrustRefreshInterval, services.GetRequiredService<ILogger<TrustRefresher>>()));
 
         var app = builder.Build();
         app.UseMiddleware<ClientCertificateHeaderGuard>(); // first: nothing may read a forged certificate header
+        // Authenticates nothing (no default scheme), but placed here explicitly: otherwise WebApplication adds it at the
+        // very start of the pipeline, before the guard, where a default scheme would run on unguarded headers.
         app.UseAuthentication();
         app.UseWebSockets();
         app.UseMiddleware<WebLoginMiddleware>(); // /.gatehouse/login and /logout on every host, before any app can shadow them

@@ -70,8 +70,8 @@ internal sealed class KubeMiddleware
         }
 
         // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header).
-        var caller = ForwardedCaller.From(context, "no client certificate: put your Gatehouse certificate in the kubeconfig (client-certificate, client-key)",
-            out var refusal);
+        var (caller, refusal) = await ForwardedCaller.FromAsync(context,
+            "no client certificate: put your Gatehouse certificate in the kubeconfig (client-certificate, client-key)");
         if (caller is null)
         {
             await KubeStatus.WriteAsync(context, StatusCodes.Status401Unauthorized, KubeStatus.Unauthorized, refusal);

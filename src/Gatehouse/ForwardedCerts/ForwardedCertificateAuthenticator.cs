@@ -37,46 +37,68 @@ internal sealed class ForwardedCertificateAuthenticator(
 
     /// <summary>Judges what <paramref name="front"/> forwarded. <paramref name="fresh"/> is true when this call did the
     /// judging (not the cache): callers audit fresh verdicts only.</summary>
+    /// <remarks>
+    /// 1. Decode the headers to DER (every header and structure check, no certificate parsing).
+    /// 2. Key on those bytes; a verdict-cache hit skips parsing, validation and mapping.
+    /// 3. On a miss, parse the certificates, run the format's leaf check, validate, map and cache the verdict.
+    /// 4. Pinning, on every request.
+    /// </remarks>
     public ForwardedAuthentication Authenticate(TrustedFront front, ReceivedHeaders headers, IPAddress? client, out bool fresh)
     {
         fresh = true;
-        var decoded = front.Format.Decode(headers, front.Headers, options.Limits);
-        try
-        {
-            return decoded.Status switch
-            {
-                DecodeStatus.Absent => ForwardedAuthentication.None,
-                DecodeStatus.Refused => ForwardedAuthentication.Refuse(front.Name, ForwardedAuthentication.Rejected,
-                    $"the client certificate header from front '{front.Name}' was refused: {decoded.Error}"),
-                _ => Judge(decoded.Leaf!, decoded.Intermediates, front.Name, "forwarded-header", client, out fresh),
-            };
-        }
-        finally
-        {
-            decoded.Leaf?.Dispose();
-            foreach (var certificate in decoded.Intermediates) certificate.Dispose();
-        }
-    }
+        using var decoded = front.Format.DecodePresented(headers, front.Headers, options.Limits);
+        if (decoded.Status == DecodeStatus.Absent) return ForwardedAuthentication.None;
+        if (decoded.Status == DecodeStatus.Refused) return RefuseHeader(front, decoded.Error!);
 
-    /// <summary>Judges a certificate the client presented in a TLS handshake Gatehouse terminated itself.</summary>
-    public ForwardedAuthentication AuthenticateHandshake(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IPAddress? client,
-        out bool fresh) =>
-        Judge(leaf, intermediates, null, "handshake", client, out fresh);
-
-    private ForwardedAuthentication Judge(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, string? front, string source,
-        IPAddress? client, out bool fresh)
-    {
         var now = time.GetUtcNow();
         var trust = trustStore();
-        var key = CacheKey(leaf, intermediates, trust.Version, source);
+        var key = VerdictKey.Of(decoded.Chain!, decoded.Check, trust.Version, "forwarded-header");
         fresh = !_cache.TryGet(key, now, out var verdict);
         if (fresh)
         {
-            verdict = Validate(leaf, intermediates, front, source);
-            var notAfter = new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero);
-            _cache.Set(key, verdict, Min(now + options.CacheLifetime, notAfter), now);
+            var error = decoded.Chain!.Load(out var leaf, out var intermediates);
+            try
+            {
+                error ??= decoded.Check?.Run(leaf!);
+                if (error is not null) return RefuseHeader(front, error);
+                verdict = ValidateAndRemember(key, leaf!, intermediates, front.Name, "forwarded-header", now);
+            }
+            finally
+            {
+                leaf?.Dispose();
+                CertificateEncodings.DisposeAll(intermediates);
+            }
         }
-        verdict = verdict with { Front = front };
+        return Pinned(verdict, front.Name, client);
+    }
+
+    private static ForwardedAuthentication RefuseHeader(TrustedFront front, string error) =>
+        ForwardedAuthentication.Refuse(front.Name, ForwardedAuthentication.Rejected, $"the client certificate header from front '{front.Name}' was refused: {error}");
+
+    /// <summary>Judges a certificate the client presented in a TLS handshake Gatehouse terminated itself.</summary>
+    public ForwardedAuthentication AuthenticateHandshake(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IPAddress? client,
+        out bool fresh)
+    {
+        var now = time.GetUtcNow();
+        var key = VerdictKey.Of(leaf, intermediates, trustStore().Version, "handshake");
+        fresh = !_cache.TryGet(key, now, out var verdict);
+        if (fresh) verdict = ValidateAndRemember(key, leaf, intermediates, null, "handshake", now);
+        return Pinned(verdict, null, client);
+    }
+
+    private ForwardedAuthentication ValidateAndRemember(VerdictKey key, X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates,
+        string? front, string source, DateTimeOffset now)
+    {
+        var verdict = Validate(leaf, intermediates, front, source);
+        var notAfter = new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        _cache.Set(key, verdict, Min(now + options.CacheLifetime, notAfter), now);
+        return verdict;
+    }
+
+    private static ForwardedAuthentication Pinned(ForwardedAuthentication verdict, string? front, IPAddress? client)
+    {
+        // The cache is shared by every front; a verdict names the front it came through (a new record only when it differs).
+        if (verdict.Front != front) verdict = verdict with { Front = front };
         // Pinning depends on where this request came from, so it is checked on every request, after the cache.
         if (verdict.Identity?.PinnedIp is { } pinned && client is not null && pinned != (client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client).ToString())
             return ForwardedAuthentication.Refuse(front, ForwardedAuthentication.Rejected,
@@ -95,14 +117,6 @@ internal sealed class ForwardedCertificateAuthenticator(
         return mapping.Identity is null
             ? ForwardedAuthentication.Refuse(front, ForwardedAuthentication.Rejected, mapping.Error!, facts)
             : new ForwardedAuthentication(ForwardedStatus.Authenticated, mapping.Identity, facts, front, null, $"{mapping.Identity.User} ({facts.Subject})");
-    }
-
-    private static string CacheKey(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, long trustVersion, string source)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(leaf.RawDataMemory.Span); // RawDataMemory: RawData copies on every read
-        foreach (var certificate in intermediates) hash.AppendData(certificate.RawDataMemory.Span);
-        return $"{Convert.ToHexString(hash.GetHashAndReset())}:{trustVersion}:{source}";
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;

@@ -3,17 +3,17 @@ using System.Collections.Concurrent;
 namespace Gatehouse.ForwardedCerts;
 
 /// <summary>
-/// Verdicts on certificates, keyed by what was presented and the trust-store version, so a balancer's steady stream
+/// Verdicts on certificates, keyed by what was presented and the trust-store version (<see cref="VerdictKey"/>), so a balancer's steady stream
 /// of requests with the same certificate costs one chain validation per lifetime. Bounded: when full, expired entries
 /// go first, then everything (a refill costs validations, never correctness).
 /// </summary>
 internal sealed class VerdictCache(int capacity)
 {
-    private readonly ConcurrentDictionary<string, (ForwardedAuthentication Verdict, DateTimeOffset Expires)> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<VerdictKey, (ForwardedAuthentication Verdict, DateTimeOffset Expires)> _entries = new();
 
     public int Count => _entries.Count;
 
-    public bool TryGet(string key, DateTimeOffset now, out ForwardedAuthentication verdict)
+    public bool TryGet(VerdictKey key, DateTimeOffset now, out ForwardedAuthentication verdict)
     {
         if (_entries.TryGetValue(key, out var entry) && entry.Expires > now)
         {
@@ -24,7 +24,7 @@ internal sealed class VerdictCache(int capacity)
         return false;
     }
 
-    public void Set(string key, ForwardedAuthentication verdict, DateTimeOffset expires, DateTimeOffset now)
+    public void Set(VerdictKey key, ForwardedAuthentication verdict, DateTimeOffset expires, DateTimeOffset now)
     {
         if (expires <= now) return;
         if (_entries.Count >= capacity)

@@ -188,6 +188,11 @@ public sealed class BalancerCluster : IAsyncLifetime
         CurlAsync([.. certificate is null ? [] : new[] { "--cert", certificate.Certificate, "--key", certificate.Key }, "--cacert", BalancerCa,
             .. curlOptions, $"https://127.0.0.1:{port}/v1/whoami"]);
 
+    /// <summary>GET <paramref name="path"/> through a balancer on <paramref name="port"/>, with the client certificate when given.</summary>
+    internal Task<WhoAmIResponse> GetAsync(int port, IssuedCertificate? certificate, string path) =>
+        CurlAsync([.. certificate is null ? [] : new[] { "--cert", certificate.Certificate, "--key", certificate.Key }, "--cacert", BalancerCa,
+            $"https://127.0.0.1:{port}{path}"]);
+
     /// <summary>GET /v1/whoami straight at Gatehouse (no balancer), with the given curl options (headers, --interface).</summary>
     internal Task<WhoAmIResponse> WhoAmIDirectAsync(params string[] curlOptions) =>
         CurlAsync(["--cacert", Proxy.File("host-ca.pem"), .. curlOptions, $"https://127.0.0.1:{Proxy.Port}/v1/whoami"]);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
-
 namespace Gatehouse.ForwardedCerts.Formats;
 
 /// <summary>
@@ -14,19 +12,14 @@ internal sealed class AwsAlbPassthroughFormat : ForwardedCertificateFormat
     public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } =
         new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "X-Amzn-Mtls-Clientcert" };
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
     {
         var header = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true);
-        if (header.Error is not null) return DecodeResult.Refused(header.Error);
-        if (header.IsAbsent) return DecodeResult.Absent(); // spec §1.3: what ALB sends without a certificate is undocumented
+        if (header.Error is not null) return PresentedDecode.Refused(header.Error);
+        if (header.IsAbsent) return PresentedDecode.Absent(); // spec §1.3: what ALB sends without a certificate is undocumented
 
-        var certificates = new List<X509Certificate2>();
+        var certificates = new PresentedChain(header.Text!.Length);
         var error = CertificateEncodings.ReadUrlEncodedPem(header.Name, header.Text!, limits.MaxChainDepth, certificates);
-        if (error is not null)
-        {
-            CertificateEncodings.DisposeAll(certificates);
-            return DecodeResult.Refused(error);
-        }
-        return DecodeResult.Decoded(certificates[0], certificates[1..], BalancerClaims.None);
+        return error is null ? PresentedDecode.Decoded(certificates, BalancerClaims.None) : PresentedDecode.Refused(error, discard: certificates);
     }
 }

@@ -26,7 +26,7 @@ internal sealed class AwsAlbVerifyFormat : ForwardedCertificateFormat
 
     private static readonly BalancerClaims VerifiedByAlb = new(true, null);
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
     {
         var leaf = HeaderValue.Read(headers, NameOf(HeaderRole.Leaf, names), limits, commaMeansJoined: true);
         var serial = HeaderValue.Read(headers, NameOf(HeaderRole.Serial, names), limits, commaMeansJoined: true);
@@ -36,30 +36,28 @@ internal sealed class AwsAlbVerifyFormat : ForwardedCertificateFormat
         var validity = HeaderValue.Read(headers, NameOf(HeaderRole.Validity, names), limits, commaMeansJoined: true);
         HeaderValue[] descriptions = [serial, issuer, subject, validity];
         foreach (var header in (HeaderValue[])[leaf, .. descriptions])
-            if (header.Error is not null) return DecodeResult.Refused(header.Error);
+            if (header.Error is not null) return PresentedDecode.Refused(header.Error);
 
         if (leaf.IsAbsent)
         {
             var stray = descriptions.FirstOrDefault(header => header.IsPresent);
-            return stray.IsPresent ? DecodeResult.Refused($"{stray.Name} was sent without {leaf.Name}") : DecodeResult.Absent();
+            return stray.IsPresent ? PresentedDecode.Refused($"{stray.Name} was sent without {leaf.Name}") : PresentedDecode.Absent();
         }
         var missing = descriptions.FirstOrDefault(header => header.IsAbsent);
         if (missing.Name is not null)
-            return DecodeResult.Refused($"{missing.Name} is missing beside {leaf.Name}; ALB verify mode sends both, so check the header names");
+            return PresentedDecode.Refused($"{missing.Name} is missing beside {leaf.Name}; ALB verify mode sends both, so check the header names");
 
-        var certificates = new List<X509Certificate2>(1);
+        var certificates = new PresentedChain(leaf.Text!.Length);
         var error = CertificateEncodings.ReadUrlEncodedPem(leaf.Name, leaf.Text!, maxCertificates: 1, certificates);
-        if (error is null)
-        {
-            var certificate = certificates[0];
-            error = CheckSerial(serial, certificate)
-                ?? Prefix(issuer, DistinguishedNames.Compare(issuer.Text!.Trim(), certificate.IssuerName))
-                ?? Prefix(subject, DistinguishedNames.Compare(subject.Text!.Trim(), certificate.SubjectName))
-                ?? CheckValidity(validity, certificate);
-            if (error is null) return DecodeResult.Decoded(certificate, [], VerifiedByAlb);
-        }
-        CertificateEncodings.DisposeAll(certificates);
-        return DecodeResult.Refused(error);
+        if (error is not null) return PresentedDecode.Refused(error, discard: certificates);
+        // The descriptions are checked against the parsed leaf, which a verdict-cache hit never parses: their texts go
+        // into the cache key (LeafCheck.Input), so a hit means this very leaf with these very descriptions passed.
+        var check = new LeafCheck([serial.Text!, issuer.Text!, subject.Text!, validity.Text!], certificate =>
+            CheckSerial(serial, certificate)
+            ?? Prefix(issuer, DistinguishedNames.Compare(issuer.Text!.Trim(), certificate.IssuerName))
+            ?? Prefix(subject, DistinguishedNames.Compare(subject.Text!.Trim(), certificate.SubjectName))
+            ?? CheckValidity(validity, certificate));
+        return PresentedDecode.Decoded(certificates, VerifiedByAlb, check);
     }
 
     private static string? Prefix(HeaderValue header, string? problem) => problem is null ? null : $"{header.Name} {problem}";

@@ -8,6 +8,6 @@ internal sealed class AzureArrFormat : ForwardedCertificateFormat
     public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } =
         new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "X-ARR-ClientCert" };
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits) =>
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits) =>
         Base64DerLeaf.Decode(HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true), BalancerClaims.None);
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Formats.Asn1;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Gatehouse.ForwardedCerts.Formats;
@@ -20,12 +19,12 @@ internal static class CertificateEncodings
     /// URL-encoded PEM (ALB §1.3, Envoy §2.1, nginx §4.3): strict percent-decoding in which every character other than
     /// a %XX escape stands for itself, so '+' stays '+' (never form-decoding, spec §1.3) and both '=' and %3D work.
     /// </summary>
-    public static string? ReadUrlEncodedPem(string header, string value, int maxCertificates, List<X509Certificate2> into)
+    public static string? ReadUrlEncodedPem(string header, string value, int maxCertificates, PresentedChain into)
     {
         var decoded = ArrayPool<char>.Shared.Rent(value.Length);
         try
         {
-            var problem = PercentDecode(value, decoded, out var length) ?? ReadPem(decoded.AsSpan(0, length), maxCertificates, into);
+            var problem = PercentDecode(value, decoded, out var length) ?? ReadPem(decoded.AsSpan(0, length), maxCertificates, into, header);
             return problem switch
             {
                 null => null,
@@ -73,7 +72,7 @@ internal static class CertificateEncodings
     /// which skips leading text and retries after a bad block (quadratic on hostile input).
     /// </summary>
     /// <returns>Null, a phrase, or <see cref="TooMany"/>.</returns>
-    public static string? ReadPem(ReadOnlySpan<char> text, int maxCertificates, List<X509Certificate2> into)
+    public static string? ReadPem(ReadOnlySpan<char> text, int maxCertificates, PresentedChain into, string header)
     {
         var position = 0;
         var count = 0;
@@ -95,9 +94,8 @@ internal static class CertificateEncodings
             var bodyLength = body.IndexOf(End, StringComparison.Ordinal);
             if (bodyLength < 0) return $"CERTIFICATE block {count + 1} has no -----END CERTIFICATE----- line";
             if (++count > maxCertificates) return TooMany;
-            var problem = ReadBase64Der(body[..bodyLength], allowWhitespace: true, out var certificate);
+            var problem = ReadBase64Der(body[..bodyLength], allowWhitespace: true, into, header);
             if (problem is not null) return $"certificate {count} {problem}";
-            into.Add(certificate!);
             position += Begin.Length + labelLength + Dashes.Length + bodyLength + End.Length;
         }
         return count == 0 ? "it holds no CERTIFICATE block" : null;
@@ -109,39 +107,33 @@ internal static class CertificateEncodings
         ? $"{header} holds more than one certificate, where the balancer sends only the client's own"
         : $"{header} holds more than {max} certificates, the most accepted in one chain";
 
-    /// <summary>Base64 of a DER certificate (Azure, Cloudflare, HAProxy, Traefik; inside PEM and RFC 9440).</summary>
+    /// <summary>Base64 of a DER certificate (Azure, Cloudflare, HAProxy, Traefik; inside PEM and RFC 9440), decoded
+    /// straight into <paramref name="into"/> and added to it when it is one complete DER SEQUENCE.</summary>
     /// <returns>Null, or a phrase that reads after "certificate N" or a header name.</returns>
-    public static string? ReadBase64Der(ReadOnlySpan<char> base64, bool allowWhitespace, out X509Certificate2? certificate)
+    public static string? ReadBase64Der(ReadOnlySpan<char> base64, bool allowWhitespace, PresentedChain into, string header)
     {
-        certificate = null;
         foreach (var c in base64)
         {
             var ok = c is >= 'A' and <= 'Z' or >= 'a' and <= 'z' or >= '0' and <= '9' or '+' or '/' or '='
                 || (allowWhitespace && HeaderValue.Whitespace.Contains(c));
             if (!ok) return $"is not base64: it contains '{HeaderValue.Show([c])}'";
         }
-        var bytes = ArrayPool<byte>.Shared.Rent(base64.Length / 4 * 3 + 3);
-        try
-        {
-            if (!Convert.TryFromBase64Chars(base64, bytes, out var written))
-                return "is not base64: its length or padding is wrong";
-            return LoadDer(bytes.AsSpan(0, written), out certificate);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(bytes);
-        }
+        var bytes = into.Reserve(base64.Length / 4 * 3 + 3);
+        if (!Convert.TryFromBase64Chars(base64, bytes, out var written))
+            return "is not base64: its length or padding is wrong";
+        var problem = CheckDer(bytes[..written]);
+        if (problem is null) into.Commit(written, header);
+        return problem;
     }
 
     /// <summary>An RFC 8941 §3.3.5 byte sequence, ":base64:", as RFC 9440 §2.1 uses for one certificate.</summary>
-    public static string? ReadByteSequence(ReadOnlySpan<char> item, out X509Certificate2? certificate)
+    public static string? ReadByteSequence(ReadOnlySpan<char> item, PresentedChain into, string header)
     {
-        certificate = null;
         if (item.Length < 2 || item[0] != ':' || item[^1] != ':')
             return $"is not an RFC 9440 byte sequence: '{HeaderValue.Show(item)}' is not wrapped in colons";
         var base64 = item[1..^1];
         if (base64.Contains(';')) return "is not an RFC 9440 byte sequence: parameters are not expected";
-        if (base64.Length % 4 == 0) return ReadBase64Der(base64, allowWhitespace: false, out certificate);
+        if (base64.Length % 4 == 0) return ReadBase64Der(base64, allowWhitespace: false, into, header);
         // RFC 8941 §4.2.7: parsers SHOULD NOT fail when '=' padding is missing.
         var padded = ArrayPool<char>.Shared.Rent(base64.Length + 3);
         try
@@ -149,7 +141,7 @@ internal static class CertificateEncodings
             base64.CopyTo(padded);
             var length = base64.Length;
             while (length % 4 != 0) padded[length++] = '=';
-            return ReadBase64Der(padded.AsSpan(0, length), allowWhitespace: false, out certificate);
+            return ReadBase64Der(padded.AsSpan(0, length), allowWhitespace: false, into, header);
         }
         finally
         {
@@ -157,26 +149,15 @@ internal static class CertificateEncodings
         }
     }
 
-    /// <summary>Exactly one DER certificate: the outer SEQUENCE must span every byte (no trailing bytes).</summary>
-    public static string? LoadDer(ReadOnlySpan<byte> der, out X509Certificate2? certificate)
+    /// <summary>Exactly one DER value: the outer SEQUENCE must span every byte (no trailing bytes). Whether it is an
+    /// X.509 certificate is for <see cref="PresentedChain.Load"/> to find out (the runtime's parser).</summary>
+    public static string? CheckDer(ReadOnlySpan<byte> der)
     {
-        certificate = null;
         if (der.IsEmpty) return "is empty";
         if (!AsnDecoder.TryReadEncodedValue(der, AsnEncodingRules.DER, out var tag, out _, out _, out var consumed) || tag != Asn1Tag.Sequence)
             return "is not DER: it is not one complete ASN.1 SEQUENCE";
-        if (consumed != der.Length) return $"is not DER: {der.Length - consumed} bytes follow the end of the certificate";
-        try
-        {
-            certificate = X509CertificateLoader.LoadCertificate(der);
-            return null;
-        }
-        catch (CryptographicException)
-        {
-            return "is not an X.509 certificate";
-        }
+        return consumed != der.Length ? $"is not DER: {der.Length - consumed} bytes follow the end of the certificate" : null;
     }
-
-    public static byte[] Sha256(X509Certificate2 certificate) => SHA256.HashData(certificate.RawDataMemory.Span);
 
     public static void DisposeAll(IEnumerable<X509Certificate2?> certificates)
     {

@@ -15,17 +15,15 @@ internal sealed class CloudflareFormat : ForwardedCertificateFormat
         [HeaderRole.Hash] = "Cf-Client-Cert-Sha256",
     };
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
     {
         var hash = HeaderValue.Read(headers, NameOf(HeaderRole.Hash, names), limits, commaMeansJoined: true);
-        if (hash.Error is not null) return DecodeResult.Refused(hash.Error);
+        if (hash.Error is not null) return PresentedDecode.Refused(hash.Error);
         var result = Base64DerLeaf.Decode(HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true), BalancerClaims.None);
         if (result.Status == DecodeStatus.Absent && hash.IsPresent)
-            return DecodeResult.Refused($"{hash.Name} was sent without {NameOf(HeaderRole.Cert, names)}");
+            return PresentedDecode.Refused($"{hash.Name} was sent without {NameOf(HeaderRole.Cert, names)}");
         if (result.Status != DecodeStatus.Decoded || !hash.IsPresent) return result;
-        var mismatch = Digests.Check(hash, result.Leaf!, DigestSpelling.Hex | DigestSpelling.Base64);
-        if (mismatch is null) return result;
-        result.Leaf!.Dispose();
-        return DecodeResult.Refused(mismatch);
+        var mismatch = Digests.Check(hash, result.Chain![0], DigestSpelling.Hex | DigestSpelling.Base64);
+        return mismatch is null ? result : PresentedDecode.Refused(mismatch, discard: result.Chain);
     }
 }

@@ -1,4 +1,4 @@
-using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 
 namespace Gatehouse.ForwardedCerts.Formats;
 
@@ -9,11 +9,11 @@ internal enum DigestSpelling { Hex = 1, Base64 = 2 }
 internal static class Digests
 {
     /// <summary>
-    /// Checks a digest header against the decoded leaf: a digest that does not match means the certificate and the
+    /// Checks a digest header against the decoded leaf's DER: a digest that does not match means the certificate and the
     /// digest did not come from the same place (or one was altered on the way), so the caller refuses.
     /// </summary>
     /// <returns>Null when it matches, else an error sentence naming the header.</returns>
-    public static string? Check(HeaderValue header, X509Certificate2 leaf, DigestSpelling accepted)
+    public static string? Check(HeaderValue header, ReadOnlySpan<byte> leaf, DigestSpelling accepted)
     {
         var text = header.Text.AsSpan().Trim(HeaderValue.Whitespace);
         Span<byte> claimed = stackalloc byte[32];
@@ -29,7 +29,8 @@ internal static class Digests
             };
             return $"{header.Name} is not a SHA-256 digest: '{HeaderValue.Show(text)}' is not {expected}";
         }
-        var actual = CertificateEncodings.Sha256(leaf);
+        Span<byte> actual = stackalloc byte[32];
+        SHA256.HashData(leaf, actual);
         if (claimed.SequenceEqual(actual)) return null;
         var shown = hex ? Convert.ToHexStringLower(actual) : Convert.ToBase64String(actual);
         return $"{header.Name} does not match the certificate: it says '{HeaderValue.Show(text, 64)}' but the certificate's SHA-256 is '{shown}'";

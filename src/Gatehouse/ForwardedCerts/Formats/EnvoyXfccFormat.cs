@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Gatehouse.ForwardedCerts.Formats;
@@ -17,14 +16,14 @@ internal sealed class EnvoyXfccFormat : ForwardedCertificateFormat
     public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } =
         new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "x-forwarded-client-cert" };
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
     {
         var header = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: false);
-        if (header.Error is not null) return DecodeResult.Refused(header.Error);
-        if (header.IsAbsent) return DecodeResult.Absent();
+        if (header.Error is not null) return PresentedDecode.Refused(header.Error);
+        if (header.IsAbsent) return PresentedDecode.Absent();
 
         var error = ParseLastElement(header.Name, header.Text!, out var pairs);
-        if (error is not null) return DecodeResult.Refused(error);
+        if (error is not null) return PresentedDecode.Refused(error);
         string? cert = null, chain = null, hash = null;
         foreach (var (key, value) in pairs)
         {
@@ -33,20 +32,18 @@ internal sealed class EnvoyXfccFormat : ForwardedCertificateFormat
             else if (key.Equals("Chain", StringComparison.OrdinalIgnoreCase)) slot = ref chain;
             else if (key.Equals("Hash", StringComparison.OrdinalIgnoreCase)) slot = ref hash;
             else continue; // By, Subject, URI, DNS, issuer: not ours to judge
-            if (slot is not null) return DecodeResult.Refused($"{header.Name} has {key} twice in its last element");
+            if (slot is not null) return PresentedDecode.Refused($"{header.Name} has {key} twice in its last element");
             slot = value;
         }
         if (cert is null && chain is null)
-            return DecodeResult.Refused($"{header.Name} carries no Cert or Chain in its last element; set Envoy's set_current_client_cert_details cert: true");
+            return PresentedDecode.Refused($"{header.Name} carries no Cert or Chain in its last element; set Envoy's set_current_client_cert_details cert: true");
 
-        var certificates = new List<X509Certificate2>();
+        var certificates = new PresentedChain((cert?.Length ?? 0) + (chain?.Length ?? 0));
         error = Read(header.Name, cert, chain, hash, limits, certificates);
-        if (error is null) return DecodeResult.Decoded(certificates[0], certificates[1..], BalancerClaims.None);
-        CertificateEncodings.DisposeAll(certificates);
-        return DecodeResult.Refused(error);
+        return error is null ? PresentedDecode.Decoded(certificates, BalancerClaims.None) : PresentedDecode.Refused(error, discard: certificates);
     }
 
-    private static string? Read(string name, string? cert, string? chain, string? hash, DecodeLimits limits, List<X509Certificate2> into)
+    private static string? Read(string name, string? cert, string? chain, string? hash, DecodeLimits limits, PresentedChain into)
     {
         if (chain is not null)
         {
@@ -55,16 +52,13 @@ internal sealed class EnvoyXfccFormat : ForwardedCertificateFormat
         }
         if (cert is not null)
         {
-            var leaf = new List<X509Certificate2>(1);
-            var error = CertificateEncodings.ReadUrlEncodedPem($"{name} Cert", cert, maxCertificates: 1, leaf);
+            // Read after the Chain into the same buffer, compared with the Chain's first, then dropped: the leaf once.
+            var fromChain = into.Count;
+            var error = CertificateEncodings.ReadUrlEncodedPem($"{name} Cert", cert, maxCertificates: 1, into);
             if (error is not null) return error;
-            if (into.Count > 0 && !into[0].RawDataMemory.Span.SequenceEqual(leaf[0].RawDataMemory.Span))
-            {
-                leaf[0].Dispose();
+            if (fromChain > 0 && !into[0].SequenceEqual(into[fromChain]))
                 return $"{name} Cert is not the first certificate of its Chain; Envoy's Chain starts with the leaf";
-            }
-            if (into.Count > 0) leaf[0].Dispose();
-            else into.Add(leaf[0]);
+            if (fromChain > 0) into.RemoveLast();
         }
         return hash is null ? null : Digests.Check(new HeaderValue($"{name} Hash", hash, null), into[0], DigestSpelling.Hex);
     }

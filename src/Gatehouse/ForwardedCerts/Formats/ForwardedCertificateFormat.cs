@@ -68,9 +68,43 @@ internal sealed record DecodeResult(DecodeStatus Status, X509Certificate2? Leaf,
 }
 
 /// <summary>
+/// A check of the leaf against what the balancer wrote beside it that needs the parsed certificate (ALB verify's
+/// serial, names and validity). <see cref="Input"/> holds every header text <see cref="Run"/> reads: it is part of the
+/// verdict-cache key, so a cache hit (same DER, same input) stands for a check that passed.
+/// </summary>
+internal sealed record LeafCheck(IReadOnlyList<string> Input, Func<X509Certificate2, string?> Run);
+
+/// <summary>
+/// The outcome of decoding one request's headers into DER, before any certificate is parsed. A Decoded result owns
+/// <see cref="Chain"/>: the caller disposes it (a using on the result does).
+/// </summary>
+internal sealed class PresentedDecode(DecodeStatus status, PresentedChain? chain, BalancerClaims claims, string? error, LeafCheck? check = null) : IDisposable
+{
+    public DecodeStatus Status => status;
+    public PresentedChain? Chain => chain;
+    public BalancerClaims Claims => claims;
+    public string? Error => error;
+    public LeafCheck? Check => check;
+
+    public static PresentedDecode Absent(BalancerClaims? claims = null) => new(DecodeStatus.Absent, null, claims ?? BalancerClaims.None, null);
+
+    /// <summary>Disposes <paramref name="discard"/> (what was decoded before the problem was found), if any.</summary>
+    public static PresentedDecode Refused(string error, BalancerClaims? claims = null, PresentedChain? discard = null)
+    {
+        discard?.Dispose();
+        return new(DecodeStatus.Refused, null, claims ?? BalancerClaims.None, error);
+    }
+
+    public static PresentedDecode Decoded(PresentedChain chain, BalancerClaims claims, LeafCheck? check = null) =>
+        new(DecodeStatus.Decoded, chain, claims, null, check);
+
+    public void Dispose() => chain?.Dispose();
+}
+
+/// <summary>
 /// One balancer's way of forwarding a client certificate. Decoders never touch the network, never judge trust (the
 /// caller runs <c>Pki.Validation.CertificateValidator</c> on the result) and never throw on input: header values
-/// come from the network, so every outcome is a <see cref="DecodeResult"/>.
+/// come from the network, so every outcome is a result value.
 /// </summary>
 internal abstract class ForwardedCertificateFormat
 {
@@ -79,8 +113,22 @@ internal abstract class ForwardedCertificateFormat
     /// <summary>Role → the header name the balancer uses unless the operator renamed it.</summary>
     public abstract IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; }
 
+    /// <summary>Every check on the headers and the DER structure, but no certificate parsing (see <see cref="PresentedChain.Load"/>).</summary>
     /// <param name="names">The defaults overridden by the operator; a role missing (or blank) here uses its default.</param>
-    public abstract DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits);
+    public abstract PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits);
+
+    /// <summary><see cref="DecodePresented"/>, then every certificate parsed and the leaf check run: the whole decode.</summary>
+    public DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    {
+        using var presented = DecodePresented(headers, names, limits);
+        if (presented.Status == DecodeStatus.Absent) return DecodeResult.Absent(presented.Claims);
+        if (presented.Status == DecodeStatus.Refused) return DecodeResult.Refused(presented.Error!, presented.Claims);
+        var error = presented.Chain!.Load(out var leaf, out var intermediates) ?? presented.Check?.Run(leaf!);
+        if (error is null) return DecodeResult.Decoded(leaf!, intermediates, presented.Claims);
+        leaf?.Dispose();
+        CertificateEncodings.DisposeAll(intermediates);
+        return DecodeResult.Refused(error, presented.Claims);
+    }
 
     protected string NameOf(HeaderRole role, IReadOnlyDictionary<HeaderRole, string> names) =>
         names.TryGetValue(role, out var name) && !string.IsNullOrWhiteSpace(name) ? name : DefaultHeaders[role];

@@ -21,7 +21,7 @@ internal sealed class GcpFormat : ForwardedCertificateFormat
         [HeaderRole.Chain] = "X-Client-Cert-Chain",
     };
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
     {
         var present = HeaderValue.Read(headers, NameOf(HeaderRole.Present, names), limits, commaMeansJoined: true);
         var verified = HeaderValue.Read(headers, NameOf(HeaderRole.Verify, names), limits, commaMeansJoined: true);
@@ -31,29 +31,27 @@ internal sealed class GcpFormat : ForwardedCertificateFormat
         var leaf = HeaderValue.Read(headers, NameOf(HeaderRole.Leaf, names), limits, commaMeansJoined: true);
         var chain = HeaderValue.Read(headers, NameOf(HeaderRole.Chain, names), limits, commaMeansJoined: false);
         foreach (var header in (HeaderValue[])[present, verified, error, hash, leaf, chain])
-            if (header.Error is not null) return DecodeResult.Refused(header.Error);
+            if (header.Error is not null) return PresentedDecode.Refused(header.Error);
 
         var presentFlag = ReadBoolean(present, out var problem);
-        if (problem is not null) return DecodeResult.Refused(problem);
+        if (problem is not null) return PresentedDecode.Refused(problem);
         var claims = new BalancerClaims(ReadBoolean(verified, out problem), error.Text?.Trim());
-        if (problem is not null) return DecodeResult.Refused(problem);
+        if (problem is not null) return PresentedDecode.Refused(problem);
 
         if (presentFlag == false && (leaf.IsPresent || chain.IsPresent))
-            return DecodeResult.Refused($"{present.Name} is false but {(leaf.IsPresent ? leaf.Name : chain.Name)} carries a certificate; the headers contradict each other", claims);
+            return PresentedDecode.Refused($"{present.Name} is false but {(leaf.IsPresent ? leaf.Name : chain.Name)} carries a certificate; the headers contradict each other", claims);
         if (presentFlag == true && leaf.IsAbsent)
             // GCP fills client_cert_leaf only when validation passed (spec §3), so a certificate was presented but
             // cannot be checked here; treating that as "no certificate" would hide a bad one.
-            return DecodeResult.Refused($"{present.Name} is true but {leaf.Name} is empty, so the certificate cannot be checked"
+            return PresentedDecode.Refused($"{present.Name} is true but {leaf.Name} is empty, so the certificate cannot be checked"
                 + (claims.Detail is null ? "" : $" ({error.Name}: {HeaderValue.Show(claims.Detail, 120)})"), claims);
         if (leaf.IsAbsent && hash.IsPresent)
-            return DecodeResult.Refused($"{hash.Name} was sent without {leaf.Name}", claims);
+            return PresentedDecode.Refused($"{hash.Name} was sent without {leaf.Name}", claims);
 
         var result = Rfc9440Format.Decode(leaf, chain, limits, claims);
         if (result.Status != DecodeStatus.Decoded || hash.IsAbsent) return result;
-        var mismatch = Digests.Check(hash, result.Leaf!, DigestSpelling.Base64);
-        if (mismatch is null) return result;
-        CertificateEncodings.DisposeAll([result.Leaf, .. result.Intermediates]);
-        return DecodeResult.Refused(mismatch, claims);
+        var mismatch = Digests.Check(hash, result.Chain![0], DigestSpelling.Base64);
+        return mismatch is null ? result : PresentedDecode.Refused(mismatch, claims, result.Chain);
     }
 
     /// <summary>GCP writes "true" or "false"; other spellings are accepted case-insensitively, anything else refused.</summary>

@@ -17,12 +17,12 @@ internal sealed class HaproxyFormat : ForwardedCertificateFormat
         [HeaderRole.Verify] = "X-SSL-Client-Verify",
     };
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
     {
         var cert = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true);
-        if (cert.Error is not null) return DecodeResult.Refused(cert.Error);
+        if (cert.Error is not null) return PresentedDecode.Refused(cert.Error);
         var verify = HeaderValue.Read(headers, NameOf(HeaderRole.Verify, names), limits, commaMeansJoined: true);
-        if (verify.Error is not null) return DecodeResult.Refused(verify.Error);
+        if (verify.Error is not null) return PresentedDecode.Refused(verify.Error);
 
         var claims = BalancerClaims.None;
         if (verify.IsPresent)
@@ -30,12 +30,12 @@ internal sealed class HaproxyFormat : ForwardedCertificateFormat
             var text = verify.Text!.AsSpan().Trim(HeaderValue.Whitespace);
             if (text.IsEmpty || text.Length > 9 || text.ContainsAnyExceptInRange('0', '9')
                 || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var code))
-                return DecodeResult.Refused($"{verify.Name} is '{HeaderValue.Show(text)}'; HAProxy's ssl_c_verify is a number, 0 when verification succeeded");
+                return PresentedDecode.Refused($"{verify.Name} is '{HeaderValue.Show(text)}'; HAProxy's ssl_c_verify is a number, 0 when verification succeeded");
             claims = code == 0 ? new(true, null) : new(false, code.ToString(CultureInfo.InvariantCulture));
         }
         if (cert.IsAbsent && claims.Verified == false)
-            return DecodeResult.Refused($"{verify.Name} reports verify error {claims.Detail} but {cert.Name} is missing; the two headers contradict each other", claims);
-        if (cert.IsAbsent) return DecodeResult.Absent();
+            return PresentedDecode.Refused($"{verify.Name} reports verify error {claims.Detail} but {cert.Name} is missing; the two headers contradict each other", claims);
+        if (cert.IsAbsent) return PresentedDecode.Absent();
         return Base64DerLeaf.Decode(cert, claims);
     }
 }

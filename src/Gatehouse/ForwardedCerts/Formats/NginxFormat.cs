@@ -1,5 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
-
 namespace Gatehouse.ForwardedCerts.Formats;
 
 /// <summary>
@@ -18,13 +16,13 @@ internal sealed class NginxFormat : ForwardedCertificateFormat
         [HeaderRole.Verify] = "X-SSL-Client-Verify",
     };
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
     {
         var cert = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true);
-        if (cert.Error is not null) return DecodeResult.Refused(cert.Error);
+        if (cert.Error is not null) return PresentedDecode.Refused(cert.Error);
         // Not comma-checked: a FAILED reason is free text from OpenSSL.
         var verify = HeaderValue.Read(headers, NameOf(HeaderRole.Verify, names), limits, commaMeansJoined: false);
-        if (verify.Error is not null) return DecodeResult.Refused(verify.Error);
+        if (verify.Error is not null) return PresentedDecode.Refused(verify.Error);
 
         var text = verify.Text?.Trim(' ', '\t');
         BalancerClaims claims;
@@ -33,19 +31,17 @@ internal sealed class NginxFormat : ForwardedCertificateFormat
         else if (text.StartsWith("FAILED:", StringComparison.Ordinal)) claims = new(false, text["FAILED:".Length..]);
         else if (text == "NONE")
             return cert.IsPresent
-                ? DecodeResult.Refused($"{verify.Name} says NONE (no certificate) but {cert.Name} holds one; the two headers contradict each other")
-                : DecodeResult.Absent();
-        else return DecodeResult.Refused($"{verify.Name} is '{HeaderValue.Show(text)}'; nginx sends SUCCESS, FAILED:reason or NONE");
+                ? PresentedDecode.Refused($"{verify.Name} says NONE (no certificate) but {cert.Name} holds one; the two headers contradict each other")
+                : PresentedDecode.Absent();
+        else return PresentedDecode.Refused($"{verify.Name} is '{HeaderValue.Show(text)}'; nginx sends SUCCESS, FAILED:reason or NONE");
 
         if (cert.IsAbsent)
             return text is null
-                ? DecodeResult.Absent()
-                : DecodeResult.Refused($"{verify.Name} says '{HeaderValue.Show(text)}' but {cert.Name} is missing; the two headers contradict each other", claims);
+                ? PresentedDecode.Absent()
+                : PresentedDecode.Refused($"{verify.Name} says '{HeaderValue.Show(text)}' but {cert.Name} is missing; the two headers contradict each other", claims);
 
-        var leaf = new List<X509Certificate2>(1);
+        var leaf = new PresentedChain(cert.Text!.Length);
         var error = CertificateEncodings.ReadUrlEncodedPem(cert.Name, cert.Text!, maxCertificates: 1, leaf);
-        if (error is null) return DecodeResult.Decoded(leaf[0], [], claims);
-        CertificateEncodings.DisposeAll(leaf);
-        return DecodeResult.Refused(error, claims);
+        return error is null ? PresentedDecode.Decoded(leaf, claims) : PresentedDecode.Refused(error, claims, leaf);
     }
 }

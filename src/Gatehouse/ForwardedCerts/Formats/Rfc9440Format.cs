@@ -1,5 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
-
 namespace Gatehouse.ForwardedCerts.Formats;
 
 /// <summary>
@@ -18,32 +16,29 @@ internal sealed class Rfc9440Format : ForwardedCertificateFormat
         [HeaderRole.Chain] = "Client-Cert-Chain",
     };
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits) =>
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits) =>
         Decode(HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true),
             HeaderValue.Read(headers, NameOf(HeaderRole.Chain, names), limits, commaMeansJoined: false), limits, BalancerClaims.None);
 
     /// <summary>Leaf and chain headers to a result; shared with GCP, whose leaf and chain use this encoding (spec §3).</summary>
-    public static DecodeResult Decode(HeaderValue leafHeader, HeaderValue chainHeader, DecodeLimits limits, BalancerClaims claims)
+    public static PresentedDecode Decode(HeaderValue leafHeader, HeaderValue chainHeader, DecodeLimits limits, BalancerClaims claims)
     {
-        if (leafHeader.Error is not null) return DecodeResult.Refused(leafHeader.Error, claims);
-        if (chainHeader.Error is not null) return DecodeResult.Refused(chainHeader.Error, claims);
+        if (leafHeader.Error is not null) return PresentedDecode.Refused(leafHeader.Error, claims);
+        if (chainHeader.Error is not null) return PresentedDecode.Refused(chainHeader.Error, claims);
         if (leafHeader.IsAbsent)
             return chainHeader.IsPresent
-                ? DecodeResult.Refused($"{chainHeader.Name} was sent without {leafHeader.Name}; a chain without its leaf identifies no one", claims)
-                : DecodeResult.Absent(claims);
+                ? PresentedDecode.Refused($"{chainHeader.Name} was sent without {leafHeader.Name}; a chain without its leaf identifies no one", claims)
+                : PresentedDecode.Absent(claims);
 
-        var problem = CertificateEncodings.ReadByteSequence(leafHeader.Text.AsSpan().Trim(HeaderValue.Whitespace), out var leaf);
-        if (problem is not null) return DecodeResult.Refused($"{leafHeader.Name} {problem}", claims);
-        var intermediates = new List<X509Certificate2>();
-        var error = chainHeader.IsPresent ? ReadList(chainHeader, limits.MaxChainDepth - 1, intermediates) : null;
-        if (error is null) return DecodeResult.Decoded(leaf!, intermediates, claims);
-        leaf!.Dispose();
-        CertificateEncodings.DisposeAll(intermediates);
-        return DecodeResult.Refused(error, claims);
+        var chain = new PresentedChain(leafHeader.Text!.Length + (chainHeader.Text?.Length ?? 0));
+        var problem = CertificateEncodings.ReadByteSequence(leafHeader.Text.AsSpan().Trim(HeaderValue.Whitespace), chain, leafHeader.Name);
+        if (problem is not null) return PresentedDecode.Refused($"{leafHeader.Name} {problem}", claims, chain);
+        var error = chainHeader.IsPresent ? ReadList(chainHeader, limits.MaxChainDepth - 1, chain) : null;
+        return error is null ? PresentedDecode.Decoded(chain, claims) : PresentedDecode.Refused(error, claims, chain);
     }
 
     /// <summary>An RFC 8941 §3.1 list of byte sequences; optional whitespace around the commas is allowed (§4.2.1).</summary>
-    private static string? ReadList(HeaderValue header, int maxItems, List<X509Certificate2> into)
+    private static string? ReadList(HeaderValue header, int maxItems, PresentedChain into)
     {
         var index = 0;
         foreach (var range in header.Text.AsSpan().Split(','))
@@ -53,9 +48,8 @@ internal sealed class Rfc9440Format : ForwardedCertificateFormat
             if (item.IsEmpty) return $"{header.Name} has an empty member at position {index}";
             if (index > maxItems)
                 return $"{header.Name} holds more than {maxItems} intermediate certificates; with the leaf that exceeds the most accepted in one chain";
-            var problem = CertificateEncodings.ReadByteSequence(item, out var certificate);
+            var problem = CertificateEncodings.ReadByteSequence(item, into, header.Name);
             if (problem is not null) return $"{header.Name} member {index} {problem}";
-            into.Add(certificate!);
         }
         return null;
     }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography.X509Certificates;
 
 namespace Gatehouse.ForwardedCerts.Formats;
 
@@ -16,20 +15,18 @@ internal sealed class TraefikFormat : ForwardedCertificateFormat
     public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } =
         new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "X-Forwarded-Tls-Client-Cert" };
 
-    public override DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
     {
         var header = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: false);
-        if (header.Error is not null) return DecodeResult.Refused(header.Error);
-        if (header.IsAbsent) return DecodeResult.Absent();
+        if (header.Error is not null) return PresentedDecode.Refused(header.Error);
+        if (header.IsAbsent) return PresentedDecode.Absent();
 
-        var certificates = new List<X509Certificate2>();
+        var certificates = new PresentedChain(header.Text!.Length);
         var error = Read(header.Name, header.Text!, limits.MaxChainDepth, certificates);
-        if (error is null) return DecodeResult.Decoded(certificates[0], certificates[1..], BalancerClaims.None);
-        CertificateEncodings.DisposeAll(certificates);
-        return DecodeResult.Refused(error);
+        return error is null ? PresentedDecode.Decoded(certificates, BalancerClaims.None) : PresentedDecode.Refused(error, discard: certificates);
     }
 
-    private static string? Read(string name, string value, int maxCertificates, List<X509Certificate2> into)
+    private static string? Read(string name, string value, int maxCertificates, PresentedChain into)
     {
         if (CertificateEncodings.StartsLikePem(value) || value.AsSpan().TrimStart(HeaderValue.Whitespace).StartsWith("-----BEGIN%20", StringComparison.Ordinal))
             return CertificateEncodings.ReadUrlEncodedPem(name, value, maxCertificates, into);
@@ -49,7 +46,7 @@ internal sealed class TraefikFormat : ForwardedCertificateFormat
     }
 
     /// <summary>Comma-joined base64 DER, leaf first; spaces around the commas are tolerated.</summary>
-    private static string? ReadList(string name, ReadOnlySpan<char> text, int maxCertificates, List<X509Certificate2> into)
+    private static string? ReadList(string name, ReadOnlySpan<char> text, int maxCertificates, PresentedChain into)
     {
         var index = 0;
         foreach (var range in text.Split(','))
@@ -58,9 +55,8 @@ internal sealed class TraefikFormat : ForwardedCertificateFormat
             index++;
             if (item.IsEmpty) return $"{name} has an empty entry at position {index} of its comma-separated certificates";
             if (index > maxCertificates) return CertificateEncodings.TooManyCertificates(name, maxCertificates);
-            var problem = CertificateEncodings.ReadBase64Der(item, allowWhitespace: false, out var certificate);
+            var problem = CertificateEncodings.ReadBase64Der(item, allowWhitespace: false, into, name);
             if (problem is not null) return $"{name} certificate {index} {problem}";
-            into.Add(certificate!);
         }
         return null;
     }
