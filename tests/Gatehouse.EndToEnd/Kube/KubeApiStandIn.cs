@@ -13,8 +13,8 @@ namespace Gatehouse.EndToEnd.Kube;
 /// A STAND-IN for a Kubernetes API server (no real one is installable here): Kestrel HTTPS on 127.0.0.1 with a
 /// certificate from a test CA, just enough of the API for kubectl — discovery (<c>/version</c>, <c>/api</c>, <c>/apis</c>,
 /// <c>/api/v1</c>), listing pods in <c>default</c> (one pod, <see cref="ListedPod"/>) and watching them (one ADDED event
-/// for <see cref="WatchedPod"/>, then the stream stays open until the client goes), getting <see cref="ListedPod"/>, and
-/// exec/attach in it over WebSocket (KubeApiStandIn.Exec.cs). Answers Tables when kubectl asks for them, as a real API
+/// for <see cref="WatchedPod"/>, then the stream stays open until the client goes), getting <see cref="ListedPod"/>,
+/// exec/attach in it over WebSocket (KubeApiStandIn.Exec.cs) and its log, plain or followed (KubeApiStandIn.Logs.cs). Answers Tables when kubectl asks for them, as a real API
 /// server does. Requires <c>Authorization: Bearer TOKEN</c> and records the impersonation headers of
 /// every request it accepts. It does no RBAC and no impersonation checks of its own.
 /// </summary>
@@ -101,6 +101,7 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
                 new { name = "pods", singularName = "pod", namespaced = true, kind = "Pod", verbs = new[] { "get", "list", "watch" }, shortNames = new[] { "po" } },
                 new { name = "pods/exec", singularName = "", namespaced = true, kind = "PodExecOptions", verbs = new[] { "create", "get" }, shortNames = Array.Empty<string>() },
                 new { name = "pods/attach", singularName = "", namespaced = true, kind = "PodAttachOptions", verbs = new[] { "create", "get" }, shortNames = Array.Empty<string>() },
+                new { name = "pods/log", singularName = "", namespaced = true, kind = "Pod", verbs = new[] { "get" }, shortNames = Array.Empty<string>() },
             },
         }));
         app.MapGet("/api/v1/namespaces/default/pods", async context =>
@@ -135,6 +136,7 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
             ExecOrAttachAsync(context, name, attach: false));
         app.MapMethods("/api/v1/namespaces/default/pods/{name}/attach", ["GET", "POST"], (HttpContext context, string name) =>
             ExecOrAttachAsync(context, name, attach: true));
+        app.MapGet("/api/v1/namespaces/default/pods/{name}/log", (HttpContext context, string name) => LogAsync(context, name));
         await app.StartAsync();
         self = new KubeApiStandIn(app, new Uri(app.Urls.First()).Port);
         return self;
