@@ -24,7 +24,7 @@ public sealed partial class LocalKubeProxyTests(KubeAccessCluster cluster) : IAs
     private string Balancer => _balancer.Address;
 
     [Fact]
-    public async Task Kubectl_gets_watches_and_execs_through_gatehouse_proxy_kube_behind_a_balancer_without_mtls()
+    public async Task Kubectl_gets_watches_follows_logs_and_execs_through_gatehouse_proxy_kube_behind_a_balancer_without_mtls()
     {
         using var client = await _balancer.LoggedInClientAsync(cluster.Alice.Certificate, cluster.HostCa);
         var kubeconfig = client.File("local.kubeconfig");
@@ -52,6 +52,9 @@ public sealed partial class LocalKubeProxyTests(KubeAccessCluster cluster) : IAs
         await using var watch = BackgroundProcess.Start(Peer.Require("kubectl"), ["get", "pods", "-w"], env);
         await watch.WaitForOutputAsync(KubeApiStandIn.WatchedPod, TimeSpan.FromSeconds(30));
         Assert.False(watch.HasExited, watch.Output);
+        await using var logs = BackgroundProcess.Start(Peer.Require("kubectl"), ["logs", "-f", KubeApiStandIn.ListedPod], env);
+        await logs.WaitForOutputAsync(KubeApiStandIn.FollowedLogLine, TimeSpan.FromSeconds(30)); // streamed through both forwarders
+        Assert.False(logs.HasExited, logs.Output);
 
         // exec: a WebSocket upgrade through the local proxy, the tunnel and Gatehouse to the API server.
         var echo = await KubeAccessCluster.KubectlAsync(env, "exec", KubeApiStandIn.ListedPod, "--", "echo", "hello");
