@@ -25,7 +25,19 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
     public async Task InvokeAsync(HttpContext context)
     {
         var peer = ClientAddress.Normalize(context.Connection.RemoteIpAddress ?? IPAddress.None);
-        var headers = Snapshot(context.Request.Headers);
+        var requestHeaders = context.Request.Headers;
+        // Only headers that can carry a certificate or a front's secret matter here, and most requests have none: they
+        // cost one look at each header name and nothing else.
+        var names = authenticator.Options.CertificateHeaderNames;
+        Dictionary<string, IReadOnlyList<string>>? present = null;
+        foreach (var (name, values) in requestHeaders)
+        {
+            if (!names.Contains(name)) continue;
+            present ??= new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
+            present[name] = [.. values.Where(v => v is not null)!];
+        }
+        var headers = present is null ? ReceivedHeaders.None : new ReceivedHeaders(present);
+
         TrustedFront? front = null;
         IPAddress client;
         if (context.Features.Get<TunnelledConnection>() is { } tunnel)
@@ -36,52 +48,54 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         else
         {
             front = authenticator.FrontFor(peer, headers);
-            client = ClientAddress.Resolve(peer, context.Request.Headers["X-Forwarded-For"].Where(v => v is not null).ToList()!,
+            var forwardedFor = requestHeaders["X-Forwarded-For"];
+            IReadOnlyList<string> forwardedLines = forwardedFor.Count == 0 ? [] : [.. forwardedFor.OfType<string>()];
+            client = ClientAddress.Resolve(peer, forwardedLines,
                 options.IsTrustedHop, out var ignoredForwardedFor);
             if (ignoredForwardedFor) ProxyLog.IgnoredForwardedFor(logger, peer.ToString());
         }
 
-        var own = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        HashSet<string>? own = null;
         if (front is not null)
         {
-            own.UnionWith(front.Headers.Values);
+            own = new HashSet<string>(front.Headers.Values, StringComparer.OrdinalIgnoreCase);
             if (front.SharedSecret is { } secret) own.Add(secret.Name);
         }
-        var removed = new List<string>();
-        var arrived = new List<string>();
-        foreach (var name in context.Request.Headers.Keys.ToList())
+        IReadOnlyList<string> arrived = [];
+        if (present is not null)
         {
-            if (!authenticator.Options.CertificateHeaderNames.Contains(name)) continue;
-            arrived.Add(name.ToLowerInvariant());
-            if (!own.Contains(name)) removed.Add(name);
-            context.Request.Headers.Remove(name);
-        }
-        if (removed.Count > 0)
-        {
-            var list = string.Join(", ", removed.Select(n => n.ToLowerInvariant()).Order());
-            if (front is null) ProxyLog.ForgedCertificateHeaders(logger, peer.ToString(), list);
-            else ProxyLog.ForeignCertificateHeaders(logger, front.Name, front.Format.Id, list);
-            // The front is part of the key: "not a front" and "front X passed on headers it does not send" are different
-            // findings (forgery vs a balancer letting client headers through) and one must not silence the other.
-            if (_forgeryAudit.ShouldRecord($"{peer}|{front?.Name}|{list}", cluster.Time.GetUtcNow()))
-                await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.ForgedClientCertificateHeader) with
-                {
-                    SourceIp = client.ToString(),
-                    Decision = "denied",
-                    Reason = front is null
-                        ? $"client-certificate headers from {peer}, which is not a trusted front, were removed: {list}"
-                        : $"headers front '{front.Name}' does not send were removed: {list}",
-                    Details = new Dictionary<string, string> { ["peer"] = peer.ToString() },
-                }, context.RequestAborted);
+            var removed = new List<string>();
+            arrived = [.. present.Keys.Select(n => n.ToLowerInvariant())];
+            foreach (var name in present.Keys)
+            {
+                if (own?.Contains(name) != true) removed.Add(name);
+                requestHeaders.Remove(name);
+            }
+            if (removed.Count > 0) await ReportRemovedAsync(context, peer, client, front, removed);
         }
 
-        context.Features.Set(new RequestIdentityFeature(client, front, front is null ? null : Only(headers, own)) { ArrivedCertificateHeaders = arrived });
+        context.Features.Set(new RequestIdentityFeature(client, front, front is null ? null : Only(headers, own!)) { ArrivedCertificateHeaders = arrived });
         await next(context);
     }
 
-
-    private static ReceivedHeaders Snapshot(IHeaderDictionary headers) =>
-        new(headers.ToDictionary(h => h.Key, h => (IReadOnlyList<string>)[.. h.Value.Where(v => v is not null)!], StringComparer.OrdinalIgnoreCase));
+    private async Task ReportRemovedAsync(HttpContext context, IPAddress peer, IPAddress client, TrustedFront? front, List<string> removed)
+    {
+        var list = string.Join(", ", removed.Select(n => n.ToLowerInvariant()).Order());
+        if (front is null) ProxyLog.ForgedCertificateHeaders(logger, peer.ToString(), list);
+        else ProxyLog.ForeignCertificateHeaders(logger, front.Name, front.Format.Id, list);
+        // The front is part of the key: "not a front" and "front X passed on headers it does not send" are different
+        // findings (forgery vs a balancer letting client headers through) and one must not silence the other.
+        if (_forgeryAudit.ShouldRecord($"{peer}|{front?.Name}|{list}", cluster.Time.GetUtcNow()))
+            await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.ForgedClientCertificateHeader) with
+            {
+                SourceIp = client.ToString(),
+                Decision = "denied",
+                Reason = front is null
+                    ? $"client-certificate headers from {peer}, which is not a trusted front, were removed: {list}"
+                    : $"headers front '{front.Name}' does not send were removed: {list}",
+                Details = new Dictionary<string, string> { ["peer"] = peer.ToString() },
+            }, context.RequestAborted);
+    }
 
     private static ReceivedHeaders Only(ReceivedHeaders all, HashSet<string> names) =>
         new(names.ToDictionary(n => n, all.Get, StringComparer.OrdinalIgnoreCase));

@@ -16,6 +16,9 @@ internal sealed class ReceivedHeaders
 {
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>No headers (a request that carried none of interest).</summary>
+    public static ReceivedHeaders None { get; } = new(new Dictionary<string, IReadOnlyList<string>>());
+
     public ReceivedHeaders(IReadOnlyDictionary<string, IReadOnlyList<string>> values)
     {
         foreach (var (name, lines) in values)
