@@ -8,7 +8,9 @@ namespace Gatehouse.Proxy.Hosting;
 /// The proxy's TLS certificate, issued by the host CA for a key made in this process (it never touches disk), and
 /// renewed in the background once two thirds of its life have passed. Clients trust it through the host CA.
 /// </summary>
-internal sealed class HostCertificateProvider(CertificateIssuer issuer, IReadOnlyList<string> publicAddresses, TimeProvider time) : IDisposable
+/// <param name="appHosts">HTTP apps' own host names (public_host), named in the certificate as they are.</param>
+internal sealed class HostCertificateProvider(CertificateIssuer issuer, IReadOnlyList<string> publicAddresses, IReadOnlyList<string> appHosts,
+    TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _renewing = new(1, 1);
     private X509Certificate2? _current;
@@ -35,7 +37,7 @@ internal sealed class HostCertificateProvider(CertificateIssuer issuer, IReadOnl
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             // The internal name lets the inner TLS of a tunnel verify the proxy whatever name the balancer shows.
             using var issued = await issuer.IssueHostAsync([.. publicAddresses, Gatehouse.Routing.ProxyProtocol.InternalHostName], new PublicKey(key),
-                CertificateIssuer.DefaultHostTtl, cancellationToken);
+                CertificateIssuer.DefaultHostTtl, cancellationToken, appHosts);
             // Kestrel on Linux needs the private key attached; PKCS#12 round trip gives a key OpenSSL can use.
             using var withKey = issued.CopyWithPrivateKey(key);
             var usable = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);

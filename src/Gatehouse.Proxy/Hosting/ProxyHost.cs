@@ -38,7 +38,8 @@ internal sealed class ProxyHost : IAsyncDisposable
     public static async Task<ProxyHost> CreateAsync(ProxyOptions options, ClusterState cluster, TimeSpan userCertificateTtl,
         Action<ILoggingBuilder>? logging, CancellationToken cancellationToken)
     {
-        var certificates = new HostCertificateProvider(cluster.Issuer, options.PublicAddresses, cluster.Time);
+        var certificates = new HostCertificateProvider(cluster.Issuer, options.PublicAddresses,
+            [.. options.HttpApps.Select(a => a.PublicHost).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)], cluster.Time);
         await certificates.InitializeAsync(cancellationToken);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });

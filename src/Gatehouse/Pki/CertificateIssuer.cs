@@ -46,8 +46,10 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
     /// A host certificate for the proxy: for each DNS name N the SANs N, *.N and kube-gatehouse.N; each IP address as an
     /// IP SAN; EKU serverAuth.
     /// </summary>
+    /// <param name="exactNames">More DNS names the proxy answers for as they are (an HTTP app's public_host): no wildcard
+    /// and no kube-gatehouse. name is added for them.</param>
     public async ValueTask<X509Certificate2> IssueHostAsync(IReadOnlyList<string> publicAddresses, PublicKey subjectKey, TimeSpan ttl,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyList<string>? exactNames = null)
     {
         if (publicAddresses.Count == 0) throw new ArgumentException("a host certificate needs at least one name or address", nameof(publicAddresses));
         ValidateTtl(ttl);
@@ -64,6 +66,12 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
             san.AddDnsName(address);
             san.AddDnsName("*." + address);
             san.AddDnsName("kube-gatehouse." + address);
+        }
+        foreach (var name in exactNames ?? [])
+        {
+            if (Uri.CheckHostName(name) != UriHostNameType.Dns)
+                throw new ArgumentException($"'{name}' is not a DNS name", nameof(exactNames));
+            san.AddDnsName(name);
         }
         var now = time.GetUtcNow();
         var subject = new X500DistinguishedNameBuilder();

@@ -81,6 +81,26 @@ public sealed class IssuanceTests
     }
 
     [Fact]
+    public async Task An_apps_own_host_name_is_named_exactly_with_no_wildcard_under_it()
+    {
+        using var dir = new TempDirectory();
+        await using var cluster = await TestCluster.OpenAsync(dir.File("data"));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var certificate = await cluster.Issuer.IssueHostAsync(["gatehouse.example.com"], new PublicKey(key), CertificateIssuer.DefaultHostTtl,
+            CancellationToken.None, exactNames: ["grafana.example.org"]);
+        await File.WriteAllTextAsync(dir.File("host-ca.pem"), cluster.Authorities.Host.Certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(dir.File("host.pem"), certificate.ExportCertificatePem());
+
+        async Task<int> VerifyAsync(string name) =>
+            (await Peer.RunAsync("openssl", "verify", "-CAfile", dir.File("host-ca.pem"), "-purpose", "sslserver", "-verify_hostname", name, dir.File("host.pem"))).ExitCode;
+        Assert.Equal(0, await VerifyAsync("grafana.example.org"));
+        Assert.NotEqual(0, await VerifyAsync("x.grafana.example.org"));
+        Assert.NotEqual(0, await VerifyAsync("kube-gatehouse.grafana.example.org"));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await cluster.Issuer.IssueHostAsync(["gatehouse.example.com"], new PublicKey(key),
+            CertificateIssuer.DefaultHostTtl, CancellationToken.None, exactNames: ["not a name"]));
+    }
+
+    [Fact]
     public async Task Openssl_verifies_the_crl_and_sees_revoked_serials_and_increasing_numbers()
     {
         using var dir = new TempDirectory();
