@@ -86,16 +86,26 @@ public sealed class HttpAppsCluster : IAsyncLifetime
                 shared_secret_header: { name: {{SecretHeader}}, value_env: GH_FRONT_SECRET_ALB }
             """, publicAddr: $"[127.0.0.1, {PublicName}]");
         await Proxy.StartProxyAsync();
-        await ApplyRoleAsync("dev", "env: dev");
-        await ApplyRoleAsync("ops", "env: prod");
-        await ApplyRoleAsync("web", "env: dev", "options: { max_session_ttl: 30m }");
+        await Proxy.ApplyRoleAsync("dev", """
+            allow:
+              app_labels: { env: dev }
+            """);
+        await Proxy.ApplyRoleAsync("ops", """
+            allow:
+              app_labels: { env: prod }
+            """);
+        await Proxy.ApplyRoleAsync("web", """
+            allow:
+              app_labels: { env: dev }
+            options: { max_session_ttl: 30m }
+            """);
         await Proxy.AddUserAsync("carol", "--roles", "web", "--traits", "logins=carol");
         await Proxy.AddUserAsync("dave", "--roles", "ops");
         await Proxy.AddUserAsync("erin", "--roles", "web");
         await Proxy.AddUserAsync("frank", "--roles", "web");
         HostCa = await Proxy.ExportHostCaAsync();
-        Alice = await IssueAsync("alice", "--roles", "dev");
-        Bob = await IssueAsync("bob", "--roles", "ops");
+        Alice = await Proxy.IssueAsync("alice", "--roles", "dev");
+        Bob = await Proxy.IssueAsync("bob", "--roles", "ops");
 
         var balancerCa = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Apps Balancer CA");
         BalancerCa = balancerCa.Certificate;
@@ -126,26 +136,6 @@ public sealed class HttpAppsCluster : IAsyncLifetime
             }
         }
         """;
-
-    private async Task ApplyRoleAsync(string name, string appLabels, string options = "")
-    {
-        var file = Proxy.File($"role-{name}.yaml");
-        await File.WriteAllTextAsync(file, $$"""
-            kind: role
-            name: {{name}}
-            allow:
-              app_labels: { {{appLabels}} }
-            {{options}}
-            """);
-        (await Proxy.Admin.RunAsync("admin", "roles", "apply", file)).EnsureSuccess($"roles apply {name}");
-    }
-
-    private async Task<IssuedCertificate> IssueAsync(string user, params string[] options)
-    {
-        var dir = Proxy.File($"certs-{user}");
-        var issued = (await Proxy.Admin.RunAsync(["admin", "certs", "issue", "--user", user, .. options, "--out", dir])).EnsureSuccess($"certs issue {user}");
-        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
-    }
 
     /// <summary>curl straight at Gatehouse: <c>https://127.0.0.1:PORT{path}</c>, with the certificate when given.</summary>
     internal Task<HttpAnswer> CurlDirectAsync(string path, IssuedCertificate? certificate, params string[] options) =>

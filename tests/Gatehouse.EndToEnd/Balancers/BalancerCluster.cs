@@ -87,15 +87,15 @@ public sealed class BalancerCluster : IAsyncLifetime
 
         await Proxy.StartProxyAsync();
         var hostCa = await Proxy.ExportHostCaAsync();
-        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--out", Proxy.File("user-ca.pem"))).EnsureSuccess("ca export (user)");
-        Alice = await IssueAsync("alice", "--roles", "dev,ops");
+        var userCa = await Proxy.ExportUserCaAsync();
+        Alice = await Proxy.IssueAsync("alice", "--roles", "dev,ops");
 
         var balancerCa = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Balancer Test CA");
         BalancerCa = balancerCa.Certificate;
         var (serverCert, serverKey) = await balancerCa.ServerAsync("balancer-server");
         // Every CA a client certificate may come from: what the verifying balancers (nginx format, HAProxy) check against.
         var clientCas = Proxy.File("client-cas.pem");
-        await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(Proxy.File("user-ca.pem")) + await File.ReadAllTextAsync(Proxy.File("corp-bundle.pem")));
+        await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(userCa) + await File.ReadAllTextAsync(Proxy.File("corp-bundle.pem")));
 
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey, hostCa, clientCas)), AlbPort, NginxPort);
         var combined = Proxy.File("balancer-server-combined.pem");
@@ -174,15 +174,6 @@ public sealed class BalancerCluster : IAsyncLifetime
             server gatehouse 127.0.0.1:{{Proxy.Port}} ssl verify required ca-file {{hostCa}}
         """;
 
-    /// <summary>`admin certs issue --user NAME …` into a folder of the proxy's directory.</summary>
-    internal async Task<IssuedCertificate> IssueAsync(string user, params string[] options)
-    {
-        var dir = Proxy.File($"certs-{user}-{Guid.NewGuid():N}");
-        var issued = (await Proxy.Admin.RunAsync(["admin", "certs", "issue", "--user", user, .. options, "--out", dir])).EnsureSuccess($"certs issue {user}");
-        // The first line of the output is the serial (what `admin certs revoke` takes).
-        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
-    }
-
     /// <summary>GET /v1/whoami through a balancer on <paramref name="port"/> with curl; the client certificate when given.</summary>
     internal Task<WhoAmIResponse> WhoAmIAsync(int port, IssuedCertificate? certificate, params string[] curlOptions) =>
         CurlAsync([.. certificate is null ? [] : new[] { "--cert", certificate.Certificate, "--key", certificate.Key }, "--cacert", BalancerCa,
@@ -239,9 +230,6 @@ public sealed class BalancerCluster : IAsyncLifetime
         if (Proxy is not null) await Proxy.DisposeAsync();
     }
 }
-
-/// <summary>A certificate and key in PEM files; <see cref="Serial"/> is upper-case hex.</summary>
-internal sealed record IssuedCertificate(string Certificate, string Key, string Serial);
 
 /// <summary>What /v1/whoami answered: status, body, and the body as JSON when it is JSON.</summary>
 internal sealed record WhoAmIResponse(int Status, string Body, JsonElement? Json)

@@ -68,20 +68,16 @@ public sealed class HttpListenCluster : IAsyncLifetime
                 source_cidrs: [127.0.0.1/32]
             """);
         await Proxy.StartProxyAsync();
-        await File.WriteAllTextAsync(Proxy.File("role-dev.yaml"), """
-            kind: role
-            name: dev
+        await Proxy.ApplyRoleAsync("dev", """
             allow:
               app_labels: { env: dev }
               kube_labels: { env: dev }
               kube_groups: [developers]
             """);
-        (await Proxy.Admin.RunAsync("admin", "roles", "apply", Proxy.File("role-dev.yaml"))).EnsureSuccess("roles apply dev");
         HostCa = await Proxy.ExportHostCaAsync();
-        var userCa = Proxy.File("user-ca.pem");
-        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--out", userCa)).EnsureSuccess("ca export (user)");
-        Alice = await IssueAsync("alice");
-        Bob = await IssueAsync("bob");
+        var userCa = await Proxy.ExportUserCaAsync();
+        Alice = await Proxy.IssueAsync("alice", "--roles", "dev");
+        Bob = await Proxy.IssueAsync("bob", "--roles", "dev");
 
         var balancerCa = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Verify Mode Balancer CA");
         BalancerCa = balancerCa.Certificate;
@@ -111,13 +107,6 @@ public sealed class HttpListenCluster : IAsyncLifetime
             }
         }
         """;
-
-    private async Task<IssuedCertificate> IssueAsync(string user)
-    {
-        var dir = Proxy.File($"certs-{user}");
-        var issued = (await Proxy.Admin.RunAsync("admin", "certs", "issue", "--user", user, "--roles", "dev", "--out", dir)).EnsureSuccess($"certs issue {user}");
-        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
-    }
 
     /// <summary>
     /// A tunnel by hand, so the two certificates can differ: a WebSocket (gatehouse-tls) to nginx offering

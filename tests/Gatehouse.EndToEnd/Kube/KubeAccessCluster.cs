@@ -112,11 +112,19 @@ public sealed class KubeAccessCluster : IAsyncLifetime
         AliceCorp = new IssuedCertificate(aliceCert, aliceKey, "");
         BobCorp = new IssuedCertificate(bobCert, bobKey, "");
         await Proxy.StartProxyAsync();
-        await ApplyRoleAsync("dev", "env: dev", "[developers, viewers]");
-        await ApplyRoleAsync("ops", "env: prod", "[ops]");
+        await Proxy.ApplyRoleAsync("dev", """
+            allow:
+              kube_labels: { env: dev }
+              kube_groups: [developers, viewers]
+            """);
+        await Proxy.ApplyRoleAsync("ops", """
+            allow:
+              kube_labels: { env: prod }
+              kube_groups: [ops]
+            """);
         HostCa = await Proxy.ExportHostCaAsync();
-        Alice = await IssueAsync("alice", "--roles", "dev");
-        Bob = await IssueAsync("bob", "--roles", "ops");
+        Alice = await Proxy.IssueAsync("alice", "--roles", "dev");
+        Bob = await Proxy.IssueAsync("bob", "--roles", "ops");
 
         var balancerCa = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Kube Balancer CA");
         BalancerCa = balancerCa.Certificate;
@@ -154,26 +162,6 @@ public sealed class KubeAccessCluster : IAsyncLifetime
             }
         }
         """;
-
-    private async Task ApplyRoleAsync(string name, string kubeLabels, string kubeGroups)
-    {
-        var file = Proxy.File($"role-{name}.yaml");
-        await File.WriteAllTextAsync(file, $$"""
-            kind: role
-            name: {{name}}
-            allow:
-              kube_labels: { {{kubeLabels}} }
-              kube_groups: {{kubeGroups}}
-            """);
-        (await Proxy.Admin.RunAsync("admin", "roles", "apply", file)).EnsureSuccess($"roles apply {name}");
-    }
-
-    private async Task<IssuedCertificate> IssueAsync(string user, params string[] options)
-    {
-        var dir = Proxy.File($"certs-{user}");
-        var issued = (await Proxy.Admin.RunAsync(["admin", "certs", "issue", "--user", user, .. options, "--out", dir])).EnsureSuccess($"certs issue {user}");
-        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
-    }
 
     /// <summary>The kubeconfig plain kubectl uses straight at Gatehouse: server https://127.0.0.1:PORT/kube/dev.</summary>
     internal string DirectServer => $"https://127.0.0.1:{Proxy.Port}/kube/{ClusterName}";

@@ -84,35 +84,29 @@ public sealed class RoutingCluster : IAsyncLifetime
             trusted_proxies: [{FirstHopSource}/32, {SecondHopSource}/32]
             """);
         await Proxy.StartProxyAsync();
-        await ApplyRoleAsync("dev", "env: dev");
-        await ApplyRoleAsync("ops", "env: prod");
+        await Proxy.ApplyRoleAsync("dev", """
+            allow:
+              app_labels: { env: dev }
+            """);
+        await Proxy.ApplyRoleAsync("ops", """
+            allow:
+              app_labels: { env: prod }
+            """);
         HostCa = await Proxy.ExportHostCaAsync();
 
         BalancerCaAuthority = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Routing Balancer CA");
         var (serverCert, serverKey) = await BalancerCaAuthority.ServerAsync("balancer-server");
         CompanyCa = await OpensslCa.RootAsync(Proxy.Directory, "company-ca", "/O=Example Corp/CN=Example Corp Devices CA");
         CompanyClient = await CompanyCa.ClientAsync("company-laptop", "/O=Example Corp/CN=alice-laptop");
-        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--out", Proxy.File("user-ca.pem"))).EnsureSuccess("ca export (user)");
+        var userCa = await Proxy.ExportUserCaAsync();
         var clientCas = Proxy.File("verify-client-cas.pem");
-        await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(Proxy.File("user-ca.pem")) + await File.ReadAllTextAsync(CompanyCa.Certificate));
+        await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(userCa) + await File.ReadAllTextAsync(CompanyCa.Certificate));
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey) + NginxVerifyServers(serverCert, serverKey, clientCas)),
             _ => Task.FromResult(NginxMain()),
             NginxL7Port, NginxStreamPort, NginxNoUpgradePort, NginxIdlePort, NginxForgingPort, NginxFirstHopPort, NginxVerifyPort, NginxCompanyOnlyPort);
         var combined = Proxy.File("balancer-server-combined.pem");
         await File.WriteAllTextAsync(combined, await File.ReadAllTextAsync(serverCert) + await File.ReadAllTextAsync(serverKey));
         Haproxy = await HaproxyPeer.StartAsync(_ => Task.FromResult(HaproxySections(combined)), HaproxyPort, HaproxySecondHopPort);
-    }
-
-    private async Task ApplyRoleAsync(string name, string appLabels)
-    {
-        var file = Proxy.File($"role-{name}.yaml");
-        await File.WriteAllTextAsync(file, $$"""
-            kind: role
-            name: {{name}}
-            allow:
-              app_labels: { {{appLabels}} }
-            """);
-        (await Proxy.Admin.RunAsync("admin", "roles", "apply", file)).EnsureSuccess($"roles apply {name}");
     }
 
     /// <summary>nginx.conf's top level: the stream module (packaged as a dynamic module on Debian) and the L4 passthrough.</summary>
@@ -291,15 +285,6 @@ public sealed class RoutingCluster : IAsyncLifetime
             server gatehouse 127.0.0.1:{{Proxy.Port}} ssl verify required ca-file {{HostCa}} verifyhost gatehouse.internal sni str(gatehouse.internal) source {{SecondHopSource}}
         """;
 
-    /// <summary>`admin certs issue --user NAME …` into a folder of the proxy's directory; returns the folder (for
-    /// `login --identity`) and the serial (for `admin certs revoke`).</summary>
-    internal async Task<(string Directory, string Serial)> IssueAsync(string user, params string[] options)
-    {
-        var dir = Proxy.File($"identity-{user}-{Guid.NewGuid():N}");
-        var issued = (await Proxy.Admin.RunAsync(["admin", "certs", "issue", "--user", user, .. options, "--out", dir])).EnsureSuccess($"certs issue {user}");
-        return (dir, issued.Stdout.Split('\n')[0].Trim());
-    }
-
     /// <summary>
     /// A client machine logged in to <paramref name="address"/> (Gatehouse itself or a balancer) with a fresh identity of
     /// <paramref name="user"/> (role dev). Its system trust store is the balancers' CA; --ca is the cluster's host CA,
@@ -314,8 +299,8 @@ public sealed class RoutingCluster : IAsyncLifetime
         var client = new ClientMachine(env);
         try
         {
-            var (identity, _) = await IssueAsync(user, "--roles", "dev");
-            var login = await client.Cli.RunAsync(["login", "--proxy", address, "--identity", identity, "--ca", HostCa, .. loginOptions]);
+            var identity = await Proxy.IssueAsync(user, "--roles", "dev");
+            var login = await client.Cli.RunAsync(["login", "--proxy", address, "--identity", identity.Directory, "--ca", HostCa, .. loginOptions]);
             Assert.True(login.ExitCode == 0, $"login --identity via {address}:\n{login.Output}");
             return client;
         }
