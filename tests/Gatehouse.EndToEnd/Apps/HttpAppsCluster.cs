@@ -114,28 +114,13 @@ public sealed class HttpAppsCluster : IAsyncLifetime
     }
 
     /// <summary>nginx as an ALB in passthrough mode, as in <see cref="BalancerCluster"/>.</summary>
-    private string NginxServers(string serverCert, string serverKey) => $$"""
-        server {
-            listen 127.0.0.1:{{AlbPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-            ssl_verify_client   optional_no_ca;
-            ssl_verify_depth    4;
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_set_header {{SecretHeader}} "{{AlbSecret}}";
-            }
-        }
-        """;
+    private string NginxServers(string serverCert, string serverKey) =>
+        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: NginxBlocks.AskForAnyClientCertificate, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgrades}
+            {NginxBlocks.AlbRequestHeaders}
+            proxy_set_header {SecretHeader} "{AlbSecret}";
+            """);
 
     /// <summary>curl straight at Gatehouse: <c>https://127.0.0.1:PORT{path}</c>, with the certificate when given.</summary>
     internal Task<HttpAnswer> CurlDirectAsync(string path, IssuedCertificate? certificate, params string[] options) =>

@@ -104,50 +104,31 @@ public sealed class BalancerCluster : IAsyncLifetime
     }
 
     /// <summary>The nginx configuration that docs/alb-mtls.md shows (server blocks inside http { }).</summary>
-    private string NginxServers(string serverCert, string serverKey, string hostCa, string clientCas) => $$"""
-        # AWS ALB in passthrough mode, played by nginx: ask for any client certificate, verify nothing, forward it.
-        server {
-            listen 127.0.0.1:{{AlbPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-            ssl_verify_client   optional_no_ca;
-            ssl_verify_depth    4;
+    private string NginxServers(string serverCert, string serverKey, string hostCa, string clientCas) => string.Concat(
+        // AWS ALB in passthrough mode, played by nginx: ask for any client certificate, verify nothing, forward it.
+        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: $$"""
+            {{NginxBlocks.AskForAnyClientCertificate}}
 
             # What this balancer would forward, for `gatehouse admin fronts test --header-file`.
             location = /captured-cert { return 200 $ssl_client_escaped_cert; }
+            """, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, hostCa)}
+            {NginxBlocks.AlbRequestHeaders}
+            proxy_set_header {SecretHeader} "{AlbSecret}";
+            """),
 
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{hostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;   # every host certificate carries this name
-                proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_set_header {{SecretHeader}} "{{AlbSecret}}";
-            }
-        }
-
-        # nginx's own convention: verify against the client CAs, forward the certificate and the verdict.
-        server {
-            listen 127.0.0.1:{{NginxPort}} ssl;
-            ssl_certificate        {{serverCert}};
-            ssl_certificate_key    {{serverKey}};
-            ssl_client_certificate {{clientCas}};
+        // nginx's own convention: verify against the client CAs, forward the certificate and the verdict.
+        NginxBlocks.Server(NginxPort, serverCert, serverKey, server: $"""
+            ssl_client_certificate {clientCas};
             ssl_verify_client      optional;
             ssl_verify_depth       4;
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{hostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;   # every host certificate carries this name
-                proxy_set_header X-SSL-Client-Cert   $ssl_client_escaped_cert;
-                proxy_set_header X-SSL-Client-Verify $ssl_client_verify;
-                proxy_set_header X-Forwarded-For     $proxy_add_x_forwarded_for;
-                proxy_set_header {{SecretHeader}} "{{NginxSecret}}";
-            }
-        }
-        """;
+            """, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, hostCa)}
+            proxy_set_header X-SSL-Client-Cert   $ssl_client_escaped_cert;
+            proxy_set_header X-SSL-Client-Verify $ssl_client_verify;
+            proxy_set_header X-Forwarded-For     $proxy_add_x_forwarded_for;
+            proxy_set_header {SecretHeader} "{NginxSecret}";
+            """));
 
     /// <summary>The HAProxy configuration that docs/alb-mtls.md shows (after the global section).</summary>
     private string HaproxySections(string combined, string hostCa, string clientCas) => $$"""

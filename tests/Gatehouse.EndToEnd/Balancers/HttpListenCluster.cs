@@ -85,28 +85,18 @@ public sealed class HttpListenCluster : IAsyncLifetime
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey, userCa)), NginxPort);
     }
 
-    /// <summary>The verify-mode front over plain HTTP, as docs/alb-mtls.md shows it.</summary>
-    private string NginxServers(string serverCert, string serverKey, string userCa) => $$"""
-        # ALB in verify mode, HTTP target group: no certificate from the user CA, no connection.
-        server {
-            listen 127.0.0.1:{{NginxPort}} ssl;
-            ssl_certificate        {{serverCert}};
-            ssl_certificate_key    {{serverKey}};
-            ssl_client_certificate {{userCa}};
-            ssl_verify_client      on;
+    /// <summary>The verify-mode front over plain HTTP (an ALB's HTTP target group), as docs/alb-mtls.md shows it.</summary>
+    private string NginxServers(string serverCert, string serverKey, string userCa) =>
+        NginxBlocks.Server(NginxPort, serverCert, serverKey, server: $"""
+            ssl_client_certificate {userCa};
+            ssl_verify_client      on;   # no certificate from the user CA, no connection
             ssl_verify_depth       4;
-
-            location / {
-                proxy_pass http://127.0.0.1:{{HttpPort}};
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_read_timeout 1h;
-            }
-        }
-        """;
+            """, location: $"""
+            proxy_pass http://127.0.0.1:{HttpPort};
+            {NginxBlocks.PassUpgrades}
+            {NginxBlocks.AlbRequestHeaders}
+            proxy_read_timeout 1h;
+            """);
 
     /// <summary>
     /// A tunnel by hand, so the two certificates can differ: a WebSocket (gatehouse-tls) to nginx offering

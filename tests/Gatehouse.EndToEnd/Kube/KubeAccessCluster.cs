@@ -134,34 +134,14 @@ public sealed class KubeAccessCluster : IAsyncLifetime
 
     /// <summary>nginx as an ALB in passthrough mode; buffering off so that watches stream, and upgrades passed on (an ALB
     /// passes WebSockets; nginx only with Upgrade and Connection set again, as they are hop-by-hop) so that exec works.</summary>
-    private string NginxServers(string serverCert, string serverKey) => $$"""
-        map $http_upgrade $connection_upgrade {
-            default upgrade;
-            ''      close;
-        }
-
-        server {
-            listen 127.0.0.1:{{AlbPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-            ssl_verify_client   optional_no_ca;
-            ssl_verify_depth    4;
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_buffering off;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection $connection_upgrade;
-                proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_set_header {{SecretHeader}} "{{AlbSecret}}";
-            }
-        }
-        """;
+    private string NginxServers(string serverCert, string serverKey) => NginxBlocks.ConnectionUpgradeMap + "\n" +
+        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: NginxBlocks.AskForAnyClientCertificate, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgradesOrClose}
+            proxy_buffering off;
+            {NginxBlocks.AlbRequestHeaders}
+            proxy_set_header {SecretHeader} "{AlbSecret}";
+            """);
 
     /// <summary>The kubeconfig plain kubectl uses straight at Gatehouse: server https://127.0.0.1:PORT/kube/dev.</summary>
     internal string DirectServer => $"https://127.0.0.1:{Proxy.Port}/kube/{ClusterName}";

@@ -123,136 +123,59 @@ public sealed class RoutingCluster : IAsyncLifetime
         """;
 
     /// <summary>The http { } body: every L7 server block. These are the configurations docs/behind-a-load-balancer.md shows.</summary>
-    private string NginxServers(string serverCert, string serverKey) => $$"""
-        # HTTPS reverse proxy that passes WebSocket (and raw) upgrades to Gatehouse.
-        server {
-            listen 127.0.0.1:{{NginxL7Port}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
+    private string NginxServers(string serverCert, string serverKey) => string.Concat(
+        // HTTPS reverse proxy that passes WebSocket (and raw) upgrades to Gatehouse.
+        NginxBlocks.Server(NginxL7Port, serverCert, serverKey, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgrades}
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_read_timeout 1h;                  # a quiet tunnel is not a dead one
+            """),
 
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;      # every host certificate carries this name
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_read_timeout 1h;                  # a quiet tunnel is not a dead one
-            }
-        }
+        // The usual configuration that does NOT pass upgrades: HTTP/1.0 upstream, no Upgrade/Connection headers.
+        NginxBlocks.Server(NginxNoUpgradePort, serverCert, serverKey, location: NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)),
 
-        # The usual configuration that does NOT pass upgrades: HTTP/1.0 upstream, no Upgrade/Connection headers.
-        server {
-            listen 127.0.0.1:{{NginxNoUpgradePort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
+        // Upgrades pass, but an idle upstream is cut after 3 s: only Gatehouse's pings keep a tunnel open.
+        NginxBlocks.Server(NginxIdlePort, serverCert, serverKey, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgrades}
+            proxy_read_timeout 3s;
+            """),
 
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-            }
-        }
+        // Connects from 127.0.0.1, which is not in trusted_proxies, and claims a client address it cannot vouch for.
+        NginxBlocks.Server(NginxForgingPort, serverCert, serverKey, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgrades}
+            proxy_set_header X-Forwarded-For "{ForgedClient}, $proxy_add_x_forwarded_for";
+            """),
 
-        # Upgrades pass, but an idle upstream is cut after 3 s: only Gatehouse's pings keep a tunnel open.
-        server {
-            listen 127.0.0.1:{{NginxIdlePort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_read_timeout 3s;
-            }
-        }
-
-        # Connects from 127.0.0.1, which is not in trusted_proxies, and claims a client address it cannot vouch for.
-        server {
-            listen 127.0.0.1:{{NginxForgingPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Forwarded-For "{{ForgedClient}}, $proxy_add_x_forwarded_for";
-            }
-        }
-
-        # First of two trusted hops: TLS from the client, plain HTTP to HAProxy, from {{FirstHopSource}}. The header it
-        # sends reads "{{ForgedClient}}, 127.0.0.1": an entry as if the client had sent one, then the address it saw.
-        server {
-            listen 127.0.0.1:{{NginxFirstHopPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-
-            location / {
-                proxy_pass http://127.0.0.1:{{HaproxySecondHopPort}};
-                proxy_bind {{FirstHopSource}};
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Forwarded-For "{{ForgedClient}}, $proxy_add_x_forwarded_for";
-                proxy_read_timeout 1h;
-            }
-        }
-        """;
+        // First of two trusted hops: TLS from the client, plain HTTP to HAProxy, from FirstHopSource. The header it sends
+        // reads "ForgedClient, 127.0.0.1": an entry as if the client had sent one, then the address it saw.
+        NginxBlocks.Server(NginxFirstHopPort, serverCert, serverKey, location: $"""
+            proxy_pass http://127.0.0.1:{HaproxySecondHopPort};
+            proxy_bind {FirstHopSource};
+            {NginxBlocks.PassUpgrades}
+            proxy_set_header X-Forwarded-For "{ForgedClient}, $proxy_add_x_forwarded_for";
+            proxy_read_timeout 1h;
+            """));
 
     /// <summary>Verify-mode stand-ins: the client must present a certificate from one of <paramref name="clientCas"/> (or the
     /// company CA only) in the TLS handshake; without one nginx answers 400 "No required SSL certificate was sent".</summary>
-    private string NginxVerifyServers(string serverCert, string serverKey, string clientCas) => $$"""
-
-        server {
-            listen 127.0.0.1:{{NginxVerifyPort}} ssl;
-            ssl_certificate        {{serverCert}};
-            ssl_certificate_key    {{serverKey}};
+    private string NginxVerifyServers(string serverCert, string serverKey, string clientCas) => string.Concat(
+        NginxBlocks.Server(NginxVerifyPort, serverCert, serverKey, server: $"""
             ssl_verify_client      on;
-            ssl_client_certificate {{clientCas}};   # the Gatehouse user CA and the company CA
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_read_timeout 1h;
-            }
-        }
-
-        server {
-            listen 127.0.0.1:{{NginxCompanyOnlyPort}} ssl;
-            ssl_certificate        {{serverCert}};
-            ssl_certificate_key    {{serverKey}};
+            ssl_client_certificate {clientCas};   # the Gatehouse user CA and the company CA
+            """, location: VerifiedToGatehouse()),
+        NginxBlocks.Server(NginxCompanyOnlyPort, serverCert, serverKey, server: $"""
             ssl_verify_client      on;
-            ssl_client_certificate {{CompanyCa.Certificate}};
+            ssl_client_certificate {CompanyCa.Certificate};
+            """, location: VerifiedToGatehouse()));
 
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_read_timeout 1h;
-            }
-        }
+    /// <summary>What both verify-mode stand-ins do with a request that passed: on to Gatehouse over HTTPS, upgrades too.</summary>
+    private string VerifiedToGatehouse() => $"""
+        {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+        {NginxBlocks.PassUpgrades}
+        proxy_read_timeout 1h;
         """;
 
     /// <summary>HAProxy after the global section: an HTTPS front in mode http (upgrades pass by themselves), and the
