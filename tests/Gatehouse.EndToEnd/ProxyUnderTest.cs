@@ -93,16 +93,36 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     }
 
     /// <summary>The role file every access test uses: the user's own logins trait plus ubuntu, sessions of at most 2h.</summary>
-    public async Task ApplyDevRoleAsync()
+    public Task ApplyDevRoleAsync() => ApplyRoleAsync("dev", """
+        allow:
+          logins: ['{{internal.logins}}', ubuntu]
+        options: { max_session_ttl: 2h }
+        """);
+
+    /// <summary>
+    /// Writes role <paramref name="name"/> to role-NAME.yaml in the cluster directory — <c>kind: role</c>, <c>name:</c>,
+    /// then <paramref name="yamlBody"/> (unindented YAML: <c>allow:</c>, <c>options:</c>) — and runs `admin roles apply` on it.
+    /// </summary>
+    public async Task ApplyRoleAsync(string name, string yamlBody)
     {
-        await System.IO.File.WriteAllTextAsync(File("dev.yaml"), """
+        var file = File($"role-{name}.yaml");
+        await System.IO.File.WriteAllTextAsync(file, $"""
             kind: role
-            name: dev
-            allow:
-              logins: ['{{internal.logins}}', ubuntu]
-            options: { max_session_ttl: 2h }
+            name: {name}
+            {yamlBody}
             """);
-        (await Admin.RunAsync("admin", "roles", "apply", "dev.yaml")).EnsureSuccess("roles apply dev.yaml");
+        (await Admin.RunAsync("admin", "roles", "apply", file)).EnsureSuccess($"roles apply {name}");
+    }
+
+    /// <summary>
+    /// `admin certs issue --user USER …` into a fresh folder of the cluster directory (a new one each call, so a user can be
+    /// issued twice). The first line the command prints is the serial, what `admin certs revoke` takes.
+    /// </summary>
+    public async Task<IssuedCertificate> IssueAsync(string user, params string[] options)
+    {
+        var dir = File($"certs-{user}-{Guid.NewGuid():N}");
+        var issued = (await Admin.RunAsync(["admin", "certs", "issue", "--user", user, .. options, "--out", dir])).EnsureSuccess($"certs issue {user}");
+        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
     }
 
     /// <summary>Adds a user with <see cref="Password"/> (given on stdin); returns what `users add` printed.</summary>
@@ -113,6 +133,13 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     public async Task<string> ExportHostCaAsync(string fileName = "host-ca.pem")
     {
         (await Admin.RunAsync("admin", "ca", "export", "--kind", "host", "--out", File(fileName))).EnsureSuccess("ca export --kind host");
+        return File(fileName);
+    }
+
+    /// <summary>Exports the user CA (what signs users' certificates: what a verifying balancer trusts) to a file; returns its path.</summary>
+    public async Task<string> ExportUserCaAsync(string fileName = "user-ca.pem")
+    {
+        (await Admin.RunAsync("admin", "ca", "export", "--out", File(fileName))).EnsureSuccess("ca export (user)");
         return File(fileName);
     }
 

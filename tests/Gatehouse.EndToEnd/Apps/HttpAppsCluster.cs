@@ -86,16 +86,26 @@ public sealed class HttpAppsCluster : IAsyncLifetime
                 shared_secret_header: { name: {{SecretHeader}}, value_env: GH_FRONT_SECRET_ALB }
             """, publicAddr: $"[127.0.0.1, {PublicName}]");
         await Proxy.StartProxyAsync();
-        await ApplyRoleAsync("dev", "env: dev");
-        await ApplyRoleAsync("ops", "env: prod");
-        await ApplyRoleAsync("web", "env: dev", "options: { max_session_ttl: 30m }");
+        await Proxy.ApplyRoleAsync("dev", """
+            allow:
+              app_labels: { env: dev }
+            """);
+        await Proxy.ApplyRoleAsync("ops", """
+            allow:
+              app_labels: { env: prod }
+            """);
+        await Proxy.ApplyRoleAsync("web", """
+            allow:
+              app_labels: { env: dev }
+            options: { max_session_ttl: 30m }
+            """);
         await Proxy.AddUserAsync("carol", "--roles", "web", "--traits", "logins=carol");
         await Proxy.AddUserAsync("dave", "--roles", "ops");
         await Proxy.AddUserAsync("erin", "--roles", "web");
         await Proxy.AddUserAsync("frank", "--roles", "web");
         HostCa = await Proxy.ExportHostCaAsync();
-        Alice = await IssueAsync("alice", "--roles", "dev");
-        Bob = await IssueAsync("bob", "--roles", "ops");
+        Alice = await Proxy.IssueAsync("alice", "--roles", "dev");
+        Bob = await Proxy.IssueAsync("bob", "--roles", "ops");
 
         var balancerCa = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Apps Balancer CA");
         BalancerCa = balancerCa.Certificate;
@@ -104,48 +114,13 @@ public sealed class HttpAppsCluster : IAsyncLifetime
     }
 
     /// <summary>nginx as an ALB in passthrough mode, as in <see cref="BalancerCluster"/>.</summary>
-    private string NginxServers(string serverCert, string serverKey) => $$"""
-        server {
-            listen 127.0.0.1:{{AlbPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-            ssl_verify_client   optional_no_ca;
-            ssl_verify_depth    4;
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_set_header {{SecretHeader}} "{{AlbSecret}}";
-            }
-        }
-        """;
-
-    private async Task ApplyRoleAsync(string name, string appLabels, string options = "")
-    {
-        var file = Proxy.File($"role-{name}.yaml");
-        await File.WriteAllTextAsync(file, $$"""
-            kind: role
-            name: {{name}}
-            allow:
-              app_labels: { {{appLabels}} }
-            {{options}}
+    private string NginxServers(string serverCert, string serverKey) =>
+        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: NginxBlocks.AskForAnyClientCertificate, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgrades}
+            {NginxBlocks.AlbRequestHeaders}
+            proxy_set_header {SecretHeader} "{AlbSecret}";
             """);
-        (await Proxy.Admin.RunAsync("admin", "roles", "apply", file)).EnsureSuccess($"roles apply {name}");
-    }
-
-    private async Task<IssuedCertificate> IssueAsync(string user, params string[] options)
-    {
-        var dir = Proxy.File($"certs-{user}");
-        var issued = (await Proxy.Admin.RunAsync(["admin", "certs", "issue", "--user", user, .. options, "--out", dir])).EnsureSuccess($"certs issue {user}");
-        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
-    }
 
     /// <summary>curl straight at Gatehouse: <c>https://127.0.0.1:PORT{path}</c>, with the certificate when given.</summary>
     internal Task<HttpAnswer> CurlDirectAsync(string path, IssuedCertificate? certificate, params string[] options) =>

@@ -87,15 +87,15 @@ public sealed class BalancerCluster : IAsyncLifetime
 
         await Proxy.StartProxyAsync();
         var hostCa = await Proxy.ExportHostCaAsync();
-        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--out", Proxy.File("user-ca.pem"))).EnsureSuccess("ca export (user)");
-        Alice = await IssueAsync("alice", "--roles", "dev,ops");
+        var userCa = await Proxy.ExportUserCaAsync();
+        Alice = await Proxy.IssueAsync("alice", "--roles", "dev,ops");
 
         var balancerCa = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Balancer Test CA");
         BalancerCa = balancerCa.Certificate;
         var (serverCert, serverKey) = await balancerCa.ServerAsync("balancer-server");
         // Every CA a client certificate may come from: what the verifying balancers (nginx format, HAProxy) check against.
         var clientCas = Proxy.File("client-cas.pem");
-        await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(Proxy.File("user-ca.pem")) + await File.ReadAllTextAsync(Proxy.File("corp-bundle.pem")));
+        await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(userCa) + await File.ReadAllTextAsync(Proxy.File("corp-bundle.pem")));
 
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey, hostCa, clientCas)), AlbPort, NginxPort);
         var combined = Proxy.File("balancer-server-combined.pem");
@@ -104,50 +104,31 @@ public sealed class BalancerCluster : IAsyncLifetime
     }
 
     /// <summary>The nginx configuration that docs/alb-mtls.md shows (server blocks inside http { }).</summary>
-    private string NginxServers(string serverCert, string serverKey, string hostCa, string clientCas) => $$"""
-        # AWS ALB in passthrough mode, played by nginx: ask for any client certificate, verify nothing, forward it.
-        server {
-            listen 127.0.0.1:{{AlbPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-            ssl_verify_client   optional_no_ca;
-            ssl_verify_depth    4;
+    private string NginxServers(string serverCert, string serverKey, string hostCa, string clientCas) => string.Concat(
+        // AWS ALB in passthrough mode, played by nginx: ask for any client certificate, verify nothing, forward it.
+        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: $$"""
+            {{NginxBlocks.AskForAnyClientCertificate}}
 
             # What this balancer would forward, for `gatehouse admin fronts test --header-file`.
             location = /captured-cert { return 200 $ssl_client_escaped_cert; }
+            """, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, hostCa)}
+            {NginxBlocks.AlbRequestHeaders}
+            proxy_set_header {SecretHeader} "{AlbSecret}";
+            """),
 
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{hostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;   # every host certificate carries this name
-                proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_set_header {{SecretHeader}} "{{AlbSecret}}";
-            }
-        }
-
-        # nginx's own convention: verify against the client CAs, forward the certificate and the verdict.
-        server {
-            listen 127.0.0.1:{{NginxPort}} ssl;
-            ssl_certificate        {{serverCert}};
-            ssl_certificate_key    {{serverKey}};
-            ssl_client_certificate {{clientCas}};
+        // nginx's own convention: verify against the client CAs, forward the certificate and the verdict.
+        NginxBlocks.Server(NginxPort, serverCert, serverKey, server: $"""
+            ssl_client_certificate {clientCas};
             ssl_verify_client      optional;
             ssl_verify_depth       4;
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{hostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;   # every host certificate carries this name
-                proxy_set_header X-SSL-Client-Cert   $ssl_client_escaped_cert;
-                proxy_set_header X-SSL-Client-Verify $ssl_client_verify;
-                proxy_set_header X-Forwarded-For     $proxy_add_x_forwarded_for;
-                proxy_set_header {{SecretHeader}} "{{NginxSecret}}";
-            }
-        }
-        """;
+            """, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, hostCa)}
+            proxy_set_header X-SSL-Client-Cert   $ssl_client_escaped_cert;
+            proxy_set_header X-SSL-Client-Verify $ssl_client_verify;
+            proxy_set_header X-Forwarded-For     $proxy_add_x_forwarded_for;
+            proxy_set_header {SecretHeader} "{NginxSecret}";
+            """));
 
     /// <summary>The HAProxy configuration that docs/alb-mtls.md shows (after the global section).</summary>
     private string HaproxySections(string combined, string hostCa, string clientCas) => $$"""
@@ -173,15 +154,6 @@ public sealed class BalancerCluster : IAsyncLifetime
         backend gatehouse
             server gatehouse 127.0.0.1:{{Proxy.Port}} ssl verify required ca-file {{hostCa}}
         """;
-
-    /// <summary>`admin certs issue --user NAME …` into a folder of the proxy's directory.</summary>
-    internal async Task<IssuedCertificate> IssueAsync(string user, params string[] options)
-    {
-        var dir = Proxy.File($"certs-{user}-{Guid.NewGuid():N}");
-        var issued = (await Proxy.Admin.RunAsync(["admin", "certs", "issue", "--user", user, .. options, "--out", dir])).EnsureSuccess($"certs issue {user}");
-        // The first line of the output is the serial (what `admin certs revoke` takes).
-        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
-    }
 
     /// <summary>GET /v1/whoami through a balancer on <paramref name="port"/> with curl; the client certificate when given.</summary>
     internal Task<WhoAmIResponse> WhoAmIAsync(int port, IssuedCertificate? certificate, params string[] curlOptions) =>
@@ -239,9 +211,6 @@ public sealed class BalancerCluster : IAsyncLifetime
         if (Proxy is not null) await Proxy.DisposeAsync();
     }
 }
-
-/// <summary>A certificate and key in PEM files; <see cref="Serial"/> is upper-case hex.</summary>
-internal sealed record IssuedCertificate(string Certificate, string Key, string Serial);
 
 /// <summary>What /v1/whoami answered: status, body, and the body as JSON when it is JSON.</summary>
 internal sealed record WhoAmIResponse(int Status, string Body, JsonElement? Json)

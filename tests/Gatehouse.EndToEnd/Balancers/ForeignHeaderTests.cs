@@ -11,7 +11,7 @@ public sealed class ForeignHeaderTests(BalancerCluster cluster)
     [Fact]
     public async Task A_certificate_header_the_front_does_not_send_is_removed_and_audited()
     {
-        var mallory = await cluster.IssueAsync("mallory", "--roles", "admin");
+        var mallory = await cluster.Proxy.IssueAsync("mallory", "--roles", "admin");
         var xfcc = ForgeryTests.ForgedHeaders("envoy-xfcc", mallory.Certificate).Single();
 
         var whoami = await cluster.WhoAmIAsync(cluster.AlbPort, cluster.Alice, "-H", $"{xfcc.Name}: {xfcc.Value}");
@@ -29,7 +29,7 @@ public sealed class ForeignHeaderTests(BalancerCluster cluster)
     public async Task A_client_cannot_preset_the_header_the_front_sets()
     {
         // proxy_set_header replaces the client's copy; without a client certificate nginx sends none at all.
-        var mallory = await cluster.IssueAsync("mallory2", "--roles", "admin");
+        var mallory = await cluster.Proxy.IssueAsync("mallory2", "--roles", "admin");
         var alb = ForgeryTests.ForgedHeaders("aws-alb-passthrough", mallory.Certificate).Single();
 
         var withCertificate = await cluster.WhoAmIAsync(cluster.AlbPort, cluster.Alice, "-H", $"{alb.Name}: {alb.Value}");

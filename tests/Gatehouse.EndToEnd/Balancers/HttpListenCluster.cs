@@ -68,20 +68,16 @@ public sealed class HttpListenCluster : IAsyncLifetime
                 source_cidrs: [127.0.0.1/32]
             """);
         await Proxy.StartProxyAsync();
-        await File.WriteAllTextAsync(Proxy.File("role-dev.yaml"), """
-            kind: role
-            name: dev
+        await Proxy.ApplyRoleAsync("dev", """
             allow:
               app_labels: { env: dev }
               kube_labels: { env: dev }
               kube_groups: [developers]
             """);
-        (await Proxy.Admin.RunAsync("admin", "roles", "apply", Proxy.File("role-dev.yaml"))).EnsureSuccess("roles apply dev");
         HostCa = await Proxy.ExportHostCaAsync();
-        var userCa = Proxy.File("user-ca.pem");
-        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--out", userCa)).EnsureSuccess("ca export (user)");
-        Alice = await IssueAsync("alice");
-        Bob = await IssueAsync("bob");
+        var userCa = await Proxy.ExportUserCaAsync();
+        Alice = await Proxy.IssueAsync("alice", "--roles", "dev");
+        Bob = await Proxy.IssueAsync("bob", "--roles", "dev");
 
         var balancerCa = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Verify Mode Balancer CA");
         BalancerCa = balancerCa.Certificate;
@@ -89,35 +85,18 @@ public sealed class HttpListenCluster : IAsyncLifetime
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey, userCa)), NginxPort);
     }
 
-    /// <summary>The verify-mode front over plain HTTP, as docs/alb-mtls.md shows it.</summary>
-    private string NginxServers(string serverCert, string serverKey, string userCa) => $$"""
-        # ALB in verify mode, HTTP target group: no certificate from the user CA, no connection.
-        server {
-            listen 127.0.0.1:{{NginxPort}} ssl;
-            ssl_certificate        {{serverCert}};
-            ssl_certificate_key    {{serverKey}};
-            ssl_client_certificate {{userCa}};
-            ssl_verify_client      on;
+    /// <summary>The verify-mode front over plain HTTP (an ALB's HTTP target group), as docs/alb-mtls.md shows it.</summary>
+    private string NginxServers(string serverCert, string serverKey, string userCa) =>
+        NginxBlocks.Server(NginxPort, serverCert, serverKey, server: $"""
+            ssl_client_certificate {userCa};
+            ssl_verify_client      on;   # no certificate from the user CA, no connection
             ssl_verify_depth       4;
-
-            location / {
-                proxy_pass http://127.0.0.1:{{HttpPort}};
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_read_timeout 1h;
-            }
-        }
-        """;
-
-    private async Task<IssuedCertificate> IssueAsync(string user)
-    {
-        var dir = Proxy.File($"certs-{user}");
-        var issued = (await Proxy.Admin.RunAsync("admin", "certs", "issue", "--user", user, "--roles", "dev", "--out", dir)).EnsureSuccess($"certs issue {user}");
-        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
-    }
+            """, location: $"""
+            proxy_pass http://127.0.0.1:{HttpPort};
+            {NginxBlocks.PassUpgrades}
+            {NginxBlocks.AlbRequestHeaders}
+            proxy_read_timeout 1h;
+            """);
 
     /// <summary>
     /// A tunnel by hand, so the two certificates can differ: a WebSocket (gatehouse-tls) to nginx offering

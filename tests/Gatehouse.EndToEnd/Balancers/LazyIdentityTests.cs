@@ -8,7 +8,7 @@ public sealed class LazyIdentityTests(BalancerCluster cluster)
     [Fact]
     public async Task Healthz_through_a_front_does_not_judge_the_certificate_and_whoami_does()
     {
-        var ivy = await cluster.IssueAsync("ivy", "--roles", "dev");
+        var ivy = await cluster.Proxy.IssueAsync("ivy", "--roles", "dev");
 
         var health = await cluster.GetAsync(cluster.AlbPort, ivy, "/healthz");
         Assert.True(health.Status == 200, health.ToString());

@@ -54,7 +54,7 @@ public sealed class NginxFormatAndHaproxyTests(BalancerCluster cluster)
     {
         // HAProxy (crt-ignore-err all) lets the expired certificate through with ssl_c_verify=10; the verdict is
         // Gatehouse's own. The certificate is valid for one second: poll until it is refused.
-        var shortLived = await cluster.IssueAsync("brief", "--roles", "dev", "--ttl", "1s");
+        var shortLived = await cluster.Proxy.IssueAsync("brief", "--roles", "dev", "--ttl", "1s");
 
         var whoami = await BalancerCluster.PollAsync(() => cluster.WhoAmIAsync(cluster.HaproxyPort, shortLived),
             r => r.Status != 200, TimeSpan.FromSeconds(15), "the one-second certificate expiring");

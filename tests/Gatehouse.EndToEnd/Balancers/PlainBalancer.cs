@@ -34,28 +34,14 @@ internal sealed class PlainBalancer : IAsyncDisposable
             var ca = await OpensslCa.RootAsync(dir.Path, "plain-balancer-ca", "/O=Balancers/CN=Plain Balancer CA");
             var (cert, key) = await ca.ServerAsync("plain-balancer");
             var port = Peer.FreePort();
-            var nginx = await NginxPeer.StartAsync(_ => Task.FromResult($$"""
-                map $http_upgrade $connection_upgrade { default upgrade; '' close; }
-
-                server {
-                    listen 127.0.0.1:{{port}} ssl;
-                    ssl_certificate     {{cert}};
-                    ssl_certificate_key {{key}};
-
-                    location / {
-                        proxy_pass https://127.0.0.1:{{proxyPort}};
-                        proxy_ssl_trusted_certificate {{hostCa}};
-                        proxy_ssl_verify on;
-                        proxy_ssl_name gatehouse.internal;
-                        proxy_http_version 1.1;
-                        proxy_set_header Upgrade $http_upgrade;
-                        proxy_set_header Connection $connection_upgrade;
-                        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                        proxy_buffering off;
-                        proxy_read_timeout 1h;
-                    }
-                }
-                """), port);
+            var nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxBlocks.ConnectionUpgradeMap + "\n" +
+                NginxBlocks.Server(port, cert, key, location: $"""
+                    {NginxBlocks.ProxyToGatehouseTls(proxyPort, hostCa)}
+                    {NginxBlocks.PassUpgradesOrClose}
+                    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                    proxy_buffering off;
+                    proxy_read_timeout 1h;
+                    """)), port);
             return new PlainBalancer(dir, nginx, port, ca.Certificate);
         }
         catch

@@ -8,7 +8,7 @@ public sealed class RevocationTests(BalancerCluster cluster)
     [Fact]
     public async Task A_revoked_certificate_is_refused_as_a_crl_hit_within_the_refresh()
     {
-        var bob = await cluster.IssueAsync("bob", "--roles", "dev");
+        var bob = await cluster.Proxy.IssueAsync("bob", "--roles", "dev");
         var before = await cluster.WhoAmIAsync(cluster.AlbPort, bob);
         Assert.True(before.Status == 200 && before.User == "bob", before.ToString());
 

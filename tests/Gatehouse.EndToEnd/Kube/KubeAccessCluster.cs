@@ -112,11 +112,19 @@ public sealed class KubeAccessCluster : IAsyncLifetime
         AliceCorp = new IssuedCertificate(aliceCert, aliceKey, "");
         BobCorp = new IssuedCertificate(bobCert, bobKey, "");
         await Proxy.StartProxyAsync();
-        await ApplyRoleAsync("dev", "env: dev", "[developers, viewers]");
-        await ApplyRoleAsync("ops", "env: prod", "[ops]");
+        await Proxy.ApplyRoleAsync("dev", """
+            allow:
+              kube_labels: { env: dev }
+              kube_groups: [developers, viewers]
+            """);
+        await Proxy.ApplyRoleAsync("ops", """
+            allow:
+              kube_labels: { env: prod }
+              kube_groups: [ops]
+            """);
         HostCa = await Proxy.ExportHostCaAsync();
-        Alice = await IssueAsync("alice", "--roles", "dev");
-        Bob = await IssueAsync("bob", "--roles", "ops");
+        Alice = await Proxy.IssueAsync("alice", "--roles", "dev");
+        Bob = await Proxy.IssueAsync("bob", "--roles", "ops");
 
         var balancerCa = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Kube Balancer CA");
         BalancerCa = balancerCa.Certificate;
@@ -126,54 +134,14 @@ public sealed class KubeAccessCluster : IAsyncLifetime
 
     /// <summary>nginx as an ALB in passthrough mode; buffering off so that watches stream, and upgrades passed on (an ALB
     /// passes WebSockets; nginx only with Upgrade and Connection set again, as they are hop-by-hop) so that exec works.</summary>
-    private string NginxServers(string serverCert, string serverKey) => $$"""
-        map $http_upgrade $connection_upgrade {
-            default upgrade;
-            ''      close;
-        }
-
-        server {
-            listen 127.0.0.1:{{AlbPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-            ssl_verify_client   optional_no_ca;
-            ssl_verify_depth    4;
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_buffering off;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection $connection_upgrade;
-                proxy_set_header X-Amzn-Mtls-Clientcert $ssl_client_escaped_cert;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_set_header {{SecretHeader}} "{{AlbSecret}}";
-            }
-        }
-        """;
-
-    private async Task ApplyRoleAsync(string name, string kubeLabels, string kubeGroups)
-    {
-        var file = Proxy.File($"role-{name}.yaml");
-        await File.WriteAllTextAsync(file, $$"""
-            kind: role
-            name: {{name}}
-            allow:
-              kube_labels: { {{kubeLabels}} }
-              kube_groups: {{kubeGroups}}
+    private string NginxServers(string serverCert, string serverKey) => NginxBlocks.ConnectionUpgradeMap + "\n" +
+        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: NginxBlocks.AskForAnyClientCertificate, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgradesOrClose}
+            proxy_buffering off;
+            {NginxBlocks.AlbRequestHeaders}
+            proxy_set_header {SecretHeader} "{AlbSecret}";
             """);
-        (await Proxy.Admin.RunAsync("admin", "roles", "apply", file)).EnsureSuccess($"roles apply {name}");
-    }
-
-    private async Task<IssuedCertificate> IssueAsync(string user, params string[] options)
-    {
-        var dir = Proxy.File($"certs-{user}");
-        var issued = (await Proxy.Admin.RunAsync(["admin", "certs", "issue", "--user", user, .. options, "--out", dir])).EnsureSuccess($"certs issue {user}");
-        return new IssuedCertificate(Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), issued.Stdout.Split('\n')[0].Trim());
-    }
 
     /// <summary>The kubeconfig plain kubectl uses straight at Gatehouse: server https://127.0.0.1:PORT/kube/dev.</summary>
     internal string DirectServer => $"https://127.0.0.1:{Proxy.Port}/kube/{ClusterName}";

@@ -84,35 +84,29 @@ public sealed class RoutingCluster : IAsyncLifetime
             trusted_proxies: [{FirstHopSource}/32, {SecondHopSource}/32]
             """);
         await Proxy.StartProxyAsync();
-        await ApplyRoleAsync("dev", "env: dev");
-        await ApplyRoleAsync("ops", "env: prod");
+        await Proxy.ApplyRoleAsync("dev", """
+            allow:
+              app_labels: { env: dev }
+            """);
+        await Proxy.ApplyRoleAsync("ops", """
+            allow:
+              app_labels: { env: prod }
+            """);
         HostCa = await Proxy.ExportHostCaAsync();
 
         BalancerCaAuthority = await OpensslCa.RootAsync(Proxy.Directory, "balancer-ca", "/O=Balancers/CN=Routing Balancer CA");
         var (serverCert, serverKey) = await BalancerCaAuthority.ServerAsync("balancer-server");
         CompanyCa = await OpensslCa.RootAsync(Proxy.Directory, "company-ca", "/O=Example Corp/CN=Example Corp Devices CA");
         CompanyClient = await CompanyCa.ClientAsync("company-laptop", "/O=Example Corp/CN=alice-laptop");
-        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--out", Proxy.File("user-ca.pem"))).EnsureSuccess("ca export (user)");
+        var userCa = await Proxy.ExportUserCaAsync();
         var clientCas = Proxy.File("verify-client-cas.pem");
-        await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(Proxy.File("user-ca.pem")) + await File.ReadAllTextAsync(CompanyCa.Certificate));
+        await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(userCa) + await File.ReadAllTextAsync(CompanyCa.Certificate));
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey) + NginxVerifyServers(serverCert, serverKey, clientCas)),
             _ => Task.FromResult(NginxMain()),
             NginxL7Port, NginxStreamPort, NginxNoUpgradePort, NginxIdlePort, NginxForgingPort, NginxFirstHopPort, NginxVerifyPort, NginxCompanyOnlyPort);
         var combined = Proxy.File("balancer-server-combined.pem");
         await File.WriteAllTextAsync(combined, await File.ReadAllTextAsync(serverCert) + await File.ReadAllTextAsync(serverKey));
         Haproxy = await HaproxyPeer.StartAsync(_ => Task.FromResult(HaproxySections(combined)), HaproxyPort, HaproxySecondHopPort);
-    }
-
-    private async Task ApplyRoleAsync(string name, string appLabels)
-    {
-        var file = Proxy.File($"role-{name}.yaml");
-        await File.WriteAllTextAsync(file, $$"""
-            kind: role
-            name: {{name}}
-            allow:
-              app_labels: { {{appLabels}} }
-            """);
-        (await Proxy.Admin.RunAsync("admin", "roles", "apply", file)).EnsureSuccess($"roles apply {name}");
     }
 
     /// <summary>nginx.conf's top level: the stream module (packaged as a dynamic module on Debian) and the L4 passthrough.</summary>
@@ -129,136 +123,59 @@ public sealed class RoutingCluster : IAsyncLifetime
         """;
 
     /// <summary>The http { } body: every L7 server block. These are the configurations docs/behind-a-load-balancer.md shows.</summary>
-    private string NginxServers(string serverCert, string serverKey) => $$"""
-        # HTTPS reverse proxy that passes WebSocket (and raw) upgrades to Gatehouse.
-        server {
-            listen 127.0.0.1:{{NginxL7Port}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
+    private string NginxServers(string serverCert, string serverKey) => string.Concat(
+        // HTTPS reverse proxy that passes WebSocket (and raw) upgrades to Gatehouse.
+        NginxBlocks.Server(NginxL7Port, serverCert, serverKey, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgrades}
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_read_timeout 1h;                  # a quiet tunnel is not a dead one
+            """),
 
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;      # every host certificate carries this name
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_read_timeout 1h;                  # a quiet tunnel is not a dead one
-            }
-        }
+        // The usual configuration that does NOT pass upgrades: HTTP/1.0 upstream, no Upgrade/Connection headers.
+        NginxBlocks.Server(NginxNoUpgradePort, serverCert, serverKey, location: NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)),
 
-        # The usual configuration that does NOT pass upgrades: HTTP/1.0 upstream, no Upgrade/Connection headers.
-        server {
-            listen 127.0.0.1:{{NginxNoUpgradePort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
+        // Upgrades pass, but an idle upstream is cut after 3 s: only Gatehouse's pings keep a tunnel open.
+        NginxBlocks.Server(NginxIdlePort, serverCert, serverKey, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgrades}
+            proxy_read_timeout 3s;
+            """),
 
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-            }
-        }
+        // Connects from 127.0.0.1, which is not in trusted_proxies, and claims a client address it cannot vouch for.
+        NginxBlocks.Server(NginxForgingPort, serverCert, serverKey, location: $"""
+            {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+            {NginxBlocks.PassUpgrades}
+            proxy_set_header X-Forwarded-For "{ForgedClient}, $proxy_add_x_forwarded_for";
+            """),
 
-        # Upgrades pass, but an idle upstream is cut after 3 s: only Gatehouse's pings keep a tunnel open.
-        server {
-            listen 127.0.0.1:{{NginxIdlePort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_read_timeout 3s;
-            }
-        }
-
-        # Connects from 127.0.0.1, which is not in trusted_proxies, and claims a client address it cannot vouch for.
-        server {
-            listen 127.0.0.1:{{NginxForgingPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Forwarded-For "{{ForgedClient}}, $proxy_add_x_forwarded_for";
-            }
-        }
-
-        # First of two trusted hops: TLS from the client, plain HTTP to HAProxy, from {{FirstHopSource}}. The header it
-        # sends reads "{{ForgedClient}}, 127.0.0.1": an entry as if the client had sent one, then the address it saw.
-        server {
-            listen 127.0.0.1:{{NginxFirstHopPort}} ssl;
-            ssl_certificate     {{serverCert}};
-            ssl_certificate_key {{serverKey}};
-
-            location / {
-                proxy_pass http://127.0.0.1:{{HaproxySecondHopPort}};
-                proxy_bind {{FirstHopSource}};
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_set_header X-Forwarded-For "{{ForgedClient}}, $proxy_add_x_forwarded_for";
-                proxy_read_timeout 1h;
-            }
-        }
-        """;
+        // First of two trusted hops: TLS from the client, plain HTTP to HAProxy, from FirstHopSource. The header it sends
+        // reads "ForgedClient, 127.0.0.1": an entry as if the client had sent one, then the address it saw.
+        NginxBlocks.Server(NginxFirstHopPort, serverCert, serverKey, location: $"""
+            proxy_pass http://127.0.0.1:{HaproxySecondHopPort};
+            proxy_bind {FirstHopSource};
+            {NginxBlocks.PassUpgrades}
+            proxy_set_header X-Forwarded-For "{ForgedClient}, $proxy_add_x_forwarded_for";
+            proxy_read_timeout 1h;
+            """));
 
     /// <summary>Verify-mode stand-ins: the client must present a certificate from one of <paramref name="clientCas"/> (or the
     /// company CA only) in the TLS handshake; without one nginx answers 400 "No required SSL certificate was sent".</summary>
-    private string NginxVerifyServers(string serverCert, string serverKey, string clientCas) => $$"""
-
-        server {
-            listen 127.0.0.1:{{NginxVerifyPort}} ssl;
-            ssl_certificate        {{serverCert}};
-            ssl_certificate_key    {{serverKey}};
+    private string NginxVerifyServers(string serverCert, string serverKey, string clientCas) => string.Concat(
+        NginxBlocks.Server(NginxVerifyPort, serverCert, serverKey, server: $"""
             ssl_verify_client      on;
-            ssl_client_certificate {{clientCas}};   # the Gatehouse user CA and the company CA
-
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_read_timeout 1h;
-            }
-        }
-
-        server {
-            listen 127.0.0.1:{{NginxCompanyOnlyPort}} ssl;
-            ssl_certificate        {{serverCert}};
-            ssl_certificate_key    {{serverKey}};
+            ssl_client_certificate {clientCas};   # the Gatehouse user CA and the company CA
+            """, location: VerifiedToGatehouse()),
+        NginxBlocks.Server(NginxCompanyOnlyPort, serverCert, serverKey, server: $"""
             ssl_verify_client      on;
-            ssl_client_certificate {{CompanyCa.Certificate}};
+            ssl_client_certificate {CompanyCa.Certificate};
+            """, location: VerifiedToGatehouse()));
 
-            location / {
-                proxy_pass https://127.0.0.1:{{Proxy.Port}};
-                proxy_ssl_trusted_certificate {{HostCa}};
-                proxy_ssl_verify on;
-                proxy_ssl_name gatehouse.internal;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection "upgrade";
-                proxy_read_timeout 1h;
-            }
-        }
+    /// <summary>What both verify-mode stand-ins do with a request that passed: on to Gatehouse over HTTPS, upgrades too.</summary>
+    private string VerifiedToGatehouse() => $"""
+        {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
+        {NginxBlocks.PassUpgrades}
+        proxy_read_timeout 1h;
         """;
 
     /// <summary>HAProxy after the global section: an HTTPS front in mode http (upgrades pass by themselves), and the
@@ -291,15 +208,6 @@ public sealed class RoutingCluster : IAsyncLifetime
             server gatehouse 127.0.0.1:{{Proxy.Port}} ssl verify required ca-file {{HostCa}} verifyhost gatehouse.internal sni str(gatehouse.internal) source {{SecondHopSource}}
         """;
 
-    /// <summary>`admin certs issue --user NAME …` into a folder of the proxy's directory; returns the folder (for
-    /// `login --identity`) and the serial (for `admin certs revoke`).</summary>
-    internal async Task<(string Directory, string Serial)> IssueAsync(string user, params string[] options)
-    {
-        var dir = Proxy.File($"identity-{user}-{Guid.NewGuid():N}");
-        var issued = (await Proxy.Admin.RunAsync(["admin", "certs", "issue", "--user", user, .. options, "--out", dir])).EnsureSuccess($"certs issue {user}");
-        return (dir, issued.Stdout.Split('\n')[0].Trim());
-    }
-
     /// <summary>
     /// A client machine logged in to <paramref name="address"/> (Gatehouse itself or a balancer) with a fresh identity of
     /// <paramref name="user"/> (role dev). Its system trust store is the balancers' CA; --ca is the cluster's host CA,
@@ -314,8 +222,8 @@ public sealed class RoutingCluster : IAsyncLifetime
         var client = new ClientMachine(env);
         try
         {
-            var (identity, _) = await IssueAsync(user, "--roles", "dev");
-            var login = await client.Cli.RunAsync(["login", "--proxy", address, "--identity", identity, "--ca", HostCa, .. loginOptions]);
+            var identity = await Proxy.IssueAsync(user, "--roles", "dev");
+            var login = await client.Cli.RunAsync(["login", "--proxy", address, "--identity", identity.Directory, "--ca", HostCa, .. loginOptions]);
             Assert.True(login.ExitCode == 0, $"login --identity via {address}:\n{login.Output}");
             return client;
         }

@@ -32,12 +32,12 @@ public sealed class ServiceSecurityTests(RoutingCluster cluster)
     [Fact]
     public async Task A_revoked_certificate_is_refused_as_a_crl_hit_within_the_refresh()
     {
-        var (identity, serial) = await cluster.IssueAsync("revoked-user", "--roles", "dev");
-        using var certificate = Load(identity);
+        var issued = await cluster.Proxy.IssueAsync("revoked-user", "--roles", "dev");
+        using var certificate = Load(issued);
         var before = await DialAsync(certificate, "echo");
         Assert.True(before.Ok, before.ToString());
 
-        (await cluster.Proxy.Admin.RunAsync("admin", "certs", "revoke", serial, "--reason", "key-compromise")).EnsureSuccess("certs revoke");
+        (await cluster.Proxy.Admin.RunAsync("admin", "certs", "revoke", issued.Serial, "--reason", "key-compromise")).EnsureSuccess("certs revoke");
 
         // The proxy reloads its trust store (and so the CRL) on its own refresh: poll with a deadline.
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
@@ -73,8 +73,7 @@ public sealed class ServiceSecurityTests(RoutingCluster cluster)
     [Fact]
     public async Task A_user_whose_roles_do_not_allow_the_app_is_denied_with_the_app_named_and_audited()
     {
-        var (identity, _) = await cluster.IssueAsync("ops-user", "--roles", "ops"); // ops allows env: prod only
-        using var certificate = Load(identity);
+        using var certificate = Load(await cluster.Proxy.IssueAsync("ops-user", "--roles", "ops")); // ops allows env: prod only
 
         var answer = await DialAsync(certificate, "echo");
 
@@ -92,8 +91,7 @@ public sealed class ServiceSecurityTests(RoutingCluster cluster)
     [Fact]
     public async Task An_allowed_dial_is_audited_and_an_unknown_app_is_not_found()
     {
-        var (identity, _) = await cluster.IssueAsync("dev-user", "--roles", "dev");
-        using var certificate = Load(identity);
+        using var certificate = Load(await cluster.Proxy.IssueAsync("dev-user", "--roles", "dev"));
 
         var allowed = await DialAsync(certificate, "echo");
         var unknown = await DialAsync(certificate, "no-such-app");
@@ -139,8 +137,7 @@ public sealed class ServiceSecurityTests(RoutingCluster cluster)
         return answer;
     }
 
-    private static X509Certificate2 Load(string identityDirectory) =>
-        LoadPem(Path.Combine(identityDirectory, "cert.pem"), Path.Combine(identityDirectory, "key.pem"));
+    private static X509Certificate2 Load(IssuedCertificate issued) => LoadPem(issued.Certificate, issued.Key);
 
     private static X509Certificate2 LoadPem(string certificate, string key) => X509Certificate2.CreateFromPemFile(certificate, key);
 
