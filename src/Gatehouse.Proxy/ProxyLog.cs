@@ -72,4 +72,7 @@ internal static partial class ProxyLog
 
     [LoggerMessage(1506, LogLevel.Warning, "Web session for {User} not issued: its cookie would be {Length} characters, more than browsers keep")]
     public static partial void WebSessionTooLarge(ILogger logger, string user, int length);
+
+    [LoggerMessage(1601, LogLevel.Information, "Ended {User}'s open request to {Resource}: the {Source} it was allowed for expired at {NotAfter}")]
+    public static partial void EndedAtExpiry(ILogger logger, string user, string resource, string source, DateTimeOffset notAfter);
 }

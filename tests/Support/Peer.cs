@@ -172,6 +172,20 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (with a deadline) for the process to exit by itself.</summary>
+    public async Task WaitForExitAsync(TimeSpan deadline)
+    {
+        using var cts = new CancellationTokenSource(deadline);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException($"the process did not exit within {deadline}:\n{Output}");
+        }
+    }
+
     /// <summary>Sends SIGTERM and waits for the process to exit; true when it did in time. (Not SIGINT: a shell starts
     /// background jobs with SIGINT ignored, and test runs are often such jobs — .NET then leaves SIGINT ignored.)</summary>
     public async Task<bool> TerminateAsync(TimeSpan deadline)

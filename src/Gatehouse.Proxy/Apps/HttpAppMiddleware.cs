@@ -138,6 +138,7 @@ internal sealed class HttpAppMiddleware
         // 4. Forward: YARP streams the bodies and upgrades; the transformer does headers, path and the assertion.
         var assertion = _assertions.Get(_cluster.Authorities.Jwt, _issuer, identity, match.App, caller.NotAfter);
         var transformer = new HttpAppTransformer(match, assertion, caller.Client, _certificateHeaderNames, _options.IsTrustedHop);
+        using var expiry = caller.EndAtExpiry(context, _cluster.Time, _logger, match.App.Resource);
         var error = await _forwarder.SendAsync(context, match.App.Uri.ToString(), _client, RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.App, error);
     }

@@ -6,6 +6,7 @@ using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Forwarding;
 
@@ -23,6 +24,21 @@ internal sealed record ForwardedCaller(Identity.Identity Identity, CertificateFa
 
     /// <summary>When what vouches for the caller ends: the certificate's notAfter or the session's expiry.</summary>
     public DateTimeOffset NotAfter => Certificate?.NotAfter ?? Session!.ExpiresAt;
+
+    /// <summary>
+    /// Ends the request when what vouches for the caller expires: a watch, a log stream, an exec session or an app's
+    /// WebSocket never outlives the certificate (or web session) it was allowed for. Dispose the result when the
+    /// request is done.
+    /// </summary>
+    public IDisposable EndAtExpiry(HttpContext context, TimeProvider time, ILogger logger, string resource)
+    {
+        var left = NotAfter - time.GetUtcNow();
+        return time.CreateTimer(_ =>
+        {
+            ProxyLog.EndedAtExpiry(logger, Identity.User, resource, Session is null ? "certificate" : "web session", NotAfter);
+            context.Abort();
+        }, null, left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
 
     /// <summary>Whether the request carried a client certificate at all (accepted or refused): then it, not a session cookie,
     /// decides who the caller is. Only meaningful after <see cref="FromAsync"/> (which judges the certificate).</summary>

@@ -98,6 +98,7 @@ internal sealed class KubeMiddleware
 
         // 4. Forward: YARP streams bodies (watch, logs) and upgrades; the transformer sets credentials and impersonation.
         var transformer = new KubeTransformer(match, user, access.Groups, caller.Client, _certificateHeaderNames, _options.IsTrustedHop);
+        using var expiry = caller.EndAtExpiry(context, _cluster.Time, _logger, match.Cluster.Resource);
         var error = await _forwarder.SendAsync(context, match.Cluster.ApiServer.ToString(), _upstreams.For(match.Cluster), RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.Cluster, error);
     }

@@ -162,10 +162,15 @@ internal sealed class ServiceRouter(
         Stream client = ping ? new PingFramedStream(tls, options.PingInterval, cluster.Time) : tls;
         try
         {
-            var result = await DuplexPump.RunAsync(client, appStream, cancellationToken);
+            // No session outlives the certificate it was allowed for (as for forwarded HTTP: ForwardedCaller.EndAtExpiry).
+            var left = certificate is null ? Timeout.InfiniteTimeSpan : certificate.NotAfter - cluster.Time.GetUtcNow();
+            using var expiry = new CancellationTokenSource(left > TimeSpan.Zero || left == Timeout.InfiniteTimeSpan ? left : TimeSpan.Zero, cluster.Time);
+            using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
+            var result = await DuplexPump.RunAsync(client, appStream, session.Token);
             metrics.Bytes(ByteDirection.In, result.LeftToRight);
             metrics.Bytes(ByteDirection.Out, result.RightToLeft);
-            ProxyLog.SessionEnded(logger, facts.ConnectionId, identity.User, resource, result.LeftToRight, result.RightToLeft, result.Failure?.Message ?? "closed");
+            var how = expiry.IsCancellationRequested ? $"the certificate expired at {certificate!.NotAfter:u}" : result.Failure?.Message ?? "closed";
+            ProxyLog.SessionEnded(logger, facts.ConnectionId, identity.User, resource, result.LeftToRight, result.RightToLeft, how);
         }
         finally
         {

@@ -183,4 +183,18 @@ public sealed class KubectlTests(KubeAccessCluster cluster)
         Assert.Equal("Status", status.GetProperty("kind").GetString());
         return (int.Parse(result.Stdout[(cut + 1)..], System.Globalization.CultureInfo.InvariantCulture), status);
     }
+
+    [Fact]
+    public async Task A_watch_ends_when_the_certificate_it_was_allowed_for_expires()
+    {
+        var shortLived = await cluster.Proxy.IssueAsync("alice", "--roles", "dev", "--ttl", "15s");
+        var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, shortLived);
+
+        await using var kubectl = BackgroundProcess.Start(Peer.Require("kubectl"), ["get", "pods", "-w"], env);
+        await kubectl.WaitForOutputAsync(KubeApiStandIn.WatchedPod, TimeSpan.FromSeconds(30));
+
+        // The API server stand-in keeps a watch open until the client goes; only the proxy can end it.
+        await kubectl.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.Contains("Ended alice's open request to kube:dev: the certificate it was allowed for expired", cluster.Proxy.Output, StringComparison.Ordinal);
+    }
 }
