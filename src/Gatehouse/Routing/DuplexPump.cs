@@ -20,8 +20,10 @@ internal static class DuplexPump
     public static async Task<PumpResult> RunAsync(Stream left, Stream right, CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var toRight = CopyAsync(left, right, linked.Token);
-        var toLeft = CopyAsync(right, left, linked.Token);
+        // Counted as the bytes go, so that a pump that was cancelled or failed still reports what it moved.
+        var counted = new long[2];
+        var toRight = CopyAsync(left, right, counted, 0, linked.Token);
+        var toLeft = CopyAsync(right, left, counted, 1, linked.Token);
         Exception? failure = null;
         var first = await Task.WhenAny(toRight, toLeft);
         if (first.IsFaulted || first.IsCanceled)
@@ -41,12 +43,11 @@ internal static class DuplexPump
         {
             // The first failure is the one reported.
         }
-        return new PumpResult(toRight.IsCompletedSuccessfully ? toRight.Result : 0, toLeft.IsCompletedSuccessfully ? toLeft.Result : 0, failure);
+        return new PumpResult(counted[0], counted[1], failure);
     }
 
-    private static async Task<long> CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+    private static async Task CopyAsync(Stream source, Stream destination, long[] counted, int direction, CancellationToken cancellationToken)
     {
-        long total = 0;
         while (true)
         {
             _ = await source.ReadAsync(Memory<byte>.Empty, cancellationToken); // wait for data without holding a buffer
@@ -57,11 +58,11 @@ internal static class DuplexPump
                 if (read == 0)
                 {
                     await HalfCloseAsync(destination);
-                    return total;
+                    return;
                 }
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 await destination.FlushAsync(cancellationToken);
-                total += read;
+                counted[direction] += read; // one writer per direction; read after both tasks have ended
             }
             finally
             {

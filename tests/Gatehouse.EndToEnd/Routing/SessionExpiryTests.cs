@@ -23,6 +23,8 @@ public sealed class SessionExpiryTests(RoutingCluster cluster)
         // local end reads the end of the stream (a half-close: `proxy app` keeps the way back open until the user closes).
         using var timeout = new CancellationTokenSource(EchoCheck.Deadline);
         Assert.Equal(0, await socket.GetStream().ReadAsync(new byte[16], timeout.Token));
-        Assert.Contains("the certificate expired", cluster.Proxy.Output, StringComparison.Ordinal);
+        // The bytes moved before the end are counted though the pump was cut, not completed.
+        Assert.Contains("short-lived to tcp-app:echo ended after 12 bytes in, 12 bytes out (the certificate expired", cluster.Proxy.Output,
+            StringComparison.Ordinal);
     }
 }
