@@ -39,18 +39,8 @@ internal sealed class HttpAppMiddleware
     private readonly WebSessionCookie _sessions;
     private readonly IdentityAssertionCache _assertions;
 
-    /// <summary>The one client to every app (a DI singleton, so it is disposed with the host): no proxy, no redirects
-    /// followed, no cookie jar — the user's browser keeps the cookies, not the proxy.</summary>
-    public static HttpMessageInvoker CreateClient() => new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        // The trace context is the client's business with the app, not ours to add.
-        ActivityHeadersPropagator = null,
-    });
+    /// <summary>The one client to every app (a DI singleton, so it is disposed with the host).</summary>
+    public static HttpMessageInvoker CreateClient() => new(ForwardingHandler.Create());
 
     public HttpAppMiddleware(RequestDelegate next, HttpAppRoutes routes, IHttpForwarder forwarder, HttpMessageInvoker client, ClusterState cluster,
         RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, WebSessionCookie sessions, ILogger<HttpAppMiddleware> logger)

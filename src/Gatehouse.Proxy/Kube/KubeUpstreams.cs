@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Proxy.Forwarding;
 
 namespace Gatehouse.Proxy.Kube;
 
 /// <summary>
 /// One HTTP client per cluster (a DI singleton, disposed with the host): it trusts only the cluster's ca_file and, when
-/// configured, presents the proxy's client certificate. No proxy, no redirects, no cookies, no decompression — bodies
-/// stream through untouched (watch, logs).
+/// configured, presents the proxy's client certificate; otherwise the settings of every forwarding client
+/// (<see cref="ForwardingHandler"/>) — bodies stream through untouched (watch, logs).
 /// </summary>
 internal sealed class KubeUpstreams : IDisposable
 {
@@ -31,18 +32,10 @@ internal sealed class KubeUpstreams : IDisposable
             ssl.ClientCertificates = [clientCertificate];
             ssl.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate;
         }
-        return new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            ActivityHeadersPropagator = null,
-            SslOptions = ssl,
-            RequestHeaderEncodingSelector = (name, _) =>
-                name.Equals(ImpersonateGroupEncoding.GroupHeader, StringComparison.OrdinalIgnoreCase) ? ImpersonateGroupEncoding.Instance : null,
-        });
+        var handler = ForwardingHandler.Create(ssl);
+        handler.RequestHeaderEncodingSelector = (name, _) =>
+            name.Equals(ImpersonateGroupEncoding.GroupHeader, StringComparison.OrdinalIgnoreCase) ? ImpersonateGroupEncoding.Instance : null;
+        return new HttpMessageInvoker(handler);
     }
 
     /// <summary>The name must match (the platform checked it); the chain must end at one of ca_file's roots and nowhere else.</summary>

@@ -163,8 +163,9 @@ internal sealed class ServiceRouter(
         try
         {
             // No session outlives the certificate it was allowed for (as for forwarded HTTP: ForwardedCaller.EndAtExpiry).
-            var left = certificate is null ? Timeout.InfiniteTimeSpan : certificate.NotAfter - cluster.Time.GetUtcNow();
-            using var expiry = new CancellationTokenSource(left > TimeSpan.Zero || left == Timeout.InfiniteTimeSpan ? left : TimeSpan.Zero, cluster.Time);
+            var left = Timeout.InfiniteTimeSpan;
+            if (certificate is not null) left = certificate.NotAfter > cluster.Time.GetUtcNow() ? certificate.NotAfter - cluster.Time.GetUtcNow() : TimeSpan.Zero;
+            using var expiry = new CancellationTokenSource(left, cluster.Time);
             using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
             var result = await DuplexPump.RunAsync(client, appStream, session.Token);
             metrics.Bytes(ByteDirection.In, result.LeftToRight);
