@@ -45,8 +45,11 @@ internal static partial class ProxyLog
     [LoggerMessage(1101, LogLevel.Debug, "Connection {ConnectionId} from {Client}: TLS handshake failed: {Error}")]
     public static partial void HandshakeFailed(ILogger logger, string connectionId, string client, string error);
 
-    [LoggerMessage(1103, LogLevel.Warning, "Connection {ConnectionId}: tunnel refused, front {Front} forwarded the certificate of {OuterUser} but the inner certificate is {InnerUser}'s")]
-    public static partial void TunnelBindingRefused(ILogger logger, string connectionId, string front, string outerUser, string innerUser);
+    [LoggerMessage(1103, LogLevel.Warning, "Connection {ConnectionId}: refused inside a tunnel, front {Front} forwarded the certificate of {OuterUser} but the inner {Credential} is {InnerUser}'s")]
+    public static partial void TunnelBindingRefused(ILogger logger, string connectionId, string front, string outerUser, string innerUser, string credential);
+
+    [LoggerMessage(1104, LogLevel.Warning, "Connection {ConnectionId} from {Client}: refused an upgrade to /v1/tunnel inside a tunnel ({Arrival})")]
+    public static partial void NestedTunnelRefused(ILogger logger, string connectionId, string client, string arrival);
 
     [LoggerMessage(1102, LogLevel.Information, "Connection {ConnectionId}: {User} to {Resource} ended after {In} bytes in, {Out} bytes out ({How})")]
     public static partial void SessionEnded(ILogger logger, string connectionId, string user, string resource, long @in, long @out, string how);

@@ -8,6 +8,7 @@ using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Hosting;
+using Gatehouse.Proxy.Routing;
 using Gatehouse.Proxy.Sessions;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http;
@@ -98,7 +99,18 @@ internal sealed class HttpAppMiddleware
             var session = _sessions.Read(context, out var problem);
             if (problem is not null)
                 ProxyLog.WebSessionIgnored(_logger, (context.Features.Get<RequestIdentityFeature>()?.Client ?? IPAddress.None).ToString(), problem);
-            if (session is not null) caller = ForwardedCaller.FromSession(context, session);
+            if (session is not null)
+            {
+                // Inside a tunnel a front vouched for, the session must be that user's, as a certificate must (docs/alb-mtls.md).
+                if (context.Features.Get<TunnelledConnection>() is { Outer: { } outer } tunnel
+                    && await TunnelBinding.EnforceAsync(_cluster, _logger, outer, session.Identity.User, TunnelBinding.InnerCredential.WebSession, null,
+                        tunnel.Client, tunnel.Arrival, context.Connection.Id, context.RequestAborted) is { } bindingRefusal)
+                {
+                    await WriteAsync(context, StatusCodes.Status401Unauthorized, "Sign-in required", bindingRefusal, match.App.Name);
+                    return;
+                }
+                caller = ForwardedCaller.FromSession(context, session);
+            }
             else if (IsBrowser(context.Request))
             {
                 // A browser with nothing to show: to the sign-in form on this same host, and back here afterwards.

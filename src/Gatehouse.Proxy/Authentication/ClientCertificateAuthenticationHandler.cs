@@ -56,13 +56,9 @@ internal sealed class ClientCertificateAuthenticationHandler(
         {
             verdict = authenticator.AuthenticateHandshake(presented, [], feature.Client, out fresh);
             if (Context.Features.Get<TunnelledConnection>() is { Outer: { } outer } tunnel && verdict is { Identity: { } inner }
-                && TunnelBinding.Refusal(outer, inner) is { } refusal)
-            {
-                // The same binding the service router applies to gatehouse-* connections in a tunnel (ARCHITECTURE §4).
-                ProxyLog.TunnelBindingRefused(_log, Context.Connection.Id, outer.Front, outer.Verdict.Identity?.User ?? "(refused certificate)", inner.User);
-                await TunnelBinding.AuditRefusedAsync(cluster, outer, inner, verdict.Certificate, feature.Client, tunnel.Arrival, refusal, Context.RequestAborted);
+                && await TunnelBinding.EnforceAsync(cluster, _log, outer, inner.User, TunnelBinding.InnerCredential.Certificate, verdict.Certificate,
+                    feature.Client, tunnel.Arrival, Context.Connection.Id, Context.RequestAborted) is { } refusal)
                 return ForwardedAuthentication.Refuse(null, TunnelBinding.Reason, refusal, verdict.Certificate);
-            }
         }
         else
         {

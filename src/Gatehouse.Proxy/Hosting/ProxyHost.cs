@@ -105,7 +105,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         HealthEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);
         app.MapGet("/.well-known/jwks.json", () => Results.Text(cluster.Authorities.Jwt.JwksJson(), "application/json"));
-        TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options, cluster, app.Services.GetRequiredService<GatehouseMetrics>());
+        TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options, cluster, app.Services.GetRequiredService<GatehouseMetrics>(),
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TunnelEndpoint)));
         var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));
         WhoAmIEndpoint.Map(app);

@@ -82,11 +82,10 @@ internal sealed class ServiceRouter(
         var identity = verdict.Identity!;
 
         // 3b. Through a front that forwarded a certificate, the inner one must be the same user (ARCHITECTURE §4).
-        if (facts.Outer is { } outer && TunnelBinding.Refusal(outer, identity) is { } refusal)
+        if (facts.Outer is { } outer && await TunnelBinding.EnforceAsync(cluster, logger, outer, identity.User, TunnelBinding.InnerCredential.Certificate,
+                verdict.Certificate, facts.Client, facts.Arrival, facts.ConnectionId, cancellationToken) is { } refusal)
         {
             metrics.HandshakeFailure(GatehouseMetrics.Reasons.BindingRefused);
-            ProxyLog.TunnelBindingRefused(logger, facts.ConnectionId, outer.Front, outer.Verdict.Identity?.User ?? "(refused certificate)", identity.User);
-            await TunnelBinding.AuditRefusedAsync(cluster, outer, identity, verdict.Certificate, facts.Client, facts.Arrival, refusal, cancellationToken);
             await AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Binding, refusal), cancellationToken);
             return;
         }

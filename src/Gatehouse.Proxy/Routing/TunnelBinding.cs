@@ -2,43 +2,68 @@ using System.Net;
 using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Routing;
 
 /// <summary>
-/// Outer/inner binding (ARCHITECTURE §4): a tunnel whose upgrade came through a front that forwarded a client
-/// certificate (bind_tunnel_identity: required) may only carry connections of that same user — whether the inner
-/// connection is for a gatehouse-* service or for the web side (apps, Kubernetes).
+/// Outer/inner binding (ARCHITECTURE §4, docs/alb-mtls.md): a tunnel whose upgrade came through a front that forwarded a
+/// client certificate (bind_tunnel_identity: required) may only carry that same user — whatever identity is used inside
+/// it: the certificate of a gatehouse-* dial, the certificate of an HTTPS request to the web side, or a browser's web
+/// session cookie. A tunnel is never opened inside a tunnel (<see cref="NestedRefusal"/>), so one level is all there is
+/// to bind. Every place that turns something inside a tunnel into an identity calls <see cref="EnforceAsync"/>.
 /// </summary>
 internal static class TunnelBinding
 {
-    /// <summary>The refusal reason when an inner certificate is not the user the front vouched for.</summary>
+    /// <summary>The refusal reason when an inner identity is not the user the front vouched for.</summary>
     public const string Reason = "TunnelBindingRefused";
 
-    /// <summary>Null when the inner identity is the user the front vouched for; else the sentence for the dial answer.
+    /// <summary>The sentence for an upgrade to /v1/tunnel that arrives inside a tunnel. No client needs one (the client
+    /// tunnels once and speaks TLS inside), and each level would be a place for the outer identity to get lost.</summary>
+    public const string NestedRefusal =
+        "a tunnel cannot be opened inside a tunnel: this request already arrived through one, so open /v1/tunnel on the proxy's " +
+        "address directly (gatehouse tunnels once, by itself)";
+
+    /// <summary>What the inner identity came from, in the words of the refusal and the audit's identity_source.</summary>
+    public enum InnerCredential { Certificate, WebSession }
+
+    /// <summary>Null when <paramref name="innerUser"/> is the user the front vouched for; else the sentence for the user.
     /// Users are compared by name: for a company certificate that is the mapped user, so alice's company certificate
     /// outside and alice's Gatehouse certificate inside are one person.</summary>
-    public static string? Refusal(OuterIdentity outer, Identity.Identity inner)
+    public static string? Refusal(OuterIdentity outer, string innerUser, InnerCredential credential = InnerCredential.Certificate)
     {
         var setting = $"proxy.trusted_fronts '{outer.Front}' has bind_tunnel_identity: required";
+        var inner = credential == InnerCredential.Certificate ? $"your inner certificate of {innerUser}" : $"the web session of {innerUser}";
         if (outer.Verdict is not { Status: ForwardedStatus.Authenticated, Identity: { } vouched })
             return $"the client certificate the balancer (front '{outer.Front}') forwarded for this tunnel was refused " +
-                   $"({outer.Verdict.Reason}: {outer.Verdict.Message}), so it cannot vouch for your inner certificate of {inner.User}; " +
-                   $"{setting}; offer the balancer a certificate of {inner.User}";
-        if (string.Equals(vouched.User, inner.User, StringComparison.Ordinal)) return null;
-        return $"this tunnel came through the balancer (front '{outer.Front}') with the client certificate of {vouched.User}, but its inner certificate is " +
-               $"{inner.User}'s; both must be the same user ({setting}) — offer the balancer {inner.User}'s certificate, or log in as {vouched.User}";
+                   $"({outer.Verdict.Reason}: {outer.Verdict.Message}), so it cannot vouch for {inner}; " +
+                   $"{setting}; offer the balancer a certificate of {innerUser}";
+        if (string.Equals(vouched.User, innerUser, StringComparison.Ordinal)) return null;
+        return credential == InnerCredential.Certificate
+            ? $"this tunnel came through the balancer (front '{outer.Front}') with the client certificate of {vouched.User}, but its inner certificate is " +
+              $"{innerUser}'s; both must be the same user ({setting}) — offer the balancer {innerUser}'s certificate, or log in as {vouched.User}"
+            : $"this tunnel came through the balancer (front '{outer.Front}') with the client certificate of {vouched.User}, but the web session in this " +
+              $"request is {innerUser}'s; both must be the same user ({setting}) — sign in as {vouched.User}, or offer the balancer {innerUser}'s certificate";
     }
 
-    public static ValueTask<Storage.AuditEvent> AuditRefusedAsync(ClusterState cluster, OuterIdentity outer, Identity.Identity inner,
-        CertificateFacts? innerCertificate, IPAddress client, string arrival, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// The one check: null when <paramref name="innerUser"/> may be carried by this tunnel, else the sentence — already
+    /// logged (Warning) and audited as <c>tunnel.binding_refused</c> with both identities.
+    /// </summary>
+    public static async ValueTask<string?> EnforceAsync(ClusterState cluster, ILogger logger, OuterIdentity outer, string innerUser,
+        InnerCredential credential, CertificateFacts? innerCertificate, IPAddress client, string arrival, string connectionId,
+        CancellationToken cancellationToken)
     {
+        if (Refusal(outer, innerUser, credential) is not { } refusal) return null;
+        var outerUser = outer.Verdict.Identity?.User;
+        ProxyLog.TunnelBindingRefused(logger, connectionId, outer.Front, outerUser ?? "(refused certificate)", innerUser,
+            credential == InnerCredential.Certificate ? "certificate" : "web session");
         var details = new Dictionary<string, string>
         {
             ["front"] = outer.Front,
             ["arrival"] = arrival,
-            ["inner_user"] = inner.User,
-            ["outer_user"] = outer.Verdict.Identity?.User ?? "",
+            ["inner_user"] = innerUser,
+            ["outer_user"] = outerUser ?? "",
         };
         if (outer.Verdict.Certificate is { } outerCertificate)
         {
@@ -47,16 +72,17 @@ internal static class TunnelBinding
             details["outer_serial"] = outerCertificate.Serial;
             details["outer_sha256"] = outerCertificate.Sha256;
         }
-        return cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.TunnelBindingRefused, inner.User) with
+        await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.TunnelBindingRefused, innerUser) with
         {
-            IdentitySource = "handshake",
+            IdentitySource = credential == InnerCredential.Certificate ? "handshake" : Sessions.WebSession.IdentitySource,
             CertificateIssuer = innerCertificate?.Issuer,
             CertificateSerial = innerCertificate?.Serial,
             CertificateSha256 = innerCertificate?.Sha256,
             SourceIp = client.ToString(),
             Decision = "denied",
-            Reason = reason,
+            Reason = refusal,
             Details = details,
         }, cancellationToken);
+        return refusal;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Web;
 
@@ -23,7 +25,10 @@ namespace Gatehouse.Proxy.Web;
 internal static class TunnelEndpoint
 {
     public static void Map(WebApplication app, ServiceRouter router, InnerConnections inner, ProxyOptions options, ClusterState cluster,
-        GatehouseMetrics metrics) =>
+        GatehouseMetrics metrics, ILogger logger)
+    {
+        // Opening a tunnel needs no identity, so a refused nested upgrade is audited once a minute per client, not per request.
+        var nestedAudit = new AuditThrottle(TimeSpan.FromMinutes(1));
         app.MapGet(ProxyProtocol.TunnelPath, async (HttpContext context) =>
         {
             // 1. Browsers send Origin; a page must not be able to open tunnels with the user's network position.
@@ -31,6 +36,22 @@ internal static class TunnelEndpoint
                 return Results.Json(new { error = "tunnels are not opened from browsers (the request has an Origin header)" }, statusCode: 403);
             var feature = context.Features.Get<RequestIdentityFeature>();
             var clientAddress = feature?.Client ?? context.Connection.RemoteIpAddress!;
+
+            // 1b. Never a tunnel inside a tunnel: the client tunnels once, and each level would be a place for the identity a
+            //     front vouched for on the outer upgrade to get lost (docs/alb-mtls.md, "Outer/inner binding").
+            if (context.Features.Get<TunnelledConnection>() is { } around)
+            {
+                ProxyLog.NestedTunnelRefused(logger, context.Connection.Id, around.Client.ToString(), around.Arrival);
+                if (nestedAudit.ShouldRecord(around.Client.ToString(), cluster.Time.GetUtcNow()))
+                    await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.NestedTunnelRefused, around.Outer?.Verdict.Identity?.User) with
+                    {
+                        SourceIp = around.Client.ToString(),
+                        Decision = "denied",
+                        Reason = TunnelBinding.NestedRefusal,
+                        Details = new Dictionary<string, string> { ["arrival"] = around.Arrival, ["front"] = around.Outer?.Front ?? "" },
+                    }, context.RequestAborted);
+                return Results.Json(new { error = TunnelBinding.NestedRefusal, reason = "NestedTunnel" }, statusCode: 403);
+            }
 
             // 2. Outer/inner binding (ARCHITECTURE §4): a front that forwarded a certificate has vouched for someone; the
             //    inner certificate must be that someone. Judged (and audited) here, checked after the inner handshake.
@@ -109,4 +130,5 @@ internal static class TunnelEndpoint
             }
             return Results.Empty;
         });
+    }
 }

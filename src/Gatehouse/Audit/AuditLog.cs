@@ -73,4 +73,5 @@ internal static class AuditEventTypes
     public const string ClientCertificateRefused = "client_cert.refused";
     public const string AccessDecision = "access.decision";
     public const string TunnelBindingRefused = "tunnel.binding_refused";
+    public const string NestedTunnelRefused = "tunnel.nested_refused";
 }

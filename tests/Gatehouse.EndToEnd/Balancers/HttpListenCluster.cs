@@ -1,6 +1,3 @@
-using System.Net.Security;
-using System.Net.WebSockets;
-using System.Security.Cryptography.X509Certificates;
 using Gatehouse.EndToEnd.Routing;
 using Gatehouse.Routing;
 using Gatehouse.Testing;
@@ -107,24 +104,10 @@ public sealed class HttpListenCluster : IAsyncLifetime
     internal async Task<(DialAnswer Answer, Stream? Stream)> DialThroughNginxAsync(IssuedCertificate outer, IssuedCertificate inner, string target,
         CancellationToken cancellationToken)
     {
-        var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol(ProxyProtocol.WebSocketProtocol);
-        socket.Options.ClientCertificates = [Load(outer)];
-        socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) => ChainsTo(certificate, BalancerCa);
-        Stream? tunnel = null;
+        var tunnel = await TunnelByHand.WebSocketAsync(NginxPort, BalancerCa, outer, cancellationToken);
+        var tls = await TunnelByHand.TlsAsync(tunnel, HostCa, inner, AlpnProtocols.Tcp, cancellationToken);
         try
         {
-            await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{NginxPort}{ProxyProtocol.TunnelPath}"), cancellationToken);
-            tunnel = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: true);
-            var tls = new SslStream(tunnel, leaveInnerStreamOpen: false);
-            tunnel = tls;
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = ProxyProtocol.InternalHostName,
-                ApplicationProtocols = [new SslApplicationProtocol(AlpnProtocols.Tcp)],
-                ClientCertificates = [Load(inner)],
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => ChainsTo(certificate, HostCa),
-            }, cancellationToken);
             await DialFrames.WriteAsync(tls, new DialRequest(target), cancellationToken);
             var (answer, error) = await DialFrames.ReadAnswerAsync(tls, cancellationToken);
             Assert.True(answer is not null, $"no dial answer: {error}");
@@ -137,29 +120,9 @@ public sealed class HttpListenCluster : IAsyncLifetime
         }
         catch
         {
-            if (tunnel is not null) await tunnel.DisposeAsync();
-            else socket.Dispose();
+            await tls.DisposeAsync();
             throw;
         }
-    }
-
-    private static X509Certificate2 Load(IssuedCertificate certificate)
-    {
-        using var pem = X509Certificate2.CreateFromPemFile(certificate.Certificate, certificate.Key);
-        // Through PKCS#12 so the key is usable for a TLS client handshake on every platform.
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-    }
-
-    private static bool ChainsTo(X509Certificate? certificate, string caFile)
-    {
-        if (certificate is null) return false;
-        using var leaf = new X509Certificate2(certificate);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.ImportFromPemFile(caFile);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        return chain.Build(leaf);
     }
 
     public async Task DisposeAsync()
