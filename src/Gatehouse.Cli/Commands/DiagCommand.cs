@@ -1,3 +1,4 @@
+using Gatehouse.Client.Tunnel;
 using Gatehouse.Routing;
 using System.CommandLine;
 using Gatehouse.Client.Dialing;

@@ -1,3 +1,4 @@
+using Gatehouse.Client.Tunnel;
 using System.CommandLine;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Client.Profiles;

@@ -1,3 +1,4 @@
+using Gatehouse.Client.Tunnel;
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;

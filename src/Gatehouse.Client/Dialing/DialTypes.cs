@@ -1,3 +1,4 @@
+using Gatehouse.Client.Tunnel;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Routing;
 

@@ -1,3 +1,4 @@
+using Gatehouse.Client.Tunnel;
 using Gatehouse.Routing;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;

@@ -1,3 +1,4 @@
+using Gatehouse.Client.Tunnel;
 using System.Net.Security;
 using Gatehouse.Routing;
 

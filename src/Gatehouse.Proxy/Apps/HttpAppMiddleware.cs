@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Tunnel;
 using System.Net;
 using System.Net.Http;
 using System.Text.Encodings.Web;

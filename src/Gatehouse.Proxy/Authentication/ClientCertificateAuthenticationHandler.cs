@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Tunnel;
 using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;

@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Tunnel;
 using System.Net;
 using Gatehouse.Audit;
 using Gatehouse.Cluster;

@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Tunnel;
 using Gatehouse.Access.Login;
 using Gatehouse.Access;
 using Gatehouse.Proxy.Apps;

@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Tunnel;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;

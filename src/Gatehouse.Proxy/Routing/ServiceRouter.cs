@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Tunnel;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;

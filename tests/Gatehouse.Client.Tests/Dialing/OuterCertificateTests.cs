@@ -1,3 +1,4 @@
+using Gatehouse.Client.Tunnel;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Client.Login;
 using Gatehouse.Routing;

@@ -1,3 +1,4 @@
+using Gatehouse.Client.Tunnel;
 using Gatehouse.Cli.Commands;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Testing;

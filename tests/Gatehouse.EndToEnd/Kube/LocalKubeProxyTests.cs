@@ -1,3 +1,4 @@
+using Gatehouse.Client.Tunnel;
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;

@@ -1,7 +1,7 @@
 using System.Net;
 using Gatehouse.ForwardedCerts;
 
-namespace Gatehouse.Proxy.Routing;
+namespace Gatehouse.Proxy.Tunnel;
 
 /// <summary>What the router knows of a connection besides its bytes: who sent it and how it arrived.</summary>
 /// <param name="Client">The client's address: the TCP peer, or for a tunnel the address resolved from the upgrade

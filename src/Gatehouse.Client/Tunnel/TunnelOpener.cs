@@ -1,9 +1,10 @@
+using Gatehouse.Client.Dialing;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using Gatehouse.Routing;
 
-namespace Gatehouse.Client.Dialing;
+namespace Gatehouse.Client.Tunnel;
 
 /// <summary>
 /// Opens the outer half of a tunnel through a layer-7 balancer (ARCHITECTURE §4): a WebSocket on /v1/tunnel carrying

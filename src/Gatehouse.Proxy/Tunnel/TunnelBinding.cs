@@ -4,7 +4,7 @@ using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.Proxy.Routing;
+namespace Gatehouse.Proxy.Tunnel;
 
 /// <summary>
 /// Outer/inner binding (ARCHITECTURE §4, docs/alb-mtls.md): a tunnel whose upgrade came through a front that forwarded a

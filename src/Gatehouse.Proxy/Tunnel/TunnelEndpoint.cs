@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.Proxy.Web;
+namespace Gatehouse.Proxy.Tunnel;
 
 /// <summary>
 /// GET /v1/tunnel (ARCHITECTURE §4): through a layer-7 balancer, the client upgrades an HTTP request — to a WebSocket

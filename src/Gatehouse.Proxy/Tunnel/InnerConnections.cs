@@ -4,7 +4,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Gatehouse.Proxy.Routing;
+namespace Gatehouse.Proxy.Tunnel;
 
 /// <summary>
 /// Where tunnelled connections that are not for a gatehouse-* service re-enter the proxy (ARCHITECTURE §4): a TLS

@@ -1,7 +1,8 @@
+using Gatehouse.Client.Dialing;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Gatehouse.Client.Dialing;
+namespace Gatehouse.Client.Tunnel;
 
 /// <summary>Whether to tunnel to one proxy, where that came from (environment, cache, detection), and why.</summary>
 internal sealed record TunnelDecision(

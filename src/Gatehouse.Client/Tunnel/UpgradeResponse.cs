@@ -1,6 +1,7 @@
+using Gatehouse.Client.Dialing;
 using System.Text;
 
-namespace Gatehouse.Client.Dialing;
+namespace Gatehouse.Client.Tunnel;
 
 /// <summary>An HTTP/1.1 response head (and, when it is not a 101, the start of its body) read off an upgrade request.</summary>
 /// <param name="Leftover">Bytes that arrived after the head of a 101: the start of the upgraded stream.</param>

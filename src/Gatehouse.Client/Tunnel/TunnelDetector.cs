@@ -1,9 +1,10 @@
+using Gatehouse.Client.Dialing;
 using System.Net;
 using System.Net.Security;
 using System.Text.Json;
 using Gatehouse.Routing;
 
-namespace Gatehouse.Client.Dialing;
+namespace Gatehouse.Client.Tunnel;
 
 /// <summary>What /v1/ping gave: the echo of what the proxy saw, whether HTTPS to the address works at all, and what we sent.</summary>
 internal sealed record PingOutcome(PingEcho? Echo, bool HttpsWorked, string? SentSni, string SentAlpn, string? Error);

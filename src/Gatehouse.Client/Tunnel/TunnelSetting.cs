@@ -1,5 +1,6 @@
+using Gatehouse.Client.Dialing;
 using Gatehouse.Routing;
-namespace Gatehouse.Client.Dialing;
+namespace Gatehouse.Client.Tunnel;
 
 /// <summary>What <c>GATEHOUSE_TUNNEL</c> asks for one proxy.</summary>
 internal enum TunnelMode { Auto, Always, Never }

@@ -1,7 +1,10 @@
 using System.Text;
 using Gatehouse.Client.Dialing;
 
-namespace Gatehouse.Client.Tests.Dialing;
+using Gatehouse.Client.Tests.Dialing;
+using Gatehouse.Client.Tunnel;
+
+namespace Gatehouse.Client.Tests.Tunnel;
 
 /// <summary>The hand-written HTTP/1.1 upgrade answer parser, fed whole and in odd segments.</summary>
 public sealed class UpgradeResponseReaderTests

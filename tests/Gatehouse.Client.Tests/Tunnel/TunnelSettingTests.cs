@@ -1,6 +1,9 @@
 using Gatehouse.Client.Dialing;
 
-namespace Gatehouse.Client.Tests.Dialing;
+using Gatehouse.Client.Tests.Dialing;
+using Gatehouse.Client.Tunnel;
+
+namespace Gatehouse.Client.Tests.Tunnel;
 
 public sealed class TunnelSettingTests
 {
