@@ -1,8 +1,8 @@
-using Gatehouse.Client.Tunnel;
-using Gatehouse.Routing;
 using System.CommandLine;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Client.Profiles;
+using Gatehouse.Client.Tunnel;
+using Gatehouse.Routing;
 using Spectre.Console;
 
 namespace Gatehouse.Cli.Commands;

@@ -1,4 +1,3 @@
-using Gatehouse.Client.Tunnel;
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
@@ -7,6 +6,7 @@ using System.Text;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Client.LocalProxies;
 using Gatehouse.Client.Profiles;
+using Gatehouse.Client.Tunnel;
 using Gatehouse.Routing;
 using Gatehouse.Storage;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,5 @@
-using Gatehouse.Client.Tunnel;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Client.Tunnel;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Client.Dialing;

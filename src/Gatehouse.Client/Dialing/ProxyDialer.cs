@@ -1,5 +1,5 @@
-using Gatehouse.Client.Tunnel;
 using System.Net.Security;
+using Gatehouse.Client.Tunnel;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Client.Dialing;

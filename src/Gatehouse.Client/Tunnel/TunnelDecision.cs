@@ -1,6 +1,6 @@
-using Gatehouse.Client.Dialing;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Gatehouse.Client.Dialing;
 
 namespace Gatehouse.Client.Tunnel;
 

@@ -1,7 +1,7 @@
-using Gatehouse.Client.Dialing;
 using System.Net;
 using System.Net.Security;
 using System.Text.Json;
+using Gatehouse.Client.Dialing;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Client.Tunnel;

@@ -1,7 +1,7 @@
-using Gatehouse.Client.Dialing;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
+using Gatehouse.Client.Dialing;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Client.Tunnel;

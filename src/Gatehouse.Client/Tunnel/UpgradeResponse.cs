@@ -1,5 +1,5 @@
-using Gatehouse.Client.Dialing;
 using System.Text;
+using Gatehouse.Client.Dialing;
 
 namespace Gatehouse.Client.Tunnel;
 

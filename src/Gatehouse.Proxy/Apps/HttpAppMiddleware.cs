@@ -1,4 +1,3 @@
-using Gatehouse.Proxy.Tunnel;
 using System.Net;
 using System.Net.Http;
 using System.Text.Encodings.Web;
@@ -11,8 +10,9 @@ using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Hosting;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Proxy.Sessions;
-using Microsoft.AspNetCore.Http.Extensions;
+using Gatehouse.Proxy.Tunnel;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 

@@ -1,4 +1,3 @@
-using Gatehouse.Proxy.Tunnel;
 using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
@@ -7,6 +6,7 @@ using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Routing;
+using Gatehouse.Proxy.Tunnel;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

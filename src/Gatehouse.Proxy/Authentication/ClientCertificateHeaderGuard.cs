@@ -1,10 +1,10 @@
-using Gatehouse.Proxy.Tunnel;
 using System.Net;
 using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Proxy.Routing;
+using Gatehouse.Proxy.Tunnel;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -1,21 +1,23 @@
-using Gatehouse.Proxy.Tunnel;
-using Gatehouse.Access.Login;
 using Gatehouse.Access;
-using Gatehouse.Proxy.Apps;
-using Gatehouse.Proxy.Kube;
+using Gatehouse.Access.Login;
 using Gatehouse.Cluster;
-using Gatehouse.Proxy.Routing;
-using Gatehouse.Routing;
-using Microsoft.AspNetCore.Http;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Identity;
+using Gatehouse.Proxy.Apps;
 using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Kube;
+using Gatehouse.Proxy.Routing;
+using Gatehouse.Proxy.Services;
+using Gatehouse.Proxy.Services.Tcp;
 using Gatehouse.Proxy.Sessions;
+using Gatehouse.Proxy.Tunnel;
 using Gatehouse.Proxy.Web;
+using Gatehouse.Routing;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -72,9 +74,12 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(certificates);
         builder.Services.AddSingleton(new RoleCatalog(cluster.Store));
         builder.Services.AddSingleton<ServiceRouter>();
+        // One line per protocol of the one TLS port (the router finds each by its ALPN).
+        builder.Services.AddSingleton<IProtocolHandler>(services => ActivatorUtilities.CreateInstance<TcpAppHandler>(services, cluster.Time));
         builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
-        builder.Services.AddSingleton<ConnectionRouter>();
+        builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(), services.GetRequiredService<GatehouseMetrics>(),
+            cluster.Time, services.GetRequiredService<ILogger<ConnectionRouter>>()));
         // Registered after the sockets transport: Kestrel asks the last registered factory first, and this one binds
         // only InnerEndPoint.
         builder.Services.AddSingleton<InnerConnections>();

@@ -104,24 +104,22 @@ internal static class TunnelEndpoint
                 {
                     var (hello, buffered, length) = await ClientHelloReader.ReadAsync(tunnel, ConnectionRouter.MaxClientHello, TimeSpan.FromSeconds(10),
                         cluster.Time, context.RequestAborted);
-                    if (hello.Status != ClientHelloStatus.Complete)
+                    var route = Route.Decide(hello);
+                    if (route.Kind == RouteKind.Refused)
                     {
-                        metrics.HandshakeFailure(GatehouseMetrics.ReasonFor(hello.Status));
+                        metrics.HandshakeFailure(route.FailureReason!);
                         if (buffered.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(buffered);
                         return Results.Empty;
                     }
-                    string? service = null;
-                    foreach (var offeredAlpn in hello.Alpn)
-                        if (AlpnProtocols.Parse(offeredAlpn) is not null) { service = offeredAlpn; break; }
                     metrics.Connection(GatehouseMetrics.Routes.Tunnel);
                     var client = ClientAddress.Normalize(clientAddress);
                     var arrival = kind == TunnelKind.WebSocket ? "websocket" : "raw";
                     var stream = new PrefixedStream(tunnel, buffered, length);
-                    if (service is null)
+                    if (route.Kind == RouteKind.Web)
                         // The web side (an app's host, kube-gatehouse.*, /kube/NAME): HTTPS as on the TLS port, in Kestrel.
                         await inner.ServeAsync(stream, new TunnelledConnection(client, arrival, outer), context.TraceIdentifier, context.RequestAborted);
                     else
-                        await router.ServeAsync(stream, service, new ConnectionFacts(client, arrival, context.Connection.Id, outer), context.RequestAborted);
+                        await router.ServeAsync(stream, route, new ConnectionFacts(client, arrival, context.Connection.Id, outer), context.RequestAborted);
                 }
             }
             finally

@@ -1,6 +1,6 @@
-using Gatehouse.Client.Tunnel;
 using Gatehouse.Cli.Commands;
 using Gatehouse.Client.Dialing;
+using Gatehouse.Client.Tunnel;
 using Gatehouse.Testing;
 
 namespace Gatehouse.EndToEnd.Kube;

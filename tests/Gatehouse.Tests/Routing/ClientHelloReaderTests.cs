@@ -141,6 +141,29 @@ public sealed class ClientHelloReaderTests
         Assert.Equal("ok"u8.ToArray(), answer);
     }
 
+    [Fact]
+    public async Task Peeking_a_pipe_fed_in_odd_segments_consumes_nothing()
+    {
+        // The TLS port's case: a Kestrel connection's input pipe, written in pieces; after the peek the next reader
+        // (Kestrel's HTTPS, or the service router) must see every byte, the ClientHello and what followed it.
+        var hello = ClientHello(Sni("pipe.example"), Alpn("h2", "gatehouse-tcp"));
+        byte[] sent = [.. hello, .. "after"u8.ToArray()];
+        var pipe = new System.IO.Pipelines.Pipe();
+        var writer = Task.Run(async () =>
+        {
+            for (int at = 0, size = 1; at < sent.Length; at += size, size = size % 7 + 3)
+                await pipe.Writer.WriteAsync(sent.AsMemory(at, Math.Min(size, sent.Length - at)));
+        });
+        var parse = await ClientHelloReader.PeekAsync(pipe.Reader, ClientHelloParser.DefaultMaxBytes, Generous, TimeProvider.System, default);
+        await writer;
+        Assert.True(parse.Status == ClientHelloStatus.Complete, $"{parse.Status}: {parse.Error}");
+        Assert.Equal("pipe.example", parse.ServerName);
+        Assert.Equal(["h2", "gatehouse-tcp"], parse.Alpn);
+        await pipe.Writer.CompleteAsync();
+        var rest = await pipe.Reader.ReadAtLeastAsync(sent.Length);
+        Assert.Equal(sent, rest.Buffer.ToArray());
+    }
+
     /// <summary>Counts the reads that ask for data (zero-byte reads included) to show the reader never spins.</summary>
     private sealed class CountingStream(Stream inner) : Stream
     {

@@ -1,0 +1,16 @@
+namespace Gatehouse.Proxy.Services;
+
+/// <summary>
+/// One gatehouse-* protocol of the one TLS port (ARCHITECTURE §3): what happens after the service router has finished
+/// TLS, judged the client certificate, applied the tunnel binding and read the dial frame. A handler decides with the
+/// roles, answers the dial (<see cref="ServiceConnection.AnswerAsync"/>), connects and relays. Adding a protocol is a new
+/// folder under Services/ with its handler, and one registration in the proxy's host.
+/// </summary>
+internal interface IProtocolHandler
+{
+    /// <summary>The protocol served, without the <c>-ping</c> suffix: one of <see cref="Gatehouse.Routing.AlpnProtocols"/>.</summary>
+    string Protocol { get; }
+
+    /// <summary>Serves one dialled connection until it ends. The router owns (and disposes) the connection's stream.</summary>
+    Task ServeAsync(ServiceConnection connection, CancellationToken cancellationToken);
+}
