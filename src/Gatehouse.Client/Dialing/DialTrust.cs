@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki.Trust;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Client.Dialing;
@@ -12,7 +13,6 @@ namespace Gatehouse.Client.Dialing;
 /// </summary>
 internal static class DialTrust
 {
-    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
 
     public static SslClientAuthenticationOptions InnerOptions(DialerOptions options, string alpn) => new()
     {
@@ -38,24 +38,6 @@ internal static class DialTrust
         return ChainsTo(options.HostCa, presented, presentedChain);
     }
 
-    private static bool ChainsTo(X509Certificate2 root, X509Certificate presented, X509Chain? presentedChain)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(root);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck; // revocation of host certs is the CA's CRL, not the OS cache
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.ApplicationPolicy.Add(ServerAuth);
-        if (presentedChain is not null) chain.ChainPolicy.ExtraStore.AddRange(presentedChain.ChainPolicy.ExtraStore);
-        var leaf = presented as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
-        try
-        {
-            return chain.Build(leaf);
-        }
-        finally
-        {
-            foreach (var element in chain.ChainElements) element.Certificate.Dispose(); // copies made by the chain
-            if (!ReferenceEquals(leaf, presented)) leaf.Dispose();
-        }
-    }
+    private static bool ChainsTo(X509Certificate2 root, X509Certificate presented, X509Chain? presentedChain) =>
+        Chains.ChainsTo([root], presented, Chains.ServerAuth, presentedChain?.ChainPolicy.ExtraStore);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki.Trust;
 
 namespace Gatehouse.Client.LocalProxies;
 
@@ -43,15 +44,7 @@ internal sealed class LocalCertificates : IDisposable
     }
 
     /// <summary>True when <paramref name="presented"/> was issued by this authority (the local proxy's client check).</summary>
-    public bool Issued(X509Certificate2 presented)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        return chain.Build(presented) && chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(Authority.RawDataMemory.Span);
-    }
+    public bool Issued(X509Certificate2 presented) => Chains.ChainsTo([Authority], presented, Chains.ClientAuth);
 
     private static X509Certificate2 Issue(X509Certificate2 authority, ECDsa caKey, string subject, DateTimeOffset now, string usage,
         X509Extension? sans)

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki.Trust;
 using Gatehouse.Client.Dialing;
 
 namespace Gatehouse.Client.Login;
@@ -35,13 +36,7 @@ internal static class ProxyConnection
         if (errors == SslPolicyErrors.None) return true; // this machine trusts it for the name: a balancer's public certificate
         if (trust.HostCa is null) return false;
         if (presented is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(trust.HostCa);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        using var leaf = new X509Certificate2(presented);
-        return chain.Build(leaf);
+        return Chains.ChainsTo([trust.HostCa], presented, Chains.ServerAuth);
     }
 
     /// <summary>Turns a TLS failure into a sentence that says what to do.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki.Trust;
 using Gatehouse.Proxy.Forwarding;
 
 namespace Gatehouse.Proxy.Kube;
@@ -43,21 +44,8 @@ internal sealed class KubeUpstreams : IDisposable
     {
         if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch)) != 0)
             return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(cluster.CaCertificates);
-        chain.ChainPolicy.DisableCertificateDownloads = true;
         // A cluster CA publishes no CRL we could fetch here; kubeconfig clients do not check revocation either.
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")); // serverAuth
-        try
-        {
-            return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-        }
-        finally
-        {
-            foreach (var element in chain.ChainElements) element.Certificate.Dispose();
-        }
+        return Chains.ChainsTo(cluster.CaCertificates, certificate, Chains.ServerAuth);
     }
 
     public void Dispose()

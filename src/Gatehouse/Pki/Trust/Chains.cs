@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gatehouse.Pki.Trust;
+
+/// <summary>
+/// "Does this certificate chain to these roots, for this purpose?" — for the places that pin a peer to one CA of their
+/// own (the host CA a client trusts, a Kubernetes cluster's ca_file, a local proxy's own authority). Client identities go
+/// through <see cref="Validation.CertificateValidator"/> instead, which adds revocation and the key policy.
+/// </summary>
+internal static class Chains
+{
+    public static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1"), ClientAuth = new("1.3.6.1.5.5.7.3.2");
+
+    /// <summary>
+    /// True when <paramref name="presented"/> chains to one of <paramref name="roots"/> and nowhere else, with
+    /// <paramref name="usage"/> in its extended key usage. Intermediates may come from <paramref name="intermediates"/>;
+    /// nothing is downloaded and the operating system's revocation cache is not asked (STYLE: crypto policy is explicit).
+    /// </summary>
+    public static bool ChainsTo(IEnumerable<X509Certificate2> roots, X509Certificate presented, Oid usage,
+        X509Certificate2Collection? intermediates = null)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        foreach (var root in roots) chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.ApplicationPolicy.Add(usage);
+        if (intermediates is not null) chain.ChainPolicy.ExtraStore.AddRange(intermediates);
+        var leaf = presented as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
+        try
+        {
+            return chain.Build(leaf);
+        }
+        finally
+        {
+            foreach (var element in chain.ChainElements) element.Certificate.Dispose(); // copies made by the chain
+            if (!ReferenceEquals(leaf, presented)) leaf.Dispose();
+        }
+    }
+}
