@@ -10,21 +10,21 @@ internal sealed class AccessChecker
 {
     private const string Any = "*";
 
-    private readonly IReadOnlyList<ExpandedRole> roles;
-    private readonly string roleNames;
+    private readonly IReadOnlyList<ExpandedRole> _roles;
+    private readonly string _roleNames;
 
     public AccessChecker(IReadOnlyList<Role> roles, IReadOnlyDictionary<string, IReadOnlyList<string>> traits)
     {
         ArgumentNullException.ThrowIfNull(roles);
         ArgumentNullException.ThrowIfNull(traits);
 
-        this.roles = [.. roles.Select(r => new ExpandedRole(r.Name, ExpandedConditions.Expand(r.Allow, traits), ExpandedConditions.Expand(r.Deny, traits)))];
-        roleNames = roles.Count == 0 ? "none" : string.Join(", ", roles.Select(r => r.Name));
-        Logins = Effective(this.roles, c => c.Logins, starMeansAny: false);
-        KubeUsers = Effective(this.roles, c => c.KubeUsers, starMeansAny: false);
-        KubeGroups = Effective(this.roles, c => c.KubeGroups, starMeansAny: false);
-        DbUsers = Effective(this.roles, c => c.DbUsers, starMeansAny: true);
-        DbNames = Effective(this.roles, c => c.DbNames, starMeansAny: true);
+        _roles = [.. roles.Select(r => new ExpandedRole(r.Name, ExpandedConditions.Expand(r.Allow, traits), ExpandedConditions.Expand(r.Deny, traits)))];
+        _roleNames = roles.Count == 0 ? "none" : string.Join(", ", roles.Select(r => r.Name));
+        Logins = Effective(_roles, c => c.Logins, starMeansAny: false);
+        KubeUsers = Effective(_roles, c => c.KubeUsers, starMeansAny: false);
+        KubeGroups = Effective(_roles, c => c.KubeGroups, starMeansAny: false);
+        DbUsers = Effective(_roles, c => c.DbUsers, starMeansAny: true);
+        DbNames = Effective(_roles, c => c.DbNames, starMeansAny: true);
         MaxSessionTtl = roles.Min(r => r.Options.MaxSessionTtl); // nulls are skipped; null when no role sets one
     }
 
@@ -65,7 +65,7 @@ internal sealed class AccessChecker
             return new KubeAccess(decision, [], []);
         }
 
-        var allowing = roles.Where(r => r.Allow.KubeLabels.Matches(labels, failClosed: false, out _)).ToList();
+        var allowing = _roles.Where(r => r.Allow.KubeLabels.Matches(labels, failClosed: false, out _)).ToList();
         var users = Effective(allowing, c => c.KubeUsers, starMeansAny: false);
         var groups = Effective(allowing, c => c.KubeGroups, starMeansAny: false);
         if (users.Count == 0 && groups.Count == 0)
@@ -89,7 +89,7 @@ internal sealed class AccessChecker
         ArgumentNullException.ThrowIfNull(labels);
 
         // 1. Deny wins, greedily: any role whose deny labels match, or whose deny lists name what is asked for.
-        foreach (var role in roles)
+        foreach (var role in _roles)
         {
             if (selectorOf(role.Deny).Matches(labels, failClosed: true, out var rule))
             {
@@ -106,7 +106,7 @@ internal sealed class AccessChecker
 
         // 2. Allowed when one role's labels match and that same role lists everything asked for.
         var refusals = new List<(string Role, string Reason)>();
-        foreach (var role in roles)
+        foreach (var role in _roles)
         {
             if (!selectorOf(role.Allow).Matches(labels, failClosed: false, out _))
             {
@@ -125,7 +125,7 @@ internal sealed class AccessChecker
         // 3. Say why not: the roles that cover the resource but not the name asked for, else that none covers it.
         return refusals.Count > 0
             ? AccessDecision.Denied(string.Join("; ", refusals.Select(r => r.Reason)), refusals[0].Role)
-            : AccessDecision.Denied($"no role allows {asked} (roles: {roleNames}; none has {labelsKey} matching it)", null);
+            : AccessDecision.Denied($"no role allows {asked} (roles: {_roleNames}; none has {labelsKey} matching it)", null);
     }
 
     /// <returns>The entry of <paramref name="list"/> that covers <paramref name="value"/>, or null.</returns>
@@ -136,7 +136,7 @@ internal sealed class AccessChecker
 
     private List<string> Effective(IEnumerable<ExpandedRole> allowing, Func<ExpandedConditions, IReadOnlyList<string>> listOf, bool starMeansAny)
     {
-        var denied = roles.SelectMany(r => listOf(r.Deny)).ToHashSet(StringComparer.Ordinal);
+        var denied = _roles.SelectMany(r => listOf(r.Deny)).ToHashSet(StringComparer.Ordinal);
         if (starMeansAny && denied.Contains(Any))
         {
             return [];

@@ -8,14 +8,14 @@ internal sealed class LabelPattern
     // Non-backtracking: linear time on any input, and close to the RE2 dialect Teleport roles are written in.
     private const RegexOptions Options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
 
-    private readonly Regex? regex;
-    private readonly bool any;
+    private readonly Regex? _regex;
+    private readonly bool _any;
 
     private LabelPattern(string text, Regex? regex, bool any, bool isValid)
     {
         Text = text;
-        this.regex = regex;
-        this.any = any;
+        _regex = regex;
+        _any = any;
         IsValid = isValid;
     }
 
@@ -62,7 +62,7 @@ internal sealed class LabelPattern
     /// <param name="whenInvalid">The answer for a pattern that does not compile: true on a deny rule, so it fails closed.</param>
     public bool Matches(string value, bool whenInvalid) =>
         !IsValid ? whenInvalid
-        : any || (regex is null ? string.Equals(Text, value, StringComparison.Ordinal) : regex.IsMatch(value));
+        : _any || (_regex is null ? string.Equals(Text, value, StringComparison.Ordinal) : _regex.IsMatch(value));
 
     private static Regex? Compile(string text) => Compile(text, out _);
 
@@ -87,13 +87,13 @@ internal sealed class LabelPattern
 /// </summary>
 internal sealed class LabelSelector
 {
-    private readonly IReadOnlyList<(string Key, IReadOnlyList<LabelPattern> Patterns)> entries;
-    private readonly bool matchesEverything;
+    private readonly IReadOnlyList<(string Key, IReadOnlyList<LabelPattern> Patterns)> _entries;
+    private readonly bool _matchesEverything;
 
     private LabelSelector(IReadOnlyList<(string, IReadOnlyList<LabelPattern>)> entries, bool matchesEverything)
     {
-        this.entries = entries;
-        this.matchesEverything = matchesEverything;
+        _entries = entries;
+        _matchesEverything = matchesEverything;
     }
 
     public static LabelSelector Expand(IReadOnlyDictionary<string, IReadOnlyList<string>> labels, IReadOnlyDictionary<string, IReadOnlyList<string>> traits)
@@ -114,18 +114,18 @@ internal sealed class LabelSelector
     public bool Matches(IReadOnlyDictionary<string, string> resourceLabels, bool failClosed, out string rule)
     {
         rule = "";
-        if (matchesEverything)
+        if (_matchesEverything)
         {
             rule = "*=*";
             return true;
         }
-        if (entries.Count == 0)
+        if (_entries.Count == 0)
         {
             return false;
         }
 
-        var matched = new List<string>(entries.Count);
-        foreach (var (key, patterns) in entries)
+        var matched = new List<string>(_entries.Count);
+        foreach (var (key, patterns) in _entries)
         {
             if (!resourceLabels.TryGetValue(key, out var value))
             {
