@@ -21,6 +21,12 @@ internal static partial class ProxyLog
     [LoggerMessage(1005, LogLevel.Debug, "Ignored X-Forwarded-For from untrusted peer {Peer}")]
     public static partial void IgnoredForwardedFor(ILogger logger, string peer);
 
+    [LoggerMessage(1006, LogLevel.Debug, "Removed client-certificate headers ({Headers}) from {Peer} (front: {Front}); not audited again: this source was audited in this window, or the audit cap is reached")]
+    public static partial void CertificateHeadersRemovedAgain(ILogger logger, string peer, string front, string headers);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Removed client-certificate headers from more sources than the audit takes ({Limit} events per {Seconds} s): further ones are counted, and the next event recorded says how many")]
+    public static partial void ForgeryAuditCapReached(ILogger logger, int limit, double seconds);
+
     [LoggerMessage(2002, LogLevel.Warning, "Health check failed: {Store}: {Error}")]
     public static partial void HealthCheckFailed(ILogger logger, string store, string error);
 
