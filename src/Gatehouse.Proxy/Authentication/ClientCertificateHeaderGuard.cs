@@ -33,7 +33,8 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         var peer = ClientAddress.Normalize(context.Connection.RemoteIpAddress ?? IPAddress.None);
         var requestHeaders = context.Request.Headers;
         // Only headers that can carry a certificate or a front's secret matter here, and most requests have none: they
-        // cost one look at each header name and nothing else.
+        // cost one look at each header name and nothing else. The names match with '_' as '-' (FoldedHeaderNameComparer),
+        // so X_Amzn_Mtls_Clientcert from a stranger is removed and reported like the real name.
         var names = authenticator.Options.CertificateHeaderNames;
         Dictionary<string, IReadOnlyList<string>>? present = null;
         foreach (var (name, values) in requestHeaders)
@@ -61,6 +62,12 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
             if (ignoredForwardedFor) ProxyLog.IgnoredForwardedFor(logger, peer.ToString());
         }
 
+        // A front's own headers are the names exactly as configured (case aside). A '_' spelling of one of them is not the
+        // front's header: the balancer writes its header under the configured name, so any other spelling came from the
+        // client and was passed along (a balancer with underscores allowed). It is removed and reported like any foreign
+        // header, never honoured and never merged with the real one, while the real one is still judged on its own — it is
+        // the balancer's word. Refusing the whole request instead would gain nothing: the variant never reaches a decoder
+        // or an app. The same holds for the secret: only the exact name can make a request the front's (CarriesSecret).
         HashSet<string>? own = null;
         if (front is not null)
         {

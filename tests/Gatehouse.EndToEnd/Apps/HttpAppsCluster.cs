@@ -113,9 +113,10 @@ public sealed class HttpAppsCluster : IAsyncLifetime
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey)), AlbPort);
     }
 
-    /// <summary>nginx as an ALB in passthrough mode, as in <see cref="BalancerCluster"/>.</summary>
+    /// <summary>nginx as an ALB in passthrough mode, as in <see cref="BalancerCluster"/>, passing underscored header names on
+    /// as some balancers do (nginx's default drops them).</summary>
     private string NginxServers(string serverCert, string serverKey) =>
-        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: NginxBlocks.AskForAnyClientCertificate, location: $"""
+        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: NginxBlocks.AskForAnyClientCertificate + "\nunderscores_in_headers on;", location: $"""
             {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
             {NginxBlocks.PassUpgrades}
             {NginxBlocks.AlbRequestHeaders}

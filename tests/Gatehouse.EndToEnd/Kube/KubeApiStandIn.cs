@@ -35,12 +35,12 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
 
     public string Url => $"https://127.0.0.1:{Port}";
 
-    /// <summary>Every accepted request: path, the Upgrade header (websocket for exec) and the Impersonate-User /
-    /// Impersonate-Group values as received.</summary>
+    /// <summary>Every accepted request: path, the Upgrade header (websocket for exec), the Impersonate-User /
+    /// Impersonate-Group values as received, and the names of all headers that arrived.</summary>
     public ConcurrentQueue<SeenRequest> Seen { get; } = new();
 
     internal sealed record SeenRequest(string Path, string Query, string Upgrade, string[] ImpersonateUser, string[] ImpersonateGroup,
-        string[] OtherImpersonate);
+        string[] OtherImpersonate, string[] HeaderNames);
 
     /// <summary>Starts the stand-in. With <paramref name="clientCaFile"/>, callers authenticate with a client certificate
     /// issued by that CA instead of the bearer token (and must send no Authorization header at all).</summary>
@@ -83,7 +83,8 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
             self!.Seen.Enqueue(new SeenRequest(context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", headers.Upgrade.ToString(),
                 headers["Impersonate-User"].ToArray()!, headers["Impersonate-Group"].ToArray()!,
                 [.. headers.Keys.Where(k => k.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase)
-                    && !k.Equals("Impersonate-User", StringComparison.OrdinalIgnoreCase) && !k.Equals("Impersonate-Group", StringComparison.OrdinalIgnoreCase))]));
+                    && !k.Equals("Impersonate-User", StringComparison.OrdinalIgnoreCase) && !k.Equals("Impersonate-Group", StringComparison.OrdinalIgnoreCase))],
+                [.. headers.Keys]));
             await next(context);
         });
         app.MapGet("/version", () => Json(new { major = "1", minor = "32", gitVersion = "v1.32.0-gatehouse-stand-in", platform = "linux/amd64" }));

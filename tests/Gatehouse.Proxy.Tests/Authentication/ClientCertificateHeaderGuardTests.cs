@@ -95,6 +95,41 @@ public sealed class ClientCertificateHeaderGuardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Underscore_spellings_of_certificate_headers_from_a_stranger_are_removed_and_reported()
+    {
+        // A CGI-style app reads X_Amzn_Mtls_Clientcert as X-Amzn-Mtls-Clientcert (issue 11).
+        await _guard.InvokeAsync(Request("192.0.2.9", ("X_Amzn_Mtls_Clientcert", "x"), ("x-edge_cert", "x"), ("X_Edge_Secret", "0123456789abcdef"),
+            ("X_Other", "kept")));
+
+        Assert.Equal(["X_Other"], _seen!.Request.Headers.Keys);
+        Assert.Null(_seen.Features.Get<RequestIdentityFeature>()!.Front);
+        var forged = Assert.Single(await ForgeryEventsAsync());
+        Assert.EndsWith("were removed: x-edge_cert, x_amzn_mtls_clientcert, x_edge_secret", forged.Reason);
+    }
+
+    [Fact]
+    public async Task From_the_front_an_underscore_spelling_of_its_own_header_is_not_its_header()
+    {
+        await _guard.InvokeAsync(Request("10.0.3.3", ("X-Edge-Cert", "value"), ("X_Edge_Cert", "forged"), ("X-Edge-Secret", "0123456789abcdef")));
+
+        var feature = _seen!.Features.Get<RequestIdentityFeature>()!;
+        Assert.Equal("edge", feature.Front?.Name);
+        Assert.Equal(["value"], feature.FrontHeaders!.Get("X-Edge-Cert")); // the balancer's own, not merged with the client's
+        Assert.Empty(_seen.Request.Headers);
+        var foreign = Assert.Single(await ForgeryEventsAsync());
+        Assert.Equal("headers front 'edge' does not send were removed: x_edge_cert", foreign.Reason);
+    }
+
+    [Fact]
+    public async Task An_underscore_spelling_of_the_fronts_secret_does_not_make_a_request_the_fronts()
+    {
+        await _guard.InvokeAsync(Request("10.0.3.3", ("X-Edge-Cert", "value"), ("X_Edge_Secret", "0123456789abcdef")));
+
+        Assert.Null(_seen!.Features.Get<RequestIdentityFeature>()!.Front);
+        Assert.Empty(_seen.Request.Headers);
+    }
+
+    [Fact]
     public async Task Repeated_forgeries_from_one_peer_are_audited_once_per_window()
     {
         for (var i = 0; i < 5; i++) await _guard.InvokeAsync(Request("192.0.2.9", ("X-Amzn-Mtls-Clientcert", "x")));
