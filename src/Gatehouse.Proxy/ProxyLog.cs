@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy;
 
-/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps, 1400s: Kubernetes, 1500s: web sessions,
+/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps and what forwarded responses may carry, 1400s: Kubernetes, 1500s: web sessions,
 /// 2000s: hosting).</summary>
 internal static partial class ProxyLog
 {
@@ -38,6 +38,12 @@ internal static partial class ProxyLog
 
     [LoggerMessage(1302, LogLevel.Warning, "Forwarding to HTTP app {App} failed ({Error}): {Message}")]
     public static partial void AppForwardingFailed(ILogger logger, string app, string error, string message);
+
+    [LoggerMessage(1303, LogLevel.Warning, "{Resource} answered with Set-Cookie for the proxy's own cookie {Cookie}: dropped. Tell its owner: an app that sets the proxy's cookies could fix a session for every app on this origin (logged once per resource, then at Debug)")]
+    public static partial void ProxyCookieFromUpstream(ILogger logger, string resource, string cookie);
+
+    [LoggerMessage(1304, LogLevel.Debug, "{Resource} answered with Set-Cookie for the proxy's own cookie {Cookie}: dropped again")]
+    public static partial void ProxyCookieFromUpstreamAgain(ILogger logger, string resource, string cookie);
 
     [LoggerMessage(1401, LogLevel.Warning, "{User} denied kubernetes cluster {Cluster}: {Reason}")]
     public static partial void KubeAccessDenied(ILogger logger, string user, string cluster, string reason);

@@ -1,6 +1,7 @@
 using System.Net;
 using Gatehouse.Proxy.Forwarding;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gatehouse.Proxy.Apps;
@@ -8,7 +9,8 @@ namespace Gatehouse.Proxy.Apps;
 /// <summary>
 /// What an app's request and response look like on the far side of the proxy. One per request (it carries that request's
 /// assertion and client address). YARP's base transform has copied the headers minus hop-by-hop ones; this removes what
-/// the app must never see or could be fooled by, and adds who is asking.
+/// the app must never see or could be fooled by, and adds who is asking; from the answer it drops any Set-Cookie for the
+/// proxy's own cookies (<see cref="ProxyCookieFilter"/>).
 /// </summary>
 internal sealed class HttpAppTransformer(HttpAppMatch match, string assertion, IPAddress client, IReadOnlySet<string> certificateHeaderNames,
     Func<IPAddress, bool> isTrustedHop) : HttpTransformer
@@ -31,6 +33,8 @@ internal sealed class HttpAppTransformer(HttpAppMatch match, string assertion, I
         CancellationToken cancellationToken)
     {
         var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        // The filter is a singleton (it remembers which apps it has reported); this transformer is made per request.
+        httpContext.RequestServices.GetRequiredService<ProxyCookieFilter>().RemoveProxyCookies(httpContext.Response, match.App.Resource);
         if (match.ByPathPrefix && match.App.RewriteRedirects && proxyResponse?.Headers.Location is { } location
             && RewriteLocation(location) is { } rewritten)
             httpContext.Response.Headers.Location = rewritten;

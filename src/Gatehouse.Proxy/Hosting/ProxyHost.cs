@@ -10,6 +10,7 @@ using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Identity;
 using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Sessions;
 using Gatehouse.Proxy.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -83,6 +84,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(new LoginService(cluster, userCertificateTtl));
         builder.Services.AddSingleton(new WebSessionCookie(cluster.MasterKey, cluster.Time));
         builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<ProxyCookieFilter>();
         builder.Services.AddSingleton(_ => HttpAppMiddleware.CreateClient());
         builder.Services.AddSingleton(new HttpAppRoutes(options.HttpApps, options.PublicAddresses));
         builder.Services.AddSingleton(new KubeRoutes(options.KubeClusters, options.KubeDefault));

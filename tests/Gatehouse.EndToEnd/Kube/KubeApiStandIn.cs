@@ -14,7 +14,8 @@ namespace Gatehouse.EndToEnd.Kube;
 /// certificate from a test CA, just enough of the API for kubectl — discovery (<c>/version</c>, <c>/api</c>, <c>/apis</c>,
 /// <c>/api/v1</c>), listing pods in <c>default</c> (one pod, <see cref="ListedPod"/>) and watching them (one ADDED event
 /// for <see cref="WatchedPod"/>, then the stream stays open until the client goes), getting <see cref="ListedPod"/>,
-/// exec/attach in it over WebSocket (KubeApiStandIn.Exec.cs) and its log, plain or followed (KubeApiStandIn.Logs.cs). Answers Tables when kubectl asks for them, as a real API
+/// exec/attach in it over WebSocket (KubeApiStandIn.Exec.cs) and its log, plain or followed (KubeApiStandIn.Logs.cs), and
+/// service <c>web</c>'s proxy subresource (which sets cookies). Answers Tables when kubectl asks for them, as a real API
 /// server does. Requires <c>Authorization: Bearer TOKEN</c> and records the impersonation headers of
 /// every request it accepts. It does no RBAC and no impersonation checks of its own.
 /// </summary>
@@ -22,6 +23,7 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
 {
     public const string ListedPod = "web-listed-1";
     public const string WatchedPod = "web-watched-2";
+    public const string ServiceCookie = "web_app=from-a-pod; Path=/";
 
     private readonly WebApplication _app;
 
@@ -138,6 +140,13 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
         app.MapMethods("/api/v1/namespaces/default/pods/{name}/attach", ["GET", "POST"], (HttpContext context, string name) =>
             ExecOrAttachAsync(context, name, attach: true));
         app.MapGet("/api/v1/namespaces/default/pods/{name}/log", (HttpContext context, string name) => LogAsync(context, name));
+        // What a service behind the API server's proxy subresource may answer: a cookie of its own, and the proxy's session cookie.
+        app.MapGet("/api/v1/namespaces/default/services/web/proxy/{**rest}", (HttpContext context) =>
+        {
+            context.Response.Headers.Append("Set-Cookie", ServiceCookie);
+            context.Response.Headers.Append("Set-Cookie", "__Host-gatehouse-session=fixed-by-a-pod; Path=/; Secure; HttpOnly");
+            return Json(new { service = "web" });
+        });
         await app.StartAsync();
         self = new KubeApiStandIn(app, new Uri(app.Urls.First()).Port);
         return self;

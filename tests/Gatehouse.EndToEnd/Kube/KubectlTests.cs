@@ -88,6 +88,18 @@ public sealed class KubectlTests(KubeAccessCluster cluster)
     }
 
     [Fact]
+    public async Task A_service_behind_the_api_servers_proxy_cannot_set_the_proxys_session_cookie()
+    {
+        // /kube/NAME/ shares the proxy's origin with the apps and the sign-in: a pod must not plant a session there (issue 11).
+        var headersFile = cluster.Proxy.File($"kube-headers-{Guid.NewGuid():N}.txt");
+
+        var (code, _) = await CurlAsync("/kube/dev/api/v1/namespaces/default/services/web/proxy/", "-D", headersFile);
+
+        Assert.Equal(200, code);
+        Assert.Equal([KubeApiStandIn.ServiceCookie], new Apps.ResponseHeaders(await File.ReadAllTextAsync(headersFile)).All("Set-Cookie"));
+    }
+
+    [Fact]
     public async Task Kubectl_get_pods_watch_prints_the_event_streamed_by_the_api_server()
     {
         var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.AliceCorp);

@@ -24,7 +24,7 @@ public sealed class ClientCertificateHeaderGuardTests : IAsyncLifetime
     private readonly TempDirectory _dir = new();
     // A clock that stands still unless told: "within the window" never depends on how fast the machine is.
     private readonly FakeTime _time = new(DateTimeOffset.UtcNow);
-    private readonly RecordingLogger _log = new();
+    private readonly RecordingLogger<ClientCertificateHeaderGuard> _log = new();
     private ClusterState _cluster = null!;
     private ClientCertificateHeaderGuard _guard = null!;
     private HttpContext? _seen;
@@ -177,19 +177,6 @@ public sealed class ClientCertificateHeaderGuardTests : IAsyncLifetime
 
     private async Task<IReadOnlyList<AuditEvent>> ForgeryEventsAsync() =>
         await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.ForgedClientCertificateHeader, Limit: 1000), CancellationToken.None);
-
-    /// <summary>The guard's log lines, formatted.</summary>
-    private sealed class RecordingLogger : ILogger<ClientCertificateHeaderGuard>
-    {
-        public System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, string Message)> Lines { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Lines.Enqueue((logLevel, formatter(state, exception)));
-    }
 
     public async Task DisposeAsync()
     {
