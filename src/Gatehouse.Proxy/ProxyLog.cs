@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy;
 
-/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps and what forwarded responses may carry, 1400s: Kubernetes, 1500s: web sessions,
-/// 2000s: hosting).</summary>
+/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps
+/// and what forwarded responses may carry, 1400s: Kubernetes, 1500s: web sessions, 2000s: hosting).</summary>
 internal static partial class ProxyLog
 {
     [LoggerMessage(1001, LogLevel.Warning, "Removed client-certificate headers ({Headers}) from {Peer}: it is not a trusted front; the request goes on unauthenticated")]
@@ -39,7 +39,7 @@ internal static partial class ProxyLog
     [LoggerMessage(1302, LogLevel.Warning, "Forwarding to HTTP app {App} failed ({Error}): {Message}")]
     public static partial void AppForwardingFailed(ILogger logger, string app, string error, string message);
 
-    [LoggerMessage(1303, LogLevel.Warning, "{Resource} answered with Set-Cookie for the proxy's own cookie {Cookie}: dropped. Tell its owner: an app that sets the proxy's cookies could fix a session for every app on this origin (logged once per resource, then at Debug)")]
+    [LoggerMessage(1303, LogLevel.Warning, "{Resource} answered with Set-Cookie for the proxy's own cookie {Cookie}: dropped. Tell its owner: whatever sets the proxy's cookies could fix a session for every app on this origin (logged once per resource, then at Debug)")]
     public static partial void ProxyCookieFromUpstream(ILogger logger, string resource, string cookie);
 
     [LoggerMessage(1304, LogLevel.Debug, "{Resource} answered with Set-Cookie for the proxy's own cookie {Cookie}: dropped again")]

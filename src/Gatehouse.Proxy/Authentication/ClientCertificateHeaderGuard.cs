@@ -94,8 +94,8 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
     /// <summary>
     /// Logs and audits removed headers. The first removal per source (peer, resolved client, front) and window is a
     /// Warning naming the headers and an audit event; repeats within the window are logged at Debug, still naming them.
-    /// Past the global cap a new source is logged at Debug too, the first one the cap turns away in a window is a Warning, and the
-    /// next event recorded says how many were left out.
+    /// Past the global cap a new source is logged at Debug too, the first one the cap turns away in a window is a Warning,
+    /// and the next event recorded says how many were left out.
     /// </summary>
     private async Task ReportRemovedAsync(HttpContext context, IPAddress peer, IPAddress client, TrustedFront? front, List<string> removed)
     {
@@ -118,7 +118,8 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         if (admission.NotRecorded > 0)
         {
             details["not_recorded"] = admission.NotRecorded.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            notRecorded = $" ({admission.NotRecorded} earlier events from other sources were not recorded: over {ForgeryAuditLimit} per {ForgeryAuditWindow.TotalSeconds:0} s)";
+            notRecorded = $" ({admission.NotRecorded} earlier events from other sources were not recorded: over {ForgeryAuditLimit} per "
+                + $"{ForgeryAuditWindow.TotalSeconds:0} s)";
         }
         await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.ForgedClientCertificateHeader) with
         {

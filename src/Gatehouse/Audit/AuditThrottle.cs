@@ -7,9 +7,9 @@ internal enum AuditVerdict
 {
     /// <summary>Write it.</summary>
     Record,
-    /// <summary>Its key was recorded within the window: already in the trail.</summary>
+    /// <summary>Its key already came within the window (recorded, or counted over the cap): not news.</summary>
     Repeat,
-    /// <summary>A new key, but the throttle has recorded its limit of events for this window across all keys: counted, not written.</summary>
+    /// <summary>A new key, but the throttle has recorded its limit for this window across all keys: counted, not written.</summary>
     OverCap,
 }
 
