@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy;
 
-/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps, 1400s: Kubernetes, 1500s: web sessions,
-/// 2000s: hosting).</summary>
+/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps
+/// and what forwarded responses may carry, 1400s: Kubernetes, 1500s: web sessions, 2000s: hosting).</summary>
 internal static partial class ProxyLog
 {
     [LoggerMessage(1001, LogLevel.Warning, "Removed client-certificate headers ({Headers}) from {Peer}: it is not a trusted front; the request goes on unauthenticated")]
@@ -21,6 +21,12 @@ internal static partial class ProxyLog
     [LoggerMessage(1005, LogLevel.Debug, "Ignored X-Forwarded-For from untrusted peer {Peer}")]
     public static partial void IgnoredForwardedFor(ILogger logger, string peer);
 
+    [LoggerMessage(1006, LogLevel.Debug, "Removed client-certificate headers ({Headers}) from {Peer} (front: {Front}); not audited again: this source was audited in this window, or the audit cap is reached")]
+    public static partial void CertificateHeadersRemovedAgain(ILogger logger, string peer, string front, string headers);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Removed client-certificate headers from more sources than the audit takes ({Limit} events per {Seconds} s): further ones are counted, and the next event recorded says how many")]
+    public static partial void ForgeryAuditCapReached(ILogger logger, int limit, double seconds);
+
     [LoggerMessage(2002, LogLevel.Warning, "Health check failed: {Store}: {Error}")]
     public static partial void HealthCheckFailed(ILogger logger, string store, string error);
 
@@ -32,6 +38,12 @@ internal static partial class ProxyLog
 
     [LoggerMessage(1302, LogLevel.Warning, "Forwarding to HTTP app {App} failed ({Error}): {Message}")]
     public static partial void AppForwardingFailed(ILogger logger, string app, string error, string message);
+
+    [LoggerMessage(1303, LogLevel.Warning, "{Resource} answered with Set-Cookie for the proxy's own cookie {Cookie}: dropped. Tell its owner: whatever sets the proxy's cookies could fix a session for every app on this origin (logged once per resource, then at Debug)")]
+    public static partial void ProxyCookieFromUpstream(ILogger logger, string resource, string cookie);
+
+    [LoggerMessage(1304, LogLevel.Debug, "{Resource} answered with Set-Cookie for the proxy's own cookie {Cookie}: dropped again")]
+    public static partial void ProxyCookieFromUpstreamAgain(ILogger logger, string resource, string cookie);
 
     [LoggerMessage(1401, LogLevel.Warning, "{User} denied kubernetes cluster {Cluster}: {Reason}")]
     public static partial void KubeAccessDenied(ILogger logger, string user, string cluster, string reason);

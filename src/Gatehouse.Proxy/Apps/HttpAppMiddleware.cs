@@ -40,13 +40,16 @@ internal sealed class HttpAppMiddleware
     private readonly HttpMessageInvoker _client;
     private readonly WebSessionCookie _sessions;
     private readonly IdentityAssertionCache _assertions;
+    // A singleton: it remembers which apps it has reported; the transformer is made per request.
+    private readonly ProxyCookieFilter _cookies;
 
     /// <summary>The one client to every app (a DI singleton, so it is disposed with the host).</summary>
     public static HttpMessageInvoker CreateClient() => new(ForwardingHandler.Create());
 
     public HttpAppMiddleware(RequestDelegate next, HttpAppRoutes routes, IHttpForwarder forwarder, HttpMessageInvoker client, ClusterState cluster,
-        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, WebSessionCookie sessions, ILogger<HttpAppMiddleware> logger)
+        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, WebSessionCookie sessions, ProxyCookieFilter cookies, ILogger<HttpAppMiddleware> logger)
     {
+        _cookies = cookies;
         _sessions = sessions;
         _client = client;
         _next = next;
@@ -140,7 +143,7 @@ internal sealed class HttpAppMiddleware
 
         // 4. Forward: YARP streams the bodies and upgrades; the transformer does headers, path and the assertion.
         var assertion = _assertions.Get(_cluster.Authorities.Jwt, _issuer, identity, match.App, caller.NotAfter);
-        var transformer = new HttpAppTransformer(match, assertion, caller.Client, _certificateHeaderNames, _options.IsTrustedHop);
+        var transformer = new HttpAppTransformer(match, assertion, caller.Client, _certificateHeaderNames, _options.IsTrustedHop, _cookies);
         using var expiry = caller.EndAtExpiry(context, _cluster.Time, _logger, match.App.Resource);
         var error = await _forwarder.SendAsync(context, match.App.Uri.ToString(), _client, RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.App, error);

@@ -8,10 +8,11 @@ namespace Gatehouse.Proxy.Apps;
 /// <summary>
 /// What an app's request and response look like on the far side of the proxy. One per request (it carries that request's
 /// assertion and client address). YARP's base transform has copied the headers minus hop-by-hop ones; this removes what
-/// the app must never see or could be fooled by, and adds who is asking.
+/// the app must never see or could be fooled by, and adds who is asking; from the answer it drops any Set-Cookie for the
+/// proxy's own cookies (<see cref="ProxyCookieFilter"/>).
 /// </summary>
 internal sealed class HttpAppTransformer(HttpAppMatch match, string assertion, IPAddress client, IReadOnlySet<string> certificateHeaderNames,
-    Func<IPAddress, bool> isTrustedHop) : HttpTransformer
+    Func<IPAddress, bool> isTrustedHop, ProxyCookieFilter cookies) : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
         CancellationToken cancellationToken)
@@ -31,6 +32,7 @@ internal sealed class HttpAppTransformer(HttpAppMatch match, string assertion, I
         CancellationToken cancellationToken)
     {
         var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        cookies.RemoveProxyCookies(httpContext.Response, match.App.Resource);
         if (match.ByPathPrefix && match.App.RewriteRedirects && proxyResponse?.Headers.Location is { } location
             && RewriteLocation(location) is { } rewritten)
             httpContext.Response.Headers.Location = rewritten;

@@ -21,14 +21,21 @@ namespace Gatehouse.Proxy.Authentication;
 internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, ForwardedCertificateAuthenticator authenticator, ClusterState cluster,
     Hosting.ProxyOptions options, ILogger<ClientCertificateHeaderGuard> logger)
 {
-    private readonly AuditThrottle _forgeryAudit = new(TimeSpan.FromSeconds(10));
+    /// <summary>Forgery events: one per source a window, and at most <see cref="ForgeryAuditLimit"/> a window in all.</summary>
+    internal static readonly TimeSpan ForgeryAuditWindow = TimeSpan.FromSeconds(10);
+    internal const int ForgeryAuditLimit = 30;
+
+    // Keyed by source, not by what was sent: with the header set in the key, every subset of the known names was a new
+    // event and anyone could write to the audit trail at line rate (issue 11).
+    private readonly AuditThrottle _forgeryAudit = new(ForgeryAuditWindow, globalLimit: ForgeryAuditLimit);
 
     public async Task InvokeAsync(HttpContext context)
     {
         var peer = ClientAddress.Normalize(context.Connection.RemoteIpAddress ?? IPAddress.None);
         var requestHeaders = context.Request.Headers;
         // Only headers that can carry a certificate or a front's secret matter here, and most requests have none: they
-        // cost one look at each header name and nothing else.
+        // cost one look at each header name and nothing else. The names match with '_' as '-' (FoldedHeaderNameComparer),
+        // so X_Amzn_Mtls_Clientcert from a stranger is removed and reported like the real name.
         var names = authenticator.Options.CertificateHeaderNames;
         Dictionary<string, IReadOnlyList<string>>? present = null;
         foreach (var (name, values) in requestHeaders)
@@ -56,6 +63,12 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
             if (ignoredForwardedFor) ProxyLog.IgnoredForwardedFor(logger, peer.ToString());
         }
 
+        // A front's own headers are the names exactly as configured (case aside). A '_' spelling of one of them is not the
+        // front's header: the balancer writes its header under the configured name, so any other spelling came from the
+        // client and was passed along (a balancer with underscores allowed). It is removed and reported like any foreign
+        // header, never honoured and never merged with the real one, while the real one is still judged on its own — it is
+        // the balancer's word. Refusing the whole request instead would gain nothing: the variant never reaches a decoder
+        // or an app. The same holds for the secret: only the exact name can make a request the front's (CarriesSecret).
         HashSet<string>? own = null;
         if (front is not null)
         {
@@ -79,23 +92,45 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         await next(context);
     }
 
+    /// <summary>
+    /// Logs and audits removed headers. The first removal per source (peer, resolved client, front) and window is a
+    /// Warning naming the headers and an audit event; repeats within the window are logged at Debug, still naming them.
+    /// Past the global cap a new source is logged at Debug too, the first one the cap turns away in a window is a Warning,
+    /// and the next event recorded says how many were left out.
+    /// </summary>
     private async Task ReportRemovedAsync(HttpContext context, IPAddress peer, IPAddress client, TrustedFront? front, List<string> removed)
     {
         var list = string.Join(", ", removed.Select(n => n.ToLowerInvariant()).Order());
+        // The front is part of the key: "not a front" and "front X passed on headers it does not send" are different
+        // findings (forgery vs a balancer letting client headers through) and one must not silence the other. The client
+        // is too: behind a trusted hop that is not a front, one client's forgeries must not hide another's.
+        var admission = _forgeryAudit.Admit($"{peer}|{client}|{front?.Name}", cluster.Time.GetUtcNow());
+        if (admission.Verdict != AuditVerdict.Record)
+        {
+            ProxyLog.CertificateHeadersRemovedAgain(logger, peer.ToString(), front?.Name ?? "none", list);
+            if (admission is { Verdict: AuditVerdict.OverCap, NotRecorded: 1 })
+                ProxyLog.ForgeryAuditCapReached(logger, ForgeryAuditLimit, ForgeryAuditWindow.TotalSeconds);
+            return;
+        }
         if (front is null) ProxyLog.ForgedCertificateHeaders(logger, peer.ToString(), list);
         else ProxyLog.ForeignCertificateHeaders(logger, front.Name, front.Format.Id, list);
-        // The front is part of the key: "not a front" and "front X passed on headers it does not send" are different
-        // findings (forgery vs a balancer letting client headers through) and one must not silence the other.
-        if (_forgeryAudit.ShouldRecord($"{peer}|{front?.Name}|{list}", cluster.Time.GetUtcNow()))
-            await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.ForgedClientCertificateHeader) with
-            {
-                SourceIp = client.ToString(),
-                Decision = "denied",
-                Reason = front is null
-                    ? $"client-certificate headers from {peer}, which is not a trusted front, were removed: {list}"
-                    : $"headers front '{front.Name}' does not send were removed: {list}",
-                Details = new Dictionary<string, string> { ["peer"] = peer.ToString() },
-            }, context.RequestAborted);
+        var details = new Dictionary<string, string> { ["peer"] = peer.ToString() };
+        var notRecorded = "";
+        if (admission.NotRecorded > 0)
+        {
+            details["not_recorded"] = admission.NotRecorded.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            notRecorded = $" ({admission.NotRecorded} earlier events from other sources were not recorded: over {ForgeryAuditLimit} per "
+                + $"{ForgeryAuditWindow.TotalSeconds:0} s)";
+        }
+        await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.ForgedClientCertificateHeader) with
+        {
+            SourceIp = client.ToString(),
+            Decision = "denied",
+            Reason = (front is null
+                ? $"client-certificate headers from {peer}, which is not a trusted front, were removed: {list}"
+                : $"headers front '{front.Name}' does not send were removed: {list}") + notRecorded,
+            Details = details,
+        }, context.RequestAborted);
     }
 
     private static ReceivedHeaders Only(ReceivedHeaders all, HashSet<string> names) =>

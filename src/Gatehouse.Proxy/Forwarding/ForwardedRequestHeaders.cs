@@ -1,4 +1,5 @@
 using System.Net;
+using Gatehouse.ForwardedCerts;
 using Microsoft.Extensions.Primitives;
 
 namespace Gatehouse.Proxy.Forwarding;
@@ -16,15 +17,18 @@ internal static class ForwardedRequestHeaders
     /// Removes client-certificate headers (belt and braces: the header guard has already taken them out), every
     /// <c>Impersonate-*</c> header (a caller must not speak for someone else; for Kubernetes only the proxy sets them),
     /// X-Forwarded-* and Forwarded (re-added by <see cref="AddForwarded"/>), any client-sent assertion, and the web
-    /// session cookie out of the Cookie header (the far side's own cookies stay).
+    /// session cookie out of the Cookie header (the far side's own cookies stay). Names are matched with <c>_</c> and
+    /// <c>-</c> as one character (<see cref="FoldedHeaderNameComparer"/>): a CGI-style app reads <c>Impersonate_User</c>
+    /// and <c>Gatehouse_Jwt_Assertion</c> as the real thing.
     /// </summary>
     public static void RemoveUntrusted(HttpRequestMessage proxyRequest, IReadOnlySet<string> certificateHeaderNames)
     {
+        var folded = FoldedHeaderNameComparer.Instance;
         foreach (var name in proxyRequest.Headers.Select(h => h.Key).ToList())
         {
-            if (certificateHeaderNames.Contains(name) || name.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase)
-                || name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase) || name.Equals("Forwarded", StringComparison.OrdinalIgnoreCase)
-                || name.Equals(AssertionHeaderName, StringComparison.OrdinalIgnoreCase))
+            if (certificateHeaderNames.Contains(name) || FoldedHeaderNameComparer.StartsWith(name, "Impersonate-")
+                || FoldedHeaderNameComparer.StartsWith(name, "X-Forwarded-") || folded.Equals(name, "Forwarded")
+                || folded.Equals(name, AssertionHeaderName))
                 proxyRequest.Headers.Remove(name);
         }
         if (proxyRequest.Headers.TryGetValues("Cookie", out var cookies))

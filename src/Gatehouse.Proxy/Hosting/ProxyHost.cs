@@ -6,6 +6,7 @@ using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Identity;
 using Gatehouse.Proxy.Apps;
 using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Kube;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Proxy.Services;
@@ -89,6 +90,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(new LoginService(cluster, userCertificateTtl));
         builder.Services.AddSingleton(new WebSessionCookie(cluster.MasterKey, cluster.Time));
         builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<ProxyCookieFilter>();
         builder.Services.AddSingleton(_ => HttpAppMiddleware.CreateClient());
         builder.Services.AddSingleton(new HttpAppRoutes(options.HttpApps, options.PublicAddresses));
         builder.Services.AddSingleton(new KubeRoutes(options.KubeClusters, options.KubeDefault));

@@ -40,12 +40,14 @@ internal sealed class KubeMiddleware
     private readonly ProxyOptions _options;
     private readonly IReadOnlySet<string> _certificateHeaderNames;
     private readonly ILogger _logger;
+    private readonly ProxyCookieFilter _cookies;
     // One decision per (user, cluster, outcome) a minute reaches the audit trail: kubectl makes several requests per command.
     private readonly AuditThrottle _decisionAudit = new(TimeSpan.FromMinutes(1));
 
     public KubeMiddleware(RequestDelegate next, KubeRoutes routes, KubeUpstreams upstreams, IHttpForwarder forwarder, ClusterState cluster,
-        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, ILogger<KubeMiddleware> logger)
+        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, ProxyCookieFilter cookies, ILogger<KubeMiddleware> logger)
     {
+        _cookies = cookies;
         _next = next;
         _routes = routes;
         _upstreams = upstreams;
@@ -97,7 +99,7 @@ internal sealed class KubeMiddleware
         }
 
         // 4. Forward: YARP streams bodies (watch, logs) and upgrades; the transformer sets credentials and impersonation.
-        var transformer = new KubeTransformer(match, user, access.Groups, caller.Client, _certificateHeaderNames, _options.IsTrustedHop);
+        var transformer = new KubeTransformer(match, user, access.Groups, caller.Client, _certificateHeaderNames, _options.IsTrustedHop, _cookies);
         using var expiry = caller.EndAtExpiry(context, _cluster.Time, _logger, match.Cluster.Resource);
         var error = await _forwarder.SendAsync(context, match.Cluster.ApiServer.ToString(), _upstreams.For(match.Cluster), RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.Cluster, error);

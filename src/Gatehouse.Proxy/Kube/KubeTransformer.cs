@@ -11,7 +11,7 @@ namespace Gatehouse.Proxy.Kube;
 /// sent, and Impersonate-User / Impersonate-Group for whom the roles say (RBAC then judges them, not the proxy).
 /// </summary>
 internal sealed class KubeTransformer(KubeMatch match, string impersonateUser, IReadOnlyList<string> impersonateGroups, IPAddress client,
-    IReadOnlySet<string> certificateHeaderNames, Func<IPAddress, bool> isTrustedHop) : HttpTransformer
+    IReadOnlySet<string> certificateHeaderNames, Func<IPAddress, bool> isTrustedHop, ProxyCookieFilter cookies) : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
         CancellationToken cancellationToken)
@@ -33,5 +33,15 @@ internal sealed class KubeTransformer(KubeMatch match, string impersonateUser, I
         var groups = impersonateGroups.Where(ImpersonateGroupEncoding.IsSendable).ToList();
         if (groups.Count > 0)
             proxyRequest.Headers.TryAddWithoutValidation(ImpersonateGroupEncoding.GroupHeader, string.Join(ImpersonateGroupEncoding.LineBreak, groups));
+    }
+
+    /// <summary>No Set-Cookie for the proxy's own cookies: /kube/NAME/ shares the proxy's origin, and the API server relays
+    /// what aggregated APIs and service/pod proxy subresources answer (<see cref="ProxyCookieFilter"/>).</summary>
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse,
+        CancellationToken cancellationToken)
+    {
+        var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        cookies.RemoveProxyCookies(httpContext.Response, match.Cluster.Resource);
+        return result;
     }
 }

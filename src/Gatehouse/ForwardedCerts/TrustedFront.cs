@@ -42,12 +42,13 @@ internal sealed record ForwardedCertificateOptions(IReadOnlyList<TrustedFront> F
     public int CacheSize { get; init; } = 10_000;
 
     /// <summary>Every header that can carry a client certificate: each format's defaults, the names fronts renamed them
-    /// to, and the fronts' secret headers. A request that did not come from a front has all of them removed.</summary>
+    /// to, and the fronts' secret headers. A request that did not come from a front has all of them removed. Compared
+    /// with <see cref="FoldedHeaderNameComparer"/>: <c>X_Amzn_Mtls_Clientcert</c> is one of them too.</summary>
     public IReadOnlySet<string> CertificateHeaderNames { get; } = BuildNames(Fronts);
 
     private static HashSet<string> BuildNames(IReadOnlyList<TrustedFront> fronts)
     {
-        var names = new HashSet<string>(ForwardedCertificateFormats.AllDefaultHeaderNames, StringComparer.OrdinalIgnoreCase);
+        var names = new HashSet<string>(ForwardedCertificateFormats.AllDefaultHeaderNames, FoldedHeaderNameComparer.Instance);
         foreach (var front in fronts)
         {
             names.UnionWith(front.Headers.Values);

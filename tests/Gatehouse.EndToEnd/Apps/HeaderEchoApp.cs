@@ -11,10 +11,14 @@ namespace Gatehouse.EndToEnd.Apps;
 /// The HTTP app behind the proxy: Kestrel on 127.0.0.1 (a free port, plain HTTP). Every request is answered with JSON
 /// of what arrived (method, path, query, headers with lower-case names); <c>/ws</c> is a WebSocket that sends back every
 /// message it receives; <c>/redirect?to=URL</c> answers 302 with <c>Location: URL</c>; a request with <c>?set_cookie=1</c>
-/// also gets an app cookie of its own (<c>app_session=from-the-app</c>).
+/// also gets an app cookie of its own (<c>app_session=from-the-app</c>), one with <c>?set_proxy_cookie=1</c> the proxy's
+/// session cookie as a misbehaving app would set it (<see cref="ProxyCookieValue"/>, as <c>__Host-gatehouse-session</c> and
+/// <c>__Secure-Gatehouse-Session</c>).
 /// </summary>
 internal sealed class HeaderEchoApp : IAsyncDisposable
 {
+    public const string ProxyCookieValue = "fixed-by-the-app";
+
     private readonly WebApplication _app;
 
     private HeaderEchoApp(WebApplication app, int port)
@@ -62,7 +66,12 @@ internal sealed class HeaderEchoApp : IAsyncDisposable
         });
         app.Use((context, next) =>
         {
-            if (context.Request.Query.ContainsKey("set_cookie")) context.Response.Headers.SetCookie = "app_session=from-the-app; Path=/";
+            if (context.Request.Query.ContainsKey("set_cookie")) context.Response.Headers.Append("Set-Cookie", "app_session=from-the-app; Path=/");
+            if (context.Request.Query.ContainsKey("set_proxy_cookie"))
+            {
+                context.Response.Headers.Append("Set-Cookie", $"__Host-gatehouse-session={ProxyCookieValue}; Path=/; Secure; HttpOnly");
+                context.Response.Headers.Append("Set-Cookie", $"__Secure-Gatehouse-Session={ProxyCookieValue}; Path=/; Secure");
+            }
             return next(context);
         });
         app.Map("{**rest}", context => context.Response.WriteAsJsonAsync(new

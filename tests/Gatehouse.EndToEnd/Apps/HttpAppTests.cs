@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Gatehouse.EndToEnd.Balancers;
 
 namespace Gatehouse.EndToEnd.Apps;
 
@@ -51,6 +52,46 @@ public sealed class HttpAppTests(HttpAppsCluster cluster)
         Assert.DoesNotContain(HttpAppsCluster.SecretHeader.ToLowerInvariant(), answer.Headers.Keys);
         var claims = await AssertionCheck.VerifiedClaimsAsync(cluster, answer.Headers["gatehouse-jwt-assertion"]);
         Assert.Equal("alice", claims.GetProperty("sub").GetString());
+    }
+
+    /// <summary>Spellings a CGI-style app (WSGI, PHP, Rack: HTTP_IMPERSONATE_USER) reads as the proxy's own headers.</summary>
+    private static readonly string[] UnderscoreSpellings =
+    [
+        "Impersonate_User: root", "Impersonate_Group: system:masters", "Impersonate-Extra_scopes: all", "Gatehouse_Jwt_Assertion: forged.by.client",
+        "X_Forwarded_For: 203.0.113.66", "X_Forwarded_Host: evil.example", "X_Amzn_Mtls_Clientcert_Leaf: forged",
+        $"{HttpAppsCluster.SecretHeader.Replace('-', '_')}: forged",
+    ];
+
+    [Fact]
+    public async Task Underscore_spellings_of_the_proxys_headers_never_reach_the_app()
+    {
+        var direct = await cluster.CurlDirectAsync("/apps/echo/underscores", cluster.Alice,
+            [.. UnderscoreSpellings.SelectMany(h => new[] { "-H", h }), "-H", "X_Amzn_Mtls_Clientcert: forged"]);
+
+        Assert.True(direct.Status == 200, direct.ToString());
+        Assert.DoesNotContain(direct.Headers.Keys, k => k.Contains('_', StringComparison.Ordinal));
+        Assert.Equal("127.0.0.1", direct.Headers["x-forwarded-for"]);
+        Assert.Equal("alice", (await AssertionCheck.VerifiedClaimsAsync(cluster, direct.Headers["gatehouse-jwt-assertion"])).GetProperty("sub").GetString());
+    }
+
+    [Fact]
+    public async Task Through_a_front_an_underscore_spelling_of_its_certificate_header_is_neither_honoured_nor_passed_on()
+    {
+        // nginx here passes underscored names on; the client puts bob's certificate under the front's header name with '_'.
+        var bobs = ForgeryTests.ForgedHeaders("aws-alb-passthrough", cluster.Bob.Certificate).Single();
+        string[] forged = ["-H", $"{bobs.Name.Replace('-', '_')}: {bobs.Value}", .. UnderscoreSpellings.SelectMany(h => new[] { "-H", h })];
+
+        var withCertificate = await cluster.CurlViaAlbAsync("/apps/echo/underscores", cluster.Alice, forged);
+        var withoutCertificate = await cluster.CurlViaAlbAsync("/apps/echo/underscores", certificate: null, forged);
+
+        Assert.True(withCertificate.Status == 200, withCertificate.ToString());
+        Assert.DoesNotContain(withCertificate.Headers.Keys, k => k.Contains('_', StringComparison.Ordinal));
+        var claims = await AssertionCheck.VerifiedClaimsAsync(cluster, withCertificate.Headers["gatehouse-jwt-assertion"]);
+        Assert.Equal("alice", claims.GetProperty("sub").GetString()); // the front's own header, not the client's '_' copy
+        Assert.True(withoutCertificate.Status == 401, withoutCertificate.ToString());
+        var audit = await cluster.Proxy.AuditAsync("--type", "forged_client_cert_header");
+        Assert.Contains(audit, e => ForgeryTests.Text(e, "reason") is { } r
+            && r.Contains($"front '{HttpAppsCluster.AlbFront}' does not send", StringComparison.Ordinal) && r.Contains("x_amzn_mtls_clientcert", StringComparison.Ordinal));
     }
 
     [Fact]

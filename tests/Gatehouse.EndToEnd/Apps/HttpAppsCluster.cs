@@ -19,7 +19,7 @@ public sealed class HttpAppsCollection : ICollectionFixture<HttpAppsCluster>
 /// rewrite_redirects) and <c>down</c> (a port nothing listens on) — and nginx in front of it playing an AWS ALB in
 /// passthrough mode, configured as <see cref="BalancerCluster"/> does (<c>optional_no_ca</c>, <c>X-Amzn-Mtls-Clientcert</c>,
 /// a shared secret). Role dev allows env: dev, role ops only env: prod, role web env: dev with max_session_ttl 30m; alice
-/// has dev, bob has ops (certificates); carol, erin and frank have web, dave ops (users with <see cref="ProxyUnderTest.Password"/>, for
+/// has dev, bob has ops (certificates); carol, erin, frank and grace have web, dave ops (users with <see cref="ProxyUnderTest.Password"/>, for
 /// browser sign-in).
 /// </summary>
 public sealed class HttpAppsCluster : IAsyncLifetime
@@ -103,6 +103,7 @@ public sealed class HttpAppsCluster : IAsyncLifetime
         await Proxy.AddUserAsync("dave", "--roles", "ops");
         await Proxy.AddUserAsync("erin", "--roles", "web");
         await Proxy.AddUserAsync("frank", "--roles", "web");
+        await Proxy.AddUserAsync("grace", "--roles", "web");
         HostCa = await Proxy.ExportHostCaAsync();
         Alice = await Proxy.IssueAsync("alice", "--roles", "dev");
         Bob = await Proxy.IssueAsync("bob", "--roles", "ops");
@@ -113,9 +114,10 @@ public sealed class HttpAppsCluster : IAsyncLifetime
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey)), AlbPort);
     }
 
-    /// <summary>nginx as an ALB in passthrough mode, as in <see cref="BalancerCluster"/>.</summary>
+    /// <summary>nginx as an ALB in passthrough mode, as in <see cref="BalancerCluster"/>, passing underscored header names on
+    /// as some balancers do (nginx's default drops them).</summary>
     private string NginxServers(string serverCert, string serverKey) =>
-        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: NginxBlocks.AskForAnyClientCertificate, location: $"""
+        NginxBlocks.Server(AlbPort, serverCert, serverKey, server: NginxBlocks.AskForAnyClientCertificate + "\nunderscores_in_headers on;", location: $"""
             {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
             {NginxBlocks.PassUpgrades}
             {NginxBlocks.AlbRequestHeaders}

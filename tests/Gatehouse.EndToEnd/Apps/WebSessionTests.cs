@@ -85,6 +85,28 @@ public sealed class WebSessionTests(HttpAppsCluster cluster)
     }
 
     [Fact]
+    public async Task An_app_cannot_set_the_proxys_session_cookie_so_the_browser_keeps_its_own()
+    {
+        var jar = NewJar();
+        Assert.Equal(303, (await SignInAsync(jar, "grace", ProxyUnderTest.Password)).Answer.Status);
+        var session = await JarValueAsync(jar);
+
+        // The app answers with the proxy's session cookie (two spellings) besides its own: session fixation (issue 11).
+        var (answer, headers) = await cluster.CurlWithHeadersAsync(null, "/apps/echo/page?set_cookie=1&set_proxy_cookie=1", null,
+            ["-c", jar, "-b", jar, .. Browser]);
+
+        Assert.True(answer.Status == 200, answer.ToString());
+        Assert.Equal(["app_session=from-the-app; Path=/"], headers.All("Set-Cookie"));
+        Assert.Equal(session, await JarValueAsync(jar));
+        Assert.DoesNotContain(HeaderEchoApp.ProxyCookieValue, await File.ReadAllTextAsync(jar), StringComparison.Ordinal);
+        var again = await cluster.CurlDirectAsync("/apps/echo/again", null, ["-c", jar, "-b", jar, .. Browser]);
+        Assert.True(again.Status == 200, again.ToString());
+        Assert.Equal("app_session=from-the-app", again.Headers["cookie"]);
+        Assert.Contains("http-app:echo answered with Set-Cookie for the proxy's own cookie __Host-gatehouse-session", cluster.Proxy.Output,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_wrong_password_shows_the_form_again_with_the_error_and_is_audited()
     {
         var jar = NewJar();

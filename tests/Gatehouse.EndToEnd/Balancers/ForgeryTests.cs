@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Gatehouse.ForwardedCerts.Formats;
+using Gatehouse.Testing;
 
 namespace Gatehouse.EndToEnd.Balancers;
 
@@ -19,20 +20,48 @@ public sealed class ForgeryTests(BalancerCluster cluster)
     [MemberData(nameof(Formats))]
     public async Task Headers_of_every_format_from_an_address_outside_the_fronts_are_stripped_and_audited(string formatId)
     {
-        // The fronts' network is 127.0.0.1/32; 127.0.0.2 is as close as an attacker inside the VPC gets.
+        // The fronts' network is 127.0.0.1/32; 127.0.2.N is as close as an attacker inside the VPC gets. One address per
+        // format: forgeries are audited once per source and window, and each format's event is looked for below.
+        var source = $"127.0.2.{ForwardedCertificateFormats.ById.Keys.ToList().IndexOf(formatId) + 1}";
         var headers = ForgedHeaders(formatId, cluster.Alice.Certificate);
         var curl = headers.SelectMany(h => new[] { "-H", h.Value.Length == 0 ? $"{h.Name};" : $"{h.Name}: {h.Value}" }).ToList();
 
         // X-Forwarded-For from an untrusted peer is ignored: the audit names the real sender.
-        var whoami = await cluster.WhoAmIDirectAsync(["--interface", "127.0.0.2", "-H", "X-Forwarded-For: 198.51.100.7", .. curl]);
+        var whoami = await cluster.WhoAmIDirectAsync(["--interface", source, "-H", "X-Forwarded-For: 198.51.100.7", .. curl]);
 
         Assert.True(whoami.Status == 401, whoami.ToString());
         Assert.Equal("NoClientCertificate", whoami.Reason); // stripped, so there was nothing to judge
         var events = await cluster.Proxy.AuditAsync("--type", "forged_client_cert_header");
         var names = headers.Select(h => h.Name.ToLowerInvariant()).Order().ToList();
-        Assert.True(events.Any(e => Text(e, "source_ip") == "127.0.0.2" && Text(e, "reason") is { } reason
+        Assert.True(events.Any(e => Text(e, "source_ip") == source && Text(e, "reason") is { } reason
                 && reason.Contains("not a trusted front", StringComparison.Ordinal) && reason.EndsWith(string.Join(", ", names), StringComparison.Ordinal)),
-            $"no forged-header event from 127.0.0.2 for {string.Join(", ", names)}:\n{string.Join("\n", events)}");
+            $"no forged-header event from {source} for {string.Join(", ", names)}:\n{string.Join("\n", events)}");
+    }
+
+    [Fact]
+    public async Task A_flood_of_different_header_subsets_from_one_address_writes_one_audit_event_per_window()
+    {
+        // Issue 11: keyed by the header set, 40 requests with 40 different subsets were 40 store writes in 0.7 s.
+        // One curl run, 40 transfers, each with its own subset of every format's header names.
+        const string source = "127.0.3.1";
+        var names = ForwardedCertificateFormats.AllDefaultHeaderNames.Order().ToList();
+        var args = new List<string>();
+        for (var i = 1; i <= 40; i++)
+        {
+            if (i > 1) args.Add("--next");
+            args.AddRange(["-sS", "-o", "/dev/null", "--max-time", "20", "--interface", source, "--cacert", cluster.Proxy.File("host-ca.pem")]);
+            foreach (var name in names.Where((_, n) => ((i >> (n % 6)) & 1) == 1)) args.AddRange(["-H", $"{name}: forged-{i}"]);
+            args.Add($"https://127.0.0.1:{cluster.Proxy.Port}/v1/whoami");
+        }
+        var started = DateTime.UtcNow;
+
+        (await Peer.RunAsync("curl", args, timeout: TimeSpan.FromSeconds(120))).EnsureSuccess("curl (40 transfers)");
+
+        // Not a timing assertion: one event per window the flood lasted (one, on any machine that is not crawling).
+        var windows = 1 + (int)((DateTime.UtcNow - started) / TimeSpan.FromSeconds(10));
+        var events = (await cluster.Proxy.AuditAsync("--type", "forged_client_cert_header")).Where(e => Text(e, "source_ip") == source).ToList();
+        Assert.InRange(events.Count, 1, windows);
+        Assert.Contains($"from {source}: it is not a trusted front", cluster.Proxy.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,7 +14,8 @@ namespace Gatehouse.EndToEnd.Kube;
 /// certificate from a test CA, just enough of the API for kubectl — discovery (<c>/version</c>, <c>/api</c>, <c>/apis</c>,
 /// <c>/api/v1</c>), listing pods in <c>default</c> (one pod, <see cref="ListedPod"/>) and watching them (one ADDED event
 /// for <see cref="WatchedPod"/>, then the stream stays open until the client goes), getting <see cref="ListedPod"/>,
-/// exec/attach in it over WebSocket (KubeApiStandIn.Exec.cs) and its log, plain or followed (KubeApiStandIn.Logs.cs). Answers Tables when kubectl asks for them, as a real API
+/// exec/attach in it over WebSocket (KubeApiStandIn.Exec.cs) and its log, plain or followed (KubeApiStandIn.Logs.cs), and
+/// service <c>web</c>'s proxy subresource (which sets cookies). Answers Tables when kubectl asks for them, as a real API
 /// server does. Requires <c>Authorization: Bearer TOKEN</c> and records the impersonation headers of
 /// every request it accepts. It does no RBAC and no impersonation checks of its own.
 /// </summary>
@@ -22,6 +23,7 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
 {
     public const string ListedPod = "web-listed-1";
     public const string WatchedPod = "web-watched-2";
+    public const string ServiceCookie = "web_app=from-a-pod; Path=/";
 
     private readonly WebApplication _app;
 
@@ -35,12 +37,12 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
 
     public string Url => $"https://127.0.0.1:{Port}";
 
-    /// <summary>Every accepted request: path, the Upgrade header (websocket for exec) and the Impersonate-User /
-    /// Impersonate-Group values as received.</summary>
+    /// <summary>Every accepted request: path, the Upgrade header (websocket for exec), the Impersonate-User /
+    /// Impersonate-Group values as received, and the names of all headers that arrived.</summary>
     public ConcurrentQueue<SeenRequest> Seen { get; } = new();
 
     internal sealed record SeenRequest(string Path, string Query, string Upgrade, string[] ImpersonateUser, string[] ImpersonateGroup,
-        string[] OtherImpersonate);
+        string[] OtherImpersonate, string[] HeaderNames);
 
     /// <summary>Starts the stand-in. With <paramref name="clientCaFile"/>, callers authenticate with a client certificate
     /// issued by that CA instead of the bearer token (and must send no Authorization header at all).</summary>
@@ -83,7 +85,8 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
             self!.Seen.Enqueue(new SeenRequest(context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", headers.Upgrade.ToString(),
                 headers["Impersonate-User"].ToArray()!, headers["Impersonate-Group"].ToArray()!,
                 [.. headers.Keys.Where(k => k.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase)
-                    && !k.Equals("Impersonate-User", StringComparison.OrdinalIgnoreCase) && !k.Equals("Impersonate-Group", StringComparison.OrdinalIgnoreCase))]));
+                    && !k.Equals("Impersonate-User", StringComparison.OrdinalIgnoreCase) && !k.Equals("Impersonate-Group", StringComparison.OrdinalIgnoreCase))],
+                [.. headers.Keys]));
             await next(context);
         });
         app.MapGet("/version", () => Json(new { major = "1", minor = "32", gitVersion = "v1.32.0-gatehouse-stand-in", platform = "linux/amd64" }));
@@ -137,6 +140,13 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
         app.MapMethods("/api/v1/namespaces/default/pods/{name}/attach", ["GET", "POST"], (HttpContext context, string name) =>
             ExecOrAttachAsync(context, name, attach: true));
         app.MapGet("/api/v1/namespaces/default/pods/{name}/log", (HttpContext context, string name) => LogAsync(context, name));
+        // What a service behind the API server's proxy subresource may answer: a cookie of its own, and the proxy's session cookie.
+        app.MapGet("/api/v1/namespaces/default/services/web/proxy/{**rest}", (HttpContext context) =>
+        {
+            context.Response.Headers.Append("Set-Cookie", ServiceCookie);
+            context.Response.Headers.Append("Set-Cookie", "__Host-gatehouse-session=fixed-by-a-pod; Path=/; Secure; HttpOnly");
+            return Json(new { service = "web" });
+        });
         await app.StartAsync();
         self = new KubeApiStandIn(app, new Uri(app.Urls.First()).Port);
         return self;

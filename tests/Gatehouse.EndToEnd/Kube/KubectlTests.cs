@@ -70,6 +70,36 @@ public sealed class KubectlTests(KubeAccessCluster cluster)
     }
 
     [Fact]
+    public async Task Underscore_spellings_of_impersonation_and_the_proxys_headers_never_reach_the_api_server()
+    {
+        // An API server behind a CGI-style front, or an aggregated API in one, would read Impersonate_User as Impersonate-User.
+        var before = cluster.Api.Seen.Count;
+
+        var (code, _) = await CurlAsync("/kube/dev/api/v1/namespaces/default/pods",
+            "-H", "Impersonate_User: root", "-H", "Impersonate_Group: system:masters", "-H", "Impersonate-Extra_scopes: all",
+            "-H", "Gatehouse_Jwt_Assertion: forged", "-H", "X_Amzn_Mtls_Clientcert: forged", "-H", "X_Forwarded_For: 203.0.113.66",
+            "-H", $"{KubeAccessCluster.SecretHeader.Replace('-', '_')}: {cluster.AlbSecret}");
+
+        Assert.Equal(200, code);
+        var seen = Assert.Single(cluster.Api.Seen.Skip(before));
+        Assert.Equal(["alice"], seen.ImpersonateUser);
+        Assert.Equal(["developers", "viewers"], seen.ImpersonateGroup);
+        Assert.DoesNotContain(seen.HeaderNames, n => n.Contains('_', StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_service_behind_the_api_servers_proxy_cannot_set_the_proxys_session_cookie()
+    {
+        // /kube/NAME/ shares the proxy's origin with the apps and the sign-in: a pod must not plant a session there (issue 11).
+        var headersFile = cluster.Proxy.File($"kube-headers-{Guid.NewGuid():N}.txt");
+
+        var (code, _) = await CurlAsync("/kube/dev/api/v1/namespaces/default/services/web/proxy/", "-D", headersFile);
+
+        Assert.Equal(200, code);
+        Assert.Equal([KubeApiStandIn.ServiceCookie], new Apps.ResponseHeaders(await File.ReadAllTextAsync(headersFile)).All("Set-Cookie"));
+    }
+
+    [Fact]
     public async Task Kubectl_get_pods_watch_prints_the_event_streamed_by_the_api_server()
     {
         var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.AliceCorp);
@@ -174,14 +204,20 @@ public sealed class KubectlTests(KubeAccessCluster cluster)
     /// <summary>curl as alice (company certificate) straight at Gatehouse: the HTTP status and the Status object answered.</summary>
     private async Task<(int Code, System.Text.Json.JsonElement Status)> CurlStatusAsync(string path)
     {
+        var (code, body) = await CurlAsync(path);
+        Assert.Equal("Status", body.GetProperty("kind").GetString());
+        return (code, body);
+    }
+
+    /// <summary>curl as alice (company certificate) straight at Gatehouse: the HTTP status and the JSON answered.</summary>
+    private async Task<(int Code, System.Text.Json.JsonElement Body)> CurlAsync(string path, params string[] options)
+    {
         var result = await Peer.RunAsync("curl", ["-sS", "--max-time", "20", "--cert", cluster.AliceCorp.Certificate, "--key", cluster.AliceCorp.Key,
-            "--cacert", cluster.HostCa, "-w", "\n%{http_code}", $"https://127.0.0.1:{cluster.Proxy.Port}{path}"]);
+            "--cacert", cluster.HostCa, "-w", "\n%{http_code}", .. options, $"https://127.0.0.1:{cluster.Proxy.Port}{path}"]);
         result.EnsureSuccess("curl");
         var cut = result.Stdout.LastIndexOf('\n');
         using var document = System.Text.Json.JsonDocument.Parse(result.Stdout[..cut]);
-        var status = document.RootElement.Clone();
-        Assert.Equal("Status", status.GetProperty("kind").GetString());
-        return (int.Parse(result.Stdout[(cut + 1)..], System.Globalization.CultureInfo.InvariantCulture), status);
+        return (int.Parse(result.Stdout[(cut + 1)..], System.Globalization.CultureInfo.InvariantCulture), document.RootElement.Clone());
     }
 
     [Fact]
