@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Client.Profiles;
-using Gatehouse.Client.Tunnel;
 using Gatehouse.Storage;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;

@@ -6,7 +6,6 @@ using System.Text;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Client.LocalProxies;
 using Gatehouse.Client.Profiles;
-using Gatehouse.Client.Tunnel;
 using Gatehouse.Routing;
 using Gatehouse.Storage;
 using Microsoft.AspNetCore.Http;

@@ -1,9 +1,9 @@
+using Gatehouse.Proxy;
 using System.Net;
 using Gatehouse.Cluster;
 using Gatehouse.Pki;
 using Gatehouse.Pki.Trust;
 using Gatehouse.Pki.Validation;
-using Gatehouse.Proxy.Hosting;
 using Gatehouse.Storage;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;

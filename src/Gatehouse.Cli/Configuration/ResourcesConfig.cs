@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Resources;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;

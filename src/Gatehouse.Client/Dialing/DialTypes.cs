@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Gatehouse.Client.Tunnel;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Client.Dialing;

@@ -1,8 +1,7 @@
+using Gatehouse.Routing;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Client.Profiles;
-using Gatehouse.Client.Tunnel;
-using Gatehouse.Routing;
 
 namespace Gatehouse.Client.Dialing;
 

@@ -15,7 +15,7 @@ namespace Gatehouse.Client.Dialing;
 /// </summary>
 internal sealed class OuterCertificate(X509Certificate2? certificate, string source)
 {
-    public const string CertificateFile = "outer-cert.pem", KeyFile = "outer-key.pem";
+    public const string CertificateFile = Profiles.ProfileStore.OuterCertificateFile, KeyFile = Profiles.ProfileStore.OuterKeyFile;
     public const string FromOuterFiles = "outer-cert", FromProfile = "profile", FromIdentity = "identity", FromNothing = "none";
 
     private int _requested, _serverRejected;

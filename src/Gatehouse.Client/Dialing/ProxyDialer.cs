@@ -1,5 +1,4 @@
 using System.Net.Security;
-using Gatehouse.Client.Tunnel;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Client.Dialing;

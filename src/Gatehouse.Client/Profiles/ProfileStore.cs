@@ -47,14 +47,17 @@ internal sealed class ProfileStore(string home)
         AtomicFile.Write(Path.Combine(home, CurrentFile), profile.Proxy + "\n");
     }
 
+    /// <summary>The company certificate for the outer TLS, beside the identity in a profile's directory.</summary>
+    public const string OuterCertificateFile = "outer-cert.pem", OuterKeyFile = "outer-key.pem";
+
     /// <summary>Keeps a company certificate for the outer TLS (<c>login --outer-cert/--outer-key</c>) beside the identity; the
     /// key owner-only. Later commands find it through <c>OuterCertificate.FromProfileDirectory</c>.</summary>
     public void SaveOuterCertificate(string proxy, string certificatePem, string privateKeyPem)
     {
         var directory = DirectoryOf(proxy);
         Directory.CreateDirectory(directory);
-        AtomicFile.Write(Path.Combine(directory, Dialing.OuterCertificate.KeyFile), privateKeyPem.ReplaceLineEndings("\n").TrimEnd('\n') + "\n", AtomicFile.OwnerOnly);
-        AtomicFile.Write(Path.Combine(directory, Dialing.OuterCertificate.CertificateFile), certificatePem.ReplaceLineEndings("\n").TrimEnd('\n') + "\n");
+        AtomicFile.Write(Path.Combine(directory, OuterKeyFile), privateKeyPem.ReplaceLineEndings("\n").TrimEnd('\n') + "\n", AtomicFile.OwnerOnly);
+        AtomicFile.Write(Path.Combine(directory, OuterCertificateFile), certificatePem.ReplaceLineEndings("\n").TrimEnd('\n') + "\n");
     }
 
     public string? CurrentProxy() =>

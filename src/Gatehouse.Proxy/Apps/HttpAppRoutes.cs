@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Resources;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 

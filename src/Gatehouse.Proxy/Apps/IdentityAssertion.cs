@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Pki;
 
 namespace Gatehouse.Proxy.Apps;

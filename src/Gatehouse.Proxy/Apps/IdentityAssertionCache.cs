@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Pki;
 
 namespace Gatehouse.Proxy.Apps;

@@ -5,8 +5,6 @@ using System.Text.Json;
 using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
-using Gatehouse.Proxy.Routing;
-using Gatehouse.Proxy.Tunnel;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

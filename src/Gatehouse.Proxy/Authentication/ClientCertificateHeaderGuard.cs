@@ -1,10 +1,10 @@
 using System.Net;
+using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy;
 using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
-using Gatehouse.Proxy.Routing;
-using Gatehouse.Proxy.Tunnel;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -19,7 +19,7 @@ namespace Gatehouse.Proxy.Authentication;
 /// tunnel never comes from a front, even when the tunnel was opened from a front's address.
 /// </summary>
 internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, ForwardedCertificateAuthenticator authenticator, ClusterState cluster,
-    Hosting.ProxyOptions options, ILogger<ClientCertificateHeaderGuard> logger)
+    ProxyOptions options, ILogger<ClientCertificateHeaderGuard> logger)
 {
     /// <summary>Forgery events: one per source a window, and at most <see cref="ForgeryAuditLimit"/> a window in all.</summary>
     internal static readonly TimeSpan ForgeryAuditWindow = TimeSpan.FromSeconds(10);

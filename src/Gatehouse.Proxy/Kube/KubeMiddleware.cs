@@ -1,11 +1,11 @@
 using System.Net;
+using Gatehouse.Proxy;
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Access;
 using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
-using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
-using Gatehouse.Proxy.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;

@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Http;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Pki.Trust;
 using Gatehouse.Proxy.Forwarding;
 

@@ -1,5 +1,5 @@
+using Gatehouse.Proxy.Authentication;
 using System.Net;
-using Gatehouse.Proxy.Tunnel;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;

@@ -1,13 +1,13 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy;
 using Gatehouse.Access;
 using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
-using Gatehouse.Proxy.Hosting;
 using Gatehouse.Proxy.Services;
-using Gatehouse.Proxy.Tunnel;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Gatehouse.Proxy.Hosting;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
 using System.Net.Security;
+using Gatehouse.Proxy.Authentication;
 using Gatehouse.Audit;
 using Gatehouse.ForwardedCerts;
-using Gatehouse.Proxy.Tunnel;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Proxy.Services;

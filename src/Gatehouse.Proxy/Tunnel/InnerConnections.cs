@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Authentication;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Channels;
@@ -85,12 +86,6 @@ internal sealed class InnerEndPoint : EndPoint
 
     public override string ToString() => "tunnel (inner connections)";
 }
-
-/// <summary>A connection feature on tunnelled inner connections: who opened the tunnel and how, and the identity the
-/// front vouched for on the upgrade (to bind the inner certificate to). Nothing inside a tunnel is a trusted front.</summary>
-/// <param name="Client">The address resolved from the upgrade request (X-Forwarded-For past trusted hops).</param>
-/// <param name="Arrival">"websocket" or "raw".</param>
-internal sealed record TunnelledConnection(IPAddress Client, string Arrival, OuterIdentity? Outer);
 
 /// <summary>
 /// A tunnelled stream as a Kestrel connection, built the way Kestrel's socket transport is: two pipes, one task

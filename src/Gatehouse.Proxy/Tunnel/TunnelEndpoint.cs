@@ -3,7 +3,6 @@ using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
-using Gatehouse.Proxy.Hosting;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Authentication;

@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
 using Gatehouse.Access.Login;
 using Gatehouse.Cluster;
-using Gatehouse.Proxy.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

@@ -1,6 +1,5 @@
 using Gatehouse.Client.Dialing;
 using Gatehouse.Client.Login;
-using Gatehouse.Client.Tunnel;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 

@@ -124,7 +124,7 @@ internal static class TunnelByHand
             chunked.Append((char)one[0]);
         }
         // One char per byte so far (chunk sizes count bytes); the body itself is UTF-8.
-        var data = Gatehouse.Client.Tunnel.UpgradeResponseReader.Dechunk(chunked.ToString());
+        var data = Gatehouse.Client.Dialing.UpgradeResponseReader.Dechunk(chunked.ToString());
         return new Answer(status, headers, Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(data)));
     }
 

@@ -1,6 +1,5 @@
 using Gatehouse.Cli.Commands;
 using Gatehouse.Client.Dialing;
-using Gatehouse.Client.Tunnel;
 using Gatehouse.Testing;
 
 namespace Gatehouse.EndToEnd.Kube;

@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using Gatehouse.Client.Dialing;
-using Gatehouse.Client.Tunnel;
 using Gatehouse.EndToEnd.Balancers;
 using Gatehouse.Routing;
 using Gatehouse.Testing;

@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Resources;
 using System.Text;
 using System.Text.Json;
 using Gatehouse.Pki;

@@ -9,7 +9,6 @@ using Gatehouse.Pki;
 using Gatehouse.Pki.Trust;
 using Gatehouse.Pki.Validation;
 using Gatehouse.Proxy.Authentication;
-using Gatehouse.Proxy.Hosting;
 using Gatehouse.Storage;
 using Gatehouse.Testing;
 using Gatehouse.Tests.Pki;

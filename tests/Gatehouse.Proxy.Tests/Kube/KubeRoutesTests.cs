@@ -1,3 +1,4 @@
+using Gatehouse.Proxy.Resources;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Proxy.Kube;
 using Microsoft.AspNetCore.Http;

@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
-using Gatehouse.Proxy.Hosting;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Connections;

@@ -1,7 +1,8 @@
 using System.Net.Sockets;
+using Gatehouse.Proxy;
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Access;
 using Gatehouse.Proxy.Apps;
-using Gatehouse.Proxy.Hosting;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Logging;
 

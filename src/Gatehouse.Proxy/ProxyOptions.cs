@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Gatehouse.Proxy.Hosting;
+namespace Gatehouse.Proxy;
 
 /// <param name="Listen">The one TLS port (proxy.listen).</param>
 /// <param name="PublicAddresses">Names and addresses clients use to reach the proxy (proxy.public_addr); they go into
@@ -24,13 +24,13 @@ internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> Pub
     public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 
     /// <summary>TCP apps reached through gatehouse-tcp (resources.tcp_apps).</summary>
-    public IReadOnlyList<Apps.TcpApp> TcpApps { get; init; } = [];
+    public IReadOnlyList<Resources.TcpApp> TcpApps { get; init; } = [];
 
     /// <summary>HTTP apps reached by host name or /apps/NAME/ (resources.http_apps).</summary>
-    public IReadOnlyList<Apps.HttpApp> HttpApps { get; init; } = [];
+    public IReadOnlyList<Resources.HttpApp> HttpApps { get; init; } = [];
 
     /// <summary>Kubernetes API servers reached at /kube/NAME/ or host kube-gatehouse.* (resources.kube_clusters).</summary>
-    public IReadOnlyList<Kube.KubeCluster> KubeClusters { get; init; } = [];
+    public IReadOnlyList<Resources.KubeCluster> KubeClusters { get; init; } = [];
 
     /// <summary>The cluster host <c>kube-gatehouse.*</c> reaches (proxy.kube_default); null: the only one, if exactly one.</summary>
     public string? KubeDefault { get; init; }

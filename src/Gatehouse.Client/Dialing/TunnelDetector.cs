@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Security;
 using System.Text.Json;
-using Gatehouse.Client.Dialing;
 using Gatehouse.Routing;
 
-namespace Gatehouse.Client.Tunnel;
+namespace Gatehouse.Client.Dialing;
 
 /// <summary>What /v1/ping gave: the echo of what the proxy saw, whether HTTPS to the address works at all, and what we sent.</summary>
 internal sealed record PingOutcome(PingEcho? Echo, bool HttpsWorked, string? SentSni, string SentAlpn, string? Error);

@@ -1,4 +1,4 @@
-namespace Gatehouse.Proxy.Apps;
+namespace Gatehouse.Proxy.Resources;
 
 /// <summary>A TCP service reached with ALPN gatehouse-tcp and a dial frame naming it (resources.tcp_apps[i]); roles'
 /// app_labels decide who may.</summary>

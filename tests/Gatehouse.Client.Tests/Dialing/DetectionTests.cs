@@ -1,10 +1,7 @@
 using System.Text.Json;
 using Gatehouse.Client.Dialing;
 
-using Gatehouse.Client.Tests.Dialing;
-using Gatehouse.Client.Tunnel;
-
-namespace Gatehouse.Client.Tests.Tunnel;
+namespace Gatehouse.Client.Tests.Dialing;
 
 /// <summary>The detection rules as values: what /v1/ping echoed and what the probe negotiated, to direct or tunnel.</summary>
 public sealed class DetectionTests

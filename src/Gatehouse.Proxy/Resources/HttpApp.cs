@@ -1,4 +1,4 @@
-namespace Gatehouse.Proxy.Apps;
+namespace Gatehouse.Proxy.Resources;
 
 /// <summary>
 /// An HTTP service behind the proxy (resources.http_apps[i]): reached at host <c>NAME.&lt;public host&gt;</c> (or

@@ -4,7 +4,7 @@ using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.Proxy.Tunnel;
+namespace Gatehouse.Proxy.Authentication;
 
 /// <summary>
 /// Outer/inner binding (ARCHITECTURE §4, docs/alb-mtls.md): a tunnel whose upgrade came through a front that forwarded a
@@ -74,7 +74,7 @@ internal static class TunnelBinding
         }
         await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.TunnelBindingRefused, innerUser) with
         {
-            IdentitySource = credential == InnerCredential.Certificate ? "handshake" : Sessions.WebSession.IdentitySource,
+            IdentitySource = credential == InnerCredential.Certificate ? "handshake" : Access.Login.LoginService.WebSessionSource,
             CertificateIssuer = innerCertificate?.Issuer,
             CertificateSerial = innerCertificate?.Serial,
             CertificateSha256 = innerCertificate?.Sha256,

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Gatehouse.Client.Dialing;
 
-namespace Gatehouse.Client.Tunnel;
+namespace Gatehouse.Client.Dialing;
 
 /// <summary>Whether to tunnel to one proxy, where that came from (environment, cache, detection), and why.</summary>
 internal sealed record TunnelDecision(

@@ -3,10 +3,7 @@ using System.Net.Sockets;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Routing;
 
-using Gatehouse.Client.Tests.Dialing;
-using Gatehouse.Client.Tunnel;
-
-namespace Gatehouse.Client.Tests.Tunnel;
+namespace Gatehouse.Client.Tests.Dialing;
 
 /// <summary>The client's tunnels and dials against loopback peers: a Kestrel /v1/tunnel and the proxy's inner side.</summary>
 public sealed class TunnelTests : IDisposable

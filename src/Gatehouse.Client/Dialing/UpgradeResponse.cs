@@ -1,7 +1,6 @@
 using System.Text;
-using Gatehouse.Client.Dialing;
 
-namespace Gatehouse.Client.Tunnel;
+namespace Gatehouse.Client.Dialing;
 
 /// <summary>An HTTP/1.1 response head (and, when it is not a 101, the start of its body) read off an upgrade request.</summary>
 /// <param name="Leftover">Bytes that arrived after the head of a 101: the start of the upgraded stream.</param>

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Pki;
 
-namespace Gatehouse.Proxy.Hosting;
+namespace Gatehouse.Proxy;
 
 /// <summary>
 /// The proxy's TLS certificate, issued by the host CA for a key made in this process (it never touches disk), and

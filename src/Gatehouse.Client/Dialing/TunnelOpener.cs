@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
-using Gatehouse.Client.Dialing;
 using Gatehouse.Routing;
 
-namespace Gatehouse.Client.Tunnel;
+namespace Gatehouse.Client.Dialing;
 
 /// <summary>
 /// Opens the outer half of a tunnel through a layer-7 balancer (ARCHITECTURE §4): a WebSocket on /v1/tunnel carrying

@@ -1,10 +1,7 @@
 using System.Text;
 using Gatehouse.Client.Dialing;
 
-using Gatehouse.Client.Tests.Dialing;
-using Gatehouse.Client.Tunnel;
-
-namespace Gatehouse.Client.Tests.Tunnel;
+namespace Gatehouse.Client.Tests.Dialing;
 
 /// <summary>The hand-written HTTP/1.1 upgrade answer parser, fed whole and in odd segments.</summary>
 public sealed class UpgradeResponseReaderTests

@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 
-namespace Gatehouse.Proxy.Kube;
+namespace Gatehouse.Proxy.Resources;
 
 /// <summary>
 /// A Kubernetes API server behind the proxy (resources.kube_clusters[i]), with the proxy's own credentials there: a bearer

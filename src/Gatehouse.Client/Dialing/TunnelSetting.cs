@@ -1,6 +1,5 @@
-using Gatehouse.Client.Dialing;
 using Gatehouse.Routing;
-namespace Gatehouse.Client.Tunnel;
+namespace Gatehouse.Client.Dialing;
 
 /// <summary>What <c>GATEHOUSE_TUNNEL</c> asks for one proxy.</summary>
 internal enum TunnelMode { Auto, Always, Never }

@@ -1,9 +1,6 @@
 using Gatehouse.Client.Dialing;
 
-using Gatehouse.Client.Tests.Dialing;
-using Gatehouse.Client.Tunnel;
-
-namespace Gatehouse.Client.Tests.Tunnel;
+namespace Gatehouse.Client.Tests.Dialing;
 
 public sealed class TunnelSettingTests
 {
