@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using Gatehouse.Access.Users;
 using Gatehouse.Cluster;
 using Gatehouse.Pki;
 using Gatehouse.Pki.Trust;
@@ -32,7 +30,7 @@ public sealed class LoginCluster : IAsyncLifetime
 }
 
 /// <summary>`gatehouse login` against a real proxy: the profile it writes, judged by openssl and ssh-keygen; every refusal, and its audit trail.</summary>
-public sealed partial class LoginTests(LoginCluster cluster) : IClassFixture<LoginCluster>
+public sealed class LoginTests(LoginCluster cluster) : IClassFixture<LoginCluster>
 {
     private const string Generic = "gatehouse: login refused: invalid user name, password or one-time code";
     private const string IdentityExtensionOid = "1.3.9999.4791.1";
@@ -145,14 +143,11 @@ public sealed partial class LoginTests(LoginCluster cluster) : IClassFixture<Log
 
         // TOTP: the code is computed here from the enrolment URI, as an authenticator app would.
         var enrolment = await Proxy.AddUserAsync("bob", "--totp");
-        var uri = OtpauthUri().Match(enrolment);
-        Assert.True(uri.Success, enrolment);
-        Assert.Equal("SHA1", uri.Groups["algorithm"].Value);
-        var secret = Base32Decode(uri.Groups["secret"].Value);
+        var secret = OneTimeCodes.SecretFromEnrolment(enrolment);
         var noCode = await client.LoginAsync(Proxy.Address, "bob", ProxyUnderTest.Password, ca);
         Assert.Equal(1, noCode.ExitCode);
         Assert.Equal(wrongPassword.Stderr, noCode.Stderr);
-        var withCode = await client.LoginAsync(Proxy.Address, "bob", ProxyUnderTest.Password, [.. ca, "--totp", Rfc6238Code(secret, DateTimeOffset.UtcNow)]);
+        var withCode = await client.LoginAsync(Proxy.Address, "bob", ProxyUnderTest.Password, [.. ca, "--totp", OneTimeCodes.Code(secret, DateTimeOffset.UtcNow)]);
         Assert.True(withCode.ExitCode == 0, withCode.Output);
 
         // The proxy's certificate is from the cluster's host CA, which this machine does not trust by itself.
@@ -209,37 +204,4 @@ public sealed partial class LoginTests(LoginCluster cluster) : IClassFixture<Log
         var line = output.Split('\n').Single(l => l.StartsWith(field + "=", StringComparison.Ordinal));
         return DateTimeOffset.ParseExact(line[(field.Length + 1)..].Trim(), "yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
     }
-
-    /// <summary>RFC 6238 TOTP with the URI's parameters (HMAC-SHA1, 30 s, 6 digits), written out here rather than taken from
-    /// the product's <see cref="Totp"/>, so a shared mistake cannot make both sides agree.</summary>
-    private static string Rfc6238Code(byte[] secret, DateTimeOffset now)
-    {
-        var counter = new byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(counter, now.ToUnixTimeSeconds() / 30);
-        var mac = System.Security.Cryptography.HMACSHA1.HashData(secret, counter);
-        var offset = mac[^1] & 0x0F; // RFC 4226 §5.3 dynamic truncation
-        var value = ((mac[offset] & 0x7F) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
-        return (value % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-    }
-
-    private static byte[] Base32Decode(string text)
-    {
-        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var output = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text.TrimEnd('='))
-        {
-            buffer = ((buffer << 5) | alphabet.IndexOf(char.ToUpperInvariant(c), StringComparison.Ordinal)) & 0xFFFF; // at most 12 bits are pending
-            bits += 5;
-            if (bits >= 8)
-            {
-                output.Add((byte)(buffer >> (bits - 8)));
-                bits -= 8;
-            }
-        }
-        return [.. output];
-    }
-
-    [GeneratedRegex(@"otpauth://totp/\S*\?secret=(?<secret>[A-Z2-7]+)&\S*algorithm=(?<algorithm>[A-Z0-9]+)&digits=6&period=30")]
-    private static partial Regex OtpauthUri();
 }

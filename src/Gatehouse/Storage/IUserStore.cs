@@ -31,4 +31,11 @@ internal interface IUserStore
     ValueTask<int> CountLoginFailuresAsync(string user, DateTimeOffset since, CancellationToken cancellationToken);
 
     ValueTask ClearLoginFailuresAsync(string user, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Remembers that <paramref name="user"/>'s one-time code of TOTP time step <paramref name="step"/> was accepted;
+    /// false when it had been already — a replay (RFC 6238 §5.2). One atomic insert-if-absent, so two proxies given the
+    /// same code at the same moment cannot both accept it. Steps before <paramref name="forgetBefore"/> are forgotten on the way.
+    /// </summary>
+    ValueTask<bool> TryUseTotpStepAsync(string user, long step, long forgetBefore, CancellationToken cancellationToken);
 }

@@ -36,6 +36,7 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     public const int MaxFailuresPerUser = 5, MaxFailuresPerAddress = 20;
     public static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(15);
     private const string Unauthenticated = "invalid user name, password or one-time code";
+    private const string ReplayedCode = "the one-time code was right but used already (a replay, RFC 6238 §5.2)";
     /// <summary>The audit's identity_source for each kind of login.</summary>
     public const string CertificateSource = "login", WebSessionSource = "web-session";
 
@@ -93,12 +94,17 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         if (user is not null && await cluster.Store.CountLoginFailuresAsync(user.Name, now - FailureWindow, cancellationToken) >= MaxFailuresPerUser)
             return await RefusedAsync(LoginFailure.Throttled,
                 $"too many failed logins for this user; try again in {FailureWindow.TotalMinutes:0} minutes or ask an administrator to unlock it");
-        var totpOk = user?.SealedTotpSecret is null || Totp.Verify(cluster.Users.OpenTotpSecret(user)!, credentials.Totp, now);
-        if (user is null || !passwordOk || !totpOk)
+        long totpStep = 0;
+        var totpOk = user?.SealedTotpSecret is null || Totp.Verify(cluster.Users.OpenTotpSecret(user)!, credentials.Totp, now, out totpStep);
+        // RFC 6238 §5.2: a code is accepted once. Marked used only behind the right password, so a wrong guess cannot spend
+        // the user's code; a replay gets the wrong code's answer, and only the audit says which it was.
+        var replayed = user?.SealedTotpSecret is not null && passwordOk && totpOk
+            && !await cluster.Store.TryUseTotpStepAsync(user.Name, totpStep, Totp.OldestRememberedStep(now), cancellationToken);
+        if (user is null || !passwordOk || !totpOk || replayed)
         {
             if (user is not null) await cluster.Store.RecordLoginFailureAsync(user.Name, now, cancellationToken);
             if (credentials.SourceIp is { } failedFrom) RecordFailure(failedFrom, now);
-            return await RefusedAsync(LoginFailure.Unauthenticated, Unauthenticated);
+            return await RefusedAsync(LoginFailure.Unauthenticated, Unauthenticated, replayed ? ReplayedCode : null);
         }
         // 2. Only someone who knows the password learns that the account is locked.
         if (user.Locked) return await RefusedAsync(LoginFailure.Locked, "this account is locked; ask an administrator to unlock it");
@@ -111,19 +117,21 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         if (rights.MaxSessionTtl is { } max && ttl > max) ttl = max;
         return new CredentialCheck(null, rights.Identity with { PinnedIp = null }, ttl);
 
-        async ValueTask<CredentialCheck> RefusedAsync(LoginFailure failure, string message) =>
-            new(await AuditedAsync(credentials, source, new LoginResult(failure, message), null, cancellationToken), null, default);
+        async ValueTask<CredentialCheck> RefusedAsync(LoginFailure failure, string message, string? auditReason = null) =>
+            new(await AuditedAsync(credentials, source, new LoginResult(failure, message), null, cancellationToken, auditReason), null, default);
     }
 
+    /// <param name="auditReason">What the audit says instead of the answer's message, when the answer must say less
+    /// (a replayed one-time code is answered as a wrong one).</param>
     private async ValueTask<LoginResult> AuditedAsync(LoginCredentials credentials, string source, LoginResult result, Dictionary<string, string>? details,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? auditReason = null)
     {
         var auditEvent = AuditLog.Event(result.Ok ? AuditEventTypes.Login : AuditEventTypes.LoginFailed, credentials.User) with
         {
             IdentitySource = source,
             SourceIp = credentials.SourceIp?.ToString(),
             Decision = result.Ok ? "allowed" : "denied",
-            Reason = result.Ok ? result.Message : $"{result.Failure}: {result.Message}",
+            Reason = result.Ok ? result.Message : $"{result.Failure}: {auditReason ?? result.Message}",
         };
         if (result.Identity is { } identity && result.Ok)
         {

@@ -57,10 +57,11 @@ internal sealed partial class PostgresStore
                 user.Parameters.AddWithValue("name", name);
                 deleted = await user.ExecuteNonQueryAsync(cancellationToken) == 1;
             }
-            await using (var failures = new NpgsqlCommand("DELETE FROM login_failures WHERE user_name = @name", connection, transaction))
+            foreach (var table in (string[])["login_failures", "totp_used_steps"])
             {
-                failures.Parameters.AddWithValue("name", name);
-                await failures.ExecuteNonQueryAsync(cancellationToken);
+                await using var traces = new NpgsqlCommand($"DELETE FROM {table} WHERE user_name = @name", connection, transaction);
+                traces.Parameters.AddWithValue("name", name);
+                await traces.ExecuteNonQueryAsync(cancellationToken);
             }
             return (deleted, deleted);
         }, cancellationToken);
@@ -89,6 +90,22 @@ internal sealed partial class PostgresStore
         await using var command = new NpgsqlCommand("DELETE FROM login_failures WHERE user_name = @user", connection);
         command.Parameters.AddWithValue("user", user);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask<bool> TryUseTotpStepAsync(string user, long step, long forgetBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using (var forget = new NpgsqlCommand("DELETE FROM totp_used_steps WHERE step < @before", connection))
+        {
+            forget.Parameters.AddWithValue("before", forgetBefore);
+            await forget.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // The primary key makes the insert the test: of two proxies given the same code, one inserts and one conflicts.
+        await using var use = new NpgsqlCommand(
+            "INSERT INTO totp_used_steps (user_name, step) VALUES (@user, @step) ON CONFLICT (user_name, step) DO NOTHING", connection);
+        use.Parameters.AddWithValue("user", user);
+        use.Parameters.AddWithValue("step", step);
+        return await use.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     private static NpgsqlCommand UserCommand(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredUser user, string sql)

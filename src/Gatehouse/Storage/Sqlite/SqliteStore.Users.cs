@@ -61,12 +61,13 @@ internal sealed partial class SqliteStore
                 user.Parameters.AddWithValue("$name", name);
                 deleted = await user.ExecuteNonQueryAsync(cancellationToken) == 1;
             }
-            await using (var failures = connection.CreateCommand())
+            foreach (var table in (string[])["login_failures", "totp_used_steps"])
             {
-                failures.Transaction = transaction;
-                failures.CommandText = "DELETE FROM login_failures WHERE user_name = $name";
-                failures.Parameters.AddWithValue("$name", name);
-                await failures.ExecuteNonQueryAsync(cancellationToken);
+                await using var traces = connection.CreateCommand();
+                traces.Transaction = transaction;
+                traces.CommandText = $"DELETE FROM {table} WHERE user_name = $name";
+                traces.Parameters.AddWithValue("$name", name);
+                await traces.ExecuteNonQueryAsync(cancellationToken);
             }
             return (deleted, deleted);
         }, cancellationToken);
@@ -98,6 +99,23 @@ internal sealed partial class SqliteStore
         command.CommandText = "DELETE FROM login_failures WHERE user_name = $user";
         command.Parameters.AddWithValue("$user", user);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask<bool> TryUseTotpStepAsync(string user, long step, long forgetBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using (var forget = connection.CreateCommand())
+        {
+            forget.CommandText = "DELETE FROM totp_used_steps WHERE step < $before";
+            forget.Parameters.AddWithValue("$before", forgetBefore);
+            await forget.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // Separate commands: one would report the rows of both statements. The primary key makes the insert the test.
+        await using var use = connection.CreateCommand();
+        use.CommandText = "INSERT INTO totp_used_steps (user_name, step) VALUES ($user, $step) ON CONFLICT (user_name, step) DO NOTHING";
+        use.Parameters.AddWithValue("$user", user);
+        use.Parameters.AddWithValue("$step", step);
+        return await use.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     private static SqliteCommand UserCommand(SqliteConnection connection, SqliteTransaction transaction, StoredUser user, string sql)

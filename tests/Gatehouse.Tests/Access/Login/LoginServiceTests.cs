@@ -117,6 +117,53 @@ public sealed class LoginServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_one_time_code_is_accepted_once_and_a_replay_is_answered_like_a_wrong_code()
+    {
+        var secret = await AddTotpUserAsync("bob");
+        var code = Totp.Code(secret, _time.Now);
+        var wrong = (code[0] == '9' ? "0" : ((char)(code[0] + 1)).ToString()) + code[1..];
+        var wrongAnswer = await LoginAsync("bob", Password, totp: wrong);
+        Assert.True((await LoginAsync("bob", Password, totp: code)).Ok);
+
+        // The same code again, now and while it would still be in the window (one step of skew), through either login.
+        var replay = await LoginAsync("bob", Password, totp: code);
+        _time.Advance(Totp.Step);
+        var webReplay = await WebLoginAsync("bob", Password, totp: code);
+
+        foreach (var refused in new[] { replay, webReplay })
+        {
+            Assert.Equal(wrongAnswer.Failure, refused.Failure);
+            Assert.Equal(wrongAnswer.Message, refused.Message);
+            Assert.Null(refused.Certificate);
+        }
+        var reasons = (await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.LoginFailed, User: "bob"), CancellationToken.None))
+            .Select(e => e.Reason!).ToList();
+        Assert.Equal(3, reasons.Count);
+        Assert.Single(reasons, r => !r.Contains("replay", StringComparison.Ordinal)); // the wrong code
+        Assert.Equal(2, reasons.Count(r => r.StartsWith("Unauthenticated: ", StringComparison.Ordinal) && r.Contains("replay", StringComparison.Ordinal)));
+        Assert.DoesNotContain("replay", replay.Message, StringComparison.Ordinal);
+
+        // The next step's code is a new code.
+        Assert.True((await LoginAsync("bob", Password, totp: Totp.Code(secret, _time.Now))).Ok);
+    }
+
+    [Fact]
+    public async Task A_right_code_with_a_wrong_password_does_not_spend_the_code()
+    {
+        var secret = await AddTotpUserAsync("bob");
+        var code = Totp.Code(secret, _time.Now);
+
+        Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("bob", "not the password at all", totp: code)).Failure);
+        Assert.True((await LoginAsync("bob", Password, totp: code)).Ok);
+    }
+
+    private async Task<byte[]> AddTotpUserAsync(string name)
+    {
+        await _cluster.Users.AddAsync(name, ["ops"], new Dictionary<string, IReadOnlyList<string>>(), Password, withTotp: true, CancellationToken.None);
+        return _cluster.Users.OpenTotpSecret((await _cluster.Store.GetUserAsync(name, CancellationToken.None))!)!;
+    }
+
+    [Fact]
     public async Task A_role_that_vanished_refuses_the_login_with_a_reason()
     {
         await _cluster.Store.DeleteRoleAsync("ops", CancellationToken.None);
