@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -7,6 +6,7 @@ using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.Pki;
 using Gatehouse.Pki.Ssh;
+using Gatehouse.Storage;
 
 namespace Gatehouse.Access.Login;
 
@@ -40,7 +40,7 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     /// <summary>The audit's identity_source for each kind of login.</summary>
     public const string CertificateSource = "login", WebSessionSource = "web-session";
 
-    private readonly ConcurrentDictionary<IPAddress, Queue<DateTimeOffset>> _failuresByAddress = new();
+    private readonly AddressThrottle _addresses = new(MaxFailuresPerAddress, FailureWindow, AddressThrottle.DefaultMaxAddresses, cluster.Time);
 
     public async ValueTask<LoginResult> LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
@@ -76,8 +76,8 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     }
 
     /// <summary>
-    /// The one credential check behind every login: address throttle, password (against a decoy hash for unknown users),
-    /// per-user throttle, one-time code, lock, roles. A refusal comes back audited; success returns the identity the roles
+    /// The one credential check behind every login: address and per-user throttles, password (against a decoy hash for
+    /// unknown users), one-time code, lock, roles. A refusal comes back audited; success returns the identity the roles
     /// give and the lifetime (<paramref name="requestedTtl"/> or the default, capped by max_session_ttl), not yet audited —
     /// the caller audits once it has made what the login is for.
     /// </summary>
@@ -85,37 +85,58 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         CancellationToken cancellationToken)
     {
         var now = cluster.Time.GetUtcNow();
-        if (credentials.SourceIp is { } address && RecentFailures(address, now) >= MaxFailuresPerAddress)
+        // 1. The attempt is counted before any work — per address, and per user once the user is known — and settled when
+        //    the answer is: concurrent guesses cannot outrun the limits while their passwords hash (issue 11). Until the
+        //    answer says otherwise it is a failure, so one cut short by an error stays counted.
+        var address = credentials.SourceIp;
+        if (address is not null && !_addresses.TryReserve(address))
             return await RefusedAsync(LoginFailure.Throttled, $"too many failed logins from {address}; try again in {FailureWindow.TotalMinutes:0} minutes");
-
-        // 1. The password check runs for unknown users too (against a decoy hash): same answer, same time.
-        var user = await cluster.Store.GetUserAsync(credentials.User, cancellationToken);
-        var passwordOk = PasswordHasher.Verify(credentials.Password, user?.PasswordHash);
-        if (user is not null && await cluster.Store.CountLoginFailuresAsync(user.Name, now - FailureWindow, cancellationToken) >= MaxFailuresPerUser)
-            return await RefusedAsync(LoginFailure.Throttled,
-                $"too many failed logins for this user; try again in {FailureWindow.TotalMinutes:0} minutes or ask an administrator to unlock it");
-        long totpStep = 0;
-        var totpOk = user?.SealedTotpSecret is null || Totp.Verify(cluster.Users.OpenTotpSecret(user)!, credentials.Totp, now, out totpStep);
-        // RFC 6238 §5.2: a code is accepted once. Marked used only behind the right password, so a wrong guess cannot spend
-        // the user's code; a replay gets the wrong code's answer, and only the audit says which it was.
-        var replayed = user?.SealedTotpSecret is not null && passwordOk && totpOk
-            && !await cluster.Store.TryUseTotpStepAsync(user.Name, totpStep, Totp.OldestRememberedStep(now), cancellationToken);
-        if (user is null || !passwordOk || !totpOk || replayed)
+        var outcome = LoginAttemptOutcome.Failed;
+        StoredUser? user = null;
+        string? userAttempt = null;
+        try
         {
-            if (user is not null) await cluster.Store.RecordLoginFailureAsync(user.Name, now, cancellationToken);
-            if (credentials.SourceIp is { } failedFrom) RecordFailure(failedFrom, now);
-            return await RefusedAsync(LoginFailure.Unauthenticated, Unauthenticated, replayed ? ReplayedCode : null);
-        }
-        // 2. Only someone who knows the password learns that the account is locked.
-        if (user.Locked) return await RefusedAsync(LoginFailure.Locked, "this account is locked; ask an administrator to unlock it");
-        await cluster.Store.ClearLoginFailuresAsync(user.Name, cancellationToken);
+            user = await cluster.Store.GetUserAsync(credentials.User, cancellationToken);
+            if (user is not null
+                && (userAttempt = await cluster.Store.TryReserveLoginAttemptAsync(user.Name, now, now - FailureWindow, MaxFailuresPerUser, cancellationToken)) is null)
+            {
+                outcome = LoginAttemptOutcome.Released; // not a guess at this address's expense: nothing was checked
+                return await RefusedAsync(LoginFailure.Throttled,
+                    $"too many failed logins for this user; try again in {FailureWindow.TotalMinutes:0} minutes or ask an administrator to unlock it");
+            }
 
-        // 3. Rights and lifetime come from the roles.
-        var rights = await UserRights.ResolveAsync(cluster.Store, user, cancellationToken);
-        if (rights.Error is { } roleProblem) return await RefusedAsync(LoginFailure.Forbidden, roleProblem);
-        var ttl = requestedTtl ?? defaultTtl;
-        if (rights.MaxSessionTtl is { } max && ttl > max) ttl = max;
-        return new CredentialCheck(null, rights.Identity with { PinnedIp = null }, ttl);
+            // 2. The password check runs for unknown users too (against a decoy hash): same answer, same time.
+            var passwordOk = PasswordHasher.Verify(credentials.Password, user?.PasswordHash);
+            long totpStep = 0;
+            var totpOk = user?.SealedTotpSecret is null || Totp.Verify(cluster.Users.OpenTotpSecret(user)!, credentials.Totp, now, out totpStep);
+            // RFC 6238 §5.2: a code is accepted once. Marked used only behind the right password, so a wrong guess cannot spend
+            // the user's code; a replay gets the wrong code's answer, and only the audit says which it was.
+            var replayed = user?.SealedTotpSecret is not null && passwordOk && totpOk
+                && !await cluster.Store.TryUseTotpStepAsync(user.Name, totpStep, Totp.OldestRememberedStep(now), cancellationToken);
+            if (user is null || !passwordOk || !totpOk || replayed)
+                return await RefusedAsync(LoginFailure.Unauthenticated, Unauthenticated, replayed ? ReplayedCode : null);
+
+            // 3. Only someone who knows the password learns that the account is locked; that was no guess, so it does not count.
+            if (user.Locked)
+            {
+                outcome = LoginAttemptOutcome.Released;
+                return await RefusedAsync(LoginFailure.Locked, "this account is locked; ask an administrator to unlock it");
+            }
+            outcome = LoginAttemptOutcome.Succeeded; // the user's failures are forgotten, as after an unlock
+
+            // 4. Rights and lifetime come from the roles.
+            var rights = await UserRights.ResolveAsync(cluster.Store, user, cancellationToken);
+            if (rights.Error is { } roleProblem) return await RefusedAsync(LoginFailure.Forbidden, roleProblem);
+            var ttl = requestedTtl ?? defaultTtl;
+            if (rights.MaxSessionTtl is { } max && ttl > max) ttl = max;
+            return new CredentialCheck(null, rights.Identity with { PinnedIp = null }, ttl);
+        }
+        finally
+        {
+            if (address is not null) _addresses.Settle(address, failed: outcome == LoginAttemptOutcome.Failed);
+            // Not the request's token: a client that hangs up must not leave its attempt in progress.
+            if (userAttempt is not null) await cluster.Store.SettleLoginAttemptAsync(user!.Name, userAttempt, outcome, CancellationToken.None);
+        }
 
         async ValueTask<CredentialCheck> RefusedAsync(LoginFailure failure, string message, string? auditReason = null) =>
             new(await AuditedAsync(credentials, source, new LoginResult(failure, message), null, cancellationToken, auditReason), null, default);
@@ -151,22 +172,6 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     }
 
     private sealed record CredentialCheck(LoginResult? Refusal, Identity.Identity? Identity, TimeSpan Ttl);
-
-    private int RecentFailures(IPAddress address, DateTimeOffset now)
-    {
-        if (!_failuresByAddress.TryGetValue(address, out var failures)) return 0;
-        lock (failures)
-        {
-            while (failures.Count > 0 && failures.Peek() < now - FailureWindow) failures.Dequeue();
-            return failures.Count;
-        }
-    }
-
-    private void RecordFailure(IPAddress address, DateTimeOffset now)
-    {
-        var failures = _failuresByAddress.GetOrAdd(address, _ => new Queue<DateTimeOffset>());
-        lock (failures) failures.Enqueue(now);
-    }
 
     private static bool TryReadPublicKey(string pem, out PublicKey key, out string problem)
     {

@@ -82,6 +82,8 @@ internal static class PostgresMigrations
             PRIMARY KEY (user_name, step));
         CREATE INDEX totp_used_steps_by_step ON totp_used_steps (step);
         """,
+        // Issue 11: a login attempt is counted when it starts; while in progress its row carries the attempt's id.
+        "ALTER TABLE login_failures ADD COLUMN attempt text",
     ];
 
     public static int LatestVersion => Steps.Length;

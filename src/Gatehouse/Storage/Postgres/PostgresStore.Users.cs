@@ -66,12 +66,47 @@ internal sealed partial class PostgresStore
             return (deleted, deleted);
         }, cancellationToken);
 
-    public async ValueTask RecordLoginFailureAsync(string user, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>Any fixed pair works for the two-key advisory lock (a key space apart from the migrations' one-key lock); "LOGI".</summary>
+    private const int LoginAttemptLockClass = 0x4C4F_4749;
+
+    public async ValueTask<string?> TryReserveLoginAttemptAsync(string user, DateTimeOffset at, DateTimeOffset since, int limit,
+        CancellationToken cancellationToken) =>
+        // Under read committed a count-then-insert lets two proxies both see limit − 1; a transaction-scoped lock per user
+        // name (hashed: a collision only makes two users wait for each other) makes it one step.
+        await WriteAsync(async (connection, transaction) =>
+        {
+            var attempt = Guid.NewGuid().ToString("N");
+            await using (var serialise = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@class, hashtext(@user))", connection, transaction))
+            {
+                serialise.Parameters.AddWithValue("class", LoginAttemptLockClass);
+                serialise.Parameters.AddWithValue("user", user);
+                await serialise.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await using var command = new NpgsqlCommand("""
+                INSERT INTO login_failures (user_name, failed_at, attempt)
+                SELECT @user, @at, @attempt WHERE (SELECT count(*) FROM login_failures WHERE user_name = @user AND failed_at >= @since) < @limit
+                """, connection, transaction);
+            command.Parameters.AddWithValue("user", user);
+            command.Parameters.AddWithValue("at", Utc(at));
+            command.Parameters.AddWithValue("attempt", attempt);
+            command.Parameters.AddWithValue("since", Utc(since));
+            command.Parameters.AddWithValue("limit", (long)limit);
+            return (await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? attempt : null, false);
+        }, cancellationToken);
+
+    public async ValueTask SettleLoginAttemptAsync(string user, string attempt, LoginAttemptOutcome outcome, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("INSERT INTO login_failures (user_name, failed_at) VALUES (@user, @at)", connection);
+        await using var command = new NpgsqlCommand(outcome switch
+        {
+            // Settled failures lose their attempt id: a later success clears them, but not attempts still in progress.
+            LoginAttemptOutcome.Failed => "UPDATE login_failures SET attempt = NULL WHERE user_name = @user AND attempt = @attempt",
+            LoginAttemptOutcome.Released => "DELETE FROM login_failures WHERE user_name = @user AND attempt = @attempt",
+            LoginAttemptOutcome.Succeeded => "DELETE FROM login_failures WHERE user_name = @user AND (attempt IS NULL OR attempt = @attempt)",
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
+        }, connection);
         command.Parameters.AddWithValue("user", user);
-        command.Parameters.AddWithValue("at", Utc(at));
+        command.Parameters.AddWithValue("attempt", attempt);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

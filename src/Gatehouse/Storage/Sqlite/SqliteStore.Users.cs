@@ -72,13 +72,40 @@ internal sealed partial class SqliteStore
             return (deleted, deleted);
         }, cancellationToken);
 
-    public async ValueTask RecordLoginFailureAsync(string user, DateTimeOffset at, CancellationToken cancellationToken)
+    public async ValueTask<string?> TryReserveLoginAttemptAsync(string user, DateTimeOffset at, DateTimeOffset since, int limit,
+        CancellationToken cancellationToken) =>
+        // A write transaction (BEGIN IMMEDIATE): SQLite lets one writer in at a time, so the count cannot go stale before the insert.
+        await WriteAsync(async (connection, transaction) =>
+        {
+            var attempt = Guid.NewGuid().ToString("N");
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO login_failures (user_name, failed_at, attempt)
+                SELECT $user, $at, $attempt WHERE (SELECT COUNT(*) FROM login_failures WHERE user_name = $user AND failed_at >= $since) < $limit
+                """;
+            command.Parameters.AddWithValue("$user", user);
+            command.Parameters.AddWithValue("$at", FormatTime(at));
+            command.Parameters.AddWithValue("$attempt", attempt);
+            command.Parameters.AddWithValue("$since", FormatTime(since));
+            command.Parameters.AddWithValue("$limit", limit);
+            return (await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? attempt : null, false);
+        }, cancellationToken);
+
+    public async ValueTask SettleLoginAttemptAsync(string user, string attempt, LoginAttemptOutcome outcome, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO login_failures (user_name, failed_at) VALUES ($user, $at)";
+        command.CommandText = outcome switch
+        {
+            // Settled failures lose their attempt id: a later success clears them, but not attempts still in progress.
+            LoginAttemptOutcome.Failed => "UPDATE login_failures SET attempt = NULL WHERE user_name = $user AND attempt = $attempt",
+            LoginAttemptOutcome.Released => "DELETE FROM login_failures WHERE user_name = $user AND attempt = $attempt",
+            LoginAttemptOutcome.Succeeded => "DELETE FROM login_failures WHERE user_name = $user AND (attempt IS NULL OR attempt = $attempt)",
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
+        };
         command.Parameters.AddWithValue("$user", user);
-        command.Parameters.AddWithValue("$at", FormatTime(at));
+        command.Parameters.AddWithValue("$attempt", attempt);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

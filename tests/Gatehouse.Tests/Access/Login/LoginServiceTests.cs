@@ -95,6 +95,55 @@ public sealed class LoginServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Forty_concurrent_bad_logins_from_one_address_get_at_most_the_limit_to_the_password_check()
+    {
+        var results = await AllAtOnceAsync(40, i => LoginAsync($"nobody{i}", "whatever password"));
+
+        Assert.Equal(LoginService.MaxFailuresPerAddress, results.Count(r => r.Failure != LoginFailure.Throttled));
+        Assert.All(results, r => Assert.Contains(r.Failure, new LoginFailure?[] { LoginFailure.Unauthenticated, LoginFailure.Throttled }));
+        var audit = await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.LoginFailed), CancellationToken.None);
+        Assert.Equal(LoginService.MaxFailuresPerAddress, audit.Count(e => e.Reason!.StartsWith("Unauthenticated:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Forty_concurrent_bad_logins_for_one_user_get_at_most_the_limit_to_the_password_check()
+    {
+        var results = await AllAtOnceAsync(40, i => LoginAsync("alice", "wrong password " + i, from: IPAddress.Parse($"198.51.100.{i}")));
+
+        Assert.Equal(LoginService.MaxFailuresPerUser, results.Count(r => r.Failure != LoginFailure.Throttled));
+        Assert.Equal(LoginFailure.Throttled, (await LoginAsync("alice", Password)).Failure);
+    }
+
+    [Fact]
+    public async Task A_locked_account_with_the_right_password_and_a_success_do_not_count_as_failures()
+    {
+        await _cluster.Users.SetLockedAsync("alice", true, CancellationToken.None);
+        for (var i = 0; i < LoginService.MaxFailuresPerUser + 1; i++)
+            Assert.Equal(LoginFailure.Locked, (await LoginAsync("alice", Password)).Failure);
+        await _cluster.Users.SetLockedAsync("alice", false, CancellationToken.None);
+
+        for (var i = 0; i < LoginService.MaxFailuresPerUser - 1; i++)
+            await LoginAsync("alice", "wrong password " + i);
+        Assert.True((await LoginAsync("alice", Password)).Ok); // and forgets the four failures
+        for (var i = 0; i < LoginService.MaxFailuresPerUser - 1; i++)
+            await LoginAsync("alice", "wrong password again " + i);
+        Assert.True((await LoginAsync("alice", Password)).Ok);
+        Assert.Equal(0, await _cluster.Store.CountLoginFailuresAsync("alice", _time.Now - LoginService.FailureWindow, CancellationToken.None));
+    }
+
+    /// <summary>Starts every login on a thread of its own and lets them all go at once (the store's SQLite calls complete
+    /// synchronously, so each login runs on its thread: truly concurrent, as requests on a busy proxy are).</summary>
+    private static async Task<LoginResult[]> AllAtOnceAsync(int count, Func<int, Task<LoginResult>> login)
+    {
+        using var start = new Barrier(count);
+        return await Task.WhenAll(Enumerable.Range(0, count).Select(i => Task.Factory.StartNew(() =>
+        {
+            start.SignalAndWait();
+            return login(i).GetAwaiter().GetResult();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+    }
+
+    [Fact]
     public async Task Locked_is_told_only_to_someone_with_the_password()
     {
         await _cluster.Users.SetLockedAsync("alice", true, CancellationToken.None);
