@@ -71,9 +71,7 @@ public sealed class LoginTests(LoginCluster cluster) : IClassFixture<LoginCluste
         Assert.Equal("login", claims.RootElement.GetProperty("issued_via").GetString());
 
         // 8h was asked for; the role allows 2h. notBefore is back-dated a minute for clock skew.
-        var dates = (await Peer.RunAsync("openssl", "x509", "-in", In("cert.pem"), "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601"))
-            .EnsureSuccess("openssl x509 -dates").Stdout;
-        var lifetime = OpensslDate(dates, "notAfter") - OpensslDate(dates, "notBefore");
+        var lifetime = await OpensslDates.LifetimeAsync(In("cert.pem"));
         Assert.InRange(lifetime, TimeSpan.FromHours(2) + TimeSpan.FromMinutes(1) - TimeSpan.FromSeconds(2),
             TimeSpan.FromHours(2) + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2));
 
@@ -104,6 +102,27 @@ public sealed class LoginTests(LoginCluster cluster) : IClassFixture<LoginCluste
         Assert.True(logout.ExitCode == 0, logout.Output);
         Assert.False(Directory.Exists(profile), "logout left the profile's keys behind");
         Assert.Equal("[]", (await client.Cli.RunAsync("status", "--format", "json")).EnsureSuccess("status after logout").Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task A_year_asked_for_without_a_role_limit_gets_the_clusters_twelve_hour_ceiling_and_says_so()
+    {
+        await Proxy.ApplyRoleAsync("no-limit", "allow:\n  logins: [ubuntu]");
+        await Proxy.AddUserAsync("olga", "--roles", "no-limit");
+        using var client = new ClientMachine();
+
+        var login = await client.LoginAsync(Proxy.Address, "olga", ProxyUnderTest.Password, "--ca", cluster.HostCa, "--ttl", "366d");
+
+        Assert.True(login.ExitCode == 0, login.Output + "\nproxy:\n" + Proxy.Output);
+        Assert.Contains("pki.max_user_cert_ttl", login.Stderr);
+        var profile = client.ProfileOf(Proxy.Address);
+        // Issued to the second; notBefore is back-dated a minute for clock skew.
+        Assert.Equal(TimeSpan.FromHours(12) + TimeSpan.FromMinutes(1), await OpensslDates.LifetimeAsync(Path.Combine(profile, "cert.pem")));
+        var ssh = (await Peer.RunAsync("ssh-keygen", "-L", "-f", Path.Combine(profile, "ssh-cert.pub"))).EnsureSuccess("ssh-keygen -L").Stdout;
+        var valid = System.Text.RegularExpressions.Regex.Match(ssh, @"Valid: from (\S+) to (\S+)");
+        Assert.True(valid.Success, ssh);
+        Assert.Equal(TimeSpan.FromHours(12) + TimeSpan.FromMinutes(1),
+            DateTime.Parse(valid.Groups[2].Value, CultureInfo.InvariantCulture) - DateTime.Parse(valid.Groups[1].Value, CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -197,11 +216,5 @@ public sealed class LoginTests(LoginCluster cluster) : IClassFixture<LoginCluste
         Assert.Equal(1, foreign.ExitCode);
         Assert.Contains("another cluster", foreign.Stderr);
         Assert.False(Directory.Exists(elsewhere.ProfileOf(Proxy.Address)));
-    }
-
-    private static DateTimeOffset OpensslDate(string output, string field)
-    {
-        var line = output.Split('\n').Single(l => l.StartsWith(field + "=", StringComparison.Ordinal));
-        return DateTimeOffset.ParseExact(line[(field.Length + 1)..].Trim(), "yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
     }
 }

@@ -20,8 +20,9 @@ internal sealed record LoginCredentials(string User, string Password, string? To
 
 internal enum LoginFailure { Unauthenticated, Locked, Forbidden, Throttled, BadRequest }
 
+/// <param name="Notice">On success, what the user should know: the lifetime asked for was cut, and by what.</param>
 internal sealed record LoginResult(LoginFailure? Failure, string Message, X509Certificate2? Certificate = null, OpenSshCertificate? SshCertificate = null,
-    Identity.Identity? Identity = null, DateTimeOffset? Expires = null)
+    Identity.Identity? Identity = null, DateTimeOffset? Expires = null, string? Notice = null)
 {
     public bool Ok => Failure is null;
 }
@@ -54,14 +55,15 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         var identity = check.Identity! with { IssuedVia = "login" };
         var certificate = await cluster.Issuer.IssueUserAsync(identity, publicKey, check.Ttl, cancellationToken);
         var ssh = await cluster.Issuer.IssueSshUserAsync(identity, sshKey, check.Ttl, cancellationToken);
-        return await AuditedAsync(credentials, CertificateSource, new LoginResult(null, $"logged in until {certificate.NotAfter.ToUniversalTime():u}",
-            certificate, ssh, identity, certificate.NotAfter.ToUniversalTime()), null, cancellationToken);
+        var until = $"logged in until {certificate.NotAfter.ToUniversalTime():u}";
+        return await AuditedAsync(credentials, CertificateSource, new LoginResult(null, check.Notice is null ? until : $"{until} ({check.Notice})",
+            certificate, ssh, identity, certificate.NotAfter.ToUniversalTime(), check.Notice), null, cancellationToken);
     }
 
     /// <summary>
     /// A browser sign-in (no key, no certificate): the same checks as <see cref="LoginAsync"/>, audited with identity source
     /// <see cref="WebSessionSource"/>; on success the identity and the session's end (the roles' max_session_ttl capped by the
-    /// default certificate lifetime). <paramref name="sessionId"/> goes into the audit so decisions can be traced to it.
+    /// default certificate lifetime and the cluster's ceiling, pki.max_user_cert_ttl). <paramref name="sessionId"/> goes into the audit so decisions can be traced to it.
     /// </summary>
     public async ValueTask<LoginResult> WebLoginAsync(LoginCredentials credentials, string sessionId, CancellationToken cancellationToken)
     {
@@ -78,8 +80,8 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     /// <summary>
     /// The one credential check behind every login: address and per-user throttles, password (against a decoy hash for
     /// unknown users), one-time code, lock, roles. A refusal comes back audited; success returns the identity the roles
-    /// give and the lifetime (<paramref name="requestedTtl"/> or the default, capped by max_session_ttl), not yet audited —
-    /// the caller audits once it has made what the login is for.
+    /// give and the lifetime (<see cref="Lifetime"/>), not yet audited — the caller audits once it has made what the login
+    /// is for.
     /// </summary>
     private async ValueTask<CredentialCheck> CheckCredentialsAsync(LoginCredentials credentials, TimeSpan? requestedTtl, string source,
         CancellationToken cancellationToken)
@@ -124,12 +126,11 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
             }
             outcome = LoginAttemptOutcome.Succeeded; // the user's failures are forgotten, as after an unlock
 
-            // 4. Rights and lifetime come from the roles.
+            // 4. Rights come from the roles, and so does the lifetime, within the cluster's ceiling.
             var rights = await UserRights.ResolveAsync(cluster.Store, user, cancellationToken);
             if (rights.Error is { } roleProblem) return await RefusedAsync(LoginFailure.Forbidden, roleProblem);
-            var ttl = requestedTtl ?? defaultTtl;
-            if (rights.MaxSessionTtl is { } max && ttl > max) ttl = max;
-            return new CredentialCheck(null, rights.Identity with { PinnedIp = null }, ttl);
+            var (ttl, notice) = Lifetime(requestedTtl, rights.MaxSessionTtl);
+            return new CredentialCheck(null, rights.Identity with { PinnedIp = null }, ttl, notice);
         }
         finally
         {
@@ -171,7 +172,21 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         return result;
     }
 
-    private sealed record CredentialCheck(LoginResult? Refusal, Identity.Identity? Identity, TimeSpan Ttl);
+    private sealed record CredentialCheck(LoginResult? Refusal, Identity.Identity? Identity, TimeSpan Ttl, string? Notice = null);
+
+    /// <summary>
+    /// What was asked (or the default), capped by the roles' max_session_ttl and by the cluster's ceiling,
+    /// pki.max_user_cert_ttl (issue 11: without a role setting one, a year could be asked for and got). Asking for more is
+    /// not an error: the answer is the capped lifetime, and a notice naming what capped it.
+    /// </summary>
+    private (TimeSpan Ttl, string? Notice) Lifetime(TimeSpan? requested, TimeSpan? rolesMax)
+    {
+        var ttl = requested ?? defaultTtl;
+        string? cappedBy = null;
+        if (rolesMax is { } max && ttl > max) (ttl, cappedBy) = (max, "the roles' max_session_ttl");
+        if (ttl > cluster.Issuer.MaxUserTtl) (ttl, cappedBy) = (cluster.Issuer.MaxUserTtl, "the cluster's ceiling, pki.max_user_cert_ttl");
+        return (ttl, requested is not null && cappedBy is not null ? $"the lifetime asked for is above {cappedBy}: {Durations.Format(ttl)} instead" : null);
+    }
 
     private static bool TryReadPublicKey(string pem, out PublicKey key, out string problem)
     {

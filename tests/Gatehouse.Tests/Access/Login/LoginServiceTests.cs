@@ -48,6 +48,7 @@ public sealed class LoginServiceTests : IAsyncLifetime
         Assert.Equal(["developers"], identity.KubeGroups);
         Assert.Equal("login", identity.IssuedVia);
         Assert.Equal(TimeSpan.FromHours(2) + TimeSpan.FromMinutes(1), certificate.NotAfter - certificate.NotBefore); // max_session_ttl of dev
+        Assert.Contains("max_session_ttl", result.Notice);
         Assert.Equal(_key.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo());
         Assert.Equal(identity.Logins.Order(), result.SshCertificate!.Principals.Order());
         Assert.True(_cluster.Validator.Validate(certificate).IsValid);
@@ -57,6 +58,48 @@ public sealed class LoginServiceTests : IAsyncLifetime
         Assert.Equal("alice", entry.User);
         Assert.Equal("192.0.2.10", entry.SourceIp);
         Assert.Equal(Gatehouse.Pki.SerialNumbers.Of(certificate), entry.CertificateSerial);
+    }
+
+    [Fact]
+    public async Task Without_a_role_limit_a_year_asked_for_is_capped_at_the_clusters_ceiling_and_the_answer_says_so()
+    {
+        await _cluster.Users.AddAsync("olga", ["ops"], new Dictionary<string, IReadOnlyList<string>>(), Password, withTotp: false, CancellationToken.None);
+
+        var result = await LoginAsync("olga", Password, ttl: TimeSpan.FromDays(366));
+
+        Assert.True(result.Ok, result.Message);
+        using var certificate = result.Certificate!;
+        var ceiling = Gatehouse.Pki.CertificateIssuer.DefaultMaxUserTtl; // 12h
+        Assert.Equal(ceiling + TimeSpan.FromMinutes(1), certificate.NotAfter - certificate.NotBefore);
+        Assert.Equal(ceiling + TimeSpan.FromMinutes(1), result.SshCertificate!.ValidBefore - result.SshCertificate.ValidAfter);
+        Assert.Contains("pki.max_user_cert_ttl", result.Notice);
+        Assert.Contains("12h", result.Notice);
+        var entry = Assert.Single(await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.Login, User: "olga"), CancellationToken.None));
+        Assert.Contains("pki.max_user_cert_ttl", entry.Reason);
+
+        // Within the ceiling nothing is cut and nothing is said.
+        var asked = await LoginAsync("olga", Password, ttl: TimeSpan.FromHours(3));
+        Assert.Null(asked.Notice);
+        Assert.Equal(TimeSpan.FromHours(3) + TimeSpan.FromMinutes(1), asked.Certificate!.NotAfter - asked.Certificate.NotBefore);
+        asked.Certificate.Dispose();
+    }
+
+    [Fact]
+    public async Task A_lower_ceiling_caps_the_default_the_roles_and_web_sessions_too()
+    {
+        // The same cluster opened with pki.max_user_cert_ttl = 30m, below the 12h default and dev's 2h max_session_ttl.
+        await using var capped = await TestCluster.OpenAsync(_dir.Path, _time, maxUserCertTtl: TimeSpan.FromMinutes(30));
+        var logins = new LoginService(capped, TimeSpan.FromHours(12));
+
+        var login = await logins.LoginAsync(new LoginRequest("alice", Password, null, _key.ExportSubjectPublicKeyInfoPem(), null, From), CancellationToken.None);
+        var web = await logins.WebLoginAsync(new LoginCredentials("alice", Password, null, From), "session-2", CancellationToken.None);
+
+        Assert.True(login.Ok, login.Message);
+        Assert.Equal(TimeSpan.FromMinutes(31), login.Certificate!.NotAfter - login.Certificate.NotBefore);
+        Assert.Equal(TimeSpan.FromMinutes(31), login.SshCertificate!.ValidBefore - login.SshCertificate.ValidAfter);
+        login.Certificate.Dispose();
+        Assert.True(web.Ok, web.Message);
+        Assert.Equal(_time.Now + TimeSpan.FromMinutes(30), web.Expires);
     }
 
     [Fact]
