@@ -10,10 +10,7 @@ public sealed class PostgresClusterTests(PostgresServerFixture postgres) : IClas
     [Fact]
     public async Task Two_proxies_on_one_database_share_cas_users_and_the_audit_trail()
     {
-        var connectionString = await postgres.Server.CreateDatabaseAsync(PostgresServer.NewDatabaseName());
-        // Every proxy of a PostgreSQL cluster needs the same master key to open the sealed CA keys.
-        var environment = new Dictionary<string, string> { ["GATEHOUSE_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
-        var storage = $"storage: {{ kind: postgres, connection_string: \"{connectionString}\" }}";
+        var (storage, environment) = await NewSharedDatabaseAsync();
 
         await using var a = await ProxyUnderTest.StartAsync("pg-e2e", storage, environment);
         Assert.Contains("Created the cluster in PostgreSQL", a.Output);
@@ -47,9 +44,7 @@ public sealed class PostgresClusterTests(PostgresServerFixture postgres) : IClas
     [Fact]
     public async Task A_one_time_code_used_through_one_proxy_is_refused_by_the_other_as_a_wrong_code_would_be()
     {
-        var connectionString = await postgres.Server.CreateDatabaseAsync(PostgresServer.NewDatabaseName());
-        var environment = new Dictionary<string, string> { ["GATEHOUSE_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
-        var storage = $"storage: {{ kind: postgres, connection_string: \"{connectionString}\" }}";
+        var (storage, environment) = await NewSharedDatabaseAsync();
         await using var a = await ProxyUnderTest.StartAsync("pg-e2e", storage, environment);
         await using var b = await ProxyUnderTest.StartAsync("pg-e2e", storage, environment);
         await a.ApplyDevRoleAsync();
@@ -92,6 +87,15 @@ public sealed class PostgresClusterTests(PostgresServerFixture postgres) : IClas
         Assert.DoesNotContain(password, start.Output);
         Assert.DoesNotContain("   at ", start.Stderr);
         Assert.DoesNotContain("Proxy listening", start.Stdout);
+    }
+
+    /// <summary>A fresh database and what every proxy of its cluster is started with: the storage section, and the one master
+    /// key they all need to open the sealed CA keys.</summary>
+    private async Task<(string Storage, Dictionary<string, string> Environment)> NewSharedDatabaseAsync()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync(PostgresServer.NewDatabaseName());
+        return ($"storage: {{ kind: postgres, connection_string: \"{connectionString}\" }}",
+            new Dictionary<string, string> { ["GATEHOUSE_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
     }
 
     private static async Task<JsonElement> PingAsync(ProxyUnderTest proxy)

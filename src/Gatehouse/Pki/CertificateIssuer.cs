@@ -15,6 +15,7 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
 
     /// <summary>12 h, as Teleport's default max_session_ttl: a stolen certificate is good for a working day at most.</summary>
     public static readonly TimeSpan DefaultMaxUserTtl = TimeSpan.FromHours(12);
+
     public static readonly TimeSpan DefaultHostTtl = TimeSpan.FromDays(30);
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
     private const string ClientAuth = "1.3.6.1.5.5.7.3.2", ServerAuth = "1.3.6.1.5.5.7.3.1";

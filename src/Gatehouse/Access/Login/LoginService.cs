@@ -63,7 +63,8 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     /// <summary>
     /// A browser sign-in (no key, no certificate): the same checks as <see cref="LoginAsync"/>, audited with identity source
     /// <see cref="WebSessionSource"/>; on success the identity and the session's end (the roles' max_session_ttl capped by the
-    /// default certificate lifetime and the cluster's ceiling, pki.max_user_cert_ttl). <paramref name="sessionId"/> goes into the audit so decisions can be traced to it.
+    /// default certificate lifetime and the cluster's ceiling, pki.max_user_cert_ttl). <paramref name="sessionId"/> goes into
+    /// the audit so decisions can be traced to it.
     /// </summary>
     public async ValueTask<LoginResult> WebLoginAsync(LoginCredentials credentials, string sessionId, CancellationToken cancellationToken)
     {
@@ -102,7 +103,7 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
             if (user is not null
                 && (userAttempt = await cluster.Store.TryReserveLoginAttemptAsync(user.Name, now, now - FailureWindow, MaxFailuresPerUser, cancellationToken)) is null)
             {
-                outcome = LoginAttemptOutcome.Released; // not a guess at this address's expense: nothing was checked
+                outcome = LoginAttemptOutcome.Released; // nothing was checked, so the address is not charged for it
                 return await RefusedAsync(LoginFailure.Throttled,
                     $"too many failed logins for this user; try again in {FailureWindow.TotalMinutes:0} minutes or ask an administrator to unlock it");
             }
