@@ -80,6 +80,44 @@ public sealed class AdminVerbTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Issue_above_the_lifetime_ceiling_needs_the_explicit_flag_and_is_audited()
+    {
+        var refused = await _cli.RunAsync("admin", "certs", "issue", "--user", "mallory", "--ttl", "30d", "--out", "mallory");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("pki.max_user_cert_ttl (12h)", refused.Stderr);
+        Assert.Contains("--ttl", refused.Stderr);
+        Assert.Contains("--allow-ttl-above-max", refused.Stderr);
+        Assert.False(Directory.Exists(_dir.File("mallory")));
+
+        var issued = await _cli.RunAsync("admin", "certs", "issue", "--user", "mallory", "--ttl", "30d", "--allow-ttl-above-max", "--out", "mallory");
+        Assert.True(issued.ExitCode == 0, issued.Output);
+        Assert.Equal(TimeSpan.FromDays(30) + TimeSpan.FromMinutes(1), await OpensslDates.LifetimeAsync(_dir.File("mallory/cert.pem")));
+
+        var audit = await _cli.RunAsync("admin", "audit", "--user", "mallory", "--format", "json");
+        Assert.True(audit.ExitCode == 0, audit.Output);
+        using var events = JsonDocument.Parse(audit.Stdout);
+        var above = Assert.Single(events.RootElement.EnumerateArray(), e => e.GetProperty("type").GetString() == "cert.ttl_above_max");
+        Assert.Contains("30d", above.GetProperty("reason").GetString());
+        Assert.Equal(Environment.UserName, above.GetProperty("details").GetProperty("operator").GetString());
+        Assert.Equal("30d", above.GetProperty("details").GetProperty("ttl").GetString());
+        var issue = Assert.Single(events.RootElement.EnumerateArray(), e => e.GetProperty("type").GetString() == "cert.issue");
+        Assert.Equal(issued.Stdout.Trim(), issue.GetProperty("certificate_serial").GetString());
+        Assert.Equal("30d", issue.GetProperty("details").GetProperty("above_max_user_cert_ttl").GetString());
+
+        // A lower ceiling in the configuration brings the default lifetime down with it.
+        await File.WriteAllTextAsync(_dir.File("capped.yaml"), "cluster_name: admin-e2e\ndata_dir: data\npki: { max_user_cert_ttl: 1h }\n");
+        (await _cli.RunAsync("admin", "certs", "issue", "--config", "capped.yaml", "--user", "pat", "--out", "pat")).EnsureSuccess("certs issue under 1h");
+        Assert.Equal(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(1), await OpensslDates.LifetimeAsync(_dir.File("pat/cert.pem")));
+        var aboveOne = await _cli.RunAsync("admin", "certs", "issue", "--config", "capped.yaml", "--user", "pat", "--ttl", "2h", "--out", "pat2");
+        Assert.Equal(1, aboveOne.ExitCode);
+        Assert.Contains("pki.max_user_cert_ttl (1h)", aboveOne.Stderr);
+
+        // Within the ceiling the flag changes nothing and leaves no such trace.
+        (await _cli.RunAsync("admin", "certs", "issue", "--user", "nina", "--ttl", "12h", "--allow-ttl-above-max", "--out", "nina")).EnsureSuccess("certs issue 12h");
+        Assert.DoesNotContain("cert.ttl_above_max", (await _cli.RunAsync("admin", "audit", "--user", "nina", "--format", "json")).Stdout);
+    }
+
+    [Fact]
     public async Task Ca_export_writes_pem_alb_bundle_and_openssh_forms()
     {
         var pem = (await _cli.RunAsync("admin", "ca", "export")).EnsureSuccess("ca export").Stdout;

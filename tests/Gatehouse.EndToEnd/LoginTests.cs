@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using Gatehouse.Access.Users;
 using Gatehouse.Cluster;
 using Gatehouse.Pki;
 using Gatehouse.Pki.Trust;
@@ -32,7 +30,7 @@ public sealed class LoginCluster : IAsyncLifetime
 }
 
 /// <summary>`gatehouse login` against a real proxy: the profile it writes, judged by openssl and ssh-keygen; every refusal, and its audit trail.</summary>
-public sealed partial class LoginTests(LoginCluster cluster) : IClassFixture<LoginCluster>
+public sealed class LoginTests(LoginCluster cluster) : IClassFixture<LoginCluster>
 {
     private const string Generic = "gatehouse: login refused: invalid user name, password or one-time code";
     private const string IdentityExtensionOid = "1.3.9999.4791.1";
@@ -73,9 +71,7 @@ public sealed partial class LoginTests(LoginCluster cluster) : IClassFixture<Log
         Assert.Equal("login", claims.RootElement.GetProperty("issued_via").GetString());
 
         // 8h was asked for; the role allows 2h. notBefore is back-dated a minute for clock skew.
-        var dates = (await Peer.RunAsync("openssl", "x509", "-in", In("cert.pem"), "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601"))
-            .EnsureSuccess("openssl x509 -dates").Stdout;
-        var lifetime = OpensslDate(dates, "notAfter") - OpensslDate(dates, "notBefore");
+        var lifetime = await OpensslDates.LifetimeAsync(In("cert.pem"));
         Assert.InRange(lifetime, TimeSpan.FromHours(2) + TimeSpan.FromMinutes(1) - TimeSpan.FromSeconds(2),
             TimeSpan.FromHours(2) + TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2));
 
@@ -106,6 +102,27 @@ public sealed partial class LoginTests(LoginCluster cluster) : IClassFixture<Log
         Assert.True(logout.ExitCode == 0, logout.Output);
         Assert.False(Directory.Exists(profile), "logout left the profile's keys behind");
         Assert.Equal("[]", (await client.Cli.RunAsync("status", "--format", "json")).EnsureSuccess("status after logout").Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task A_year_asked_for_without_a_role_limit_gets_the_clusters_twelve_hour_ceiling_and_says_so()
+    {
+        await Proxy.ApplyRoleAsync("no-limit", "allow:\n  logins: [ubuntu]");
+        await Proxy.AddUserAsync("olga", "--roles", "no-limit");
+        using var client = new ClientMachine();
+
+        var login = await client.LoginAsync(Proxy.Address, "olga", ProxyUnderTest.Password, "--ca", cluster.HostCa, "--ttl", "366d");
+
+        Assert.True(login.ExitCode == 0, login.Output + "\nproxy:\n" + Proxy.Output);
+        Assert.Contains("pki.max_user_cert_ttl", login.Stderr);
+        var profile = client.ProfileOf(Proxy.Address);
+        // Issued to the second; notBefore is back-dated a minute for clock skew.
+        Assert.Equal(TimeSpan.FromHours(12) + TimeSpan.FromMinutes(1), await OpensslDates.LifetimeAsync(Path.Combine(profile, "cert.pem")));
+        var ssh = (await Peer.RunAsync("ssh-keygen", "-L", "-f", Path.Combine(profile, "ssh-cert.pub"))).EnsureSuccess("ssh-keygen -L").Stdout;
+        var valid = System.Text.RegularExpressions.Regex.Match(ssh, @"Valid: from (\S+) to (\S+)");
+        Assert.True(valid.Success, ssh);
+        Assert.Equal(TimeSpan.FromHours(12) + TimeSpan.FromMinutes(1),
+            DateTime.Parse(valid.Groups[2].Value, CultureInfo.InvariantCulture) - DateTime.Parse(valid.Groups[1].Value, CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -145,14 +162,11 @@ public sealed partial class LoginTests(LoginCluster cluster) : IClassFixture<Log
 
         // TOTP: the code is computed here from the enrolment URI, as an authenticator app would.
         var enrolment = await Proxy.AddUserAsync("bob", "--totp");
-        var uri = OtpauthUri().Match(enrolment);
-        Assert.True(uri.Success, enrolment);
-        Assert.Equal("SHA1", uri.Groups["algorithm"].Value);
-        var secret = Base32Decode(uri.Groups["secret"].Value);
+        var secret = OneTimeCodes.SecretFromEnrolment(enrolment);
         var noCode = await client.LoginAsync(Proxy.Address, "bob", ProxyUnderTest.Password, ca);
         Assert.Equal(1, noCode.ExitCode);
         Assert.Equal(wrongPassword.Stderr, noCode.Stderr);
-        var withCode = await client.LoginAsync(Proxy.Address, "bob", ProxyUnderTest.Password, [.. ca, "--totp", Rfc6238Code(secret, DateTimeOffset.UtcNow)]);
+        var withCode = await client.LoginAsync(Proxy.Address, "bob", ProxyUnderTest.Password, [.. ca, "--totp", OneTimeCodes.Code(secret, DateTimeOffset.UtcNow)]);
         Assert.True(withCode.ExitCode == 0, withCode.Output);
 
         // The proxy's certificate is from the cluster's host CA, which this machine does not trust by itself.
@@ -203,43 +217,4 @@ public sealed partial class LoginTests(LoginCluster cluster) : IClassFixture<Log
         Assert.Contains("another cluster", foreign.Stderr);
         Assert.False(Directory.Exists(elsewhere.ProfileOf(Proxy.Address)));
     }
-
-    private static DateTimeOffset OpensslDate(string output, string field)
-    {
-        var line = output.Split('\n').Single(l => l.StartsWith(field + "=", StringComparison.Ordinal));
-        return DateTimeOffset.ParseExact(line[(field.Length + 1)..].Trim(), "yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-    }
-
-    /// <summary>RFC 6238 TOTP with the URI's parameters (HMAC-SHA1, 30 s, 6 digits), written out here rather than taken from
-    /// the product's <see cref="Totp"/>, so a shared mistake cannot make both sides agree.</summary>
-    private static string Rfc6238Code(byte[] secret, DateTimeOffset now)
-    {
-        var counter = new byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(counter, now.ToUnixTimeSeconds() / 30);
-        var mac = System.Security.Cryptography.HMACSHA1.HashData(secret, counter);
-        var offset = mac[^1] & 0x0F; // RFC 4226 §5.3 dynamic truncation
-        var value = ((mac[offset] & 0x7F) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
-        return (value % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-    }
-
-    private static byte[] Base32Decode(string text)
-    {
-        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var output = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text.TrimEnd('='))
-        {
-            buffer = ((buffer << 5) | alphabet.IndexOf(char.ToUpperInvariant(c), StringComparison.Ordinal)) & 0xFFFF; // at most 12 bits are pending
-            bits += 5;
-            if (bits >= 8)
-            {
-                output.Add((byte)(buffer >> (bits - 8)));
-                bits -= 8;
-            }
-        }
-        return [.. output];
-    }
-
-    [GeneratedRegex(@"otpauth://totp/\S*\?secret=(?<secret>[A-Z2-7]+)&\S*algorithm=(?<algorithm>[A-Z0-9]+)&digits=6&period=30")]
-    private static partial Regex OtpauthUri();
 }

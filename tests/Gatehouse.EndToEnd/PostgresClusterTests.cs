@@ -10,10 +10,7 @@ public sealed class PostgresClusterTests(PostgresServerFixture postgres) : IClas
     [Fact]
     public async Task Two_proxies_on_one_database_share_cas_users_and_the_audit_trail()
     {
-        var connectionString = await postgres.Server.CreateDatabaseAsync(PostgresServer.NewDatabaseName());
-        // Every proxy of a PostgreSQL cluster needs the same master key to open the sealed CA keys.
-        var environment = new Dictionary<string, string> { ["GATEHOUSE_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
-        var storage = $"storage: {{ kind: postgres, connection_string: \"{connectionString}\" }}";
+        var (storage, environment) = await NewSharedDatabaseAsync();
 
         await using var a = await ProxyUnderTest.StartAsync("pg-e2e", storage, environment);
         Assert.Contains("Created the cluster in PostgreSQL", a.Output);
@@ -45,6 +42,33 @@ public sealed class PostgresClusterTests(PostgresServerFixture postgres) : IClas
     }
 
     [Fact]
+    public async Task A_one_time_code_used_through_one_proxy_is_refused_by_the_other_as_a_wrong_code_would_be()
+    {
+        var (storage, environment) = await NewSharedDatabaseAsync();
+        await using var a = await ProxyUnderTest.StartAsync("pg-e2e", storage, environment);
+        await using var b = await ProxyUnderTest.StartAsync("pg-e2e", storage, environment);
+        await a.ApplyDevRoleAsync();
+        var secret = OneTimeCodes.SecretFromEnrolment(await a.AddUserAsync("bob", "--roles", "dev", "--totp"));
+        var hostCa = await a.ExportHostCaAsync();
+        using var client = new ClientMachine();
+
+        // The code stays acceptable for a step either side of its own, so a replay within seconds is inside its window.
+        var code = OneTimeCodes.Code(secret, DateTimeOffset.UtcNow);
+        var wrongCode = ((int.Parse(code, System.Globalization.CultureInfo.InvariantCulture) + 500_000) % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+        var wrong = await client.LoginAsync(b.Address, "bob", ProxyUnderTest.Password, "--ca", hostCa, "--totp", wrongCode);
+        var first = await client.LoginAsync(a.Address, "bob", ProxyUnderTest.Password, "--ca", hostCa, "--totp", code);
+        var replay = await client.LoginAsync(b.Address, "bob", ProxyUnderTest.Password, "--ca", hostCa, "--totp", code);
+
+        Assert.True(first.ExitCode == 0, first.Output + "\nproxy A:\n" + a.Output);
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Equal(1, replay.ExitCode);
+        Assert.Equal(wrong.Stderr, replay.Stderr);
+        var failures = await a.AuditAsync("--type", "user.login.failed", "--user", "bob");
+        Assert.Equal(2, failures.Count);
+        Assert.Single(failures, e => e.GetProperty("reason").GetString()!.Contains("replay", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Start_with_postgresql_down_retries_then_names_the_server_and_the_key_to_fix()
     {
         var port = Peer.FreePort(); // nothing listens there
@@ -63,6 +87,15 @@ public sealed class PostgresClusterTests(PostgresServerFixture postgres) : IClas
         Assert.DoesNotContain(password, start.Output);
         Assert.DoesNotContain("   at ", start.Stderr);
         Assert.DoesNotContain("Proxy listening", start.Stdout);
+    }
+
+    /// <summary>A fresh database and what every proxy of its cluster is started with: the storage section, and the one master
+    /// key they all need to open the sealed CA keys.</summary>
+    private async Task<(string Storage, Dictionary<string, string> Environment)> NewSharedDatabaseAsync()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync(PostgresServer.NewDatabaseName());
+        return ($"storage: {{ kind: postgres, connection_string: \"{connectionString}\" }}",
+            new Dictionary<string, string> { ["GATEHOUSE_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
     }
 
     private static async Task<JsonElement> PingAsync(ProxyUnderTest proxy)

@@ -36,6 +36,11 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
     public string File(string name) => _dir.File(name);
 
+    /// <summary>Waits until the running proxy has printed <paramref name="text"/>. Its output arrives through a pipe read
+    /// on another thread, so a line logged just before (or after) an answer the test saw may not be in <see cref="Output"/> yet.</summary>
+    public Task WaitForOutputAsync(string text) =>
+        (_process ?? throw new InvalidOperationException("the proxy is not running")).WaitForOutputAsync(text, TimeSpan.FromSeconds(30));
+
     /// <summary>
     /// Writes the configuration without starting anything: <paramref name="extraConfig"/> is appended as top-level YAML,
     /// <paramref name="proxyConfig"/> (unindented YAML) goes into the <c>proxy:</c> section; <paramref name="publicAddr"/> is

@@ -82,6 +82,24 @@ public sealed class StartTests
     }
 
     [Fact]
+    public async Task The_certificate_lifetime_ceiling_is_checked_at_start_naming_its_key()
+    {
+        using var dir = new TempDirectory();
+        var cli = new GatehouseCli(dir.Path);
+        await File.WriteAllTextAsync(dir.File("bad.yaml"), "pki: { max_user_cert_ttl: forever }\n");
+        var bad = await cli.RunAsync("start", "--config", "bad.yaml");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("pki.max_user_cert_ttl: 'forever' is not a duration", bad.Stderr);
+
+        // The default lifetime must fit under the ceiling (12h unless set).
+        await File.WriteAllTextAsync(dir.File("above.yaml"), "pki: { user_cert_ttl: 24h }\n");
+        var above = await cli.RunAsync("start", "--config", "above.yaml");
+        Assert.Equal(2, above.ExitCode);
+        Assert.Contains("pki.user_cert_ttl: 24h is above pki.max_user_cert_ttl (12h by default)", above.Stderr);
+        Assert.False(Directory.Exists(dir.File("gatehouse-data")));
+    }
+
+    [Fact]
     public async Task Http_listen_and_bind_tunnel_identity_are_checked_naming_their_keys()
     {
         using var dir = new TempDirectory();

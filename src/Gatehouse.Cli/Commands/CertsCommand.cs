@@ -16,22 +16,34 @@ internal static class CertsCommand
 {
     public static Command Create() => new("certs", "User certificates issued by an operator") { Issue(), Revoke() };
 
+    public const string AllowAboveMaxFlag = "--allow-ttl-above-max";
+
     private static Command Issue()
     {
         var config = CommandKit.ConfigOption();
         var user = new Option<string>("--user") { Description = "User name (the certificate's CN)", Required = true };
         var roles = new Option<string?>("--roles") { Description = "Comma-separated role names" };
         var logins = new Option<string?>("--logins") { Description = "Comma-separated OS logins (the SSH certificate's principals)" };
-        var ttl = new Option<string?>("--ttl") { Description = "Time to live, e.g. 1h, 30m, 7d (default: pki.user_cert_ttl, 12h)" };
+        var ttl = new Option<string?>("--ttl") { Description = "Time to live, e.g. 1h, 30m, 7d (default: pki.user_cert_ttl, 12h; at most pki.max_user_cert_ttl, by default 12h)" };
+        var aboveMax = new Option<bool>(AllowAboveMaxFlag) { Description = "Allow a --ttl above pki.max_user_cert_ttl (the issue is audited as cert.ttl_above_max)" };
         var output = new Option<string>("--out") { Description = "Directory for cert.pem, key.pem, ca.pem, ssh-key, ssh-key.pub and ssh-cert.pub", Required = true };
         var format = CommandKit.DataFormatOption();
-        var command = new Command("issue", "Issue a user certificate (X.509 + OpenSSH) with a key pair made here") { config, user, roles, logins, ttl, output, format };
+        var command = new Command("issue", "Issue a user certificate (X.509 + OpenSSH) with a key pair made here")
+        {
+            config, user, roles, logins, ttl, aboveMax, output, format,
+        };
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var settings = GatehouseConfig.Load(parse.GetValue(config));
             var lifetime = settings.UserCertTtl;
             if (parse.GetValue(ttl) is { } ttlText && !Durations.TryParse(ttlText, out lifetime))
                 return CommandKit.Fail($"--ttl: '{ttlText}' is not a duration like 1h, 30m or 7d.");
+            // The ceiling holds for operators too (issue 11); exceeding it takes a flag, and leaves a trace of its own.
+            var max = settings.Cluster.MaxUserCertTtl;
+            var exceeds = lifetime > max;
+            if (exceeds && !parse.GetValue(aboveMax))
+                return CommandKit.Fail($"--ttl {parse.GetValue(ttl)} is above pki.max_user_cert_ttl ({Durations.Format(max)}), the cluster's ceiling on user " +
+                                       $"certificates; give a shorter --ttl, or add {AllowAboveMaxFlag} to issue it anyway (audited).");
             await using var cluster = await CommandKit.OpenClusterAsync(settings, cancellationToken);
             var identity = new Identity.Identity
             {
@@ -42,10 +54,23 @@ internal static class CertsCommand
                 IssuedVia = "admin",
             };
 
+            if (exceeds)
+                // Recorded before anything is issued, so no certificate above the ceiling exists without its trace.
+                await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.CertificateTtlAboveMax, identity.User) with
+                {
+                    IdentitySource = "admin",
+                    Decision = "allowed",
+                    Reason = $"{Durations.Format(lifetime)} asked for with {AllowAboveMaxFlag}, above pki.max_user_cert_ttl ({Durations.Format(max)})",
+                    Details = new Dictionary<string, string>
+                    {
+                        ["operator"] = Environment.UserName, ["ttl"] = Durations.Format(lifetime), ["max_user_cert_ttl"] = Durations.Format(max),
+                    },
+                }, cancellationToken);
+
             // The key pair is made here and written only to the output directory.
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            using var certificate = await cluster.Issuer.IssueUserAsync(identity, new PublicKey(key), lifetime, cancellationToken);
-            var ssh = await cluster.Issuer.IssueSshUserAsync(identity, key, lifetime, cancellationToken);
+            using var certificate = await cluster.Issuer.IssueUserAsync(identity, new PublicKey(key), lifetime, cancellationToken, allowAboveMax: exceeds);
+            var ssh = await cluster.Issuer.IssueSshUserAsync(identity, key, lifetime, cancellationToken, allowAboveMax: exceeds);
             var files = new IdentityFiles(
                 certificate.ExportCertificatePem(),
                 key.ExportPkcs8PrivateKeyPem(),
@@ -55,6 +80,8 @@ internal static class CertsCommand
                 OpenSshKeyFormat.PublicKeyLine(key, $"{identity.User}@{cluster.Authorities.ClusterName}")).WriteTo(parse.GetValue(output)!);
 
             var serial = SerialNumbers.Of(certificate);
+            var details = new Dictionary<string, string> { ["roles"] = string.Join(",", identity.Roles), ["logins"] = string.Join(",", identity.Logins) };
+            if (exceeds) details["above_max_user_cert_ttl"] = Durations.Format(lifetime);
             await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.CertificateIssued, identity.User) with
             {
                 IdentitySource = "admin",
@@ -62,7 +89,7 @@ internal static class CertsCommand
                 CertificateSerial = serial,
                 CertificateSha256 = Convert.ToHexString(SHA256.HashData(certificate.RawData)),
                 Reason = $"issued by an administrator until {certificate.NotAfter.ToUniversalTime():u}",
-                Details = new Dictionary<string, string> { ["roles"] = string.Join(",", identity.Roles), ["logins"] = string.Join(",", identity.Logins) },
+                Details = details,
             }, cancellationToken);
             if (parse.GetValue(format) == "json")
             {

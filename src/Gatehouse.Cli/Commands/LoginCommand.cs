@@ -21,7 +21,10 @@ internal static class LoginCommand
         var user = new Option<string?>("--user") { Description = "User name (default: the OS user)" };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input" };
         var totp = new Option<string?>("--totp") { Description = "The current one-time code, if the user has TOTP" };
-        var ttl = new Option<string?>("--ttl") { Description = "Ask for certificates valid this long (capped by the roles' max_session_ttl)" };
+        var ttl = new Option<string?>("--ttl")
+        {
+            Description = "Ask for certificates valid this long (capped by the roles' max_session_ttl and the cluster's pki.max_user_cert_ttl)",
+        };
         var identity = new Option<string?>("--identity") { Description = "Use the identity directory from `gatehouse admin certs issue` instead of a password" };
         var ca = new Option<string?>("--ca") { Description = "The cluster's host CA (PEM) to trust the proxy's certificate with" };
         var insecure = new Option<bool>("--insecure") { Description = "Do not check the proxy's certificate (lab use only)" };
@@ -107,6 +110,8 @@ internal static class LoginCommand
         }
         using var body = JsonDocument.Parse(text);
         var json = body.RootElement;
+        if (json.TryGetProperty("notice", out var notice) && notice.GetString() is { } note)
+            Console.Error.WriteLine($"gatehouse: note: {note}");
         string Text(string name) => json.GetProperty(name).GetString()!;
         var profile = new Profile(address, Text("cluster_name"), Text("user"), Strings(json, "roles"), Strings(json, "logins"),
             json.GetProperty("expires").GetDateTimeOffset(), "login");

@@ -92,6 +92,7 @@ internal sealed class ConfigFile
     {
         [YamlMember(Alias = "key_algorithm")] public string? KeyAlgorithm { get; set; }
         [YamlMember(Alias = "user_cert_ttl")] public string? UserCertTtl { get; set; }
+        [YamlMember(Alias = "max_user_cert_ttl")] public string? MaxUserCertTtl { get; set; }
         [YamlMember(Alias = "max_chain_depth")] public int? MaxChainDepth { get; set; }
     }
 

@@ -73,8 +73,19 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
             errors.Add($"pki.key_algorithm: '{name}' is not one of {string.Join(", ", KeyAlgorithms.ByName.Keys)}");
 
         var ttl = CertificateIssuer.DefaultUserTtl;
-        if (file.Pki?.UserCertTtl is { } ttlText && !Durations.TryParse(ttlText, out ttl))
+        var ttlText = file.Pki?.UserCertTtl;
+        var ttlOk = ttlText is null || Durations.TryParse(ttlText, out ttl);
+        if (!ttlOk)
             errors.Add($"pki.user_cert_ttl: '{ttlText}' is not a duration like 12h or 30m");
+        var maxTtl = CertificateIssuer.DefaultMaxUserTtl;
+        var maxText = file.Pki?.MaxUserCertTtl;
+        if (maxText is not null && !Durations.TryParse(maxText, out maxTtl))
+            errors.Add($"pki.max_user_cert_ttl: '{maxText}' is not a duration like 12h or 30m");
+        else if (ttlText is null && ttl > maxTtl)
+            ttl = maxTtl; // the default lifetime follows a lower ceiling down
+        else if (ttlOk && ttl > maxTtl)
+            errors.Add($"pki.user_cert_ttl: {ttlText!.Trim()} is above pki.max_user_cert_ttl ({maxText?.Trim() ?? "12h by default"}), the ceiling on " +
+                       "every user certificate; lower the one or raise the other");
 
         var depth = file.Pki?.MaxChainDepth ?? 4;
         if (depth is < 1 or > 10)
@@ -149,6 +160,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         {
             Storage = storage,
             AuditFile = file.Audit?.File is { } auditFile ? Resolve(auditFile) : null,
+            MaxUserCertTtl = maxTtl,
             IdentityMappings = mappings,
         };
         return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses)

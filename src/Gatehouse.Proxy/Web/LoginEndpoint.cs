@@ -33,9 +33,9 @@ internal static class LoginEndpoint
             TimeSpan? ttl = null;
             if (body.TtlSeconds is { } seconds)
             {
-                if (seconds <= 0 || seconds > TimeSpan.FromDays(366).TotalSeconds)
-                    return Error(StatusCodes.Status400BadRequest, "bad_request", "ttl_seconds must be between 1 and one year");
-                ttl = TimeSpan.FromSeconds(seconds);
+                if (seconds <= 0) return Error(StatusCodes.Status400BadRequest, "bad_request", "ttl_seconds must be positive");
+                // Any larger lifetime is capped by the login (roles, pki.max_user_cert_ttl), and the answer says so.
+                ttl = seconds > MaxSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
             }
 
             // Throttling and audit use the real client address (X-Forwarded-For walked past trusted hops), not the balancer's.
@@ -64,9 +64,12 @@ internal static class LoginEndpoint
                 authorities.Host.Certificate.ExportCertificatePem(),
                 authorities.SshUser.PublicKeyLine,
                 certificate.NotAfter.ToUniversalTime(),
-                new ProxyFacts(options.PublicAddresses, options.Listen.Port)), LoginJson.Default.LoginResponse);
+                new ProxyFacts(options.PublicAddresses, options.Listen.Port),
+                result.Notice), LoginJson.Default.LoginResponse);
         });
     }
+
+    private static readonly long MaxSeconds = (long)TimeSpan.MaxValue.TotalSeconds;
 
     private static IResult Error(int status, string code, string message) =>
         Results.Json(new ErrorBody(false, message, code), LoginJson.Default.ErrorBody, statusCode: status);
@@ -94,7 +97,8 @@ internal sealed record LoginResponse(
     [property: JsonPropertyName("host_ca")] string HostCa,
     [property: JsonPropertyName("ssh_user_ca")] string SshUserCa,
     [property: JsonPropertyName("expires")] DateTime Expires,
-    [property: JsonPropertyName("proxy")] ProxyFacts Proxy);
+    [property: JsonPropertyName("proxy")] ProxyFacts Proxy,
+    [property: JsonPropertyName("notice"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Notice);
 
 internal sealed record ErrorBody(
     [property: JsonPropertyName("ok")] bool Ok,

@@ -63,6 +63,8 @@ internal static class AuditEventTypes
     public const string Logout = "user.logout";
     public const string CertificateIssued = "cert.issue";
     public const string CertificateRevoked = "cert.revoke";
+    /// <summary>An operator issued a certificate for longer than pki.max_user_cert_ttl (`admin certs issue --allow-ttl-above-max`).</summary>
+    public const string CertificateTtlAboveMax = "cert.ttl_above_max";
     public const string UserAdded = "user.add";
     public const string UserRemoved = "user.remove";
     public const string UserChanged = "user.change";

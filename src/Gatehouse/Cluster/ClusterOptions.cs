@@ -20,6 +20,9 @@ internal sealed record ClusterOptions(
     /// <summary>A JSON-lines file that receives every audit event besides the store (audit.file).</summary>
     public string? AuditFile { get; init; }
 
+    /// <summary>The ceiling on every user certificate's lifetime (pki.max_user_cert_ttl).</summary>
+    public TimeSpan MaxUserCertTtl { get; init; } = CertificateIssuer.DefaultMaxUserTtl;
+
     /// <summary>How company certificates become identities (identity_mappings).</summary>
     public IReadOnlyList<Identity.IdentityMappingRule> IdentityMappings { get; init; } = [];
 

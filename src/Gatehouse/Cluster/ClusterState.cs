@@ -25,7 +25,7 @@ internal sealed class ClusterState : IAsyncDisposable
         Store = store;
         Authorities = authorities;
         Time = time;
-        Issuer = new CertificateIssuer(authorities, store, time);
+        Issuer = new CertificateIssuer(authorities, store, time, options.MaxUserCertTtl);
         Revocation = new RevocationService(authorities, store, time);
         _trust = trust;
         Validator = new CertificateValidator(() => _trust, time, options.Validation);

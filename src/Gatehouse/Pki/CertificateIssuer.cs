@@ -7,25 +7,36 @@ using Gatehouse.Storage;
 namespace Gatehouse.Pki;
 
 /// <summary>Issues the cluster's end-entity certificates and records each one in the ledger.</summary>
-internal sealed class CertificateIssuer(Authorities authorities, ICertificateLedger ledger, TimeProvider time)
+/// <param name="maxUserTtl">The cluster's ceiling on a user certificate's lifetime (pki.max_user_cert_ttl): every user
+/// certificate, X.509 or OpenSSH, is held to it; only an operator's explicit choice may exceed it (issue 11).</param>
+internal sealed class CertificateIssuer(Authorities authorities, ICertificateLedger ledger, TimeProvider time, TimeSpan maxUserTtl)
 {
     public static readonly TimeSpan DefaultUserTtl = TimeSpan.FromHours(12);
+
+    /// <summary>12 h, as Teleport's default max_session_ttl: a stolen certificate is good for a working day at most.</summary>
+    public static readonly TimeSpan DefaultMaxUserTtl = TimeSpan.FromHours(12);
+
     public static readonly TimeSpan DefaultHostTtl = TimeSpan.FromDays(30);
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
     private const string ClientAuth = "1.3.6.1.5.5.7.3.2", ServerAuth = "1.3.6.1.5.5.7.3.1";
 
     public string ClusterName => authorities.ClusterName;
 
+    /// <summary>The ceiling on user certificates' lifetime; callers cap what they were asked for to it before issuing.</summary>
+    public TimeSpan MaxUserTtl => maxUserTtl;
+
     /// <summary>
     /// A user certificate (ARCHITECTURE §5): CN = user, O = cluster, 128-bit random serial, valid from a minute ago
     /// (clock skew) for <paramref name="ttl"/>, EKU clientAuth, and the identity extension. Only the public key is needed:
     /// the private key stays where it was made.
     /// </summary>
+    /// <param name="allowAboveMax">Only for an operator who asked for it explicitly (and is audited): a lifetime above
+    /// <see cref="MaxUserTtl"/>. Without it such a lifetime is a caller's mistake and throws.</param>
     public async ValueTask<X509Certificate2> IssueUserAsync(Identity.Identity identity, PublicKey subjectKey, TimeSpan ttl,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool allowAboveMax = false)
     {
         ValidateName(identity.User, "user name");
-        ValidateTtl(ttl);
+        ValidateUserTtl(ttl, allowAboveMax);
         var now = time.GetUtcNow();
         identity = identity with { Cluster = authorities.ClusterName, IssuedAt = now };
         var subject = new X500DistinguishedNameBuilder();
@@ -89,12 +100,13 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
         return await SignAndRecordAsync(authorities.Host, request, now, ttl, "host-tls", publicAddresses[0], cancellationToken);
     }
 
-    /// <summary>An OpenSSH user certificate: key id = user, principals = the identity's logins, the standard permit-* extensions.</summary>
+    /// <summary>An OpenSSH user certificate: key id = user, principals = the identity's logins, the standard permit-* extensions.
+    /// Held to <see cref="MaxUserTtl"/> as <see cref="IssueUserAsync"/> is.</summary>
     public async ValueTask<OpenSshCertificate> IssueSshUserAsync(Identity.Identity identity, AsymmetricAlgorithm subjectPublicKey, TimeSpan ttl,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool allowAboveMax = false)
     {
         ValidateName(identity.User, "user name");
-        ValidateTtl(ttl);
+        ValidateUserTtl(ttl, allowAboveMax);
         var now = time.GetUtcNow();
         var serial = SerialNumbers.NewRandom();
         // OpenSSH reads an empty principal list as "any user" (PROTOCOL.certkeys), so an identity without logins gets a
@@ -127,5 +139,13 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
     private static void ValidateTtl(TimeSpan ttl)
     {
         if (ttl <= TimeSpan.Zero) throw new ArgumentException("a certificate's time to live must be positive");
+    }
+
+    private void ValidateUserTtl(TimeSpan ttl, bool allowAboveMax)
+    {
+        ValidateTtl(ttl);
+        if (ttl > maxUserTtl && !allowAboveMax)
+            throw new ArgumentOutOfRangeException(nameof(ttl), ttl,
+                $"a user certificate's time to live is above pki.max_user_cert_ttl ({Durations.Format(maxUserTtl)}); cap it before issuing");
     }
 }

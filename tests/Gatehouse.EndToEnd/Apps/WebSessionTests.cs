@@ -102,8 +102,7 @@ public sealed class WebSessionTests(HttpAppsCluster cluster)
         var again = await cluster.CurlDirectAsync("/apps/echo/again", null, ["-c", jar, "-b", jar, .. Browser]);
         Assert.True(again.Status == 200, again.ToString());
         Assert.Equal("app_session=from-the-app", again.Headers["cookie"]);
-        Assert.Contains("http-app:echo answered with Set-Cookie for the proxy's own cookie __Host-gatehouse-session", cluster.Proxy.Output,
-            StringComparison.Ordinal);
+        await cluster.Proxy.WaitForOutputAsync("http-app:echo answered with Set-Cookie for the proxy's own cookie __Host-gatehouse-session");
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class ForeignHeaderTests(BalancerCluster cluster)
         Assert.Contains(events, e => ForgeryTests.Text(e, "reason") is { } r
             && r.Contains($"front '{BalancerCluster.AlbFront}' does not send", StringComparison.Ordinal)
             && r.EndsWith("x-forwarded-client-cert", StringComparison.Ordinal));
-        Assert.Contains($"that front {BalancerCluster.AlbFront} does not send", cluster.Proxy.Output);
+        await cluster.Proxy.WaitForOutputAsync($"that front {BalancerCluster.AlbFront} does not send");
     }
 
     [Fact]

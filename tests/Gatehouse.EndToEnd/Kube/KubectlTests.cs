@@ -231,6 +231,6 @@ public sealed class KubectlTests(KubeAccessCluster cluster)
 
         // The API server stand-in keeps a watch open until the client goes; only the proxy can end it.
         await kubectl.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        Assert.Contains("Ended alice's open request to kube:dev: the certificate it was allowed for expired", cluster.Proxy.Output, StringComparison.Ordinal);
+        await cluster.Proxy.WaitForOutputAsync("Ended alice's open request to kube:dev: the certificate it was allowed for expired");
     }
 }

@@ -39,6 +39,28 @@ public sealed class IssuanceTests
     }
 
     [Fact]
+    public async Task No_user_certificate_outlives_the_ceiling_unless_the_caller_says_so_explicitly()
+    {
+        using var dir = new TempDirectory();
+        await using var cluster = await TestCluster.OpenAsync(dir.Path, maxUserCertTtl: TimeSpan.FromHours(1));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var twoHours = TimeSpan.FromHours(2);
+
+        Assert.Equal(TimeSpan.FromHours(1), cluster.Issuer.MaxUserTtl);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await cluster.Issuer.IssueUserAsync(Alice, new PublicKey(key), twoHours, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await cluster.Issuer.IssueSshUserAsync(Alice, key, twoHours, CancellationToken.None));
+        Assert.Contains("pki.max_user_cert_ttl", e.Message);
+
+        // Only an operator's explicit choice (admin certs issue --allow-ttl-above-max) passes.
+        using var above = await cluster.Issuer.IssueUserAsync(Alice, new PublicKey(key), twoHours, CancellationToken.None, allowAboveMax: true);
+        var ssh = await cluster.Issuer.IssueSshUserAsync(Alice, key, twoHours, CancellationToken.None, allowAboveMax: true);
+        Assert.Equal(twoHours + TimeSpan.FromMinutes(1), above.NotAfter - above.NotBefore);
+        Assert.Equal(twoHours + TimeSpan.FromMinutes(1), ssh.ValidBefore - ssh.ValidAfter);
+    }
+
+    [Fact]
     public async Task Serial_numbers_are_random_128_bit_and_recorded()
     {
         using var dir = new TempDirectory();

@@ -8,7 +8,10 @@ namespace Gatehouse.Tests.Pki;
 internal static class TestCluster
 {
     public static Task<ClusterState> OpenAsync(string dataDirectory, TimeProvider? time = null, TrustOptions? trust = null,
-        string cluster = "test-cluster", KeyAlgorithm algorithm = KeyAlgorithm.EcdsaP256, string? masterKey = null, bool create = true) =>
-        ClusterState.OpenAsync(new ClusterOptions(cluster, dataDirectory, algorithm, trust ?? TrustOptions.None, new ValidationOptions(), masterKey),
-            time ?? TimeProvider.System, create, CancellationToken.None);
+        string cluster = "test-cluster", KeyAlgorithm algorithm = KeyAlgorithm.EcdsaP256, string? masterKey = null, bool create = true,
+        TimeSpan? maxUserCertTtl = null) =>
+        ClusterState.OpenAsync(new ClusterOptions(cluster, dataDirectory, algorithm, trust ?? TrustOptions.None, new ValidationOptions(), masterKey)
+        {
+            MaxUserCertTtl = maxUserCertTtl ?? CertificateIssuer.DefaultMaxUserTtl,
+        }, time ?? TimeProvider.System, create, CancellationToken.None);
 }

@@ -123,7 +123,7 @@ public abstract partial class StoreContractTests
         await Stays(() => store.AddUserAsync(User("alice"), None).AsTask(), "adding a user that exists");
         await Rises(() => store.UpdateUserAsync(User("alice") with { Locked = true }, None).AsTask(), "updating a user");
         await Stays(() => store.UpdateUserAsync(User("nobody"), None).AsTask(), "updating a missing user");
-        await Stays(() => store.RecordLoginFailureAsync("alice", T0, None).AsTask(), "a login failure");
+        await Stays(() => FailedLoginAsync(store, "alice", T0), "a login failure");
         await Rises(() => store.DeleteUserAsync("alice", None).AsTask(), "deleting a user");
         await Rises(() => store.UpsertRolesAsync([new StoredRole("dev", "d", T0)], None).AsTask(), "upserting roles");
         await Stays(() => store.UpsertRolesAsync([], None).AsTask(), "upserting no roles");

@@ -201,7 +201,7 @@ public abstract partial class StoreContractTests
     {
         await using var store = await NewStoreAsync();
         await store.AddUserAsync(User("alice"), None);
-        await store.RecordLoginFailureAsync("alice", T0, None);
+        await FailedLoginAsync(store, "alice", T0);
 
         Assert.True(await store.DeleteUserAsync("alice", None));
         Assert.Null(await store.GetUserAsync("alice", None));
@@ -214,7 +214,7 @@ public abstract partial class StoreContractTests
     {
         await using var store = await NewStoreAsync();
         // Failed logins are counted for names that do not exist too (so guessing names is throttled).
-        await store.RecordLoginFailureAsync("nobody", T0, None);
+        await FailedLoginAsync(store, "nobody", T0);
         var revision = await store.GetRevisionAsync(None);
 
         Assert.False(await store.DeleteUserAsync("nobody", None));
@@ -225,10 +225,10 @@ public abstract partial class StoreContractTests
     public async Task Login_failures_are_counted_since_a_time()
     {
         await using var store = await NewStoreAsync();
-        await store.RecordLoginFailureAsync("alice", T0.AddMinutes(-10), None);
-        await store.RecordLoginFailureAsync("alice", T0.AddMinutes(-5), None);
-        await store.RecordLoginFailureAsync("alice", T0.AddMinutes(-1), None);
-        await store.RecordLoginFailureAsync("bob", T0.AddMinutes(-1), None);
+        await FailedLoginAsync(store, "alice", T0.AddMinutes(-10));
+        await FailedLoginAsync(store, "alice", T0.AddMinutes(-5));
+        await FailedLoginAsync(store, "alice", T0.AddMinutes(-1));
+        await FailedLoginAsync(store, "bob", T0.AddMinutes(-1));
 
         Assert.Equal(2, await store.CountLoginFailuresAsync("alice", T0.AddMinutes(-5), None)); // inclusive
         Assert.Equal(3, await store.CountLoginFailuresAsync("alice", T0.AddHours(-1), None));

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -7,6 +6,7 @@ using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.Pki;
 using Gatehouse.Pki.Ssh;
+using Gatehouse.Storage;
 
 namespace Gatehouse.Access.Login;
 
@@ -20,8 +20,9 @@ internal sealed record LoginCredentials(string User, string Password, string? To
 
 internal enum LoginFailure { Unauthenticated, Locked, Forbidden, Throttled, BadRequest }
 
+/// <param name="Notice">On success, what the user should know: the lifetime asked for was cut, and by what.</param>
 internal sealed record LoginResult(LoginFailure? Failure, string Message, X509Certificate2? Certificate = null, OpenSshCertificate? SshCertificate = null,
-    Identity.Identity? Identity = null, DateTimeOffset? Expires = null)
+    Identity.Identity? Identity = null, DateTimeOffset? Expires = null, string? Notice = null)
 {
     public bool Ok => Failure is null;
 }
@@ -36,10 +37,11 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     public const int MaxFailuresPerUser = 5, MaxFailuresPerAddress = 20;
     public static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(15);
     private const string Unauthenticated = "invalid user name, password or one-time code";
+    private const string ReplayedCode = "the one-time code was right but used already (a replay, RFC 6238 §5.2)";
     /// <summary>The audit's identity_source for each kind of login.</summary>
     public const string CertificateSource = "login", WebSessionSource = "web-session";
 
-    private readonly ConcurrentDictionary<IPAddress, Queue<DateTimeOffset>> _failuresByAddress = new();
+    private readonly AddressThrottle _addresses = new(MaxFailuresPerAddress, FailureWindow, AddressThrottle.DefaultMaxAddresses, cluster.Time);
 
     public async ValueTask<LoginResult> LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
@@ -53,14 +55,16 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         var identity = check.Identity! with { IssuedVia = "login" };
         var certificate = await cluster.Issuer.IssueUserAsync(identity, publicKey, check.Ttl, cancellationToken);
         var ssh = await cluster.Issuer.IssueSshUserAsync(identity, sshKey, check.Ttl, cancellationToken);
-        return await AuditedAsync(credentials, CertificateSource, new LoginResult(null, $"logged in until {certificate.NotAfter.ToUniversalTime():u}",
-            certificate, ssh, identity, certificate.NotAfter.ToUniversalTime()), null, cancellationToken);
+        var until = $"logged in until {certificate.NotAfter.ToUniversalTime():u}";
+        return await AuditedAsync(credentials, CertificateSource, new LoginResult(null, check.Notice is null ? until : $"{until} ({check.Notice})",
+            certificate, ssh, identity, certificate.NotAfter.ToUniversalTime(), check.Notice), null, cancellationToken);
     }
 
     /// <summary>
     /// A browser sign-in (no key, no certificate): the same checks as <see cref="LoginAsync"/>, audited with identity source
     /// <see cref="WebSessionSource"/>; on success the identity and the session's end (the roles' max_session_ttl capped by the
-    /// default certificate lifetime). <paramref name="sessionId"/> goes into the audit so decisions can be traced to it.
+    /// default certificate lifetime and the cluster's ceiling, pki.max_user_cert_ttl). <paramref name="sessionId"/> goes into
+    /// the audit so decisions can be traced to it.
     /// </summary>
     public async ValueTask<LoginResult> WebLoginAsync(LoginCredentials credentials, string sessionId, CancellationToken cancellationToken)
     {
@@ -75,55 +79,82 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     }
 
     /// <summary>
-    /// The one credential check behind every login: address throttle, password (against a decoy hash for unknown users),
-    /// per-user throttle, one-time code, lock, roles. A refusal comes back audited; success returns the identity the roles
-    /// give and the lifetime (<paramref name="requestedTtl"/> or the default, capped by max_session_ttl), not yet audited —
-    /// the caller audits once it has made what the login is for.
+    /// The one credential check behind every login: address and per-user throttles, password (against a decoy hash for
+    /// unknown users), one-time code, lock, roles. A refusal comes back audited; success returns the identity the roles
+    /// give and the lifetime (<see cref="Lifetime"/>), not yet audited — the caller audits once it has made what the login
+    /// is for.
     /// </summary>
     private async ValueTask<CredentialCheck> CheckCredentialsAsync(LoginCredentials credentials, TimeSpan? requestedTtl, string source,
         CancellationToken cancellationToken)
     {
         var now = cluster.Time.GetUtcNow();
-        if (credentials.SourceIp is { } address && RecentFailures(address, now) >= MaxFailuresPerAddress)
+        // 1. The attempt is counted before any work — per address, and per user once the user is known — and settled when
+        //    the answer is: concurrent guesses cannot outrun the limits while their passwords hash (issue 11). Until the
+        //    answer says otherwise it is a failure, so one cut short by an error stays counted.
+        var address = credentials.SourceIp;
+        if (address is not null && !_addresses.TryReserve(address))
             return await RefusedAsync(LoginFailure.Throttled, $"too many failed logins from {address}; try again in {FailureWindow.TotalMinutes:0} minutes");
-
-        // 1. The password check runs for unknown users too (against a decoy hash): same answer, same time.
-        var user = await cluster.Store.GetUserAsync(credentials.User, cancellationToken);
-        var passwordOk = PasswordHasher.Verify(credentials.Password, user?.PasswordHash);
-        if (user is not null && await cluster.Store.CountLoginFailuresAsync(user.Name, now - FailureWindow, cancellationToken) >= MaxFailuresPerUser)
-            return await RefusedAsync(LoginFailure.Throttled,
-                $"too many failed logins for this user; try again in {FailureWindow.TotalMinutes:0} minutes or ask an administrator to unlock it");
-        var totpOk = user?.SealedTotpSecret is null || Totp.Verify(cluster.Users.OpenTotpSecret(user)!, credentials.Totp, now);
-        if (user is null || !passwordOk || !totpOk)
+        var outcome = LoginAttemptOutcome.Failed;
+        StoredUser? user = null;
+        string? userAttempt = null;
+        try
         {
-            if (user is not null) await cluster.Store.RecordLoginFailureAsync(user.Name, now, cancellationToken);
-            if (credentials.SourceIp is { } failedFrom) RecordFailure(failedFrom, now);
-            return await RefusedAsync(LoginFailure.Unauthenticated, Unauthenticated);
+            user = await cluster.Store.GetUserAsync(credentials.User, cancellationToken);
+            if (user is not null
+                && (userAttempt = await cluster.Store.TryReserveLoginAttemptAsync(user.Name, now, now - FailureWindow, MaxFailuresPerUser, cancellationToken)) is null)
+            {
+                outcome = LoginAttemptOutcome.Released; // nothing was checked, so the address is not charged for it
+                return await RefusedAsync(LoginFailure.Throttled,
+                    $"too many failed logins for this user; try again in {FailureWindow.TotalMinutes:0} minutes or ask an administrator to unlock it");
+            }
+
+            // 2. The password check runs for unknown users too (against a decoy hash): same answer, same time.
+            var passwordOk = PasswordHasher.Verify(credentials.Password, user?.PasswordHash);
+            long totpStep = 0;
+            var totpOk = user?.SealedTotpSecret is null || Totp.Verify(cluster.Users.OpenTotpSecret(user)!, credentials.Totp, now, out totpStep);
+            // RFC 6238 §5.2: a code is accepted once. Marked used only behind the right password, so a wrong guess cannot spend
+            // the user's code; a replay gets the wrong code's answer, and only the audit says which it was.
+            var replayed = user?.SealedTotpSecret is not null && passwordOk && totpOk
+                && !await cluster.Store.TryUseTotpStepAsync(user.Name, totpStep, Totp.OldestRememberedStep(now), cancellationToken);
+            if (user is null || !passwordOk || !totpOk || replayed)
+                return await RefusedAsync(LoginFailure.Unauthenticated, Unauthenticated, replayed ? ReplayedCode : null);
+
+            // 3. Only someone who knows the password learns that the account is locked; that was no guess, so it does not count.
+            if (user.Locked)
+            {
+                outcome = LoginAttemptOutcome.Released;
+                return await RefusedAsync(LoginFailure.Locked, "this account is locked; ask an administrator to unlock it");
+            }
+            outcome = LoginAttemptOutcome.Succeeded; // the user's failures are forgotten, as after an unlock
+
+            // 4. Rights come from the roles, and so does the lifetime, within the cluster's ceiling.
+            var rights = await UserRights.ResolveAsync(cluster.Store, user, cancellationToken);
+            if (rights.Error is { } roleProblem) return await RefusedAsync(LoginFailure.Forbidden, roleProblem);
+            var (ttl, notice) = Lifetime(requestedTtl, rights.MaxSessionTtl);
+            return new CredentialCheck(null, rights.Identity with { PinnedIp = null }, ttl, notice);
         }
-        // 2. Only someone who knows the password learns that the account is locked.
-        if (user.Locked) return await RefusedAsync(LoginFailure.Locked, "this account is locked; ask an administrator to unlock it");
-        await cluster.Store.ClearLoginFailuresAsync(user.Name, cancellationToken);
+        finally
+        {
+            if (address is not null) _addresses.Settle(address, failed: outcome == LoginAttemptOutcome.Failed);
+            // Not the request's token: a client that hangs up must not leave its attempt in progress.
+            if (userAttempt is not null) await cluster.Store.SettleLoginAttemptAsync(user!.Name, userAttempt, outcome, CancellationToken.None);
+        }
 
-        // 3. Rights and lifetime come from the roles.
-        var rights = await UserRights.ResolveAsync(cluster.Store, user, cancellationToken);
-        if (rights.Error is { } roleProblem) return await RefusedAsync(LoginFailure.Forbidden, roleProblem);
-        var ttl = requestedTtl ?? defaultTtl;
-        if (rights.MaxSessionTtl is { } max && ttl > max) ttl = max;
-        return new CredentialCheck(null, rights.Identity with { PinnedIp = null }, ttl);
-
-        async ValueTask<CredentialCheck> RefusedAsync(LoginFailure failure, string message) =>
-            new(await AuditedAsync(credentials, source, new LoginResult(failure, message), null, cancellationToken), null, default);
+        async ValueTask<CredentialCheck> RefusedAsync(LoginFailure failure, string message, string? auditReason = null) =>
+            new(await AuditedAsync(credentials, source, new LoginResult(failure, message), null, cancellationToken, auditReason), null, default);
     }
 
+    /// <param name="auditReason">What the audit says instead of the answer's message, when the answer must say less
+    /// (a replayed one-time code is answered as a wrong one).</param>
     private async ValueTask<LoginResult> AuditedAsync(LoginCredentials credentials, string source, LoginResult result, Dictionary<string, string>? details,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? auditReason = null)
     {
         var auditEvent = AuditLog.Event(result.Ok ? AuditEventTypes.Login : AuditEventTypes.LoginFailed, credentials.User) with
         {
             IdentitySource = source,
             SourceIp = credentials.SourceIp?.ToString(),
             Decision = result.Ok ? "allowed" : "denied",
-            Reason = result.Ok ? result.Message : $"{result.Failure}: {result.Message}",
+            Reason = result.Ok ? result.Message : $"{result.Failure}: {auditReason ?? result.Message}",
         };
         if (result.Identity is { } identity && result.Ok)
         {
@@ -142,22 +173,20 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         return result;
     }
 
-    private sealed record CredentialCheck(LoginResult? Refusal, Identity.Identity? Identity, TimeSpan Ttl);
+    private sealed record CredentialCheck(LoginResult? Refusal, Identity.Identity? Identity, TimeSpan Ttl, string? Notice = null);
 
-    private int RecentFailures(IPAddress address, DateTimeOffset now)
+    /// <summary>
+    /// What was asked (or the default), capped by the roles' max_session_ttl and by the cluster's ceiling,
+    /// pki.max_user_cert_ttl (issue 11: without a role setting one, a year could be asked for and got). Asking for more is
+    /// not an error: the answer is the capped lifetime, and a notice naming what capped it.
+    /// </summary>
+    private (TimeSpan Ttl, string? Notice) Lifetime(TimeSpan? requested, TimeSpan? rolesMax)
     {
-        if (!_failuresByAddress.TryGetValue(address, out var failures)) return 0;
-        lock (failures)
-        {
-            while (failures.Count > 0 && failures.Peek() < now - FailureWindow) failures.Dequeue();
-            return failures.Count;
-        }
-    }
-
-    private void RecordFailure(IPAddress address, DateTimeOffset now)
-    {
-        var failures = _failuresByAddress.GetOrAdd(address, _ => new Queue<DateTimeOffset>());
-        lock (failures) failures.Enqueue(now);
+        var ttl = requested ?? defaultTtl;
+        string? cappedBy = null;
+        if (rolesMax is { } max && ttl > max) (ttl, cappedBy) = (max, "the roles' max_session_ttl");
+        if (ttl > cluster.Issuer.MaxUserTtl) (ttl, cappedBy) = (cluster.Issuer.MaxUserTtl, "the cluster's ceiling, pki.max_user_cert_ttl");
+        return (ttl, requested is not null && cappedBy is not null ? $"the lifetime asked for is above {cappedBy}: {Durations.Format(ttl)} instead" : null);
     }
 
     private static bool TryReadPublicKey(string pem, out PublicKey key, out string problem)

@@ -17,18 +17,35 @@ internal static class Totp
 
     public static string Code(ReadOnlySpan<byte> secret, DateTimeOffset time) => Code(secret, StepOf(time));
 
-    /// <summary>True when <paramref name="code"/> is the code of the current step or a neighbouring one.</summary>
-    public static bool Verify(ReadOnlySpan<byte> secret, string? code, DateTimeOffset time)
+    /// <summary>
+    /// True when <paramref name="code"/> is the code of the current step or a neighbouring one; <paramref name="step"/> is
+    /// the step it matched. A match alone is not enough to accept a login: RFC 6238 §5.2 says a code is accepted once, so
+    /// the caller must also remember the step (<see cref="Storage.IUserStore.TryUseTotpStepAsync"/>).
+    /// </summary>
+    public static bool Verify(ReadOnlySpan<byte> secret, string? code, DateTimeOffset time, out long step)
     {
+        step = 0;
         if (code is null) return false;
         code = code.Trim();
         if (code.Length != Digits || !code.All(char.IsAsciiDigit)) return false;
-        var step = StepOf(time);
+        var current = StepOf(time);
         var matched = false;
-        for (long s = step - 1; s <= step + 1; s++) // compare all three: no early exit to time
-            matched |= CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Code(secret, s)), Encoding.ASCII.GetBytes(code));
+        for (long s = current - 1; s <= current + 1; s++) // compare all three: no early exit to time
+        {
+            var equal = CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Code(secret, s)), Encoding.ASCII.GetBytes(code));
+            step = equal ? s : step;
+            matched |= equal;
+        }
         return matched;
     }
+
+    /// <summary>
+    /// The oldest step worth remembering as used at <paramref name="time"/>: a code of an older step is refused anyway
+    /// (one step of skew), and ten minutes more cover proxies of one cluster whose clocks disagree.
+    /// </summary>
+    public static long OldestRememberedStep(DateTimeOffset time) => StepOf(time) - 1 - ClockDisagreementSteps;
+
+    private const long ClockDisagreementSteps = 20;
 
     /// <summary>The otpauth:// URI authenticator apps read from a QR code.</summary>
     public static string Uri(ReadOnlySpan<byte> secret, string issuer, string account) =>

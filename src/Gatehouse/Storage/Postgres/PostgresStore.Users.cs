@@ -57,20 +57,56 @@ internal sealed partial class PostgresStore
                 user.Parameters.AddWithValue("name", name);
                 deleted = await user.ExecuteNonQueryAsync(cancellationToken) == 1;
             }
-            await using (var failures = new NpgsqlCommand("DELETE FROM login_failures WHERE user_name = @name", connection, transaction))
+            foreach (var table in (string[])["login_failures", "totp_used_steps"])
             {
-                failures.Parameters.AddWithValue("name", name);
-                await failures.ExecuteNonQueryAsync(cancellationToken);
+                await using var traces = new NpgsqlCommand($"DELETE FROM {table} WHERE user_name = @name", connection, transaction);
+                traces.Parameters.AddWithValue("name", name);
+                await traces.ExecuteNonQueryAsync(cancellationToken);
             }
             return (deleted, deleted);
         }, cancellationToken);
 
-    public async ValueTask RecordLoginFailureAsync(string user, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>Any fixed pair works for the two-key advisory lock (a key space apart from the migrations' one-key lock); "LOGI".</summary>
+    private const int LoginAttemptLockClass = 0x4C4F_4749;
+
+    public async ValueTask<string?> TryReserveLoginAttemptAsync(string user, DateTimeOffset at, DateTimeOffset since, int limit,
+        CancellationToken cancellationToken) =>
+        // Under read committed a count-then-insert lets two proxies both see limit − 1; a transaction-scoped lock per user
+        // name (hashed: a collision only makes two users wait for each other) makes it one step.
+        await WriteAsync(async (connection, transaction) =>
+        {
+            var attempt = Guid.NewGuid().ToString("N");
+            await using (var serialise = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@class, hashtext(@user))", connection, transaction))
+            {
+                serialise.Parameters.AddWithValue("class", LoginAttemptLockClass);
+                serialise.Parameters.AddWithValue("user", user);
+                await serialise.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await using var command = new NpgsqlCommand("""
+                INSERT INTO login_failures (user_name, failed_at, attempt)
+                SELECT @user, @at, @attempt WHERE (SELECT count(*) FROM login_failures WHERE user_name = @user AND failed_at >= @since) < @limit
+                """, connection, transaction);
+            command.Parameters.AddWithValue("user", user);
+            command.Parameters.AddWithValue("at", Utc(at));
+            command.Parameters.AddWithValue("attempt", attempt);
+            command.Parameters.AddWithValue("since", Utc(since));
+            command.Parameters.AddWithValue("limit", (long)limit);
+            return (await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? attempt : null, false);
+        }, cancellationToken);
+
+    public async ValueTask SettleLoginAttemptAsync(string user, string attempt, LoginAttemptOutcome outcome, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("INSERT INTO login_failures (user_name, failed_at) VALUES (@user, @at)", connection);
+        await using var command = new NpgsqlCommand(outcome switch
+        {
+            // Settled failures lose their attempt id: a later success clears them, but not attempts still in progress.
+            LoginAttemptOutcome.Failed => "UPDATE login_failures SET attempt = NULL WHERE user_name = @user AND attempt = @attempt",
+            LoginAttemptOutcome.Released => "DELETE FROM login_failures WHERE user_name = @user AND attempt = @attempt",
+            LoginAttemptOutcome.Succeeded => "DELETE FROM login_failures WHERE user_name = @user AND (attempt IS NULL OR attempt = @attempt)",
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
+        }, connection);
         command.Parameters.AddWithValue("user", user);
-        command.Parameters.AddWithValue("at", Utc(at));
+        command.Parameters.AddWithValue("attempt", attempt);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -89,6 +125,22 @@ internal sealed partial class PostgresStore
         await using var command = new NpgsqlCommand("DELETE FROM login_failures WHERE user_name = @user", connection);
         command.Parameters.AddWithValue("user", user);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask<bool> TryUseTotpStepAsync(string user, long step, long forgetBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using (var forget = new NpgsqlCommand("DELETE FROM totp_used_steps WHERE step < @before", connection))
+        {
+            forget.Parameters.AddWithValue("before", forgetBefore);
+            await forget.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // The primary key makes the insert the test: of two proxies given the same code, one inserts and one conflicts.
+        await using var use = new NpgsqlCommand(
+            "INSERT INTO totp_used_steps (user_name, step) VALUES (@user, @step) ON CONFLICT (user_name, step) DO NOTHING", connection);
+        use.Parameters.AddWithValue("user", user);
+        use.Parameters.AddWithValue("step", step);
+        return await use.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     private static NpgsqlCommand UserCommand(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredUser user, string sql)

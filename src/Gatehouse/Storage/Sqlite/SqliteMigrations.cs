@@ -70,6 +70,16 @@ internal static class SqliteMigrations
             value INTEGER NOT NULL);
         INSERT INTO revision (id, value) VALUES (1, 1);
         """,
+        // Issue 11: the TOTP steps each user has used, so a code is accepted once.
+        """
+        CREATE TABLE totp_used_steps (
+            user_name TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            PRIMARY KEY (user_name, step));
+        CREATE INDEX totp_used_steps_by_step ON totp_used_steps (step);
+        """,
+        // Issue 11: a login attempt is counted when it starts; while in progress its row carries the attempt's id.
+        "ALTER TABLE login_failures ADD COLUMN attempt TEXT",
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken cancellationToken)

@@ -61,23 +61,51 @@ internal sealed partial class SqliteStore
                 user.Parameters.AddWithValue("$name", name);
                 deleted = await user.ExecuteNonQueryAsync(cancellationToken) == 1;
             }
-            await using (var failures = connection.CreateCommand())
+            foreach (var table in (string[])["login_failures", "totp_used_steps"])
             {
-                failures.Transaction = transaction;
-                failures.CommandText = "DELETE FROM login_failures WHERE user_name = $name";
-                failures.Parameters.AddWithValue("$name", name);
-                await failures.ExecuteNonQueryAsync(cancellationToken);
+                await using var traces = connection.CreateCommand();
+                traces.Transaction = transaction;
+                traces.CommandText = $"DELETE FROM {table} WHERE user_name = $name";
+                traces.Parameters.AddWithValue("$name", name);
+                await traces.ExecuteNonQueryAsync(cancellationToken);
             }
             return (deleted, deleted);
         }, cancellationToken);
 
-    public async ValueTask RecordLoginFailureAsync(string user, DateTimeOffset at, CancellationToken cancellationToken)
+    public async ValueTask<string?> TryReserveLoginAttemptAsync(string user, DateTimeOffset at, DateTimeOffset since, int limit,
+        CancellationToken cancellationToken) =>
+        // A write transaction (BEGIN IMMEDIATE): SQLite lets one writer in at a time, so the count cannot go stale before the insert.
+        await WriteAsync(async (connection, transaction) =>
+        {
+            var attempt = Guid.NewGuid().ToString("N");
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO login_failures (user_name, failed_at, attempt)
+                SELECT $user, $at, $attempt WHERE (SELECT COUNT(*) FROM login_failures WHERE user_name = $user AND failed_at >= $since) < $limit
+                """;
+            command.Parameters.AddWithValue("$user", user);
+            command.Parameters.AddWithValue("$at", FormatTime(at));
+            command.Parameters.AddWithValue("$attempt", attempt);
+            command.Parameters.AddWithValue("$since", FormatTime(since));
+            command.Parameters.AddWithValue("$limit", limit);
+            return (await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? attempt : null, false);
+        }, cancellationToken);
+
+    public async ValueTask SettleLoginAttemptAsync(string user, string attempt, LoginAttemptOutcome outcome, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO login_failures (user_name, failed_at) VALUES ($user, $at)";
+        command.CommandText = outcome switch
+        {
+            // Settled failures lose their attempt id: a later success clears them, but not attempts still in progress.
+            LoginAttemptOutcome.Failed => "UPDATE login_failures SET attempt = NULL WHERE user_name = $user AND attempt = $attempt",
+            LoginAttemptOutcome.Released => "DELETE FROM login_failures WHERE user_name = $user AND attempt = $attempt",
+            LoginAttemptOutcome.Succeeded => "DELETE FROM login_failures WHERE user_name = $user AND (attempt IS NULL OR attempt = $attempt)",
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
+        };
         command.Parameters.AddWithValue("$user", user);
-        command.Parameters.AddWithValue("$at", FormatTime(at));
+        command.Parameters.AddWithValue("$attempt", attempt);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -98,6 +126,23 @@ internal sealed partial class SqliteStore
         command.CommandText = "DELETE FROM login_failures WHERE user_name = $user";
         command.Parameters.AddWithValue("$user", user);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask<bool> TryUseTotpStepAsync(string user, long step, long forgetBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using (var forget = connection.CreateCommand())
+        {
+            forget.CommandText = "DELETE FROM totp_used_steps WHERE step < $before";
+            forget.Parameters.AddWithValue("$before", forgetBefore);
+            await forget.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // Separate commands: one would report the rows of both statements. The primary key makes the insert the test.
+        await using var use = connection.CreateCommand();
+        use.CommandText = "INSERT INTO totp_used_steps (user_name, step) VALUES ($user, $step) ON CONFLICT (user_name, step) DO NOTHING";
+        use.Parameters.AddWithValue("$user", user);
+        use.Parameters.AddWithValue("$step", step);
+        return await use.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     private static SqliteCommand UserCommand(SqliteConnection connection, SqliteTransaction transaction, StoredUser user, string sql)

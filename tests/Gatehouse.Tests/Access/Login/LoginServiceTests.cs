@@ -48,6 +48,7 @@ public sealed class LoginServiceTests : IAsyncLifetime
         Assert.Equal(["developers"], identity.KubeGroups);
         Assert.Equal("login", identity.IssuedVia);
         Assert.Equal(TimeSpan.FromHours(2) + TimeSpan.FromMinutes(1), certificate.NotAfter - certificate.NotBefore); // max_session_ttl of dev
+        Assert.Contains("max_session_ttl", result.Notice);
         Assert.Equal(_key.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo());
         Assert.Equal(identity.Logins.Order(), result.SshCertificate!.Principals.Order());
         Assert.True(_cluster.Validator.Validate(certificate).IsValid);
@@ -57,6 +58,48 @@ public sealed class LoginServiceTests : IAsyncLifetime
         Assert.Equal("alice", entry.User);
         Assert.Equal("192.0.2.10", entry.SourceIp);
         Assert.Equal(Gatehouse.Pki.SerialNumbers.Of(certificate), entry.CertificateSerial);
+    }
+
+    [Fact]
+    public async Task Without_a_role_limit_a_year_asked_for_is_capped_at_the_clusters_ceiling_and_the_answer_says_so()
+    {
+        await _cluster.Users.AddAsync("olga", ["ops"], new Dictionary<string, IReadOnlyList<string>>(), Password, withTotp: false, CancellationToken.None);
+
+        var result = await LoginAsync("olga", Password, ttl: TimeSpan.FromDays(366));
+
+        Assert.True(result.Ok, result.Message);
+        using var certificate = result.Certificate!;
+        var ceiling = Gatehouse.Pki.CertificateIssuer.DefaultMaxUserTtl; // 12h
+        Assert.Equal(ceiling + TimeSpan.FromMinutes(1), certificate.NotAfter - certificate.NotBefore);
+        Assert.Equal(ceiling + TimeSpan.FromMinutes(1), result.SshCertificate!.ValidBefore - result.SshCertificate.ValidAfter);
+        Assert.Contains("pki.max_user_cert_ttl", result.Notice);
+        Assert.Contains("12h", result.Notice);
+        var entry = Assert.Single(await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.Login, User: "olga"), CancellationToken.None));
+        Assert.Contains("pki.max_user_cert_ttl", entry.Reason);
+
+        // Within the ceiling nothing is cut and nothing is said.
+        var asked = await LoginAsync("olga", Password, ttl: TimeSpan.FromHours(3));
+        Assert.Null(asked.Notice);
+        Assert.Equal(TimeSpan.FromHours(3) + TimeSpan.FromMinutes(1), asked.Certificate!.NotAfter - asked.Certificate.NotBefore);
+        asked.Certificate.Dispose();
+    }
+
+    [Fact]
+    public async Task A_lower_ceiling_caps_the_default_the_roles_and_web_sessions_too()
+    {
+        // The same cluster opened with pki.max_user_cert_ttl = 30m, below the 12h default and dev's 2h max_session_ttl.
+        await using var capped = await TestCluster.OpenAsync(_dir.Path, _time, maxUserCertTtl: TimeSpan.FromMinutes(30));
+        var logins = new LoginService(capped, TimeSpan.FromHours(12));
+
+        var login = await logins.LoginAsync(new LoginRequest("alice", Password, null, _key.ExportSubjectPublicKeyInfoPem(), null, From), CancellationToken.None);
+        var web = await logins.WebLoginAsync(new LoginCredentials("alice", Password, null, From), "session-2", CancellationToken.None);
+
+        Assert.True(login.Ok, login.Message);
+        Assert.Equal(TimeSpan.FromMinutes(31), login.Certificate!.NotAfter - login.Certificate.NotBefore);
+        Assert.Equal(TimeSpan.FromMinutes(31), login.SshCertificate!.ValidBefore - login.SshCertificate.ValidAfter);
+        login.Certificate.Dispose();
+        Assert.True(web.Ok, web.Message);
+        Assert.Equal(_time.Now + TimeSpan.FromMinutes(30), web.Expires);
     }
 
     [Fact]
@@ -95,6 +138,55 @@ public sealed class LoginServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Forty_concurrent_bad_logins_from_one_address_get_at_most_the_limit_to_the_password_check()
+    {
+        var results = await AllAtOnceAsync(40, i => LoginAsync($"nobody{i}", "whatever password"));
+
+        Assert.Equal(LoginService.MaxFailuresPerAddress, results.Count(r => r.Failure != LoginFailure.Throttled));
+        Assert.All(results, r => Assert.Contains(r.Failure, new LoginFailure?[] { LoginFailure.Unauthenticated, LoginFailure.Throttled }));
+        var audit = await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.LoginFailed), CancellationToken.None);
+        Assert.Equal(LoginService.MaxFailuresPerAddress, audit.Count(e => e.Reason!.StartsWith("Unauthenticated:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Forty_concurrent_bad_logins_for_one_user_get_at_most_the_limit_to_the_password_check()
+    {
+        var results = await AllAtOnceAsync(40, i => LoginAsync("alice", "wrong password " + i, from: IPAddress.Parse($"198.51.100.{i}")));
+
+        Assert.Equal(LoginService.MaxFailuresPerUser, results.Count(r => r.Failure != LoginFailure.Throttled));
+        Assert.Equal(LoginFailure.Throttled, (await LoginAsync("alice", Password)).Failure);
+    }
+
+    [Fact]
+    public async Task A_locked_account_with_the_right_password_and_a_success_do_not_count_as_failures()
+    {
+        await _cluster.Users.SetLockedAsync("alice", true, CancellationToken.None);
+        for (var i = 0; i < LoginService.MaxFailuresPerUser + 1; i++)
+            Assert.Equal(LoginFailure.Locked, (await LoginAsync("alice", Password)).Failure);
+        await _cluster.Users.SetLockedAsync("alice", false, CancellationToken.None);
+
+        for (var i = 0; i < LoginService.MaxFailuresPerUser - 1; i++)
+            await LoginAsync("alice", "wrong password " + i);
+        Assert.True((await LoginAsync("alice", Password)).Ok); // and forgets the four failures
+        for (var i = 0; i < LoginService.MaxFailuresPerUser - 1; i++)
+            await LoginAsync("alice", "wrong password again " + i);
+        Assert.True((await LoginAsync("alice", Password)).Ok);
+        Assert.Equal(0, await _cluster.Store.CountLoginFailuresAsync("alice", _time.Now - LoginService.FailureWindow, CancellationToken.None));
+    }
+
+    /// <summary>Starts every login on a thread of its own and lets them all go at once (the store's SQLite calls complete
+    /// synchronously, so each login runs on its thread: truly concurrent, as requests on a busy proxy are).</summary>
+    private static async Task<LoginResult[]> AllAtOnceAsync(int count, Func<int, Task<LoginResult>> login)
+    {
+        using var start = new Barrier(count);
+        return await Task.WhenAll(Enumerable.Range(0, count).Select(i => Task.Factory.StartNew(() =>
+        {
+            start.SignalAndWait();
+            return login(i).GetAwaiter().GetResult();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+    }
+
+    [Fact]
     public async Task Locked_is_told_only_to_someone_with_the_password()
     {
         await _cluster.Users.SetLockedAsync("alice", true, CancellationToken.None);
@@ -114,6 +206,53 @@ public sealed class LoginServiceTests : IAsyncLifetime
         var wrong = (right[0] == '9' ? "0" : ((char)(right[0] + 1)).ToString()) + right[1..];
         Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("bob", Password, totp: wrong)).Failure);
         Assert.True((await LoginAsync("bob", Password, totp: right)).Ok);
+    }
+
+    [Fact]
+    public async Task A_one_time_code_is_accepted_once_and_a_replay_is_answered_like_a_wrong_code()
+    {
+        var secret = await AddTotpUserAsync("bob");
+        var code = Totp.Code(secret, _time.Now);
+        var wrong = (code[0] == '9' ? "0" : ((char)(code[0] + 1)).ToString()) + code[1..];
+        var wrongAnswer = await LoginAsync("bob", Password, totp: wrong);
+        Assert.True((await LoginAsync("bob", Password, totp: code)).Ok);
+
+        // The same code again, now and while it would still be in the window (one step of skew), through either login.
+        var replay = await LoginAsync("bob", Password, totp: code);
+        _time.Advance(Totp.Step);
+        var webReplay = await WebLoginAsync("bob", Password, totp: code);
+
+        foreach (var refused in new[] { replay, webReplay })
+        {
+            Assert.Equal(wrongAnswer.Failure, refused.Failure);
+            Assert.Equal(wrongAnswer.Message, refused.Message);
+            Assert.Null(refused.Certificate);
+        }
+        var reasons = (await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.LoginFailed, User: "bob"), CancellationToken.None))
+            .Select(e => e.Reason!).ToList();
+        Assert.Equal(3, reasons.Count);
+        Assert.Single(reasons, r => !r.Contains("replay", StringComparison.Ordinal)); // the wrong code
+        Assert.Equal(2, reasons.Count(r => r.StartsWith("Unauthenticated: ", StringComparison.Ordinal) && r.Contains("replay", StringComparison.Ordinal)));
+        Assert.DoesNotContain("replay", replay.Message, StringComparison.Ordinal);
+
+        // The next step's code is a new code.
+        Assert.True((await LoginAsync("bob", Password, totp: Totp.Code(secret, _time.Now))).Ok);
+    }
+
+    [Fact]
+    public async Task A_right_code_with_a_wrong_password_does_not_spend_the_code()
+    {
+        var secret = await AddTotpUserAsync("bob");
+        var code = Totp.Code(secret, _time.Now);
+
+        Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("bob", "not the password at all", totp: code)).Failure);
+        Assert.True((await LoginAsync("bob", Password, totp: code)).Ok);
+    }
+
+    private async Task<byte[]> AddTotpUserAsync(string name)
+    {
+        await _cluster.Users.AddAsync(name, ["ops"], new Dictionary<string, IReadOnlyList<string>>(), Password, withTotp: true, CancellationToken.None);
+        return _cluster.Users.OpenTotpSecret((await _cluster.Store.GetUserAsync(name, CancellationToken.None))!)!;
     }
 
     [Fact]

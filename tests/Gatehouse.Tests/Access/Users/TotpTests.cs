@@ -24,13 +24,29 @@ public sealed class TotpTests
         var secret = Totp.NewSecret();
         var now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
         var code = Totp.Code(secret, now);
-        Assert.True(Totp.Verify(secret, code, now));
-        Assert.True(Totp.Verify(secret, code, now.AddSeconds(30)));
-        Assert.True(Totp.Verify(secret, code, now.AddSeconds(-30)));
-        Assert.False(Totp.Verify(secret, code, now.AddSeconds(90)));
-        Assert.False(Totp.Verify(secret, "12345", now));
-        Assert.False(Totp.Verify(secret, "abcdef", now));
-        Assert.False(Totp.Verify(secret, null, now));
+        Assert.True(Totp.Verify(secret, code, now, out _));
+        Assert.True(Totp.Verify(secret, code, now.AddSeconds(30), out _));
+        Assert.True(Totp.Verify(secret, code, now.AddSeconds(-30), out _));
+        Assert.False(Totp.Verify(secret, code, now.AddSeconds(90), out _));
+        Assert.False(Totp.Verify(secret, "12345", now, out _));
+        Assert.False(Totp.Verify(secret, "abcdef", now, out _));
+        Assert.False(Totp.Verify(secret, null, now, out _));
+    }
+
+    [Fact]
+    public void Verify_tells_the_step_the_code_belongs_to_whichever_neighbour_matched()
+    {
+        var secret = Totp.NewSecret();
+        var now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000); // step 60 000 000 exactly
+        var code = Totp.Code(secret, now);
+
+        foreach (var seconds in new[] { -30, 0, 30 })
+        {
+            Assert.True(Totp.Verify(secret, code, now.AddSeconds(seconds), out var step));
+            Assert.Equal(60_000_000, step);
+        }
+        // Codes that could still be accepted are remembered, with room for proxies' clocks to differ.
+        Assert.True(Totp.OldestRememberedStep(now.AddSeconds(30)) < 60_000_000);
     }
 
     [Fact]

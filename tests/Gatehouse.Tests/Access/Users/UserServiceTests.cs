@@ -56,7 +56,7 @@ public sealed class UserServiceTests : IAsyncLifetime
     {
         var noTraits = new Dictionary<string, IReadOnlyList<string>>();
         await _cluster.Users.AddAsync("carol", [], noTraits, "a first long password", false, CancellationToken.None);
-        await _cluster.Store.RecordLoginFailureAsync("carol", DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.NotNull(await _cluster.Store.TryReserveLoginAttemptAsync("carol", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 5, CancellationToken.None));
 
         Assert.True((await _cluster.Users.SetLockedAsync("carol", true, CancellationToken.None)).Ok);
         Assert.True((await _cluster.Store.GetUserAsync("carol", CancellationToken.None))!.Locked);
