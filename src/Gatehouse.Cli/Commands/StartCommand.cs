@@ -20,7 +20,7 @@ internal static class StartCommand
         {
             var settings = GatehouseConfig.Load(parse.GetValue(config));
             Action<string> retrying = line => Console.Error.WriteLine($"gatehouse: {line}");
-            var firstStart = !await Storage.Stores.HoldsClusterAsync(settings.Cluster.Storage, settings.Cluster.DataDirectory, cancellationToken, retrying);
+            var firstStart = !await Cluster.ClusterState.ExistsAsync(settings.Cluster.Storage, settings.Cluster.DataDirectory, cancellationToken, retrying);
             await using var cluster = await ClusterState.OpenAsync(settings.Cluster, TimeProvider.System, create: true, cancellationToken, retrying);
             if (cluster.Trust.Errors.Count > 0)
                 throw new SetupException($"the trust configuration has {cluster.Trust.Errors.Count} problem(s):\n  " + string.Join("\n  ", cluster.Trust.Errors));

@@ -3,7 +3,7 @@ using System.Text;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Identity;
-using DistinguishedNames = Gatehouse.ForwardedCerts.Formats.DistinguishedNames;
+using DistinguishedNames = Gatehouse.X500.DistinguishedNames;
 
 namespace Gatehouse.Cli.Configuration;
 

@@ -87,7 +87,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>(services => services.GetRequiredService<InnerConnections>());
         builder.Services.AddSingleton<TrustedPeerGate>();
         // One LoginService for /v1/login and the browser sign-in: its per-address failure counts must be shared.
-        builder.Services.AddSingleton(new LoginService(cluster, userCertificateTtl));
+        builder.Services.AddSingleton(cluster.CreateLoginService(userCertificateTtl));
         builder.Services.AddSingleton(new WebSessionCookie(cluster.MasterKey, cluster.Time));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ProxyCookieFilter>();

@@ -44,6 +44,14 @@ internal sealed class ClusterState : IAsyncDisposable
     public AuditLog Audit { get; }
     public UserService Users { get; }
 
+    /// <summary>True when the store already holds a cluster (its user CA), so a start is not the first one. Creates nothing.</summary>
+    public static Task<bool> ExistsAsync(StoreOptions storage, string dataDirectory, CancellationToken cancellationToken, Action<string>? onRetry = null) =>
+        Stores.HoldsAuthorityAsync(storage, dataDirectory, Authorities.UserKind, cancellationToken, onRetry);
+
+    /// <summary>Password (+ TOTP) login over this cluster's store, users, issuer and audit trail.</summary>
+    public Access.Login.LoginService CreateLoginService(TimeSpan defaultTtl) =>
+        new(Store, Users, Issuer, Audit, Authorities.ClusterName, Time, defaultTtl);
+
     /// <summary>The master key, for what the proxy seals and later opens itself (web session cookies, purpose
     /// "web-session"); each use binds its own purpose so one sealed value cannot pass for another.</summary>
     public MasterKey MasterKey => _masterKey;
@@ -56,7 +64,7 @@ internal sealed class ClusterState : IAsyncDisposable
         Action<string>? onRetry = null)
     {
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
-        var exists = await Stores.HoldsClusterAsync(options.Storage, dataDirectory, cancellationToken, onRetry);
+        var exists = await ExistsAsync(options.Storage, dataDirectory, cancellationToken, onRetry);
         if (!create && !exists)
             throw new SetupException($"{StoreName(options.Storage, dataDirectory)} holds no Gatehouse cluster yet; run `gatehouse start` once (with the same --config) to create it.");
         if (create && !Directory.Exists(dataDirectory))

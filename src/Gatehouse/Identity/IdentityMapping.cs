@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
-using Gatehouse.ForwardedCerts.Formats;
+
+using Gatehouse.X500;
 
 namespace Gatehouse.Identity;
 
@@ -50,7 +51,7 @@ internal sealed partial class IdentityMapper(IReadOnlyList<IdentityMappingRule> 
                 || (rule.SubjectCn is not null && !Glob(rule.SubjectCn, cn)))
                 continue;
             var user = Expand(rule.User, email ?? names.Emails.FirstOrDefault(), cn, dns ?? names.DnsNames.FirstOrDefault(), uri ?? names.Uris.FirstOrDefault());
-            if (user is null || Access.Users.UserService.CheckName(user) is not null)
+            if (user is null || UserNames.Check(user) is not null)
                 return new MappingResult(null, $"the identity mapping for issuer {leaf.Issuer} gives no usable user name from '{rule.User}' for subject {leaf.Subject}");
             return new MappingResult(new Identity { User = user, Cluster = clusterName, Roles = rule.Roles, IssuedVia = issuedVia }, null);
         }

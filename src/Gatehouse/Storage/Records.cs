@@ -7,7 +7,7 @@ namespace Gatehouse.Storage;
 internal sealed record StoredAuthority(string Kind, string KeyFamily, string PublicPart, byte[] SealedPrivateKey, DateTimeOffset CreatedAt);
 
 /// <summary>One certificate the cluster issued, kept so that revocation can name what it revokes.</summary>
-/// <param name="Serial">Canonical upper-case hex (see <see cref="Pki.SerialNumbers"/>).</param>
+/// <param name="Serial">Canonical upper-case hex (as Pki's SerialNumbers writes it).</param>
 /// <param name="Usage">"user-tls", "host-tls" or "user-ssh".</param>
 internal sealed record IssuedCertificate(string Serial, string Authority, string Usage, string Subject,
     DateTimeOffset NotBefore, DateTimeOffset NotAfter, DateTimeOffset IssuedAt);

@@ -30,14 +30,15 @@ internal static class Stores
             ? throw new SetupException("storage.connection_string: required for kind postgres.")
             : options.ConnectionString;
 
-    /// <summary>True when the store already holds a cluster (so a start is not the first one). Creates nothing.</summary>
-    public static async Task<bool> HoldsClusterAsync(StoreOptions options, string dataDirectory, CancellationToken cancellationToken,
+    /// <summary>True when the store already holds an authority of <paramref name="kind"/> (for the user CA: a cluster, so a
+    /// start is not the first one). Creates nothing.</summary>
+    public static async Task<bool> HoldsAuthorityAsync(StoreOptions options, string dataDirectory, string kind, CancellationToken cancellationToken,
         Action<string>? onRetry = null)
     {
         if (options.Kind == StoreKind.Postgres)
-            return await Postgres.PostgresStore.HoldsClusterAsync(PostgresConnectionString(options), onRetry, cancellationToken);
+            return await Postgres.PostgresStore.HoldsAuthorityAsync(PostgresConnectionString(options), kind, onRetry, cancellationToken);
         if (options.Kind == StoreKind.Sqlite && !File.Exists(SqlitePath(options, dataDirectory))) return false;
         await using var store = await OpenAsync(options, dataDirectory, cancellationToken);
-        return await store.GetAuthorityAsync(Pki.Authorities.UserKind, cancellationToken) is not null;
+        return await store.GetAuthorityAsync(kind, cancellationToken) is not null;
     }
 }

@@ -99,7 +99,7 @@ public sealed partial class PostgresStoreContractTests
     {
         var location = await NewLocationAsync();
         var options = new StoreOptions(StoreKind.Postgres, ConnectionString: location);
-        Assert.False(await Stores.HoldsClusterAsync(options, "/nonexistent", CancellationToken.None));
+        Assert.False(await Stores.HoldsAuthorityAsync(options, "/nonexistent", Gatehouse.Pki.Authorities.UserKind, CancellationToken.None));
         await using (var connection = new Npgsql.NpgsqlConnection(location))
         {
             await connection.OpenAsync();
@@ -109,8 +109,8 @@ public sealed partial class PostgresStoreContractTests
 
         await using var store = await Stores.OpenAsync(options, "/nonexistent", CancellationToken.None);
         Assert.IsType<PostgresStore>(store);
-        Assert.False(await Stores.HoldsClusterAsync(options, "/nonexistent", CancellationToken.None));
+        Assert.False(await Stores.HoldsAuthorityAsync(options, "/nonexistent", Gatehouse.Pki.Authorities.UserKind, CancellationToken.None));
         await store.AddAuthorityIfAbsentAsync(new StoredAuthority(global::Gatehouse.Pki.Authorities.UserKind, "ecdsa", "pem", [1], DateTimeOffset.UtcNow), CancellationToken.None);
-        Assert.True(await Stores.HoldsClusterAsync(options, "/nonexistent", CancellationToken.None));
+        Assert.True(await Stores.HoldsAuthorityAsync(options, "/nonexistent", Gatehouse.Pki.Authorities.UserKind, CancellationToken.None));
     }
 }

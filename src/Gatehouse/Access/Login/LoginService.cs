@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Access.Users;
 using Gatehouse.Audit;
-using Gatehouse.Cluster;
 using Gatehouse.Pki;
 using Gatehouse.Pki.Ssh;
 using Gatehouse.Storage;
@@ -32,7 +31,9 @@ internal sealed record LoginResult(LoginFailure? Failure, string Message, X509Ce
 /// per source address, and issues short-lived certificates whose rights come from the user's roles. Every outcome
 /// is audited before it is answered.
 /// </summary>
-internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
+/// <param name="clusterName">Goes into web sessions' identities (a certificate carries it in its subject).</param>
+internal sealed class LoginService(IStore store, UserService users, CertificateIssuer issuer, AuditLog audit, string clusterName, TimeProvider time,
+    TimeSpan defaultTtl)
 {
     public const int MaxFailuresPerUser = 5, MaxFailuresPerAddress = 20;
     public static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(15);
@@ -41,7 +42,7 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     /// <summary>The audit's identity_source for each kind of login.</summary>
     public const string CertificateSource = "login", WebSessionSource = "web-session";
 
-    private readonly AddressThrottle _addresses = new(MaxFailuresPerAddress, FailureWindow, AddressThrottle.DefaultMaxAddresses, cluster.Time);
+    private readonly AddressThrottle _addresses = new(MaxFailuresPerAddress, FailureWindow, AddressThrottle.DefaultMaxAddresses, time);
 
     public async ValueTask<LoginResult> LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
@@ -53,8 +54,8 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         var check = await CheckCredentialsAsync(credentials, request.RequestedTtl, CertificateSource, cancellationToken);
         if (check.Refusal is { } refusal) return refusal;
         var identity = check.Identity! with { IssuedVia = "login" };
-        var certificate = await cluster.Issuer.IssueUserAsync(identity, publicKey, check.Ttl, cancellationToken);
-        var ssh = await cluster.Issuer.IssueSshUserAsync(identity, sshKey, check.Ttl, cancellationToken);
+        var certificate = await issuer.IssueUserAsync(identity, publicKey, check.Ttl, cancellationToken);
+        var ssh = await issuer.IssueSshUserAsync(identity, sshKey, check.Ttl, cancellationToken);
         var until = $"logged in until {certificate.NotAfter.ToUniversalTime():u}";
         return await AuditedAsync(credentials, CertificateSource, new LoginResult(null, check.Notice is null ? until : $"{until} ({check.Notice})",
             certificate, ssh, identity, certificate.NotAfter.ToUniversalTime(), check.Notice), null, cancellationToken);
@@ -70,8 +71,8 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     {
         var check = await CheckCredentialsAsync(credentials, null, WebSessionSource, cancellationToken);
         if (check.Refusal is { } refusal) return refusal;
-        var now = cluster.Time.GetUtcNow();
-        var identity = check.Identity! with { IssuedVia = WebSessionSource, Cluster = cluster.Authorities.ClusterName, IssuedAt = now };
+        var now = time.GetUtcNow();
+        var identity = check.Identity! with { IssuedVia = WebSessionSource, Cluster = clusterName, IssuedAt = now };
         var expires = now + check.Ttl;
         return await AuditedAsync(credentials, WebSessionSource, new LoginResult(null, $"signed in until {expires:u}", Identity: identity, Expires: expires),
             new Dictionary<string, string> { ["session"] = sessionId, ["expires"] = expires.ToString("u", System.Globalization.CultureInfo.InvariantCulture) },
@@ -87,7 +88,7 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
     private async ValueTask<CredentialCheck> CheckCredentialsAsync(LoginCredentials credentials, TimeSpan? requestedTtl, string source,
         CancellationToken cancellationToken)
     {
-        var now = cluster.Time.GetUtcNow();
+        var now = time.GetUtcNow();
         // 1. The attempt is counted before any work — per address, and per user once the user is known — and settled when
         //    the answer is: concurrent guesses cannot outrun the limits while their passwords hash (issue 11). Until the
         //    answer says otherwise it is a failure, so one cut short by an error stays counted.
@@ -99,9 +100,9 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         string? userAttempt = null;
         try
         {
-            user = await cluster.Store.GetUserAsync(credentials.User, cancellationToken);
+            user = await store.GetUserAsync(credentials.User, cancellationToken);
             if (user is not null
-                && (userAttempt = await cluster.Store.TryReserveLoginAttemptAsync(user.Name, now, now - FailureWindow, MaxFailuresPerUser, cancellationToken)) is null)
+                && (userAttempt = await store.TryReserveLoginAttemptAsync(user.Name, now, now - FailureWindow, MaxFailuresPerUser, cancellationToken)) is null)
             {
                 outcome = LoginAttemptOutcome.Released; // nothing was checked, so the address is not charged for it
                 return await RefusedAsync(LoginFailure.Throttled,
@@ -111,11 +112,11 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
             // 2. The password check runs for unknown users too (against a decoy hash): same answer, same time.
             var passwordOk = PasswordHasher.Verify(credentials.Password, user?.PasswordHash);
             long totpStep = 0;
-            var totpOk = user?.SealedTotpSecret is null || Totp.Verify(cluster.Users.OpenTotpSecret(user)!, credentials.Totp, now, out totpStep);
+            var totpOk = user?.SealedTotpSecret is null || Totp.Verify(users.OpenTotpSecret(user)!, credentials.Totp, now, out totpStep);
             // RFC 6238 §5.2: a code is accepted once. Marked used only behind the right password, so a wrong guess cannot spend
             // the user's code; a replay gets the wrong code's answer, and only the audit says which it was.
             var replayed = user?.SealedTotpSecret is not null && passwordOk && totpOk
-                && !await cluster.Store.TryUseTotpStepAsync(user.Name, totpStep, Totp.OldestRememberedStep(now), cancellationToken);
+                && !await store.TryUseTotpStepAsync(user.Name, totpStep, Totp.OldestRememberedStep(now), cancellationToken);
             if (user is null || !passwordOk || !totpOk || replayed)
                 return await RefusedAsync(LoginFailure.Unauthenticated, Unauthenticated, replayed ? ReplayedCode : null);
 
@@ -128,7 +129,7 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
             outcome = LoginAttemptOutcome.Succeeded; // the user's failures are forgotten, as after an unlock
 
             // 4. Rights come from the roles, and so does the lifetime, within the cluster's ceiling.
-            var rights = await UserRights.ResolveAsync(cluster.Store, user, cancellationToken);
+            var rights = await UserRights.ResolveAsync(store, user, cancellationToken);
             if (rights.Error is { } roleProblem) return await RefusedAsync(LoginFailure.Forbidden, roleProblem);
             var (ttl, notice) = Lifetime(requestedTtl, rights.MaxSessionTtl);
             return new CredentialCheck(null, rights.Identity with { PinnedIp = null }, ttl, notice);
@@ -137,7 +138,7 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         {
             if (address is not null) _addresses.Settle(address, failed: outcome == LoginAttemptOutcome.Failed);
             // Not the request's token: a client that hangs up must not leave its attempt in progress.
-            if (userAttempt is not null) await cluster.Store.SettleLoginAttemptAsync(user!.Name, userAttempt, outcome, CancellationToken.None);
+            if (userAttempt is not null) await store.SettleLoginAttemptAsync(user!.Name, userAttempt, outcome, CancellationToken.None);
         }
 
         async ValueTask<CredentialCheck> RefusedAsync(LoginFailure failure, string message, string? auditReason = null) =>
@@ -169,7 +170,7 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
                 CertificateSerial = SerialNumbers.Of(certificate),
                 CertificateSha256 = Convert.ToHexString(SHA256.HashData(certificate.RawData)),
             };
-        await cluster.Audit.RecordAsync(auditEvent, cancellationToken);
+        await audit.RecordAsync(auditEvent, cancellationToken);
         return result;
     }
 
@@ -185,7 +186,7 @@ internal sealed class LoginService(ClusterState cluster, TimeSpan defaultTtl)
         var ttl = requested ?? defaultTtl;
         string? cappedBy = null;
         if (rolesMax is { } max && ttl > max) (ttl, cappedBy) = (max, "the roles' max_session_ttl");
-        if (ttl > cluster.Issuer.MaxUserTtl) (ttl, cappedBy) = (cluster.Issuer.MaxUserTtl, "the cluster's ceiling, pki.max_user_cert_ttl");
+        if (ttl > issuer.MaxUserTtl) (ttl, cappedBy) = (issuer.MaxUserTtl, "the cluster's ceiling, pki.max_user_cert_ttl");
         return (ttl, requested is not null && cappedBy is not null ? $"the lifetime asked for is above {cappedBy}: {Durations.Format(ttl)} instead" : null);
     }
 

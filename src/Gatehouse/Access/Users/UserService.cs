@@ -15,19 +15,15 @@ internal sealed class UserService(IStore store, MasterKey masterKey, TimeProvide
     public const int MinimumPasswordLength = 12;
     private const string TotpPurpose = "gatehouse-totp";
 
-    /// <summary>Null when the name can be a user name (it becomes a certificate CN and an SSH key id), else why not.</summary>
-    public static string? CheckName(string name) =>
-        string.IsNullOrWhiteSpace(name) || name.Length > 128 || name.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)) || name.StartsWith('-')
-            ? $"'{name}' cannot be a user name: use 1–128 characters without spaces or control characters, not starting with '-'"
-            : null;
-
+    /// <summary>Null when the password is long enough, else why not. (User names: <see cref="Identity.UserNames"/>; a name
+    /// becomes a certificate CN and an SSH key id.)</summary>
     public static string? CheckPassword(string password) =>
         password.Length < MinimumPasswordLength ? $"the password is too short: use at least {MinimumPasswordLength} characters" : null;
 
     public async ValueTask<UserOutcome> AddAsync(string name, IReadOnlyList<string> roles, IReadOnlyDictionary<string, IReadOnlyList<string>> traits,
         string? password, bool withTotp, CancellationToken cancellationToken)
     {
-        if (CheckName(name) is { } badName) return UserOutcome.Refused(badName);
+        if (Identity.UserNames.Check(name) is { } badName) return UserOutcome.Refused(badName);
         if (password is not null && CheckPassword(password) is { } badPassword) return UserOutcome.Refused(badPassword);
         if (await MissingRolesAsync(roles, cancellationToken) is { } missing) return UserOutcome.Refused(missing);
         var secret = withTotp ? Totp.NewSecret() : null;

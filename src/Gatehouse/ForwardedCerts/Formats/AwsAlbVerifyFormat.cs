@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 
+using Gatehouse.X500;
+
 namespace Gatehouse.ForwardedCerts.Formats;
 
 /// <summary>
@@ -67,13 +69,13 @@ internal sealed class AwsAlbVerifyFormat : ForwardedCertificateFormat
     {
         var text = header.Text.AsSpan().Trim(HeaderValue.Whitespace);
         foreach (var c in text)
-            if (!CertificateEncodings.IsHex(c))
-                return $"{header.Name} is '{HeaderValue.Show(text)}', which is not a hexadecimal serial number";
+            if (!char.IsAsciiHexDigit(c))
+                return $"{header.Name} is '{UntrustedText.Show(text)}', which is not a hexadecimal serial number";
         var claimed = text.TrimStart('0');
         var actual = leaf.SerialNumber.AsSpan().TrimStart('0');
         return claimed.Equals(actual, StringComparison.OrdinalIgnoreCase)
             ? null
-            : $"{header.Name} says {HeaderValue.Show(text, 80)} but the certificate's serial number is {leaf.SerialNumber}";
+            : $"{header.Name} says {UntrustedText.Show(text, 80)} but the certificate's serial number is {leaf.SerialNumber}";
     }
 
     private static readonly string[] TimeFormats =
@@ -91,16 +93,16 @@ internal sealed class AwsAlbVerifyFormat : ForwardedCertificateFormat
             var key = equals < 0 ? part : part[..equals].Trim(' ');
             var isBefore = key.Equals("NotBefore", StringComparison.OrdinalIgnoreCase);
             if (equals < 0 || !(isBefore || key.Equals("NotAfter", StringComparison.OrdinalIgnoreCase)) || (isBefore ? notBefore : notAfter) is not null)
-                return $"{header.Name} is not NotBefore=…;NotAfter=…: '{HeaderValue.Show(part)}' is unexpected";
+                return $"{header.Name} is not NotBefore=…;NotAfter=…: '{UntrustedText.Show(part)}' is unexpected";
             if (!DateTimeOffset.TryParseExact(part[(equals + 1)..].Trim(' '), TimeFormats, CultureInfo.InvariantCulture,
                     DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
-                return $"{header.Name} has '{HeaderValue.Show(part, 60)}', which is not an ISO 8601 UTC time";
+                return $"{header.Name} has '{UntrustedText.Show(part, 60)}', which is not an ISO 8601 UTC time";
             if (isBefore) notBefore = time;
             else notAfter = time;
         }
         if (notBefore is null || notAfter is null) return $"{header.Name} is not NotBefore=…;NotAfter=…: one of the two is missing";
         if (ToSecond(notBefore.Value) != ToSecond(leaf.NotBefore) || ToSecond(notAfter.Value) != ToSecond(leaf.NotAfter))
-            return $"{header.Name} says '{HeaderValue.Show(text, 80)}' but the certificate is valid from "
+            return $"{header.Name} says '{UntrustedText.Show(text, 80)}' but the certificate is valid from "
                 + $"{ToSecond(leaf.NotBefore):yyyy-MM-ddTHH:mm:ssZ} to {ToSecond(leaf.NotAfter):yyyy-MM-ddTHH:mm:ssZ}";
         return null;
     }

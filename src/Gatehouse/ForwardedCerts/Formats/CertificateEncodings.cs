@@ -51,14 +51,14 @@ internal static class CertificateEncodings
             var c = value[i];
             if (c == '%')
             {
-                if (i + 2 >= value.Length || !IsHex(value[i + 1]) || !IsHex(value[i + 2]))
-                    return $"'{HeaderValue.Show(value.AsSpan(i, Math.Min(3, value.Length - i)))}' at offset {i} is not a percent-escape";
+                if (i + 2 >= value.Length || !char.IsAsciiHexDigit(value[i + 1]) || !char.IsAsciiHexDigit(value[i + 2]))
+                    return $"'{UntrustedText.Show(value.AsSpan(i, Math.Min(3, value.Length - i)))}' at offset {i} is not a percent-escape";
                 var b = (HexValue(value[i + 1]) << 4) | HexValue(value[i + 2]);
                 if (b > 0x7E) return $"'{value.AsSpan(i, 3)}' at offset {i} decodes to a byte that never appears in a certificate's text form";
                 into[length++] = (char)b;
                 i += 2;
             }
-            else if (c > 0x7E) return $"character '{HeaderValue.Show([c])}' at offset {i} is not allowed in a URL-encoded value";
+            else if (c > 0x7E) return $"character '{UntrustedText.Show([c])}' at offset {i} is not allowed in a URL-encoded value";
             else into[length++] = c;
         }
         return null;
@@ -83,13 +83,13 @@ internal static class CertificateEncodings
             var rest = text[position..];
             if (!rest.StartsWith(Begin, StringComparison.Ordinal))
                 return count == 0
-                    ? $"it starts with '{HeaderValue.Show(rest)}' instead of -----BEGIN CERTIFICATE-----"
-                    : $"'{HeaderValue.Show(rest)}' follows certificate {count}; only whitespace may separate CERTIFICATE blocks";
+                    ? $"it starts with '{UntrustedText.Show(rest)}' instead of -----BEGIN CERTIFICATE-----"
+                    : $"'{UntrustedText.Show(rest)}' follows certificate {count}; only whitespace may separate CERTIFICATE blocks";
             var labelLength = rest[Begin.Length..].IndexOf(Dashes, StringComparison.Ordinal);
             if (labelLength < 0) return $"the -----BEGIN line of block {count + 1} never ends";
             var label = rest.Slice(Begin.Length, labelLength);
             if (!label.SequenceEqual("CERTIFICATE"))
-                return $"block {count + 1} is labelled '{HeaderValue.Show(label)}'; only CERTIFICATE blocks are accepted";
+                return $"block {count + 1} is labelled '{UntrustedText.Show(label)}'; only CERTIFICATE blocks are accepted";
             var body = rest[(Begin.Length + labelLength + Dashes.Length)..];
             var bodyLength = body.IndexOf(End, StringComparison.Ordinal);
             if (bodyLength < 0) return $"CERTIFICATE block {count + 1} has no -----END CERTIFICATE----- line";
@@ -116,7 +116,7 @@ internal static class CertificateEncodings
         {
             var ok = c is >= 'A' and <= 'Z' or >= 'a' and <= 'z' or >= '0' and <= '9' or '+' or '/' or '='
                 || (allowWhitespace && HeaderValue.Whitespace.Contains(c));
-            if (!ok) return $"is not base64: it contains '{HeaderValue.Show([c])}'";
+            if (!ok) return $"is not base64: it contains '{UntrustedText.Show([c])}'";
         }
         var bytes = into.Reserve(base64.Length / 4 * 3 + 3);
         if (!Convert.TryFromBase64Chars(base64, bytes, out var written))
@@ -130,7 +130,7 @@ internal static class CertificateEncodings
     public static string? ReadByteSequence(ReadOnlySpan<char> item, PresentedChain into, string header)
     {
         if (item.Length < 2 || item[0] != ':' || item[^1] != ':')
-            return $"is not an RFC 9440 byte sequence: '{HeaderValue.Show(item)}' is not wrapped in colons";
+            return $"is not an RFC 9440 byte sequence: '{UntrustedText.Show(item)}' is not wrapped in colons";
         var base64 = item[1..^1];
         if (base64.Contains(';')) return "is not an RFC 9440 byte sequence: parameters are not expected";
         if (base64.Length % 4 == 0) return ReadBase64Der(base64, allowWhitespace: false, into, header);
@@ -163,8 +163,6 @@ internal static class CertificateEncodings
     {
         foreach (var certificate in certificates) certificate?.Dispose();
     }
-
-    public static bool IsHex(char c) => c is >= '0' and <= '9' or >= 'a' and <= 'f' or >= 'A' and <= 'F';
 
     public static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }

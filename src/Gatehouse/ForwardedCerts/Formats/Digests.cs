@@ -27,20 +27,20 @@ internal static class Digests
                 DigestSpelling.Base64 => "44 characters of base64",
                 _ => "64 hexadecimal digits or 44 characters of base64",
             };
-            return $"{header.Name} is not a SHA-256 digest: '{HeaderValue.Show(text)}' is not {expected}";
+            return $"{header.Name} is not a SHA-256 digest: '{UntrustedText.Show(text)}' is not {expected}";
         }
         Span<byte> actual = stackalloc byte[32];
         SHA256.HashData(leaf, actual);
         if (claimed.SequenceEqual(actual)) return null;
         var shown = hex ? Convert.ToHexStringLower(actual) : Convert.ToBase64String(actual);
-        return $"{header.Name} does not match the certificate: it says '{HeaderValue.Show(text, 64)}' but the certificate's SHA-256 is '{shown}'";
+        return $"{header.Name} does not match the certificate: it says '{UntrustedText.Show(text, 64)}' but the certificate's SHA-256 is '{shown}'";
     }
 
     private static bool TryHex(ReadOnlySpan<char> text, Span<byte> into)
     {
         if (text.Length != 64) return false;
         foreach (var c in text)
-            if (!CertificateEncodings.IsHex(c)) return false;
+            if (!char.IsAsciiHexDigit(c)) return false;
         return Convert.FromHexString(text, into, out _, out var written) == System.Buffers.OperationStatus.Done && written == 32;
     }
 

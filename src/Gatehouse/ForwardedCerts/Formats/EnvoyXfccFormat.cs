@@ -76,7 +76,7 @@ internal sealed class EnvoyXfccFormat : ForwardedCertificateFormat
             while (i < value.Length && value[i] is not ('=' or ';' or ',' or '"')) i++;
             var key = value.AsSpan(keyStart, i - keyStart).Trim(HeaderValue.Whitespace);
             if (i == value.Length || value[i] != '=' || key.IsEmpty)
-                return $"{name} element {element} has '{HeaderValue.Show(value.AsSpan(keyStart))}' where a key=value pair should be";
+                return $"{name} element {element} has '{UntrustedText.Show(value.AsSpan(keyStart))}' where a key=value pair should be";
             i++;
             while (i < value.Length && value[i] is ' ' or '\t') i++;
             // value, quoted or bare
@@ -109,7 +109,7 @@ internal sealed class EnvoyXfccFormat : ForwardedCertificateFormat
                 pairs = [];
                 element++;
             }
-            else if (value[i] != ';') return $"{name} element {element} has '{HeaderValue.Show(value.AsSpan(i))}' after the value of {key}";
+            else if (value[i] != ';') return $"{name} element {element} has '{UntrustedText.Show(value.AsSpan(i))}' after the value of {key}";
             i++;
         }
     }

@@ -44,7 +44,7 @@ internal sealed class GcpFormat : ForwardedCertificateFormat
             // GCP fills client_cert_leaf only when validation passed (spec §3), so a certificate was presented but
             // cannot be checked here; treating that as "no certificate" would hide a bad one.
             return PresentedDecode.Refused($"{present.Name} is true but {leaf.Name} is empty, so the certificate cannot be checked"
-                + (claims.Detail is null ? "" : $" ({error.Name}: {HeaderValue.Show(claims.Detail, 120)})"), claims);
+                + (claims.Detail is null ? "" : $" ({error.Name}: {UntrustedText.Show(claims.Detail, 120)})"), claims);
         if (leaf.IsAbsent && hash.IsPresent)
             return PresentedDecode.Refused($"{hash.Name} was sent without {leaf.Name}", claims);
 
@@ -62,7 +62,7 @@ internal sealed class GcpFormat : ForwardedCertificateFormat
         var text = header.Text.AsSpan().Trim(HeaderValue.Whitespace);
         if (text.Equals("true", StringComparison.OrdinalIgnoreCase)) return true;
         if (text.Equals("false", StringComparison.OrdinalIgnoreCase)) return false;
-        problem = $"{header.Name} is '{HeaderValue.Show(text)}'; it should be true or false";
+        problem = $"{header.Name} is '{UntrustedText.Show(text)}'; it should be true or false";
         return null;
     }
 }

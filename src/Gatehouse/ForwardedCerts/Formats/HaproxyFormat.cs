@@ -30,7 +30,7 @@ internal sealed class HaproxyFormat : ForwardedCertificateFormat
             var text = verify.Text!.AsSpan().Trim(HeaderValue.Whitespace);
             if (text.IsEmpty || text.Length > 9 || text.ContainsAnyExceptInRange('0', '9')
                 || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var code))
-                return PresentedDecode.Refused($"{verify.Name} is '{HeaderValue.Show(text)}'; HAProxy's ssl_c_verify is a number, 0 when verification succeeded");
+                return PresentedDecode.Refused($"{verify.Name} is '{UntrustedText.Show(text)}'; HAProxy's ssl_c_verify is a number, 0 when verification succeeded");
             claims = code == 0 ? new(true, null) : new(false, code.ToString(CultureInfo.InvariantCulture));
         }
         if (cert.IsAbsent && claims.Verified == false)

@@ -32,18 +32,4 @@ internal readonly record struct HeaderValue(string Name, string? Text, string? E
     }
 
     public const string Whitespace = " \t\r\n";
-
-    /// <summary>A short, log-safe rendering of untrusted text for error sentences.</summary>
-    public static string Show(ReadOnlySpan<char> text, int max = 24)
-    {
-        var builder = new StringBuilder(Math.Min(text.Length, max) + 8);
-        foreach (var c in text[..Math.Min(text.Length, max)])
-        {
-            if (c is >= ' ' and <= '~' and not '\'' and not '\\') builder.Append(c);
-            else if (c <= 0xFF) builder.Append($"\\x{(int)c:X2}");
-            else builder.Append($"\\u{(int)c:X4}");
-        }
-        if (text.Length > max) builder.Append('…');
-        return builder.ToString();
-    }
 }

@@ -33,12 +33,12 @@ internal sealed class NginxFormat : ForwardedCertificateFormat
             return cert.IsPresent
                 ? PresentedDecode.Refused($"{verify.Name} says NONE (no certificate) but {cert.Name} holds one; the two headers contradict each other")
                 : PresentedDecode.Absent();
-        else return PresentedDecode.Refused($"{verify.Name} is '{HeaderValue.Show(text)}'; nginx sends SUCCESS, FAILED:reason or NONE");
+        else return PresentedDecode.Refused($"{verify.Name} is '{UntrustedText.Show(text)}'; nginx sends SUCCESS, FAILED:reason or NONE");
 
         if (cert.IsAbsent)
             return text is null
                 ? PresentedDecode.Absent()
-                : PresentedDecode.Refused($"{verify.Name} says '{HeaderValue.Show(text)}' but {cert.Name} is missing; the two headers contradict each other", claims);
+                : PresentedDecode.Refused($"{verify.Name} says '{UntrustedText.Show(text)}' but {cert.Name} is missing; the two headers contradict each other", claims);
 
         var leaf = new PresentedChain(cert.Text!.Length);
         var error = CertificateEncodings.ReadUrlEncodedPem(cert.Name, cert.Text!, maxCertificates: 1, leaf);

@@ -64,8 +64,9 @@ internal sealed partial class PostgresStore : IStore
         }
     }
 
-    /// <summary>True when the database already holds a cluster's user CA. Unlike opening a store, this creates no tables.</summary>
-    public static async Task<bool> HoldsClusterAsync(string connectionString, Action<string>? onRetry, CancellationToken cancellationToken)
+    /// <summary>True when the database already holds an authority of <paramref name="kind"/>. Unlike opening a store, this
+    /// creates no tables.</summary>
+    public static async Task<bool> HoldsAuthorityAsync(string connectionString, string kind, Action<string>? onRetry, CancellationToken cancellationToken)
     {
         var settings = ParseConnectionString(connectionString);
         await using var dataSource = NpgsqlDataSource.Create(settings);
@@ -74,7 +75,7 @@ internal sealed partial class PostgresStore : IStore
         await using var command = new NpgsqlCommand("SELECT to_regclass('authorities') IS NOT NULL", connection);
         if (!(bool)(await command.ExecuteScalarAsync(cancellationToken))!) return false;
         command.CommandText = "SELECT EXISTS (SELECT 1 FROM authorities WHERE kind = @kind)";
-        command.Parameters.AddWithValue("kind", Pki.Authorities.UserKind);
+        command.Parameters.AddWithValue("kind", kind);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 

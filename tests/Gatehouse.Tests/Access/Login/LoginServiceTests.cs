@@ -30,7 +30,7 @@ public sealed class LoginServiceTests : IAsyncLifetime
         ], CancellationToken.None);
         var traits = new Dictionary<string, IReadOnlyList<string>> { ["logins"] = ["alice"] };
         await _cluster.Users.AddAsync("alice", ["dev", "ops"], traits, Password, withTotp: false, CancellationToken.None);
-        _logins = new LoginService(_cluster, TimeSpan.FromHours(12));
+        _logins = _cluster.CreateLoginService(TimeSpan.FromHours(12));
     }
 
     private Task<LoginResult> LoginAsync(string user, string password, string? totp = null, TimeSpan? ttl = null, IPAddress? from = null) =>
@@ -89,7 +89,7 @@ public sealed class LoginServiceTests : IAsyncLifetime
     {
         // The same cluster opened with pki.max_user_cert_ttl = 30m, below the 12h default and dev's 2h max_session_ttl.
         await using var capped = await TestCluster.OpenAsync(_dir.Path, _time, maxUserCertTtl: TimeSpan.FromMinutes(30));
-        var logins = new LoginService(capped, TimeSpan.FromHours(12));
+        var logins = capped.CreateLoginService(TimeSpan.FromHours(12));
 
         var login = await logins.LoginAsync(new LoginRequest("alice", Password, null, _key.ExportSubjectPublicKeyInfoPem(), null, From), CancellationToken.None);
         var web = await logins.WebLoginAsync(new LoginCredentials("alice", Password, null, From), "session-2", CancellationToken.None);

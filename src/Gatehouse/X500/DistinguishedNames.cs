@@ -3,7 +3,7 @@ using System.Formats.Asn1;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
-namespace Gatehouse.ForwardedCerts.Formats;
+namespace Gatehouse.X500;
 
 /// <summary>
 /// Compares an RFC 2253 string (ALB verify's -Issuer and -Subject, spec §1.4; identity_mappings[].issuer) with a
@@ -35,7 +35,7 @@ internal static class DistinguishedNames
         }
         claimed.Reverse(); // RFC 2253 §2.1 writes the last RDN of the DER sequence first
         var same = claimed.Count == actual.Count && claimed.Zip(actual).All(pair => SameRdn(pair.First, pair.Second));
-        return same ? null : $"says '{HeaderValue.Show(rfc2253, 200)}' but the certificate has '{HeaderValue.Show(name.Name, 200)}'";
+        return same ? null : $"says '{UntrustedText.Show(rfc2253, 200)}' but the certificate has '{UntrustedText.Show(name.Name, 200)}'";
     }
 
     private static bool SameRdn(List<Attribute> claimed, List<Attribute> actual)
@@ -108,9 +108,9 @@ internal static class DistinguishedNames
                 var typeStart = i;
                 while (i < text.Length && text[i] is not ('=' or ',' or '+')) i++;
                 var typeText = text.AsSpan(typeStart, i - typeStart).TrimEnd(' ');
-                if (i == text.Length || text[i] != '=') return $"'{HeaderValue.Show(text.AsSpan(typeStart))}' at offset {typeStart} is not type=value";
+                if (i == text.Length || text[i] != '=') return $"'{UntrustedText.Show(text.AsSpan(typeStart))}' at offset {typeStart} is not type=value";
                 var oid = Oid(typeText);
-                if (oid is null) return $"'{HeaderValue.Show(typeText)}' at offset {typeStart} is not an attribute type this decoder knows";
+                if (oid is null) return $"'{UntrustedText.Show(typeText)}' at offset {typeStart} is not an attribute type this decoder knows";
                 i++;
                 while (i < text.Length && text[i] == ' ') i++;
 
@@ -118,7 +118,7 @@ internal static class DistinguishedNames
                 if (i < text.Length && text[i] == '#')
                 {
                     var start = ++i;
-                    while (i < text.Length && CertificateEncodings.IsHex(text[i])) i++;
+                    while (i < text.Length && char.IsAsciiHexDigit(text[i])) i++;
                     if ((i - start) % 2 != 0 || i == start) return $"the hex value at offset {start - 1} has an odd or zero number of digits";
                     attribute = new(oid, null, Convert.FromHexString(text.AsSpan(start, i - start)));
                     while (i < text.Length && text[i] == ' ') i++;
@@ -136,7 +136,7 @@ internal static class DistinguishedNames
                     rdns.Add(rdn);
                     rdn = [];
                 }
-                else if (text[i] != '+') return $"'{HeaderValue.Show(text.AsSpan(i))}' at offset {i} follows a value";
+                else if (text[i] != '+') return $"'{UntrustedText.Show(text.AsSpan(i))}' at offset {i} follows a value";
                 i++;
             }
             rdns.Add(rdn);
@@ -164,9 +164,9 @@ internal static class DistinguishedNames
             // '<', '>', '=' and a non-leading '#' are taken literally: OpenSSL's RFC 2253 output does not escape '='.
             if (c == '\\')
             {
-                if (i + 2 < text.Length && CertificateEncodings.IsHex(text[i + 1]) && CertificateEncodings.IsHex(text[i + 2]))
+                if (i + 2 < text.Length && char.IsAsciiHexDigit(text[i + 1]) && char.IsAsciiHexDigit(text[i + 2]))
                 {
-                    bytes[length++] = (byte)((CertificateEncodings.HexValue(text[i + 1]) << 4) | CertificateEncodings.HexValue(text[i + 2]));
+                    bytes[length++] = (byte)((HexValue(text[i + 1]) << 4) | HexValue(text[i + 2]));
                     i += 3;
                 }
                 else if (i + 1 < text.Length && text[i + 1] is ',' or '+' or '"' or '\\' or '<' or '>' or ';' or '#' or '=' or ' ')
@@ -223,4 +223,6 @@ internal static class DistinguishedNames
         ["UID"] = "0.9.2342.19200300.100.1.1", ["E"] = "1.2.840.113549.1.9.1", ["EMAIL"] = "1.2.840.113549.1.9.1",
         ["EMAILADDRESS"] = "1.2.840.113549.1.9.1",
     };
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
