@@ -1,14 +1,12 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using Gatehouse.Client.Dialing;
+using Gatehouse.Client.Kube;
 using Gatehouse.Client.LocalProxies;
 using Gatehouse.Client.Profiles;
 using Gatehouse.Routing;
 using Gatehouse.Storage;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Cli.Commands;
 
@@ -67,7 +65,7 @@ internal static class ProxyCommand
             if (probe.Stream is { } probed) await probed.DisposeAsync();
             var route = $"via {dialer.Options.Proxy} ({dialer.Decision?.Name ?? decision!.Name}; {decision!.Source})";
             if (probe.Code == DialCodes.HttpApp)
-                return await ServeHttpAsync(dialer, localPort, new LocalTarget($"/apps/{app}", $"app '{app}'", WritePlainAsync), null,
+                return await ServeHttpAsync(dialer, localPort, LocalTargets.HttpApp(app), null,
                     port => $"Serving HTTP app '{app}' at http://127.0.0.1:{port}/ {route}. Ctrl-C to stop.", cancellationToken);
             // The proxy's refusal (no such app, denied, certificate refused) ends here; a route failure may pass (a
             // balancer restarting): the forward starts as for a TCP app, and each connection says what failed.
@@ -85,7 +83,7 @@ internal static class ProxyCommand
             }
             var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
             Console.Out.WriteLine($"Forwarding 127.0.0.1:{bound} to app '{app}' {route}. Ctrl-C to stop.");
-            await TcpForwarding.RunAsync(listener, dialer, app, parse.GetValue(verbose), cancellationToken);
+            await TcpForwarder.RunAsync(listener, dialer, app, parse.GetValue(verbose), Console.Error, cancellationToken);
             return 0;
         });
         return command;
@@ -112,10 +110,10 @@ internal static class ProxyCommand
                 : Path.Combine(Path.GetFullPath(dialer.Options.ProfileDirectory ?? "."), $"kube-{cluster}.kubeconfig");
             using var certificates = LocalCertificates.Create($"kube {cluster}");
             var route = $"via {dialer.Options.Proxy} ({decision!.Name}; {decision.Source})";
-            return await ServeHttpAsync(dialer, localPort, new LocalTarget($"/kube/{cluster}", $"Kubernetes cluster '{cluster}'", WriteKubeStatusAsync),
+            return await ServeHttpAsync(dialer, localPort, LocalTargets.KubeCluster(cluster),
                 certificates, port =>
                 {
-                    AtomicFile.Write(file, LocalKubeconfig(cluster, port, certificates), AtomicFile.OwnerOnly);
+                    AtomicFile.Write(file, Kubeconfig.ForLocalProxy(cluster, port, certificates), AtomicFile.OwnerOnly);
                     return $"Serving Kubernetes cluster '{cluster}' at https://127.0.0.1:{port} {route}.\n" +
                            $"Use it with: export KUBECONFIG={file}\nCtrl-C to stop (the kubeconfig is removed then).";
                 }, cancellationToken, cleanup: () => File.Delete(file));
@@ -149,57 +147,5 @@ internal static class ProxyCommand
             }
         }
         return 0;
-    }
-
-    /// <summary>A kubeconfig for the local proxy: its CA and the one client certificate it accepts, embedded.</summary>
-    internal static string LocalKubeconfig(string cluster, int port, LocalCertificates certificates)
-    {
-        static string Data(string pem) => Convert.ToBase64String(Encoding.ASCII.GetBytes(pem));
-        using var key = certificates.Client.GetECDsaPrivateKey()!;
-        var entry = $"gatehouse-local-{cluster}";
-        return $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: {entry}
-              cluster:
-                server: https://127.0.0.1:{port}
-                certificate-authority-data: {Data(certificates.Authority.ExportCertificatePem())}
-            users:
-            - name: {entry}
-              user:
-                client-certificate-data: {Data(certificates.Client.ExportCertificatePem())}
-                client-key-data: {Data(key.ExportPkcs8PrivateKeyPem())}
-            contexts:
-            - name: {entry}
-              context:
-                cluster: {entry}
-                user: {entry}
-            current-context: {entry}
-
-            """;
-    }
-
-    private static Task WritePlainAsync(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(message + "\n", context.RequestAborted);
-    }
-
-    /// <summary>kubectl prints a Status's message as "Error from server (ServiceUnavailable): …".</summary>
-    private static Task WriteKubeStatusAsync(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new Dictionary<string, object>
-        {
-            ["kind"] = "Status",
-            ["apiVersion"] = "v1",
-            ["metadata"] = new Dictionary<string, string>(),
-            ["status"] = "Failure",
-            ["message"] = message,
-            ["reason"] = "ServiceUnavailable",
-            ["code"] = status,
-        }, context.RequestAborted);
     }
 }
