@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Gatehouse.Proxy;
 
 /// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps
-/// and what forwarded responses may carry, 1400s: Kubernetes, 1500s: web sessions, 2000s: hosting).</summary>
+/// and what forwarded responses may carry, 1400s: Kubernetes, 1500s: web sessions, 1600s: SSH nodes, 2000s: hosting).</summary>
 internal static partial class ProxyLog
 {
     [LoggerMessage(1001, LogLevel.Warning, "Removed client-certificate headers ({Headers}) from {Peer}: it is not a trusted front; the request goes on unauthenticated")]
@@ -32,6 +32,9 @@ internal static partial class ProxyLog
 
     [LoggerMessage(2001, LogLevel.Warning, "Could not refresh revocations from {Store}: {Error}; keeping the previous view")]
     public static partial void TrustRefreshFailed(ILogger logger, string store, string error);
+
+    [LoggerMessage(1601, LogLevel.Warning, "{User} denied login {Login} on node {Node}: {Reason}")]
+    public static partial void NodeAccessDenied(ILogger logger, string user, string login, string node, string reason);
 
     [LoggerMessage(1301, LogLevel.Warning, "{User} denied HTTP app {App}: {Reason}")]
     public static partial void AppAccessDenied(ILogger logger, string user, string app, string reason);

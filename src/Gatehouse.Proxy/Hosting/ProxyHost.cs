@@ -10,6 +10,7 @@ using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Kube;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Proxy.Services;
+using Gatehouse.Proxy.Services.Ssh;
 using Gatehouse.Proxy.Services.Tcp;
 using Gatehouse.Proxy.Sessions;
 using Gatehouse.Proxy.Tunnel;
@@ -77,6 +78,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton<ServiceRouter>();
         // One line per protocol of the one TLS port (the router finds each by its ALPN).
         builder.Services.AddSingleton<IProtocolHandler>(services => ActivatorUtilities.CreateInstance<TcpAppHandler>(services, cluster.Time));
+        builder.Services.AddSingleton<IProtocolHandler>(services => ActivatorUtilities.CreateInstance<SshNodeHandler>(services, cluster.Audit, cluster.Time));
         builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
         builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(), services.GetRequiredService<GatehouseMetrics>(),
