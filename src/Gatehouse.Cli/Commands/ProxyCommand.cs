@@ -5,6 +5,7 @@ using Gatehouse.Client.Dialing;
 using Gatehouse.Client.Kube;
 using Gatehouse.Client.LocalProxies;
 using Gatehouse.Client.Profiles;
+using Gatehouse.Client.Ssh;
 using Gatehouse.Routing;
 using Gatehouse.Storage;
 
@@ -16,7 +17,7 @@ namespace Gatehouse.Cli.Commands;
 /// </summary>
 internal static class ProxyCommand
 {
-    public static Command Create() => new("proxy", "Local ports that forward to services behind the proxy") { App(), Kube() };
+    public static Command Create() => new("proxy", "Local ports that forward to services behind the proxy") { App(), Kube(), Ssh() };
 
     /// <summary>The options both verbs share.</summary>
     private sealed record Common(Option<int> Port, Option<string?> Proxy, Option<string?> Ca, Option<bool> Insecure)
@@ -85,6 +86,27 @@ internal static class ProxyCommand
             Console.Out.WriteLine($"Forwarding 127.0.0.1:{bound} to app '{app}' {route}. Ctrl-C to stop.");
             await TcpForwarder.RunAsync(listener, dialer, app, parse.GetValue(verbose), Console.Error, cancellationToken);
             return 0;
+        });
+        return command;
+    }
+
+    /// <summary><c>gatehouse proxy ssh LOGIN@NODE[:PORT]</c>: OpenSSH's ProxyCommand (standard input and output are the
+    /// SSH connection, so nothing else may be printed there).</summary>
+    private static Command Ssh()
+    {
+        var target = new Argument<string>("LOGIN@NODE") { Description = "As ssh's ProxyCommand writes it: %r@%h:%p" };
+        var proxy = new Option<string?>("--proxy") { Description = "The proxy's address, HOST:PORT (default: the current profile)" };
+        var ca = new Option<string?>("--ca") { Description = "The cluster's host CA (default: the one saved in the profile)" };
+        var command = new Command("ssh", "Connect standard input and output to an SSH node's sshd: the ProxyCommand for plain OpenSSH " +
+                                         "(ProxyCommand gatehouse proxy ssh %r@%h:%p)") { target, proxy, ca };
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var profiles = ProfileStore.Default();
+            var options = DialerSetup.Create(profiles, parse.GetValue(proxy), parse.GetValue(ca), insecure: false, requireIdentity: true);
+            var (parsed, error) = SshTarget.Parse(parse.GetValue(target)!, profiles.Load(options.Proxy.ToString())?.ClusterName);
+            if (parsed is null) return CommandKit.Fail(error!);
+            return await SshProxyCommand.RunAsync(new ProxyDialer(options), parsed, Console.OpenStandardInput(), Console.OpenStandardOutput(),
+                Console.Error, cancellationToken);
         });
         return command;
     }

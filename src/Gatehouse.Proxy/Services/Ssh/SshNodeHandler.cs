@@ -42,9 +42,9 @@ internal sealed class SshNodeHandler(ProxyOptions options, RoleCatalog roles, Au
 
         // 2. May they: the roles now, and the certificate as issued (its logins are the OpenSSH certificate's principals).
         var decision = (await roles.CheckerForAsync(identity, cancellationToken)).CheckNode(node.Name, node.Labels, login);
-        var reason = !decision.Allowed ? $"access denied: {decision.Reason}"
+        var reason = !decision.Allowed ? decision.Reason
             : !identity.Logins.Contains(login, StringComparer.Ordinal)
-                ? $"access denied: your certificate does not carry login '{login}' (it carries: {(identity.Logins.Count == 0 ? "none" : string.Join(", ", identity.Logins))}); " +
+                ? $"your certificate does not carry login '{login}' (it carries: {(identity.Logins.Count == 0 ? "none" : string.Join(", ", identity.Logins))}); " +
                   "log in again (`gatehouse login`) if your roles changed since it was issued"
                 : null;
         if (!(reason is null && request.Probe == true))
