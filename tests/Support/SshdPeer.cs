@@ -37,6 +37,7 @@ internal sealed class SshdPeer : IAsyncDisposable
             "PermitRootLogin yes", // the tests run as root
             "StrictModes no",
             "UsePAM no",
+            "Subsystem sftp internal-sftp", // scp uses SFTP since OpenSSH 9
             "LogLevel VERBOSE", // logs why a certificate was refused
         ]);
         // sshd's privilege-separation directory; a fresh container does not have it.

@@ -61,30 +61,31 @@ public sealed class SshCluster : IAsyncLifetime
     }
 
     /// <summary>Plain OpenSSH with <c>gatehouse proxy ssh</c> as its ProxyCommand and the profile's key and certificate.</summary>
-    internal static Task<ProcessResult> PlainSshAsync(ClientMachine client, string address, string destination, params string[] command)
+    internal static Task<ProcessResult> PlainSshAsync(ClientMachine client, string address, string destination, params string[] command) =>
+        Peer.RunAsync("ssh", [.. OpenSshOptions(client, address), destination, .. command], timeout: TimeSpan.FromSeconds(60),
+            environment: OpenSshEnvironment(client));
+
+    /// <summary>The options ssh, scp and sftp share here: no config file but these, the profile's key and certificate,
+    /// gatehouse as the ProxyCommand, batch mode.</summary>
+    internal static string[] OpenSshOptions(ClientMachine client, string address)
     {
         var profile = client.ProfileOf(address);
-        var proxyCommand = $"dotnet {GatehouseCli.Dll} proxy ssh --proxy {address} %r@%h:%p";
-        return Peer.RunAsync("ssh",
+        return
         [
             "-F", "/dev/null",
             "-i", Path.Combine(profile, "ssh-key"),
             "-o", $"CertificateFile={Path.Combine(profile, "ssh-cert.pub")}",
             "-o", "IdentitiesOnly=yes",
-            "-o", $"ProxyCommand={proxyCommand}",
+            "-o", $"ProxyCommand=dotnet {GatehouseCli.Dll} proxy ssh --proxy {address} %r@%h:%p",
             "-o", "StrictHostKeyChecking=no",
             "-o", "UserKnownHostsFile=/dev/null",
             "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=30",
-            destination,
-            .. command,
-        ], timeout: TimeSpan.FromSeconds(60), environment: new Dictionary<string, string>
-        {
-            ["GATEHOUSE_HOME"] = client.Home,
-            ["SSL_CERT_FILE"] = client.Environment.TryGetValue("SSL_CERT_FILE", out var ca) ? ca : "",
-            ["GATEHOUSE_MASTER_KEY"] = "",
-        });
+        ];
     }
+
+    /// <summary>The client machine's environment for OpenSSH, which passes it on to the ProxyCommand.</summary>
+    internal static Dictionary<string, string> OpenSshEnvironment(ClientMachine client) => new(client.Environment) { ["GATEHOUSE_MASTER_KEY"] = "" };
 
     public async Task DisposeAsync()
     {
