@@ -70,6 +70,22 @@ public sealed class SshTests(SshCluster cluster)
         Assert.Contains("'no-at-sign' is not LOGIN@NODE[:PORT]", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Ls_nodes_lists_only_the_nodes_and_logins_the_roles_allow_also_through_a_balancer()
+    {
+        foreach (var address in new[] { cluster.Proxy.Address, cluster.Balancer.Address })
+        {
+            using var client = await cluster.AliceAtAsync(address);
+            var listed = await client.Cli.RunAsync("ls", "nodes", "--proxy", address, "--format", "json");
+            Assert.True(listed.ExitCode == 0, listed.Output);
+            using var json = System.Text.Json.JsonDocument.Parse(listed.Stdout);
+            var node = Assert.Single(json.RootElement.EnumerateArray());
+            Assert.Equal("node1", node.GetProperty("name").GetString());
+            Assert.Equal("dev", node.GetProperty("labels").GetProperty("env").GetString());
+            Assert.Equal(["root"], node.GetProperty("logins").EnumerateArray().Select(l => l.GetString()));
+        }
+    }
+
     private async Task WaitForAuditAsync(string type, Func<System.Text.Json.JsonElement, bool> match)
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
