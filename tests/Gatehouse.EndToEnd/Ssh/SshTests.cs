@@ -86,6 +86,31 @@ public sealed class SshTests(SshCluster cluster)
         }
     }
 
+    [Fact]
+    public async Task A_revoked_certificate_is_refused_within_seconds_with_the_reason_on_sshs_stderr()
+    {
+        var carol = await cluster.Proxy.IssueAsync("carol", "--roles", "dev", "--logins", "root");
+        using var client = new ClientMachine();
+        (await client.Cli.RunAsync("login", "--proxy", cluster.Proxy.Address, "--identity", carol.Directory, "--ca", cluster.HostCa)).EnsureSuccess("login carol");
+        var before = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "echo", "not-yet-revoked");
+        Assert.True(before.ExitCode == 0, before.Output);
+
+        (await cluster.Proxy.Admin.RunAsync("admin", "certs", "revoke", carol.Serial, "--reason", "key-compromise")).EnsureSuccess("certs revoke");
+        // The proxy re-reads revocations every few seconds; until then the old answer stands. Not a timing assertion:
+        // the deadline only bounds the wait.
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        Gatehouse.Testing.ProcessResult after;
+        do
+        {
+            after = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "true");
+            if (after.ExitCode != 0) break;
+            await Task.Delay(500);
+        } while (DateTime.UtcNow < until);
+        Assert.NotEqual(0, after.ExitCode);
+        Assert.Contains("gatehouse: root@node1: the proxy did not accept your certificate:", after.Stderr, StringComparison.Ordinal);
+        Assert.Contains("revoked", after.Stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
     private async Task WaitForAuditAsync(string type, Func<System.Text.Json.JsonElement, bool> match)
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
