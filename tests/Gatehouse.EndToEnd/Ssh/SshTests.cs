@@ -24,11 +24,14 @@ public sealed class SshTests(SshCluster cluster)
                                                        && long.Parse(e.GetProperty("details").GetProperty("bytes_out").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > 0);
     }
 
-    [Fact]
-    public async Task Plain_ssh_goes_through_a_layer_7_balancer_in_a_websocket_tunnel()
+    [Theory]
+    [InlineData("nginx")]
+    [InlineData("haproxy")]
+    public async Task Plain_ssh_goes_through_a_layer_7_balancer_in_a_websocket_tunnel(string balancer)
     {
-        using var client = await cluster.AliceAtAsync(cluster.Balancer.Address);
-        var result = await SshCluster.PlainSshAsync(client, cluster.Balancer.Address, "root@node1", "echo", "through-the-balancer");
+        var address = balancer == "nginx" ? cluster.Balancer.Address : cluster.HaproxyAddress;
+        using var client = await cluster.AliceAtAsync(address);
+        var result = await SshCluster.PlainSshAsync(client, address, "root@node1", "echo", "through-the-balancer");
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Equal("through-the-balancer", result.Stdout.Trim());
         var starts = await cluster.Proxy.AuditAsync("--type", "ssh.session.start", "--user", "alice");
