@@ -8,24 +8,33 @@ namespace Gatehouse.Pki;
 /// <param name="Algorithm">Key type of authorities created on first start (existing ones keep theirs).</param>
 internal sealed record AuthorityOptions(string ClusterName, KeyAlgorithm Algorithm);
 
-/// <summary>The cluster's authorities (user, host and SSH user CAs, and the JWT key for HTTP apps), loaded from the store
-/// or created there on first start; a data directory from before a kind existed gets that kind on its next start.</summary>
+/// <summary>The cluster's authorities (user, host, SSH user and SSH host CAs, and the JWT key for HTTP apps), loaded from
+/// the store or created there on first start; a data directory from before a kind existed gets that kind on its next
+/// start (the store's AddAuthorityIfAbsent keeps that safe when several proxies start at once).</summary>
 internal sealed class Authorities : IDisposable
 {
-    public const string UserKind = "user", HostKind = "host", SshUserKind = "ssh-user", JwtKind = "jwt";
+    public const string UserKind = "user", HostKind = "host", SshUserKind = "ssh-user", SshHostKind = "ssh-host", JwtKind = "jwt";
 
-    private Authorities(CertificateAuthority user, CertificateAuthority host, SshAuthority sshUser, JwtSigningKey jwt, string cluster)
+    private Authorities(CertificateAuthority user, CertificateAuthority host, SshAuthority sshUser, SshAuthority sshHost, JwtSigningKey jwt,
+        string cluster)
     {
         Jwt = jwt;
         User = user;
         Host = host;
         SshUser = sshUser;
+        SshHost = sshHost;
         ClusterName = cluster;
     }
 
     public CertificateAuthority User { get; }
     public CertificateAuthority Host { get; }
+
+    /// <summary>Signs OpenSSH user certificates; nodes trust it through sshd's <c>TrustedUserCAKeys</c>.</summary>
     public SshAuthority SshUser { get; }
+
+    /// <summary>Signs OpenSSH host certificates (<c>admin certs issue-host --ssh</c>); clients trust nodes through its
+    /// <c>@cert-authority</c> known_hosts line (<see cref="SshAuthority.KnownHostsLine"/>).</summary>
+    public SshAuthority SshHost { get; }
 
     /// <summary>Signs the identity assertions HTTP apps receive; always ECDSA P-256 (ES256), whatever pki.algorithm says.</summary>
     public JwtSigningKey Jwt { get; }
@@ -34,18 +43,36 @@ internal sealed class Authorities : IDisposable
     public static async Task<Authorities> LoadOrCreateAsync(IAuthorityStore store, MasterKey masterKey, AuthorityOptions options,
         TimeProvider time, CancellationToken cancellationToken)
     {
+        // The user CA names the cluster: checked before anything else is loaded, so a wrong cluster_name adds no kind to
+        // another cluster's store.
         var user = await LoadOrCreateX509Async(store, masterKey, UserKind, "Gatehouse user CA", options, time, cancellationToken);
-        var host = await LoadOrCreateX509Async(store, masterKey, HostKind, "Gatehouse host CA", options, time, cancellationToken);
-        var ssh = await LoadOrCreateSshAsync(store, masterKey, options, time, cancellationToken);
-        var jwt = await LoadOrCreateJwtAsync(store, masterKey, time, cancellationToken);
         var cluster = user.Certificate.SubjectName.EnumerateRelativeDistinguishedNames()
             .FirstOrDefault(r => r.GetSingleElementType().Value == "2.5.4.10")?.GetSingleElementValue() ?? options.ClusterName;
         if (cluster != options.ClusterName)
         {
-            user.Dispose(); host.Dispose(); ssh.Dispose(); jwt.Dispose();
+            user.Dispose();
             throw new SetupException($"cluster_name: the store's authorities belong to cluster '{cluster}', the configuration says '{options.ClusterName}'. A cluster's name is fixed at first start: set cluster_name back to '{cluster}'.");
         }
-        return new Authorities(user, host, ssh, jwt, cluster);
+        var loaded = new List<IDisposable> { user };
+        try
+        {
+            var host = Keep(loaded, await LoadOrCreateX509Async(store, masterKey, HostKind, "Gatehouse host CA", options, time, cancellationToken));
+            var sshUser = Keep(loaded, await LoadOrCreateSshAsync(store, masterKey, SshUserKind, options, time, cancellationToken));
+            var sshHost = Keep(loaded, await LoadOrCreateSshAsync(store, masterKey, SshHostKind, options, time, cancellationToken));
+            var jwt = Keep(loaded, await LoadOrCreateJwtAsync(store, masterKey, time, cancellationToken));
+            return new Authorities(user, host, sshUser, sshHost, jwt, cluster);
+        }
+        catch
+        {
+            foreach (var authority in loaded) authority.Dispose();
+            throw;
+        }
+    }
+
+    private static T Keep<T>(List<IDisposable> loaded, T authority) where T : IDisposable
+    {
+        loaded.Add(authority);
+        return authority;
     }
 
     private static string Purpose(string kind) => $"gatehouse-ca:{kind}";
@@ -79,21 +106,22 @@ internal sealed class Authorities : IDisposable
         return new CertificateAuthority(kind, certificate, key);
     }
 
-    private static async Task<SshAuthority> LoadOrCreateSshAsync(IAuthorityStore store, MasterKey masterKey, AuthorityOptions options,
+    /// <summary>The SSH user or host CA (<paramref name="kind"/>): an OpenSSH key pair, no certificate.</summary>
+    private static async Task<SshAuthority> LoadOrCreateSshAsync(IAuthorityStore store, MasterKey masterKey, string kind, AuthorityOptions options,
         TimeProvider time, CancellationToken cancellationToken)
     {
-        var stored = await store.GetAuthorityAsync(SshUserKind, cancellationToken);
+        var stored = await store.GetAuthorityAsync(kind, cancellationToken);
         if (stored is null)
         {
-            using var created = new SshAuthority(options.Algorithm.Generate(), options.ClusterName);
-            stored = await store.AddAuthorityIfAbsentAsync(new StoredAuthority(SshUserKind, created.KeyFamily, created.PublicKeyLine,
-                masterKey.Seal(created.ExportPrivateKey(), Purpose(SshUserKind)), time.GetUtcNow()), cancellationToken);
+            using var created = new SshAuthority(kind, options.Algorithm.Generate(), options.ClusterName);
+            stored = await store.AddAuthorityIfAbsentAsync(new StoredAuthority(kind, created.KeyFamily, created.PublicKeyLine,
+                masterKey.Seal(created.ExportPrivateKey(), Purpose(kind)), time.GetUtcNow()), cancellationToken);
         }
-        var authority = new SshAuthority(Unseal(stored, masterKey), options.ClusterName);
+        var authority = new SshAuthority(kind, Unseal(stored, masterKey), options.ClusterName);
         if (!SameKeyBlob(authority.PublicKeyLine, stored.PublicPart))
         {
             authority.Dispose();
-            throw new SetupException($"the {SshUserKind} CA public key in the store does not match its private key; restore the store from a backup.");
+            throw new SetupException($"the {kind} CA public key in the store does not match its private key; restore the store from a backup.");
         }
         return authority;
     }
@@ -161,6 +189,7 @@ internal sealed class Authorities : IDisposable
         User.Dispose();
         Host.Dispose();
         SshUser.Dispose();
+        SshHost.Dispose();
         Jwt.Dispose();
     }
 }

@@ -9,16 +9,19 @@ namespace Gatehouse.Tests.Pki;
 public sealed class AuthoritiesTests
 {
     [Fact]
-    public async Task First_open_creates_three_authorities_and_later_opens_load_the_same()
+    public async Task First_open_creates_the_authorities_and_later_opens_load_the_same()
     {
         using var dir = new TempDirectory();
-        string user, host, ssh;
+        string user, host, ssh, sshHost;
         await using (var first = await TestCluster.OpenAsync(dir.Path))
         {
             user = first.Authorities.User.Certificate.Thumbprint;
             host = first.Authorities.Host.Certificate.Thumbprint;
             ssh = first.Authorities.SshUser.PublicKeyLine;
+            sshHost = first.Authorities.SshHost.PublicKeyLine;
             Assert.NotEqual(user, host);
+            Assert.NotEqual(ssh.Split(' ')[1], sshHost.Split(' ')[1]);
+            Assert.Equal(Authorities.SshHostKind, first.Authorities.SshHost.Kind);
             using (var ec = first.Authorities.User.Certificate.GetECDsaPublicKey()) Assert.Equal(256, ec!.KeySize);
             Assert.Contains("O=test-cluster", first.Authorities.User.Certificate.Subject);
         }
@@ -28,6 +31,38 @@ public sealed class AuthoritiesTests
         Assert.Equal(user, second.Authorities.User.Certificate.Thumbprint);
         Assert.Equal(host, second.Authorities.Host.Certificate.Thumbprint);
         Assert.Equal(ssh, second.Authorities.SshUser.PublicKeyLine);
+        Assert.Equal(sshHost, second.Authorities.SshHost.PublicKeyLine);
+    }
+
+    [Fact]
+    public async Task A_cluster_from_before_the_ssh_host_ca_gets_one_on_its_next_start_and_keeps_the_rest()
+    {
+        using var dir = new TempDirectory();
+        string user, ssh;
+        await using (var first = await TestCluster.OpenAsync(dir.Path))
+            (user, ssh) = (first.Authorities.User.Certificate.Thumbprint, first.Authorities.SshUser.PublicKeyLine);
+        Assert.Equal(1, await ExecuteAsync(dir, "DELETE FROM authorities WHERE kind = 'ssh-host'"));
+
+        string sshHost;
+        await using (var next = await TestCluster.OpenAsync(dir.Path, create: false))
+        {
+            sshHost = next.Authorities.SshHost.PublicKeyLine;
+            Assert.Equal(user, next.Authorities.User.Certificate.Thumbprint);
+            Assert.Equal(ssh, next.Authorities.SshUser.PublicKeyLine);
+        }
+        await using var after = await TestCluster.OpenAsync(dir.Path, create: false);
+        Assert.Equal(sshHost, after.Authorities.SshHost.PublicKeyLine); // created once, then loaded
+    }
+
+    [Fact]
+    public async Task A_wrong_cluster_name_adds_no_authority_to_the_store()
+    {
+        using var dir = new TempDirectory();
+        await (await TestCluster.OpenAsync(dir.Path)).DisposeAsync();
+        Assert.Equal(1, await ExecuteAsync(dir, "DELETE FROM authorities WHERE kind = 'ssh-host'"));
+
+        await Assert.ThrowsAsync<SetupException>(() => TestCluster.OpenAsync(dir.Path, cluster: "other", create: false));
+        Assert.Equal(0, await ExecuteAsync(dir, "DELETE FROM authorities WHERE kind = 'ssh-host'"));
     }
 
     [Fact]
@@ -72,13 +107,8 @@ public sealed class AuthoritiesTests
         Assert.Contains("cluster_name", renamed.Message);
         Assert.Contains("'test-cluster'", renamed.Message);
 
-        await using (var connection = new SqliteConnection($"Data Source={dir.File("gatehouse.db")};Pooling=False"))
-        {
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE authorities SET public_part = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' WHERE kind = 'host'";
-            Assert.Equal(1, await command.ExecuteNonQueryAsync());
-        }
+        Assert.Equal(1, await ExecuteAsync(dir,
+            "UPDATE authorities SET public_part = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' WHERE kind = 'host'"));
         var corrupt = await Assert.ThrowsAsync<SetupException>(() => TestCluster.OpenAsync(dir.Path, create: false));
         Assert.Contains("host CA certificate in the store is corrupt", corrupt.Message);
     }
@@ -90,5 +120,15 @@ public sealed class AuthoritiesTests
         var error = await Assert.ThrowsAsync<SetupException>(() => TestCluster.OpenAsync(dir.Path, create: false));
         Assert.Contains("gatehouse start", error.Message);
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+
+    /// <summary>Runs one statement on the cluster's SQLite store; returns the rows it changed.</summary>
+    private static async Task<int> ExecuteAsync(TempDirectory dir, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={dir.File("gatehouse.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteNonQueryAsync();
     }
 }
