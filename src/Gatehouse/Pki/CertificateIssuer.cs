@@ -17,6 +17,9 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
     public static readonly TimeSpan DefaultMaxUserTtl = TimeSpan.FromHours(12);
 
     public static readonly TimeSpan DefaultHostTtl = TimeSpan.FromDays(30);
+
+    /// <summary>A year: a node's host certificate is installed by hand (`admin certs issue-host`), so it is renewed rarely.</summary>
+    public static readonly TimeSpan DefaultSshHostTtl = TimeSpan.FromDays(365);
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
     private const string ClientAuth = "1.3.6.1.5.5.7.3.2", ServerAuth = "1.3.6.1.5.5.7.3.1";
 
@@ -108,15 +111,61 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
         ValidateName(identity.User, "user name");
         ValidateUserTtl(ttl, allowAboveMax);
         var now = time.GetUtcNow();
-        var serial = SerialNumbers.NewRandom();
         // OpenSSH reads an empty principal list as "any user" (PROTOCOL.certkeys), so an identity without logins gets a
         // principal no account can have instead.
         IReadOnlyList<string> principals = identity.Logins.Count > 0 ? identity.Logins : [$"-gatehouse-nologin-{Guid.NewGuid():N}"];
-        var request = new OpenSshCertificateRequest(subjectPublicKey, SerialNumbers.LowBits64(serial), OpenSshCertificateType.User,
+        var request = new OpenSshCertificateRequest(subjectPublicKey, SerialNumbers.LowBits64(SerialNumbers.NewRandom()), OpenSshCertificateType.User,
             identity.User, principals, now - ClockSkew, now + ttl);
-        var certificate = authorities.SshUser.Sign(request);
-        await ledger.RecordIssuedAsync(new IssuedCertificate(SerialNumbers.FromUInt64(request.Serial),
-            Authorities.SshUserKind, "user-ssh", identity.User, request.ValidAfter, request.ValidBefore, now), cancellationToken);
+        return await SignAndRecordAsync(authorities.SshUser, request, "user-ssh", now, cancellationToken);
+    }
+
+    /// <summary>
+    /// An OpenSSH host certificate for a node's sshd (<c>HostCertificate</c>): key id = <paramref name="name"/>, principals =
+    /// the names and addresses clients reach the node by, no critical options or extensions (none are defined for hosts).
+    /// ssh accepts it when the name it connects to is a principal and its known_hosts trusts the SSH host CA.
+    /// </summary>
+    /// <param name="principals">DNS names (compared as ssh does, in lower case) and IP addresses; at least one.</param>
+    public async ValueTask<OpenSshCertificate> IssueSshHostAsync(string name, IReadOnlyList<string> principals, AsymmetricAlgorithm subjectPublicKey,
+        TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ValidateName(name, "node name");
+        ValidateTtl(ttl);
+        var hostPrincipals = SshHostPrincipals(principals);
+        var now = time.GetUtcNow();
+        var request = new OpenSshCertificateRequest(subjectPublicKey, SerialNumbers.LowBits64(SerialNumbers.NewRandom()), OpenSshCertificateType.Host,
+            name, hostPrincipals, now - ClockSkew, now + ttl);
+        return await SignAndRecordAsync(authorities.SshHost, request, "host-ssh", now, cancellationToken);
+    }
+
+    /// <summary>Why these cannot be a host certificate's principals (naming each bad one), or null when they can: at least
+    /// one, each a DNS name or an IP address.</summary>
+    public static string? SshHostPrincipalsProblem(IReadOnlyList<string> principals)
+    {
+        if (principals.Count == 0)
+            return "a host certificate needs at least one principal (a name or address clients use for the node); OpenSSH would read an empty list as any host";
+        var invalid = principals.Where(p => !IsHostNameOrAddress(p)).Select(p => $"'{p}'").ToList();
+        return invalid.Count == 0 ? null
+            : $"{string.Join(", ", invalid)} {(invalid.Count == 1 ? "is" : "are")} neither a DNS name nor an IP address";
+    }
+
+    /// <summary>The principals as written into the certificate: DNS names lower-cased, since ssh compares the host name it
+    /// was given in lower case ("Node1" would never match), and each once.</summary>
+    private static string[] SshHostPrincipals(IReadOnlyList<string> principals)
+    {
+        if (SshHostPrincipalsProblem(principals) is { } problem) throw new ArgumentException(problem, nameof(principals));
+        return [.. principals.Select(p => IPAddress.TryParse(p, out _) ? p : p.ToLowerInvariant()).Distinct(StringComparer.Ordinal)];
+    }
+
+    private static bool IsHostNameOrAddress(string text) =>
+        IPAddress.TryParse(text, out _) || Uri.CheckHostName(text) == UriHostNameType.Dns;
+
+    /// <summary>Signs an OpenSSH certificate with the given SSH CA and records it in the ledger by its 64-bit serial.</summary>
+    private async ValueTask<OpenSshCertificate> SignAndRecordAsync(SshAuthority authority, OpenSshCertificateRequest request, string usage,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var certificate = authority.Sign(request);
+        await ledger.RecordIssuedAsync(new IssuedCertificate(SerialNumbers.FromUInt64(request.Serial), authority.Kind, usage, request.KeyId,
+            request.ValidAfter, request.ValidBefore, now), cancellationToken);
         return certificate;
     }
 

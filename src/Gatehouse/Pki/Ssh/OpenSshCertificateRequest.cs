@@ -26,8 +26,9 @@ internal sealed record OpenSshCertificateRequest(
     /// </summary>
     public IReadOnlyDictionary<string, string> CriticalOptions { get; init; } = ReadOnlyDictionary<string, string>.Empty;
 
-    /// <summary>Flag extensions (empty data); sshd ignores names it does not know.</summary>
-    public IReadOnlyList<string> Extensions { get; init; } = StandardUserExtensions;
+    /// <summary>Flag extensions (empty data); sshd ignores names it does not know. By default the standard set for a
+    /// user certificate and none for a host certificate.</summary>
+    public IReadOnlyList<string> Extensions { get; init; } = Type == OpenSshCertificateType.User ? StandardUserExtensions : [];
 
     /// <summary>What <c>ssh-keygen -s</c> grants a user certificate by default.</summary>
     public static IReadOnlyList<string> StandardUserExtensions { get; } =
@@ -76,6 +77,11 @@ internal sealed record OpenSshCertificateRequest(
             foreach (var (name, value) in CriticalOptions)
                 if (value is null || value.Contains('\0'))
                     problems.Add($"CriticalOptions[{name}] value is null or contains a NUL character");
+        // PROTOCOL.certkeys defines no critical options or extensions for host certificates.
+        if (Type == OpenSshCertificateType.Host && CriticalOptions is { Count: > 0 })
+            problems.Add("CriticalOptions are set on a host certificate; none are defined for hosts (PROTOCOL.certkeys)");
+        if (Type == OpenSshCertificateType.Host && Extensions is { Count: > 0 })
+            problems.Add("Extensions are set on a host certificate; none are defined for hosts (PROTOCOL.certkeys)");
         CheckNames("Extensions", Extensions, problems);
         if (Extensions is not null && Extensions.Distinct(StringComparer.Ordinal).Count() != Extensions.Count)
             problems.Add("Extensions lists a name more than once; each may appear only once (PROTOCOL.certkeys)");

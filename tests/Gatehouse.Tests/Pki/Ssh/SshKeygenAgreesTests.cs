@@ -1,3 +1,4 @@
+using Gatehouse.Pki;
 using Gatehouse.Pki.Ssh;
 using Gatehouse.Testing;
 
@@ -63,6 +64,32 @@ public sealed class SshKeygenAgreesTests
         Assert.Equal("(none)", listing.Field("Extensions"));
     }
 
+    [Fact]
+    public async Task Keygen_lists_the_clusters_host_certificate_as_a_host_certificate_for_its_names()
+    {
+        using var dir = new TempDirectory();
+        var now = new DateTimeOffset(2026, 3, 1, 9, 30, 0, TimeSpan.Zero);
+        await using var cluster = await TestCluster.OpenAsync(dir.File("data"), new FakeTime(now));
+        using var key = TestKeys.Create("P-256");
+        var cert = await cluster.Issuer.IssueSshHostAsync("node1", ["node1", "Node1.Example.com", "10.0.0.5", "node1"], key,
+            CertificateIssuer.DefaultSshHostTtl, CancellationToken.None);
+        var path = dir.File("ssh_host_ecdsa_key-cert.pub");
+        await File.WriteAllTextAsync(path, cert.ToAuthorizedKeysLine("node1@test-cluster") + "\n");
+
+        var listing = SshKeygenListing.Parse(
+            (await Peer.RunAsync("ssh-keygen", ["-L", "-f", path], environment: Utc)).EnsureSuccess("ssh-keygen -L").Stdout);
+
+        Assert.Equal("ecdsa-sha2-nistp256-cert-v01@openssh.com host certificate", listing.Field("Type"));
+        Assert.Equal($"ECDSA-CERT {OpenSshKeyFormat.Fingerprint(key)}", listing.Field("Public key"));
+        Assert.StartsWith($"ECDSA {cluster.Authorities.SshHost.Fingerprint} ", listing.Field("Signing CA"));
+        Assert.Equal("\"node1\"", listing.Field("Key ID"));
+        // A minute of clock skew before now, a year after it.
+        Assert.Equal("from 2026-03-01T09:29:00 to 2027-03-01T09:30:00", listing.Field("Valid"));
+        Assert.Equal(["node1", "node1.example.com", "10.0.0.5"], listing.List("Principals")); // lower case, each once
+        Assert.Equal("(none)", listing.Field("Critical Options"));
+        Assert.Equal("(none)", listing.Field("Extensions"));
+    }
+
     [Theory]
     [InlineData("P-256")]
     [InlineData("P-384")]
@@ -82,45 +109,5 @@ public sealed class SshKeygenAgreesTests
         Assert.Equal(key.KeySize.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[0]);
         Assert.Equal(OpenSshKeyFormat.Fingerprint(key), fields[1]);
         Assert.EndsWith($"gatehouse test ({TestKeys.SshKeygenKind(kind)})", result.Stdout.Trim());
-    }
-
-    /// <summary>
-    /// The text of <c>ssh-keygen -L</c>: "Name: value" lines indented by 8 spaces, list items
-    /// (principals, options, extensions) by 16 under an empty-valued header.
-    /// </summary>
-    private sealed class SshKeygenListing
-    {
-        private readonly Dictionary<string, string> _fields = [];
-        private readonly Dictionary<string, List<string>> _lists = [];
-
-        public static SshKeygenListing Parse(string output)
-        {
-            var listing = new SshKeygenListing();
-            List<string>? current = null;
-            foreach (var line in output.Split('\n').Skip(1).Where(l => l.Trim().Length > 0))
-            {
-                if (line.StartsWith("                ", StringComparison.Ordinal))
-                {
-                    Assert.NotNull(current);
-                    current.Add(line.Trim());
-                    continue;
-                }
-                var colon = line.IndexOf(": ", StringComparison.Ordinal);
-                Assert.True(colon > 0, $"unexpected ssh-keygen -L line '{line}'");
-                var name = line[..colon].Trim();
-                listing._fields[name] = line[(colon + 2)..].Trim();
-                listing._lists[name] = current = [];
-            }
-            return listing;
-        }
-
-        public string Field(string name) =>
-            _fields.TryGetValue(name, out var value) ? value : throw new Xunit.Sdk.XunitException($"ssh-keygen -L printed no '{name}'");
-
-        public IReadOnlyList<string> List(string name)
-        {
-            Assert.Equal("", Field(name));
-            return _lists[name];
-        }
     }
 }
