@@ -8,7 +8,7 @@ using Gatehouse.Testing;
 namespace Gatehouse.EndToEnd;
 
 /// <summary>The admin verbs, run as the real command against a cluster, their output judged by openssl, ssh and sshd.</summary>
-public sealed class AdminVerbTests : IAsyncLifetime
+public sealed partial class AdminVerbTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private GatehouseCli _cli = null!;
@@ -184,6 +184,7 @@ public sealed class AdminVerbTests : IAsyncLifetime
     [InlineData("admin", "ca", "export")]
     [InlineData("admin", "crl", "export")]
     [InlineData("admin", "certs", "issue")]
+    [InlineData("admin", "certs", "issue-host")]
     [InlineData("admin", "certs", "revoke")]
     public async Task Every_verb_explains_itself(params string[] verb)
     {

@@ -2,9 +2,13 @@ using System.Globalization;
 
 namespace Gatehouse.Testing;
 
+/// <summary>A host key for sshd's <c>HostKey</c> and, optionally, its certificate for <c>HostCertificate</c>.</summary>
+internal sealed record SshdHostKey(string KeyFile, string? CertificateFile = null);
+
 /// <summary>
 /// A real OpenSSH sshd on a free loopback port that trusts the given user CA keys (TrustedUserCAKeys) and nothing
-/// else: no authorized_keys, no passwords. Stopped by PID on dispose.
+/// else: no authorized_keys, no passwords. It presents the given host key (and certificate), or an ed25519 key made for
+/// it. Stopped by PID on dispose.
 /// </summary>
 internal sealed class SshdPeer : IAsyncDisposable
 {
@@ -18,17 +22,22 @@ internal sealed class SshdPeer : IAsyncDisposable
     public string Output => _sshd?.Output ?? "";
 
     /// <param name="port">A port chosen before (a proxy's configuration names the node's address); default: a free one.</param>
-    public static async Task<SshdPeer> StartAsync(string trustedUserCaKeysFile, int? port = null)
+    /// <param name="hostKey">The host key (and certificate) to present; default: an ed25519 key made for this sshd.</param>
+    public static async Task<SshdPeer> StartAsync(string trustedUserCaKeysFile, int? port = null, SshdHostKey? hostKey = null)
     {
         var peer = port is { } chosen ? new SshdPeer { Port = chosen } : new SshdPeer();
         var sshd = Peer.Require("sshd"); // absolute path: sshd re-executes itself and refuses a relative one
-        var hostKey = peer._dir.File("ssh_host_ed25519_key");
-        (await Peer.RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey)).EnsureSuccess("ssh-keygen host key");
+        if (hostKey is null)
+        {
+            hostKey = new SshdHostKey(peer._dir.File("ssh_host_ed25519_key"));
+            (await Peer.RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey.KeyFile)).EnsureSuccess("ssh-keygen host key");
+        }
         var config = peer._dir.File("sshd_config");
         await File.WriteAllLinesAsync(config,
         [
             "ListenAddress 127.0.0.1",
-            $"HostKey {hostKey}",
+            $"HostKey {hostKey.KeyFile}",
+            .. hostKey.CertificateFile is { } certificate ? [$"HostCertificate {certificate}"] : Array.Empty<string>(),
             $"PidFile {peer._dir.File("sshd.pid")}",
             $"TrustedUserCAKeys {trustedUserCaKeysFile}",
             "AuthorizedKeysFile none",
@@ -47,16 +56,21 @@ internal sealed class SshdPeer : IAsyncDisposable
         return peer;
     }
 
-    /// <summary>Runs <c>ssh … echo gatehouse-ok</c> as <paramref name="user"/> with the key and certificate files.</summary>
-    public Task<ProcessResult> LoginAsync(string keyFile, string certificateFile, string user) =>
+    /// <summary>
+    /// Runs <c>ssh … echo gatehouse-ok</c> as <paramref name="user"/> with the key and certificate files. Without
+    /// <paramref name="knownHostsFile"/> any host key is accepted; with it, ssh trusts that file alone
+    /// (<c>StrictHostKeyChecking yes</c>, no global known_hosts) and refuses a host it does not vouch for.
+    /// </summary>
+    public Task<ProcessResult> LoginAsync(string keyFile, string certificateFile, string user, string? knownHostsFile = null) =>
         Peer.RunAsync("ssh",
         [
             "-F", "/dev/null", // neither the machine's nor the user's ssh_config
             "-i", keyFile,
             "-o", $"CertificateFile={certificateFile}",
             "-o", "IdentitiesOnly=yes",
-            "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null",
+            .. knownHostsFile is null
+                ? (string[])["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+                : ["-o", "StrictHostKeyChecking=yes", "-o", $"UserKnownHostsFile={knownHostsFile}", "-o", "GlobalKnownHostsFile=/dev/null"],
             "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=10",
             "-p", Port.ToString(CultureInfo.InvariantCulture),

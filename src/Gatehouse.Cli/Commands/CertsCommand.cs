@@ -11,10 +11,12 @@ using Spectre.Console;
 
 namespace Gatehouse.Cli.Commands;
 
-/// <summary><c>gatehouse admin certs issue|revoke</c>: identities made by an operator, and taking them back.</summary>
-internal static class CertsCommand
+/// <summary><c>gatehouse admin certs issue|issue-host|revoke</c>: identities made by an operator, nodes' SSH host certificates,
+/// and taking user certificates back.</summary>
+internal static partial class CertsCommand
 {
-    public static Command Create() => new("certs", "User certificates issued by an operator") { Issue(), Revoke() };
+    public static Command Create() =>
+        new("certs", "Certificates issued by an operator: users' (X.509 + OpenSSH) and nodes' SSH host certificates") { Issue(), IssueHost(), Revoke() };
 
     public const string AllowAboveMaxFlag = "--allow-ttl-above-max";
 
@@ -108,15 +110,11 @@ internal static class CertsCommand
                 return 0;
             }
             Console.Out.WriteLine(serial);
-            var table = new Table().HideHeaders().AddColumn("").AddColumn("");
-            table.AddRow("user", Markup.Escape(identity.User));
-            table.AddRow("roles", Markup.Escape(string.Join(", ", identity.Roles)));
-            table.AddRow("logins", Markup.Escape(string.Join(", ", identity.Logins)));
-            table.AddRow("valid until", $"{certificate.NotAfter.ToUniversalTime():u}");
-            foreach (var (name, path) in files) table.AddRow(name, Markup.Escape(path));
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            console.MarkupLine($"Issued a certificate for [bold]{Markup.Escape(identity.User)}[/] with serial {serial}:");
-            console.Write(table);
+            WriteIssuedSummary($"Issued a certificate for [bold]{Markup.Escape(identity.User)}[/] with serial {serial}:",
+            [
+                ("user", identity.User), ("roles", string.Join(", ", identity.Roles)), ("logins", string.Join(", ", identity.Logins)),
+                ("valid until", $"{certificate.NotAfter.ToUniversalTime():u}"),
+            ], files);
             return 0;
         });
         return command;
@@ -154,4 +152,13 @@ internal static class CertsCommand
         return command;
     }
 
+    /// <summary>What was issued, as a table on standard error: standard output keeps only what scripts read.</summary>
+    private static void WriteIssuedSummary(string headingMarkup, IEnumerable<(string Name, string Value)> rows, IReadOnlyDictionary<string, string> files)
+    {
+        var table = new Table().HideHeaders().AddColumn("").AddColumn("");
+        foreach (var (name, value) in rows.Concat(files.Select(f => (f.Key, f.Value)))) table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.MarkupLine(headingMarkup);
+        console.Write(table);
+    }
 }
