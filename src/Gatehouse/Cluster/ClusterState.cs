@@ -9,7 +9,7 @@ using Gatehouse.Storage;
 namespace Gatehouse.Cluster;
 
 /// <summary>
-/// A cluster's state opened from its data directory: the store, the master key, the three authorities and the
+/// A cluster's state opened from its data directory: the store, the master key, the authorities and the
 /// services built on them. Used by the proxy and by the admin verbs alike.
 /// </summary>
 internal sealed class ClusterState : IAsyncDisposable
