@@ -6,11 +6,17 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Web;
 
-/// <summary>GET /v1/nodes (<c>gatehouse ls nodes</c>): the SSH nodes the caller may reach and, for each, the logins of
-/// their certificate that the roles allow there. Nodes the caller may not reach are not named.</summary>
+/// <summary>
+/// The SSH side of the web API. GET /v1/nodes (<c>gatehouse ls nodes</c>): the SSH nodes the caller may reach and, for
+/// each, the logins of their certificate that the roles allow there; nodes the caller may not reach are not named.
+/// GET /v1/ssh/known_hosts: the cluster's SSH host CA as an <c>@cert-authority</c> line (public; the client fetches it
+/// over the inner TLS it checks against the host CA).
+/// </summary>
 internal static class NodesEndpoint
 {
-    public static void Map(WebApplication app, ProxyOptions options, RoleCatalog roles) =>
+    public static void Map(WebApplication app, ProxyOptions options, RoleCatalog roles, string knownHostsLine)
+    {
+        app.MapGet("/v1/ssh/known_hosts", () => Results.Text(knownHostsLine + "\n", "text/plain; charset=utf-8"));
         app.MapGet("/v1/nodes", async (HttpContext context) =>
         {
             var (caller, refusal) = await ForwardedCaller.FromAsync(context,
@@ -25,6 +31,7 @@ internal static class NodesEndpoint
             }
             return Results.Json(new NodeList(nodes), NodesJson.Default.NodeList);
         });
+    }
 }
 
 internal sealed record NodeEntry(

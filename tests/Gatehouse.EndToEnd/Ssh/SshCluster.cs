@@ -32,10 +32,15 @@ public sealed class SshCluster : IAsyncLifetime
 
     public string HostCa { get; private set; } = "";
 
+    /// <summary>The cluster's SSH host CA as a known_hosts file (`ca export --kind ssh-host`): the only host trust here.</summary>
+    public string KnownHosts { get; private set; } = "";
+
+    public const string ClusterName = "ssh-cluster";
+
     public async Task InitializeAsync()
     {
         var sshdPort = Peer.FreePort();
-        Proxy = await ProxyUnderTest.CreateAsync("ssh-cluster", $$"""
+        Proxy = await ProxyUnderTest.CreateAsync(ClusterName, $$"""
             resources:
               ssh_nodes:
                 - name: node1
@@ -48,7 +53,14 @@ public sealed class SshCluster : IAsyncLifetime
         await Proxy.StartProxyAsync();
         var sshUserCa = Proxy.File("ssh-user-ca.pub");
         (await Proxy.Admin.RunAsync("admin", "ca", "export", "--kind", "ssh-user", "--out", sshUserCa)).EnsureSuccess("ca export --kind ssh-user");
-        Sshd = await SshdPeer.StartAsync(sshUserCa, sshdPort);
+        // The node's host key and certificate from the cluster's SSH host CA, for every name ssh may use for it.
+        var hostDir = Proxy.File("node-host-key");
+        (await Proxy.Admin.RunAsync("admin", "certs", "issue-host", "--ssh", "--name", "node1",
+            "--principals", $"node1,prod1,node1.{ClusterName},prod1.{ClusterName}", "--out", hostDir)).EnsureSuccess("certs issue-host");
+        KnownHosts = Proxy.File("ssh-known-hosts");
+        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--kind", "ssh-host", "--out", KnownHosts)).EnsureSuccess("ca export --kind ssh-host");
+        Sshd = await SshdPeer.StartAsync(sshUserCa, sshdPort,
+            new SshdHostKey(Path.Combine(hostDir, "ssh_host_ecdsa_key"), Path.Combine(hostDir, "ssh_host_ecdsa_key-cert.pub")));
         await Proxy.ApplyRoleAsync("dev", """
             allow:
               node_labels: { env: dev }
@@ -92,13 +104,13 @@ public sealed class SshCluster : IAsyncLifetime
     }
 
     /// <summary>Plain OpenSSH with <c>gatehouse proxy ssh</c> as its ProxyCommand and the profile's key and certificate.</summary>
-    internal static Task<ProcessResult> PlainSshAsync(ClientMachine client, string address, string destination, params string[] command) =>
+    internal Task<ProcessResult> PlainSshAsync(ClientMachine client, string address, string destination, params string[] command) =>
         Peer.RunAsync("ssh", [.. OpenSshOptions(client, address), destination, .. command], timeout: TimeSpan.FromSeconds(60),
             environment: OpenSshEnvironment(client));
 
     /// <summary>The options ssh, scp and sftp share here: no config file but these, the profile's key and certificate,
-    /// gatehouse as the ProxyCommand, batch mode.</summary>
-    internal static string[] OpenSshOptions(ClientMachine client, string address)
+    /// gatehouse as the ProxyCommand, the node trusted only by the cluster's SSH host CA, batch mode.</summary>
+    internal string[] OpenSshOptions(ClientMachine client, string address)
     {
         var profile = client.ProfileOf(address);
         return
@@ -108,8 +120,9 @@ public sealed class SshCluster : IAsyncLifetime
             "-o", $"CertificateFile={Path.Combine(profile, "ssh-cert.pub")}",
             "-o", "IdentitiesOnly=yes",
             "-o", $"ProxyCommand=dotnet {GatehouseCli.Dll} proxy ssh --proxy {address} %r@%h:%p",
-            "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "StrictHostKeyChecking=yes",
+            "-o", $"UserKnownHostsFile={KnownHosts}",
+            "-o", "GlobalKnownHostsFile=/dev/null",
             "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=30",
         ];

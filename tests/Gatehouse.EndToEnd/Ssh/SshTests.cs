@@ -12,7 +12,7 @@ public sealed class SshTests(SshCluster cluster)
     public async Task Plain_ssh_with_the_proxy_command_runs_a_command_on_the_node_straight_at_the_proxy()
     {
         using var client = await cluster.AliceAtAsync(cluster.Proxy.Address);
-        var result = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "echo", "hi-from-node1");
+        var result = await cluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "echo", "hi-from-node1");
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Equal("hi-from-node1", result.Stdout.Trim());
 
@@ -31,7 +31,7 @@ public sealed class SshTests(SshCluster cluster)
     {
         var address = balancer == "nginx" ? cluster.Balancer.Address : cluster.HaproxyAddress;
         using var client = await cluster.AliceAtAsync(address);
-        var result = await SshCluster.PlainSshAsync(client, address, "root@node1", "echo", "through-the-balancer");
+        var result = await cluster.PlainSshAsync(client, address, "root@node1", "echo", "through-the-balancer");
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Equal("through-the-balancer", result.Stdout.Trim());
         var starts = await cluster.Proxy.AuditAsync("--type", "ssh.session.start", "--user", "alice");
@@ -42,7 +42,7 @@ public sealed class SshTests(SshCluster cluster)
     public async Task A_login_the_roles_do_not_allow_is_refused_with_a_sentence_on_sshs_stderr_and_audited()
     {
         using var client = await cluster.AliceAtAsync(cluster.Proxy.Address);
-        var result = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "postgres@node1", "true");
+        var result = await cluster.PlainSshAsync(client, cluster.Proxy.Address, "postgres@node1", "true");
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("gatehouse: postgres@node1: access to node1 denied:", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("login 'postgres'", result.Stderr, StringComparison.Ordinal);
@@ -54,12 +54,12 @@ public sealed class SshTests(SshCluster cluster)
     public async Task A_node_whose_labels_no_role_allows_and_an_unknown_node_are_refused()
     {
         using var client = await cluster.AliceAtAsync(cluster.Proxy.Address);
-        var prod = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@prod1", "true");
+        var prod = await cluster.PlainSshAsync(client, cluster.Proxy.Address, "root@prod1", "true");
         Assert.NotEqual(0, prod.ExitCode);
         Assert.Contains("gatehouse: root@prod1: access to prod1 denied:", prod.Stderr, StringComparison.Ordinal);
         Assert.Contains("node 'prod1'", prod.Stderr, StringComparison.Ordinal);
 
-        var unknown = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@nowhere", "true");
+        var unknown = await cluster.PlainSshAsync(client, cluster.Proxy.Address, "root@nowhere", "true");
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("there is no SSH node named 'nowhere'", unknown.Stderr, StringComparison.Ordinal);
     }
@@ -95,7 +95,7 @@ public sealed class SshTests(SshCluster cluster)
         var carol = await cluster.Proxy.IssueAsync("carol", "--roles", "dev", "--logins", "root");
         using var client = new ClientMachine();
         (await client.Cli.RunAsync("login", "--proxy", cluster.Proxy.Address, "--identity", carol.Directory, "--ca", cluster.HostCa)).EnsureSuccess("login carol");
-        var before = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "echo", "not-yet-revoked");
+        var before = await cluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "echo", "not-yet-revoked");
         Assert.True(before.ExitCode == 0, before.Output);
 
         (await cluster.Proxy.Admin.RunAsync("admin", "certs", "revoke", carol.Serial, "--reason", "key-compromise")).EnsureSuccess("certs revoke");
@@ -105,7 +105,7 @@ public sealed class SshTests(SshCluster cluster)
         Gatehouse.Testing.ProcessResult after;
         do
         {
-            after = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "true");
+            after = await cluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "true");
             if (after.ExitCode != 0) break;
             await Task.Delay(500);
         } while (DateTime.UtcNow < until);

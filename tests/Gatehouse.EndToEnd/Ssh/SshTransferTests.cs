@@ -20,7 +20,7 @@ public sealed class SshTransferTests(SshCluster cluster)
         var bytes = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
         await File.WriteAllBytesAsync(local, bytes);
         var remote = $"/tmp/gatehouse-scp-{Guid.NewGuid():N}.bin"; // the node is this machine, as root
-        var options = SshCluster.OpenSshOptions(client, cluster.Proxy.Address);
+        var options = cluster.OpenSshOptions(client, cluster.Proxy.Address);
         var env = SshCluster.OpenSshEnvironment(client);
         try
         {
@@ -46,7 +46,7 @@ public sealed class SshTransferTests(SshCluster cluster)
         using var client = await cluster.AliceAtAsync(cluster.Proxy.Address);
         var localPort = Peer.FreePort();
         await using var ssh = BackgroundProcess.Start(Peer.Require("ssh"),
-            [.. SshCluster.OpenSshOptions(client, cluster.Proxy.Address), "-N", "-o", "ExitOnForwardFailure=yes",
+            [.. cluster.OpenSshOptions(client, cluster.Proxy.Address), "-N", "-o", "ExitOnForwardFailure=yes",
              "-L", $"127.0.0.1:{localPort}:127.0.0.1:{echo.Port}", "root@node1"],
             SshCluster.OpenSshEnvironment(client));
         await Peer.WaitForPortAsync(localPort, TimeSpan.FromSeconds(60), () => "ssh output:\n" + ssh.Output);
