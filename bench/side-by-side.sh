@@ -5,6 +5,8 @@
 #   P3 `gatehouse proxy app` direct vs WebSocket tunnel vs raw tunnel through one nginx L7 front: set-up p50/p99, MB/s
 #   P4 header-identity HTTP app requests/s: nginx as an ALB in mTLS passthrough → Gatehouse → app
 #                                                                       vs   the same nginx front → nginx → app
+#   P5 SSH set-up p50/p99 and scp throughput through Gatehouse (direct, WebSocket tunnel) vs straight to sshd
+#      (bench/ssh-side-by-side.sh, run after the others)
 # Everything runs on free loopback ports in a temporary folder, certificates are made now, every process started
 # here is stopped by PID on exit. Sizes and durations can be changed with the environment variables below;
 # SCENARIOS picks which to measure (e.g. SCENARIOS=P4 bench/side-by-side.sh).
@@ -21,12 +23,14 @@ P3_COUNT=${P3_COUNT:-200}          # sequential connections per route (after 10 
 P3_BYTES=${P3_BYTES:-268435456}    # 256 MiB per route
 P4_SECONDS=${P4_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
 P4_CONCURRENCY=${P4_CONCURRENCY:-8}  # kept-alive HTTPS connections to the front, one request at a time on each
-SCENARIOS=${SCENARIOS:-P1 P2 P3 P4}
+SCENARIOS=${SCENARIOS:-P1 P2 P3 P4 P5}
 
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 for scenario in $SCENARIOS; do
-  case $scenario in P1 | P2 | P3 | P4) ;; *) echo "side-by-side: SCENARIOS: '$scenario' is not P1, P2, P3 or P4" >&2; exit 2;; esac
+  case $scenario in P1 | P2 | P3 | P4 | P5) ;; *) echo "side-by-side: SCENARIOS: '$scenario' is not P1, P2, P3, P4 or P5" >&2; exit 2;; esac
 done
+# P5 (SSH) has a set-up of its own: alone, it is that script; with others, it runs after them.
+[ "$(echo $SCENARIOS)" = P5 ] && exec bench/ssh-side-by-side.sh
 
 say() { echo "side-by-side: $*" >&2; }
 fail() { say "$*"; exit 1; }
@@ -456,3 +460,4 @@ echo
 want P2 && echo "P2 failures: Gatehouse $(field failed "$p2_gh"), nginx $(field failed "$p2_ngx")."
 want P4 && echo "P4 failures: Gatehouse $(field failed "$p4_gh"), nginx $(field failed "$p4_ngx"); answer body $(field body_bytes "$p4_gh") / $(field body_bytes "$p4_ngx") bytes."
 echo "Scenarios: $SCENARIOS. Whole run: ${elapsed} s (build included)."
+if want P5; then bench/ssh-side-by-side.sh; fi
