@@ -29,6 +29,7 @@ internal sealed class HttpAppMiddleware
     private readonly HttpAppRoutes _routes;
     private readonly IHttpForwarder _forwarder;
     private readonly ClusterState _cluster;
+    private readonly AccessAudit _audit;
     private readonly RoleCatalog _roles;
     private readonly ProxyOptions _options;
     private readonly IReadOnlySet<string> _certificateHeaderNames;
@@ -46,7 +47,7 @@ internal sealed class HttpAppMiddleware
     public static HttpMessageInvoker CreateClient() => new(ForwardingHandler.Create());
 
     public HttpAppMiddleware(RequestDelegate next, HttpAppRoutes routes, IHttpForwarder forwarder, HttpMessageInvoker client, ClusterState cluster,
-        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, WebSessionCookie sessions, ProxyCookieFilter cookies, ILogger<HttpAppMiddleware> logger)
+        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, WebSessionCookie sessions, ProxyCookieFilter cookies, AccessAudit audit, ILogger<HttpAppMiddleware> logger)
     {
         _cookies = cookies;
         _sessions = sessions;
@@ -55,6 +56,7 @@ internal sealed class HttpAppMiddleware
         _routes = routes;
         _forwarder = forwarder;
         _cluster = cluster;
+        _audit = audit;
         _roles = roles;
         _options = options;
         _certificateHeaderNames = authenticator.Options.CertificateHeaderNames;
@@ -93,11 +95,11 @@ internal sealed class HttpAppMiddleware
             return;
         }
 
-        // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header); only when the
+        // 2. Who: the caller by client certificate (our handshake or a trusted front's header); only when the
         //    request carried no certificate at all, a browser's web session cookie.
-        var (caller, refusal) = await ForwardedCaller.FromAsync(context,
+        var (caller, refusal, presented) = await RequestCallers.ByCertificateAsync(context,
             "no client certificate: present your Gatehouse certificate (curl --cert), directly or through a trusted front, or sign in with a browser");
-        if (caller is null && !ForwardedCaller.PresentedCertificate(context))
+        if (caller is null && !presented)
         {
             var session = _sessions.Read(context, out var problem);
             if (problem is not null)
@@ -105,14 +107,14 @@ internal sealed class HttpAppMiddleware
             if (session is not null)
             {
                 // Inside a tunnel a front vouched for, the session must be that user's, as a certificate must (docs/alb-mtls.md).
+                var sessionCaller = session.CallerFrom(context.Features.Get<RequestIdentityFeature>()?.Client ?? context.Connection.RemoteIpAddress ?? IPAddress.None);
                 if (context.Features.Get<TunnelledConnection>() is { Outer: { } outer } tunnel
-                    && await TunnelBinding.EnforceAsync(_cluster, _logger, outer, session.Identity.User, TunnelBinding.InnerCredential.WebSession, null,
-                        tunnel.Client, tunnel.Arrival, context.Connection.Id, context.RequestAborted) is { } bindingRefusal)
+                    && await TunnelBinding.EnforceAsync(_audit, _logger, outer, sessionCaller, tunnel.Arrival, context.Connection.Id, context.RequestAborted) is { } bindingRefusal)
                 {
                     await WriteAsync(context, StatusCodes.Status401Unauthorized, "Sign-in required", bindingRefusal, match.App.Name);
                     return;
                 }
-                caller = ForwardedCaller.FromSession(context, session);
+                caller = sessionCaller;
             }
             else if (IsBrowser(context.Request))
             {
@@ -131,8 +133,8 @@ internal sealed class HttpAppMiddleware
 
         // 3. May they: the roles' app_labels.
         var decision = (await _roles.CheckerForAsync(identity, context.RequestAborted)).CheckApp(match.App.Name, match.App.Labels);
-        await caller.AuditDecisionAsync(_cluster, _decisionAudit, match.App.Resource, decision.Allowed, decision.Reason,
-            new Dictionary<string, string> { ["arrival"] = match.ByPathPrefix ? "path-prefix" : "host" }, context.RequestAborted);
+        await _audit.DecisionAsync(caller, match.App.Resource, AuditWords.Outcome(decision.Allowed), decision.Reason,
+            new Dictionary<string, string> { ["arrival"] = match.ByPathPrefix ? "path-prefix" : "host" }, context.RequestAborted, _decisionAudit);
         if (!decision.Allowed)
         {
             ProxyLog.AppAccessDenied(_logger, identity.User, match.App.Name, decision.Reason);
@@ -141,9 +143,14 @@ internal sealed class HttpAppMiddleware
         }
 
         // 4. Forward: YARP streams the bodies and upgrades; the transformer does headers, path and the assertion.
-        var assertion = _assertions.Get(_cluster.Authorities.Jwt, _issuer, identity, match.App, caller.NotAfter);
+        var assertion = _assertions.Get(_cluster.Authorities.Jwt, _issuer, identity, match.App, caller.ExpiresAt);
         var transformer = new HttpAppTransformer(match, assertion, caller.Client, _certificateHeaderNames, _options.IsTrustedHop, _cookies);
-        using var expiry = caller.EndAtExpiry(context, _cluster.Time, _logger, match.App.Resource);
+        using var expiry = new CredentialExpiry(caller, _cluster.Time);
+        using var abort = expiry.Token.UnsafeRegister(_ =>
+        {
+            ProxyLog.EndedAtExpiry(_logger, caller.User, match.App.Resource, caller.Credential, caller.ExpiresAt);
+            context.Abort();
+        }, null);
         var error = await _forwarder.SendAsync(context, match.App.Uri.ToString(), _client, RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.App, error);
     }

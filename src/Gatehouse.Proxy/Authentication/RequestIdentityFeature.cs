@@ -18,6 +18,9 @@ internal sealed class RequestIdentityFeature(IPAddress client, TrustedFront? fro
     /// /v1/ping still reports what it saw.</summary>
     public IReadOnlyList<string> ArrivedCertificateHeaders { get; init; } = [];
 
-    /// <summary>Set once by the authentication handler.</summary>
+    /// <summary>The judgement of the request's client certificate; set once by the authentication handler.</summary>
     public ForwardedAuthentication? Verdict { get; set; }
+
+    /// <summary>Who the accepted certificate stands for; set with <see cref="Verdict"/> when it is accepted.</summary>
+    public Caller? Caller { get; set; }
 }

@@ -68,6 +68,9 @@ internal sealed class ProxyHost : IAsyncDisposable
                 });
         });
         builder.Services.AddSingleton(cluster);
+        builder.Services.AddSingleton(cluster.Time);
+        builder.Services.AddSingleton(cluster.Audit);
+        builder.Services.AddSingleton<AccessAudit>();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ForwardedCertificateAuthenticator(
             new ForwardedCertificateOptions(options.TrustedFronts, new DecodeLimits(MaxChainDepth: cluster.Options.Validation.MaxChainDepth)),
@@ -76,7 +79,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(new RoleCatalog(cluster.Store));
         builder.Services.AddSingleton<ServiceRouter>();
         // One line per protocol of the one TLS port (the router finds each by its ALPN).
-        builder.Services.AddSingleton<IProtocolHandler>(services => ActivatorUtilities.CreateInstance<TcpAppHandler>(services, cluster.Time));
+        builder.Services.AddSingleton<IProtocolHandler, TcpAppHandler>();
         builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
         builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(), services.GetRequiredService<GatehouseMetrics>(),
@@ -113,7 +116,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         HealthEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);
         app.MapGet("/.well-known/jwks.json", () => Results.Text(cluster.Authorities.Jwt.JwksJson(), "application/json"));
-        TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options, cluster, app.Services.GetRequiredService<GatehouseMetrics>(),
+        TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options,
+            app.Services.GetRequiredService<AccessAudit>(), cluster.Time, app.Services.GetRequiredService<GatehouseMetrics>(),
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TunnelEndpoint)));
         var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));

@@ -5,6 +5,7 @@ using Gatehouse.Access;
 using Gatehouse.Audit;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
+using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,7 @@ internal sealed class KubeMiddleware
     private readonly KubeUpstreams _upstreams;
     private readonly IHttpForwarder _forwarder;
     private readonly ClusterState _cluster;
+    private readonly AccessAudit _audit;
     private readonly RoleCatalog _roles;
     private readonly ProxyOptions _options;
     private readonly IReadOnlySet<string> _certificateHeaderNames;
@@ -45,7 +47,7 @@ internal sealed class KubeMiddleware
     private readonly AuditThrottle _decisionAudit = new(TimeSpan.FromMinutes(1));
 
     public KubeMiddleware(RequestDelegate next, KubeRoutes routes, KubeUpstreams upstreams, IHttpForwarder forwarder, ClusterState cluster,
-        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, ProxyCookieFilter cookies, ILogger<KubeMiddleware> logger)
+        RoleCatalog roles, ProxyOptions options, ForwardedCertificateAuthenticator authenticator, ProxyCookieFilter cookies, AccessAudit audit, ILogger<KubeMiddleware> logger)
     {
         _cookies = cookies;
         _next = next;
@@ -53,6 +55,7 @@ internal sealed class KubeMiddleware
         _upstreams = upstreams;
         _forwarder = forwarder;
         _cluster = cluster;
+        _audit = audit;
         _roles = roles;
         _options = options;
         _certificateHeaderNames = authenticator.Options.CertificateHeaderNames;
@@ -71,8 +74,8 @@ internal sealed class KubeMiddleware
             return;
         }
 
-        // 2. Who: the principal of the ForwardedCertificate scheme (handshake or trusted front's header).
-        var (caller, refusal) = await ForwardedCaller.FromAsync(context,
+        // 2. Who: the caller by client certificate (our handshake or a trusted front's header).
+        var (caller, refusal, _) = await RequestCallers.ByCertificateAsync(context,
             "no client certificate: put your Gatehouse certificate in the kubeconfig (client-certificate, client-key)");
         if (caller is null)
         {
@@ -90,7 +93,8 @@ internal sealed class KubeMiddleware
             details["kube_user"] = user;
             details["kube_groups"] = string.Join(",", access.Groups);
         }
-        await caller.AuditDecisionAsync(_cluster, _decisionAudit, match.Cluster.Resource, access.Allowed, access.Decision.Reason, details, context.RequestAborted);
+        await _audit.DecisionAsync(caller, match.Cluster.Resource, AuditWords.Outcome(access.Allowed), access.Decision.Reason, details, context.RequestAborted,
+            _decisionAudit);
         if (!access.Allowed)
         {
             ProxyLog.KubeAccessDenied(_logger, identity.User, match.Cluster.Name, access.Decision.Reason);
@@ -100,7 +104,12 @@ internal sealed class KubeMiddleware
 
         // 4. Forward: YARP streams bodies (watch, logs) and upgrades; the transformer sets credentials and impersonation.
         var transformer = new KubeTransformer(match, user, access.Groups, caller.Client, _certificateHeaderNames, _options.IsTrustedHop, _cookies);
-        using var expiry = caller.EndAtExpiry(context, _cluster.Time, _logger, match.Cluster.Resource);
+        using var expiry = new CredentialExpiry(caller, _cluster.Time);
+        using var abort = expiry.Token.UnsafeRegister(_ =>
+        {
+            ProxyLog.EndedAtExpiry(_logger, caller.User, match.Cluster.Resource, caller.Credential, caller.ExpiresAt);
+            context.Abort();
+        }, null);
         var error = await _forwarder.SendAsync(context, match.Cluster.ApiServer.ToString(), _upstreams.For(match.Cluster), RequestConfig, transformer);
         if (error != ForwarderError.None) await ReportForwardingErrorAsync(context, match.Cluster, error);
     }

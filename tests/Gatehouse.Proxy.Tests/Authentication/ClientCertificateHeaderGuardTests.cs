@@ -39,8 +39,8 @@ public sealed class ClientCertificateHeaderGuardTests : IAsyncLifetime
         var options = new ProxyOptions(ProxyOptions.DefaultListen, ["localhost"]) { TrustedFronts = [front] };
         var authenticator = new ForwardedCertificateAuthenticator(new ForwardedCertificateOptions([front], new DecodeLimits()), _cluster.Validator,
             () => _cluster.Trust, new IdentityMapper([], "guard"), TimeProvider.System);
-        _guard = new ClientCertificateHeaderGuard(context => { _seen = context; return Task.CompletedTask; }, authenticator, _cluster, options,
-            _log);
+        _guard = new ClientCertificateHeaderGuard(context => { _seen = context; return Task.CompletedTask; }, authenticator,
+            new AccessAudit(_cluster.Audit, _time), _time, options, _log);
     }
 
     private static DefaultHttpContext Request(string peer, params (string Name, string Value)[] headers)

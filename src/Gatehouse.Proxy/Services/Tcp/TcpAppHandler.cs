@@ -1,8 +1,7 @@
 using System.Net.Sockets;
-using Gatehouse.Proxy;
-using Gatehouse.Proxy.Resources;
 using Gatehouse.Access;
-using Gatehouse.Proxy.Apps;
+using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Logging;
 
@@ -40,9 +39,9 @@ internal sealed class TcpAppHandler(ProxyOptions options, RoleCatalog roles, Tim
         }
 
         // 2. May they. An allowed probe connects nothing, so it is no access to record; a denied one is a refusal like any other.
-        var decision = (await roles.CheckerForAsync(connection.Identity, cancellationToken)).CheckApp(app.Name, app.Labels);
+        var decision = (await roles.CheckerForAsync(connection.Caller.Identity, cancellationToken)).CheckApp(app.Name, app.Labels);
         if (!(decision.Allowed && request.Probe == true))
-            await connection.AuditDecisionAsync(resource, decision.Allowed, decision.Reason, cancellationToken);
+            await connection.AuditDecisionAsync(resource, AuditWords.Outcome(decision.Allowed), decision.Reason, cancellationToken);
         if (!decision.Allowed)
         {
             await connection.AnswerAsync(DialAnswer.Refuse(DialCodes.Denied, decision.Reason), cancellationToken);
@@ -72,19 +71,16 @@ internal sealed class TcpAppHandler(ProxyOptions options, RoleCatalog roles, Tim
         await connection.AnswerAsync(DialAnswer.Accepted, cancellationToken);
         await using var appStream = upstream.GetStream();
         Stream client = connection.Ping ? new PingFramedStream(connection.Tls, options.PingInterval, time) : connection.Tls;
-        var certificate = connection.Certificate;
         try
         {
-            // No session outlives the certificate it was allowed for (as for forwarded HTTP: ForwardedCaller.EndAtExpiry).
-            var left = Timeout.InfiniteTimeSpan;
-            if (certificate is not null) left = certificate.NotAfter > time.GetUtcNow() ? certificate.NotAfter - time.GetUtcNow() : TimeSpan.Zero;
-            using var expiry = new CancellationTokenSource(left, time);
+            // No session outlives the certificate it was allowed for.
+            using var expiry = new CredentialExpiry(connection.Caller, time);
             using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
             var result = await DuplexPump.RunAsync(client, appStream, session.Token);
             metrics.Bytes(ByteDirection.In, result.LeftToRight);
             metrics.Bytes(ByteDirection.Out, result.RightToLeft);
-            var how = expiry.IsCancellationRequested ? $"the certificate expired at {certificate!.NotAfter:u}" : result.Failure?.Message ?? "closed";
-            ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, connection.Identity.User, resource, result.LeftToRight, result.RightToLeft, how);
+            var how = expiry.HasExpired ? expiry.Describe() : result.Failure?.Message ?? "closed";
+            ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, connection.Caller.User, resource, result.LeftToRight, result.RightToLeft, how);
         }
         finally
         {
