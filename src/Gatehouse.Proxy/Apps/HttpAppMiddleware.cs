@@ -144,7 +144,7 @@ internal sealed class HttpAppMiddleware
 
         // 4. Forward: YARP streams the bodies and upgrades; the transformer does headers, path and the assertion.
         var assertion = _assertions.Get(_cluster.Authorities.Jwt, _issuer, identity, match.App, caller.ExpiresAt);
-        var transformer = new HttpAppTransformer(match, assertion, caller.Client, _certificateHeaderNames, _options.IsTrustedHop, _cookies);
+        var transformer = new HttpAppTransformer(match, assertion, caller.Client, _certificateHeaderNames, _cookies);
         using var expiry = new CredentialExpiry(caller, _cluster.Time);
         using var abort = expiry.Token.UnsafeRegister(_ =>
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
@@ -12,7 +13,7 @@ namespace Gatehouse.Proxy.Apps;
 /// proxy's own cookies (<see cref="ProxyCookieFilter"/>).
 /// </summary>
 internal sealed class HttpAppTransformer(HttpAppMatch match, string assertion, IPAddress client, IReadOnlySet<string> certificateHeaderNames,
-    Func<IPAddress, bool> isTrustedHop, ProxyCookieFilter cookies) : HttpTransformer
+    ProxyCookieFilter cookies) : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
         CancellationToken cancellationToken)
@@ -23,7 +24,7 @@ internal sealed class HttpAppTransformer(HttpAppMatch match, string assertion, I
         proxyRequest.Headers.Host = null;
 
         ForwardedRequestHeaders.RemoveUntrusted(proxyRequest, certificateHeaderNames);
-        ForwardedRequestHeaders.AddForwarded(proxyRequest, httpContext.Request.Headers["X-Forwarded-For"], client, isTrustedHop,
+        ForwardedRequestHeaders.AddForwarded(proxyRequest, httpContext.Features.Get<RequestIdentityFeature>()?.ClaimedForwardedFor ?? [], client,
             httpContext.Request.Host.Value ?? "", match.ByPathPrefix ? match.App.PathPrefix : null);
         proxyRequest.Headers.TryAddWithoutValidation(IdentityAssertion.HeaderName, assertion);
     }

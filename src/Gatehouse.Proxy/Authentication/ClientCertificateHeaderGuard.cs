@@ -44,21 +44,22 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         var headers = present is null ? ReceivedHeaders.None : new ReceivedHeaders(present);
 
         TrustedFront? front = null;
-        IPAddress client;
+        ForwardedClient address;
+        var forwardedFor = requestHeaders["X-Forwarded-For"];
+        IReadOnlyList<string> forwardedLines = forwardedFor.Count == 0 ? [] : [.. forwardedFor.OfType<string>()];
         if (context.Features.Get<TunnelledConnection>() is { } tunnel)
         {
-            // Inside a tunnel there are no hops and no fronts, whatever address opened it: the client is who opened it.
-            client = tunnel.Client;
+            // Inside a tunnel there are no hops and no fronts, whatever address opened it: the client is who opened it,
+            // and any X-Forwarded-For in here is the client's own claim.
+            address = ClientAddress.Walk(tunnel.Client, forwardedLines, _ => false, out _);
         }
         else
         {
             front = authenticator.FrontFor(peer, headers);
-            var forwardedFor = requestHeaders["X-Forwarded-For"];
-            IReadOnlyList<string> forwardedLines = forwardedFor.Count == 0 ? [] : [.. forwardedFor.OfType<string>()];
-            client = ClientAddress.Resolve(peer, forwardedLines,
-                options.IsTrustedHop, out var ignoredForwardedFor);
+            address = ClientAddress.Walk(peer, forwardedLines, options.IsTrustedHop, out var ignoredForwardedFor);
             if (ignoredForwardedFor) ProxyLog.IgnoredForwardedFor(logger, peer.ToString());
         }
+        var client = address.Client;
 
         // A front's own headers are the names exactly as configured (case aside). A '_' spelling of one of them is not the
         // front's header: the balancer writes its header under the configured name, so any other spelling came from the
@@ -85,7 +86,7 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
             if (removed.Count > 0) await ReportRemovedAsync(context, peer, client, front, removed);
         }
 
-        context.Features.Set(new RequestIdentityFeature(client, front, front is null ? null : Only(headers, own!)) { ArrivedCertificateHeaders = arrived });
+        context.Features.Set(new RequestIdentityFeature(address, front, front is null ? null : Only(headers, own!)) { ArrivedCertificateHeaders = arrived });
         await next(context);
     }
 

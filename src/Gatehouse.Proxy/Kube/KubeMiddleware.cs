@@ -103,7 +103,7 @@ internal sealed class KubeMiddleware
         }
 
         // 4. Forward: YARP streams bodies (watch, logs) and upgrades; the transformer sets credentials and impersonation.
-        var transformer = new KubeTransformer(match, user, access.Groups, caller.Client, _certificateHeaderNames, _options.IsTrustedHop, _cookies);
+        var transformer = new KubeTransformer(match, user, access.Groups, caller.Client, _certificateHeaderNames, _cookies);
         using var expiry = new CredentialExpiry(caller, _cluster.Time);
         using var abort = expiry.Token.UnsafeRegister(_ =>
         {

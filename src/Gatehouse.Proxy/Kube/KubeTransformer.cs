@@ -1,4 +1,5 @@
 using System.Net;
+using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
@@ -11,7 +12,7 @@ namespace Gatehouse.Proxy.Kube;
 /// sent, and Impersonate-User / Impersonate-Group for whom the roles say (RBAC then judges them, not the proxy).
 /// </summary>
 internal sealed class KubeTransformer(KubeMatch match, string impersonateUser, IReadOnlyList<string> impersonateGroups, IPAddress client,
-    IReadOnlySet<string> certificateHeaderNames, Func<IPAddress, bool> isTrustedHop, ProxyCookieFilter cookies) : HttpTransformer
+    IReadOnlySet<string> certificateHeaderNames, ProxyCookieFilter cookies) : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
         CancellationToken cancellationToken)
@@ -25,7 +26,7 @@ internal sealed class KubeTransformer(KubeMatch match, string impersonateUser, I
         proxyRequest.Headers.Authorization = null;
         if (match.Cluster.BearerToken is { } token)
             proxyRequest.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        ForwardedRequestHeaders.AddForwarded(proxyRequest, httpContext.Request.Headers["X-Forwarded-For"], client, isTrustedHop,
+        ForwardedRequestHeaders.AddForwarded(proxyRequest, httpContext.Features.Get<RequestIdentityFeature>()?.ClaimedForwardedFor ?? [], client,
             httpContext.Request.Host.Value ?? "", match.ByPathPrefix ? match.Cluster.PathPrefix : null);
 
         proxyRequest.Headers.TryAddWithoutValidation("Impersonate-User", impersonateUser);
