@@ -1,4 +1,5 @@
 using Gatehouse.Access;
+using Gatehouse.Access.Roles;
 using Gatehouse.Access.Login;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
@@ -8,6 +9,7 @@ using Gatehouse.Proxy.Apps;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Kube;
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Proxy.Services;
 using Gatehouse.Proxy.Services.Tcp;
@@ -94,10 +96,15 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(new WebSessionCookie(cluster.MasterKey, cluster.Time));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ProxyCookieFilter>();
-        builder.Services.AddSingleton(_ => HttpAppMiddleware.CreateClient());
+        builder.Services.AddSingleton(services => new UpstreamHeaderRules(
+            services.GetRequiredService<ForwardedCertificateAuthenticator>().Options.CertificateHeaderNames, services.GetRequiredService<ProxyCookieFilter>()));
+        builder.Services.AddSingleton(cluster.Authorities);
+        // One line per kind of forwarded resource (its description); ForwardingMiddleware serves each the same way.
         builder.Services.AddSingleton(new HttpAppRoutes(options.HttpApps, options.PublicAddresses));
+        builder.Services.AddSingleton<ResourceForwarding<HttpApp, AccessDecision>, HttpAppForwarding>();
         builder.Services.AddSingleton(new KubeRoutes(options.KubeClusters, options.KubeDefault));
         builder.Services.AddSingleton(_ => new KubeUpstreams(options.KubeClusters)); // from a factory, so the host disposes it
+        builder.Services.AddSingleton<ResourceForwarding<KubeCluster, KubeAccess>, KubeForwarding>();
         // Lazy identity: no default authenticate scheme (see NoDefaultAuthenticateScheme); what needs the identity asks.
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
@@ -111,8 +118,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         app.UseAuthentication();
         app.UseWebSockets();
         app.UseMiddleware<WebLoginMiddleware>(); // /.gatehouse/login and /logout on every host, before any app can shadow them
-        app.UseMiddleware<KubeMiddleware>(); // kube-gatehouse.* or /kube/NAME/ goes to a Kubernetes API server
-        app.UseMiddleware<HttpAppMiddleware>(); // an app's host name or /apps/NAME/ goes to the app, the rest on to our endpoints
+        app.UseMiddleware<ForwardingMiddleware<KubeCluster, KubeAccess>>(); // kube-gatehouse.* or /kube/NAME/ goes to a Kubernetes API server
+        app.UseMiddleware<ForwardingMiddleware<HttpApp, AccessDecision>>(); // an app's host name or /apps/NAME/ goes to the app, the rest on to our endpoints
         HealthEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);
         app.MapGet("/.well-known/jwks.json", () => Results.Text(cluster.Authorities.Jwt.JwksJson(), "application/json"));

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Gatehouse.Audit;
 using Gatehouse.ForwardedCerts;
@@ -83,21 +82,5 @@ public sealed class AccessAuditTests
         Assert.Equal("denied", decision.Decision);
         Assert.Equal("ClientCertUntrusted: not issued by a trusted CA", decision.Reason);
         Assert.Equal("0A1B", decision.CertificateSerial);
-    }
-
-    private sealed class MemoryAuditStore : IAuditStore
-    {
-        private readonly ConcurrentQueue<AuditEvent> _events = new();
-
-        public IReadOnlyList<AuditEvent> Events => [.. _events];
-
-        public ValueTask<long> AppendAuditAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
-        {
-            _events.Enqueue(auditEvent);
-            return ValueTask.FromResult((long)_events.Count);
-        }
-
-        public ValueTask<IReadOnlyList<AuditEvent>> QueryAuditAsync(AuditQuery query, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(Events);
     }
 }
