@@ -3,7 +3,8 @@ using Microsoft.Extensions.Logging;
 namespace Gatehouse.Proxy;
 
 /// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: forwarded
-/// requests — HTTP apps and Kubernetes — and what their responses may carry, 1500s: web sessions, 2000s: hosting).</summary>
+/// requests — HTTP apps and Kubernetes — and what their responses may carry, 1500s: web sessions, 1600s: SSH nodes,
+/// 2000s: hosting).</summary>
 internal static partial class ProxyLog
 {
     [LoggerMessage(1001, LogLevel.Warning, "Removed client-certificate headers ({Headers}) from {Peer}: it is not a trusted front; the request goes on unauthenticated")]
@@ -35,6 +36,9 @@ internal static partial class ProxyLog
 
     [LoggerMessage(1301, LogLevel.Warning, "{User} denied {Kind} {Name}: {Reason}")]
     public static partial void ForwardingDenied(ILogger logger, string user, string kind, string name, string reason);
+
+    [LoggerMessage(1601, LogLevel.Warning, "{User} denied login {Login} on node {Node}: {Reason}")]
+    public static partial void NodeAccessDenied(ILogger logger, string user, string login, string node, string reason);
 
     [LoggerMessage(1302, LogLevel.Warning, "Forwarding to {Kind} {Name} failed ({Error}): {Message}")]
     public static partial void ForwardingFailed(ILogger logger, string kind, string name, string error, string message);
@@ -82,6 +86,6 @@ internal static partial class ProxyLog
     [LoggerMessage(1506, LogLevel.Warning, "Web session for {User} not issued: its cookie would be {Length} characters, more than browsers keep")]
     public static partial void WebSessionTooLarge(ILogger logger, string user, int length);
 
-    [LoggerMessage(1601, LogLevel.Information, "Ended {User}'s open request to {Resource}: the {Source} it was allowed for expired at {NotAfter}")]
+    [LoggerMessage(1305, LogLevel.Information, "Ended {User}'s open request to {Resource}: the {Source} it was allowed for expired at {NotAfter}")]
     public static partial void EndedAtExpiry(ILogger logger, string user, string resource, string source, DateTimeOffset notAfter);
 }

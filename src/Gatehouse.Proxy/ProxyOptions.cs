@@ -23,6 +23,9 @@ internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> Pub
     /// <summary>Hops whose X-Forwarded-For is believed (proxy.trusted_proxies); the fronts' networks count too.</summary>
     public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 
+    /// <summary>OpenSSH servers reached through gatehouse-ssh (resources.ssh_nodes).</summary>
+    public IReadOnlyList<Resources.SshNode> SshNodes { get; init; } = [];
+
     /// <summary>TCP apps reached through gatehouse-tcp (resources.tcp_apps).</summary>
     public IReadOnlyList<Resources.TcpApp> TcpApps { get; init; } = [];
 

@@ -174,8 +174,12 @@ internal sealed class ClientMachine : IDisposable
         var env = new Dictionary<string, string> { ["GATEHOUSE_HOME"] = Home };
         if (environment is not null)
             foreach (var (k, v) in environment) env[k] = v;
+        Environment = env;
         Cli = new GatehouseCli(_dir.Path, env);
     }
+
+    /// <summary>What every command run on this machine gets in its environment.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; }
 
     public GatehouseCli Cli { get; }
 

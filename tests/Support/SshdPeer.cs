@@ -13,13 +13,14 @@ internal sealed class SshdPeer : IAsyncDisposable
 
     private SshdPeer() { }
 
-    public int Port { get; } = Peer.FreePort();
+    public int Port { get; private init; } = Peer.FreePort();
 
     public string Output => _sshd?.Output ?? "";
 
-    public static async Task<SshdPeer> StartAsync(string trustedUserCaKeysFile)
+    /// <param name="port">A port chosen before (a proxy's configuration names the node's address); default: a free one.</param>
+    public static async Task<SshdPeer> StartAsync(string trustedUserCaKeysFile, int? port = null)
     {
-        var peer = new SshdPeer();
+        var peer = port is { } chosen ? new SshdPeer { Port = chosen } : new SshdPeer();
         var sshd = Peer.Require("sshd"); // absolute path: sshd re-executes itself and refuses a relative one
         var hostKey = peer._dir.File("ssh_host_ed25519_key");
         (await Peer.RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey)).EnsureSuccess("ssh-keygen host key");
@@ -36,6 +37,7 @@ internal sealed class SshdPeer : IAsyncDisposable
             "PermitRootLogin yes", // the tests run as root
             "StrictModes no",
             "UsePAM no",
+            "Subsystem sftp internal-sftp", // scp uses SFTP since OpenSSH 9
             "LogLevel VERBOSE", // logs why a certificate was refused
         ]);
         // sshd's privilege-separation directory; a fresh container does not have it.

@@ -120,19 +120,24 @@ internal static class LoginCommand
         return profile;
     }
 
-    private static string ReadIdentityFile(string directory, string name)
+    private static string IdentityFilePath(string directory, string name)
     {
         var path = Path.Combine(directory, name);
-        return File.Exists(path) ? File.ReadAllText(path) : throw new SetupException($"--identity: {path} is missing; give the directory `gatehouse admin certs issue --out` wrote.");
+        return File.Exists(path) ? path : throw new SetupException($"--identity: {path} is missing; give the directory `gatehouse admin certs issue --out` wrote.");
     }
+
+    private static string ReadIdentityFile(string directory, string name) => File.ReadAllText(IdentityFilePath(directory, name));
 
     /// <summary>The identity's certificate with its key, usable by SslStream (it is the outer certificate of the login).</summary>
     private static X509Certificate2 LoadIdentityCertificate(string directory)
     {
-        using var pem = X509Certificate2.CreateFromPem(ReadIdentityFile(directory, IdentityFiles.Certificate), ReadIdentityFile(directory, IdentityFiles.PrivateKey));
-        if (pem.NotAfter.ToUniversalTime() < DateTime.UtcNow)
-            throw new SetupException($"--identity: the certificate in {directory} expired at {pem.NotAfter.ToUniversalTime():u}; ask for a new one.");
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        var (certificatePath, keyPath) = (IdentityFilePath(directory, IdentityFiles.Certificate), IdentityFilePath(directory, IdentityFiles.PrivateKey));
+        var (certificate, problem) = IdentityFiles.LoadPair(certificatePath, keyPath);
+        if (certificate is null) throw new SetupException($"--identity: cannot read {certificatePath} and {keyPath} ({problem}).");
+        if (certificate.NotAfter.ToUniversalTime() >= DateTime.UtcNow) return certificate;
+        var expired = certificate.NotAfter.ToUniversalTime();
+        certificate.Dispose();
+        throw new SetupException($"--identity: the certificate in {directory} expired at {expired:u}; ask for a new one.");
     }
 
     /// <summary>For a password login: the profile's outer pair, else its Gatehouse certificate while still valid (a re-login
@@ -140,19 +145,12 @@ internal static class LoginCommand
     private static OuterCertificate ProfileOuter(ProfileStore profiles, string address)
     {
         var directory = profiles.DirectoryOf(address);
-        X509Certificate2? current = null;
-        try
+        // A missing or damaged old identity is what a password login replaces; it just has nothing to offer.
+        var (current, _) = IdentityFiles.LoadPair(Path.Combine(directory, IdentityFiles.Certificate), Path.Combine(directory, IdentityFiles.PrivateKey));
+        if (current is not null && current.NotAfter.ToUniversalTime() <= DateTime.UtcNow)
         {
-            var (cert, key) = (Path.Combine(directory, IdentityFiles.Certificate), Path.Combine(directory, IdentityFiles.PrivateKey));
-            if (File.Exists(cert) && File.Exists(key))
-            {
-                using var pem = X509Certificate2.CreateFromPemFile(cert, key);
-                if (pem.NotAfter.ToUniversalTime() > DateTime.UtcNow) current = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-            }
-        }
-        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
-        {
-            // A damaged old identity is what a password login replaces; it just has nothing to offer.
+            current.Dispose();
+            current = null;
         }
         return OuterCertificate.FromProfileDirectory(directory, current);
     }

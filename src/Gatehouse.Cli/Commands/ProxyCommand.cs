@@ -1,14 +1,13 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using Gatehouse.Client.Dialing;
+using Gatehouse.Client.Kube;
 using Gatehouse.Client.LocalProxies;
 using Gatehouse.Client.Profiles;
+using Gatehouse.Client.Ssh;
 using Gatehouse.Routing;
 using Gatehouse.Storage;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Cli.Commands;
 
@@ -18,7 +17,7 @@ namespace Gatehouse.Cli.Commands;
 /// </summary>
 internal static class ProxyCommand
 {
-    public static Command Create() => new("proxy", "Local ports that forward to services behind the proxy") { App(), Kube() };
+    public static Command Create() => new("proxy", "Local ports that forward to services behind the proxy") { App(), Kube(), Ssh() };
 
     /// <summary>The options both verbs share.</summary>
     private sealed record Common(Option<int> Port, Option<string?> Proxy, Option<string?> Ca, Option<bool> Insecure)
@@ -67,7 +66,7 @@ internal static class ProxyCommand
             if (probe.Stream is { } probed) await probed.DisposeAsync();
             var route = $"via {dialer.Options.Proxy} ({dialer.Decision?.Name ?? decision!.Name}; {decision!.Source})";
             if (probe.Code == DialCodes.HttpApp)
-                return await ServeHttpAsync(dialer, localPort, new LocalTarget($"/apps/{app}", $"app '{app}'", WritePlainAsync), null,
+                return await ServeHttpAsync(dialer, localPort, LocalTargets.HttpApp(app), null,
                     port => $"Serving HTTP app '{app}' at http://127.0.0.1:{port}/ {route}. Ctrl-C to stop.", cancellationToken);
             // The proxy's refusal (no such app, denied, certificate refused) ends here; a route failure may pass (a
             // balancer restarting): the forward starts as for a TCP app, and each connection says what failed.
@@ -85,8 +84,29 @@ internal static class ProxyCommand
             }
             var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
             Console.Out.WriteLine($"Forwarding 127.0.0.1:{bound} to app '{app}' {route}. Ctrl-C to stop.");
-            await TcpForwarding.RunAsync(listener, dialer, app, parse.GetValue(verbose), cancellationToken);
+            await TcpForwarder.RunAsync(listener, dialer, app, parse.GetValue(verbose), Console.Error, cancellationToken);
             return 0;
+        });
+        return command;
+    }
+
+    /// <summary><c>gatehouse proxy ssh LOGIN@NODE[:PORT]</c>: OpenSSH's ProxyCommand (standard input and output are the
+    /// SSH connection, so nothing else may be printed there).</summary>
+    private static Command Ssh()
+    {
+        var target = new Argument<string>("LOGIN@NODE") { Description = "As ssh's ProxyCommand writes it: %r@%h:%p" };
+        var proxy = new Option<string?>("--proxy") { Description = "The proxy's address, HOST:PORT (default: the current profile)" };
+        var ca = new Option<string?>("--ca") { Description = "The cluster's host CA (default: the one saved in the profile)" };
+        var command = new Command("ssh", "Connect standard input and output to an SSH node's sshd: the ProxyCommand for plain OpenSSH " +
+                                         "(ProxyCommand gatehouse proxy ssh %r@%h:%p)") { target, proxy, ca };
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var profiles = ProfileStore.Default();
+            var options = DialerSetup.Create(profiles, parse.GetValue(proxy), parse.GetValue(ca), insecure: false, requireIdentity: true);
+            var (parsed, error) = SshTarget.Parse(parse.GetValue(target)!, profiles.Load(options.Proxy.ToString())?.ClusterName);
+            if (parsed is null) return CommandKit.Fail(error!);
+            return await SshProxyCommand.RunAsync(new ProxyDialer(options), parsed, Console.OpenStandardInput(), Console.OpenStandardOutput(),
+                Console.Error, cancellationToken);
         });
         return command;
     }
@@ -112,10 +132,10 @@ internal static class ProxyCommand
                 : Path.Combine(Path.GetFullPath(dialer.Options.ProfileDirectory ?? "."), $"kube-{cluster}.kubeconfig");
             using var certificates = LocalCertificates.Create($"kube {cluster}");
             var route = $"via {dialer.Options.Proxy} ({decision!.Name}; {decision.Source})";
-            return await ServeHttpAsync(dialer, localPort, new LocalTarget($"/kube/{cluster}", $"Kubernetes cluster '{cluster}'", WriteKubeStatusAsync),
+            return await ServeHttpAsync(dialer, localPort, LocalTargets.KubeCluster(cluster),
                 certificates, port =>
                 {
-                    AtomicFile.Write(file, LocalKubeconfig(cluster, port, certificates), AtomicFile.OwnerOnly);
+                    AtomicFile.Write(file, Kubeconfig.ForLocalProxy(cluster, port, certificates), AtomicFile.OwnerOnly);
                     return $"Serving Kubernetes cluster '{cluster}' at https://127.0.0.1:{port} {route}.\n" +
                            $"Use it with: export KUBECONFIG={file}\nCtrl-C to stop (the kubeconfig is removed then).";
                 }, cancellationToken, cleanup: () => File.Delete(file));
@@ -149,57 +169,5 @@ internal static class ProxyCommand
             }
         }
         return 0;
-    }
-
-    /// <summary>A kubeconfig for the local proxy: its CA and the one client certificate it accepts, embedded.</summary>
-    internal static string LocalKubeconfig(string cluster, int port, LocalCertificates certificates)
-    {
-        static string Data(string pem) => Convert.ToBase64String(Encoding.ASCII.GetBytes(pem));
-        using var key = certificates.Client.GetECDsaPrivateKey()!;
-        var entry = $"gatehouse-local-{cluster}";
-        return $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: {entry}
-              cluster:
-                server: https://127.0.0.1:{port}
-                certificate-authority-data: {Data(certificates.Authority.ExportCertificatePem())}
-            users:
-            - name: {entry}
-              user:
-                client-certificate-data: {Data(certificates.Client.ExportCertificatePem())}
-                client-key-data: {Data(key.ExportPkcs8PrivateKeyPem())}
-            contexts:
-            - name: {entry}
-              context:
-                cluster: {entry}
-                user: {entry}
-            current-context: {entry}
-
-            """;
-    }
-
-    private static Task WritePlainAsync(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(message + "\n", context.RequestAborted);
-    }
-
-    /// <summary>kubectl prints a Status's message as "Error from server (ServiceUnavailable): …".</summary>
-    private static Task WriteKubeStatusAsync(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new Dictionary<string, object>
-        {
-            ["kind"] = "Status",
-            ["apiVersion"] = "v1",
-            ["metadata"] = new Dictionary<string, string>(),
-            ["status"] = "Failure",
-            ["message"] = message,
-            ["reason"] = "ServiceUnavailable",
-            ["code"] = status,
-        }, context.RequestAborted);
     }
 }

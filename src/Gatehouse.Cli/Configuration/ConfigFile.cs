@@ -17,6 +17,7 @@ internal sealed class ConfigFile
 
     internal sealed class ResourcesSection
     {
+        [YamlMember(Alias = "ssh_nodes")] public List<SshNodeSection>? SshNodes { get; set; }
         [YamlMember(Alias = "tcp_apps")] public List<TcpAppSection>? TcpApps { get; set; }
         [YamlMember(Alias = "http_apps")] public List<HttpAppSection>? HttpApps { get; set; }
         [YamlMember(Alias = "kube_clusters")] public List<KubeClusterSection>? KubeClusters { get; set; }
@@ -40,6 +41,13 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "public_host")] public string? PublicHost { get; set; }
         [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
         [YamlMember(Alias = "rewrite_redirects")] public bool? RewriteRedirects { get; set; }
+    }
+
+    internal sealed class SshNodeSection
+    {
+        [YamlMember(Alias = "name")] public string? Name { get; set; }
+        [YamlMember(Alias = "addr")] public string? Addr { get; set; }
+        [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
     }
 
     internal sealed class TcpAppSection

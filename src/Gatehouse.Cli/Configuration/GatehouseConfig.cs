@@ -138,6 +138,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         var fronts = FrontsConfig.Fronts(file.Proxy?.TrustedFronts, errors);
         var trustedProxies = FrontsConfig.Networks(file.Proxy?.TrustedProxies, "proxy.trusted_proxies", errors);
         var mappings = FrontsConfig.Mappings(file.IdentityMappings, errors);
+        var sshNodes = ResourcesConfig.SshNodes(file.Resources?.SshNodes, errors);
         var tcpApps = ResourcesConfig.TcpApps(file.Resources?.TcpApps, errors);
         var httpApps = ResourcesConfig.HttpApps(file.Resources?.HttpApps, errors);
         var kubeClusters = ResourcesConfig.KubeClusters(file.Resources?.KubeClusters, Resolve, errors);
@@ -165,7 +166,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         };
         return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses)
         {
-            HttpListen = httpListen, TrustedFronts = fronts, TrustedProxies = trustedProxies, TcpApps = tcpApps, HttpApps = httpApps, PingInterval = pingInterval,
+            HttpListen = httpListen, TrustedFronts = fronts, TrustedProxies = trustedProxies, SshNodes = sshNodes, TcpApps = tcpApps, HttpApps = httpApps, PingInterval = pingInterval,
             KubeClusters = kubeClusters, KubeDefault = kubeDefault,
         }, ttl);
     }

@@ -22,17 +22,47 @@ internal static class ResourcesConfig
             if (string.IsNullOrWhiteSpace(section.Name) || section.Name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
                 errors.Add($"{key}.name: required, without spaces (clients dial it by this name)");
             else if (!names.Add(section.Name)) errors.Add($"{key}.name: '{section.Name}' is used by another TCP app");
-            string host = "";
-            var port = 0;
-            var colon = section.Addr?.LastIndexOf(':') ?? -1;
-            if (section.Addr is null || colon <= 0 || !int.TryParse(section.Addr[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port)
-                || port is < 1 or > 65535)
-                errors.Add($"{key}.addr: '{section.Addr}' is not host:port, e.g. 10.1.2.3:5432 or db.internal:6379");
-            else host = section.Addr[..colon].Trim('[', ']');
+            var (host, port) = Address($"{key}.addr", section.Addr, "e.g. 10.1.2.3:5432 or db.internal:6379", errors);
             if (errors.Count == before)
                 apps.Add(new TcpApp(section.Name!, host, port, section.Labels ?? []));
         }
         return apps;
+    }
+
+    public static IReadOnlyList<SshNode> SshNodes(List<ConfigFile.SshNodeSection>? sections, List<string> errors)
+    {
+        var nodes = new List<SshNode>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < (sections?.Count ?? 0); i++)
+        {
+            var section = sections![i];
+            var key = $"resources.ssh_nodes[{i}]";
+            var before = errors.Count;
+            // One DNS label: users reach it as NAME.<cluster> with the generated ssh_config (gatehouse config ssh).
+            if (string.IsNullOrEmpty(section.Name) || !IsDnsLabel(section.Name))
+                errors.Add($"{key}.name: '{section.Name}' must be one DNS label (letters, digits, '-'): users reach it as NAME or NAME.<cluster>");
+            else if (!names.Add(section.Name)) errors.Add($"{key}.name: '{section.Name}' is used by another SSH node");
+            var (host, port) = Address($"{key}.addr", section.Addr, "e.g. 10.1.2.3:22 or node1.internal:22", errors);
+            if (errors.Count == before)
+                nodes.Add(new SshNode(section.Name!, host, port, section.Labels ?? []));
+        }
+        return nodes;
+    }
+
+    /// <summary>One DNS label, as resource names that become host names must be.</summary>
+    private static bool IsDnsLabel(string name) => Uri.CheckHostName(name) == UriHostNameType.Dns && !name.Contains('.');
+
+    /// <summary>host:port (an IPv6 host in brackets), or an error for <paramref name="key"/>.</summary>
+    private static (string Host, int Port) Address(string key, string? addr, string example, List<string> errors)
+    {
+        var colon = addr?.LastIndexOf(':') ?? -1;
+        if (addr is null || colon <= 0 || !int.TryParse(addr[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            || port is < 1 or > 65535)
+        {
+            errors.Add($"{key}: '{addr}' is not host:port, {example}");
+            return ("", 0);
+        }
+        return (addr[..colon].Trim('[', ']'), port);
     }
 
     public static IReadOnlyList<HttpApp> HttpApps(List<ConfigFile.HttpAppSection>? sections, List<string> errors)
@@ -46,7 +76,7 @@ internal static class ResourcesConfig
             var key = $"resources.http_apps[{i}]";
             var before = errors.Count;
             // The name is a DNS label (NAME.<public host>) and a path segment (/apps/NAME/), so it must be both.
-            if (string.IsNullOrEmpty(section.Name) || Uri.CheckHostName(section.Name) != UriHostNameType.Dns || section.Name.Contains('.'))
+            if (string.IsNullOrEmpty(section.Name) || !IsDnsLabel(section.Name))
                 errors.Add($"{key}.name: '{section.Name}' must be one DNS label (letters, digits, '-'): it is the host NAME.<public host> and the path /apps/NAME/");
             else if (!names.Add(section.Name)) errors.Add($"{key}.name: '{section.Name}' is used by another HTTP app");
             Uri? uri = null;
@@ -77,7 +107,7 @@ internal static class ResourcesConfig
             var key = $"resources.kube_clusters[{i}]";
             var before = errors.Count;
             // The name is a path segment (/kube/NAME/) and, for kube login, a kubeconfig context: one DNS label keeps both simple.
-            if (string.IsNullOrEmpty(section.Name) || Uri.CheckHostName(section.Name) != UriHostNameType.Dns || section.Name.Contains('.'))
+            if (string.IsNullOrEmpty(section.Name) || !IsDnsLabel(section.Name))
                 errors.Add($"{key}.name: '{section.Name}' must be one DNS label (letters, digits, '-'): it is the path /kube/NAME/");
             else if (!names.Add(section.Name)) errors.Add($"{key}.name: '{section.Name}' is used by another kube cluster");
             Uri? apiServer = null;

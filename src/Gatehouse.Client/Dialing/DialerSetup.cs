@@ -29,14 +29,8 @@ internal static class DialerSetup
         var keyPath = Path.Combine(directory, IdentityFiles.PrivateKey);
         if (hasProfile && File.Exists(certPath) && File.Exists(keyPath))
         {
-            try
-            {
-                certificate = X509Certificate2.CreateFromPemFile(certPath, keyPath);
-            }
-            catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
-            {
-                throw new SetupException($"cannot read the certificate and key in {directory} ({e.Message.TrimEnd('.')}); log in again.");
-            }
+            (certificate, var problem) = IdentityFiles.LoadPair(certPath, keyPath);
+            if (certificate is null) throw new SetupException($"cannot read the certificate and key in {directory} ({problem}); log in again.");
             if (requireIdentity && certificate.NotAfter.ToUniversalTime() < DateTime.UtcNow)
                 throw new SetupException($"your certificate for {address} expired at {certificate.NotAfter.ToUniversalTime():u}; run `gatehouse login --proxy {address}`.");
         }

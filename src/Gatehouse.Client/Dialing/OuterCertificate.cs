@@ -93,18 +93,11 @@ internal sealed class OuterCertificate(X509Certificate2? certificate, string sou
     /// <summary>Loads a PEM certificate and key (for <c>--outer-cert/--outer-key</c> and the profile's copy).</summary>
     public static X509Certificate2 Load(string certPath, string keyPath, string what)
     {
-        X509Certificate2 loaded;
-        try
-        {
-            loaded = X509Certificate2.CreateFromPemFile(certPath, keyPath);
-        }
-        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            throw new SetupException($"cannot read {what} from {certPath} and {keyPath} ({e.Message.TrimEnd('.')}).");
-        }
-        if (loaded.NotAfter.ToUniversalTime() < DateTime.UtcNow)
-            throw new SetupException($"{what} in {certPath} expired at {loaded.NotAfter.ToUniversalTime():u}; get a new one.");
-        // Through PKCS#12 so the key is usable by SslStream on every platform (a PEM-loaded key is ephemeral on some).
-        using (loaded) return X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), null);
+        var (loaded, problem) = Profiles.IdentityFiles.LoadPair(certPath, keyPath);
+        if (loaded is null) throw new SetupException($"cannot read {what} from {certPath} and {keyPath} ({problem}).");
+        if (loaded.NotAfter.ToUniversalTime() >= DateTime.UtcNow) return loaded;
+        var expired = loaded.NotAfter.ToUniversalTime();
+        loaded.Dispose();
+        throw new SetupException($"{what} in {certPath} expired at {expired:u}; get a new one.");
     }
 }

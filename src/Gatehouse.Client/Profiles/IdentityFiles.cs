@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Storage;
 
 namespace Gatehouse.Client.Profiles;
@@ -13,6 +15,24 @@ internal sealed record IdentityFiles(string CertificatePem, string PrivateKeyPem
 {
     public const string Certificate = "cert.pem", PrivateKey = "key.pem", Ca = "ca.pem", SshCertificate = "ssh-cert.pub", SshKey = "ssh-key",
         SshPublicKey = "ssh-key.pub";
+
+    /// <summary>
+    /// Loads a PEM certificate and its private key (an identity's cert.pem + key.pem, or an outer pair) with the key
+    /// usable by SslStream on every platform (through PKCS#12: a PEM-loaded key is ephemeral on some). Null, with what went
+    /// wrong, when the files cannot be read; expiry is the caller's to judge.
+    /// </summary>
+    public static (X509Certificate2? Certificate, string? Problem) LoadPair(string certificatePath, string keyPath)
+    {
+        try
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+            return (X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null), null);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return (null, e.Message.TrimEnd('.'));
+        }
+    }
 
     /// <summary>Writes all the files (each atomically); returns their paths by name.</summary>
     public IReadOnlyDictionary<string, string> WriteTo(string directory)

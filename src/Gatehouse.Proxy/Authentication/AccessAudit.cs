@@ -7,7 +7,8 @@ namespace Gatehouse.Proxy.Authentication;
 
 /// <summary>
 /// The proxy's one writer of audit events about identity and access: decisions on resources (HTTP apps, Kubernetes,
-/// gatehouse-* services), judged client certificates, forged certificate headers, tunnel refusals and web sign-outs.
+/// gatehouse-* services), sessions on them, judged client certificates, forged certificate headers, tunnel refusals
+/// and web sign-outs.
 /// Sources and outcomes arrive typed (<see cref="IdentitySource"/>, <see cref="AccessOutcome"/>) and are spelled in the
 /// trail's words only here (<see cref="AuditWords"/>).
 /// </summary>
@@ -34,6 +35,21 @@ internal sealed class AccessAudit(AuditLog log, TimeProvider time)
         IReadOnlyDictionary<string, string> details, CancellationToken cancellationToken) =>
         log.RecordAsync(Decision(null, AuditWords.CertificateSource(verdict.Front), verdict.Certificate, client, resource, AccessOutcome.Denied,
             $"{verdict.Reason}: {verdict.Message}", details), cancellationToken);
+
+    /// <summary>A session's start or end on a resource (<c>ssh.session.start</c>, <c>ssh.session.end</c>): who, from where,
+    /// with which certificate; <paramref name="details"/> as they are now (copied).</summary>
+    public ValueTask<AuditEvent> SessionAsync(string type, Caller caller, string resource, IReadOnlyDictionary<string, string> details,
+        CancellationToken cancellationToken) =>
+        log.RecordAsync(AuditLog.Event(type, caller.User) with
+        {
+            IdentitySource = caller.Source.Word(),
+            CertificateIssuer = caller.Certificate?.Issuer,
+            CertificateSerial = caller.Certificate?.Serial,
+            CertificateSha256 = caller.Certificate?.Sha256,
+            SourceIp = caller.Client.ToString(),
+            Resource = resource,
+            Details = new Dictionary<string, string>(details),
+        }, cancellationToken);
 
     /// <summary><c>client_cert.accepted</c> or <c>client_cert.refused</c>: a certificate judged for an HTTP request.</summary>
     public ValueTask<AuditEvent> CertificateJudgedAsync(ForwardedAuthentication verdict, IPAddress client, CancellationToken cancellationToken)

@@ -12,6 +12,7 @@ using Gatehouse.Proxy.Kube;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Proxy.Services;
+using Gatehouse.Proxy.Services.Ssh;
 using Gatehouse.Proxy.Services.Tcp;
 using Gatehouse.Proxy.Sessions;
 using Gatehouse.Proxy.Tunnel;
@@ -82,6 +83,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton<ServiceRouter>();
         // One line per protocol of the one TLS port (the router finds each by its ALPN).
         builder.Services.AddSingleton<IProtocolHandler, TcpAppHandler>();
+        builder.Services.AddSingleton<IProtocolHandler, SshNodeHandler>();
         builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
         builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(), services.GetRequiredService<GatehouseMetrics>(),

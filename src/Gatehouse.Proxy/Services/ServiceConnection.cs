@@ -30,6 +30,11 @@ internal sealed class ServiceConnection(SslStream tls, bool ping, DialRequest re
     public ValueTask AuditDecisionAsync(string resource, AccessOutcome outcome, string reason, CancellationToken cancellationToken) =>
         audit.DecisionAsync(Caller, resource, outcome, reason, ArrivalDetails(Facts), cancellationToken);
 
+    /// <summary>Audits the start or end of this connection's session on <paramref name="resource"/> (e.g. <c>ssh.session.start</c>).</summary>
+    public ValueTask<Storage.AuditEvent> AuditSessionAsync(string type, string resource, IReadOnlyDictionary<string, string> details,
+        CancellationToken cancellationToken) =>
+        audit.SessionAsync(type, Caller, resource, details, cancellationToken);
+
     /// <summary>The details every access decision on a gatehouse-* connection carries.</summary>
     public static Dictionary<string, string> ArrivalDetails(ConnectionFacts facts) => new() { ["arrival"] = facts.Arrival };
 

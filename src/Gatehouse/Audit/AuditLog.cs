@@ -76,4 +76,6 @@ internal static class AuditEventTypes
     public const string AccessDecision = "access.decision";
     public const string TunnelBindingRefused = "tunnel.binding_refused";
     public const string NestedTunnelRefused = "tunnel.nested_refused";
+    public const string SshSessionStart = "ssh.session.start";
+    public const string SshSessionEnd = "ssh.session.end";
 }

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Gatehouse.Access;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Resources;
@@ -14,7 +13,6 @@ namespace Gatehouse.Proxy.Services.Tcp;
 internal sealed class TcpAppHandler(ProxyOptions options, RoleCatalog roles, TimeProvider time, GatehouseMetrics metrics,
     ILogger<TcpAppHandler> logger) : IProtocolHandler
 {
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     private readonly Dictionary<string, TcpApp> _tcpApps = options.TcpApps.ToDictionary(a => a.Name, StringComparer.Ordinal);
 
     public string Protocol => AlpnProtocols.Tcp;
@@ -53,39 +51,10 @@ internal sealed class TcpAppHandler(ProxyOptions options, RoleCatalog roles, Tim
             return;
         }
 
-        // 3. Connect, answer, relay.
-        var upstream = new TcpClient { NoDelay = true };
-        try
-        {
-            using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            connectTimeout.CancelAfter(ConnectTimeout);
-            await upstream.ConnectAsync(app.Host, app.Port, connectTimeout.Token);
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
-        {
-            upstream.Dispose();
-            await connection.AnswerAsync(DialAnswer.Refuse(DialCodes.Unreachable,
-                $"app '{app.Name}' at {app.Address} does not answer ({(e is OperationCanceledException ? "timed out" : e.Message)}); tell its owner"), cancellationToken);
+        // 3. Connect, answer, relay until either side ends or the certificate expires.
+        if (await UpstreamRelay.ConnectAsync(connection, app.Host, app.Port, $"app '{app.Name}' at {app.Address}", cancellationToken) is not { } upstream)
             return;
-        }
-        await connection.AnswerAsync(DialAnswer.Accepted, cancellationToken);
-        await using var appStream = upstream.GetStream();
-        Stream client = connection.Ping ? new PingFramedStream(connection.Tls, options.PingInterval, time) : connection.Tls;
-        try
-        {
-            // No session outlives the certificate it was allowed for.
-            using var expiry = new CredentialExpiry(connection.Caller, time);
-            using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
-            var result = await DuplexPump.RunAsync(client, appStream, session.Token);
-            metrics.Bytes(ByteDirection.In, result.LeftToRight);
-            metrics.Bytes(ByteDirection.Out, result.RightToLeft);
-            var how = expiry.HasExpired ? expiry.Describe() : result.Failure?.Message ?? "closed";
-            ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, connection.Caller.User, resource, result.LeftToRight, result.RightToLeft, how);
-        }
-        finally
-        {
-            if (connection.Ping) await client.DisposeAsync();
-            upstream.Dispose();
-        }
+        var outcome = await UpstreamRelay.RelayAsync(connection, upstream, options.PingInterval, time, metrics, cancellationToken);
+        ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, connection.Caller.User, resource, outcome.BytesIn, outcome.BytesOut, outcome.How);
     }
 }

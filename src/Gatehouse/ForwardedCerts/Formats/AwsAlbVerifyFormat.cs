@@ -13,29 +13,25 @@ namespace Gatehouse.ForwardedCerts.Formats;
 /// were not all written by ALB for this certificate, and is refused. ALB always sends all five, so a missing one is
 /// refused too (most likely a header the operator renamed at ALB, spec §1.5, but not here).
 /// </summary>
-internal sealed class AwsAlbVerifyFormat : ForwardedCertificateFormat
+internal sealed class AwsAlbVerifyFormat() : ForwardedCertificateFormat("aws-alb-verify", new Dictionary<HeaderRole, string>
 {
-    public override string Id => "aws-alb-verify";
-
-    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } = new Dictionary<HeaderRole, string>
-    {
-        [HeaderRole.Leaf] = "X-Amzn-Mtls-Clientcert-Leaf",
-        [HeaderRole.Serial] = "X-Amzn-Mtls-Clientcert-Serial-Number",
-        [HeaderRole.Issuer] = "X-Amzn-Mtls-Clientcert-Issuer",
-        [HeaderRole.Subject] = "X-Amzn-Mtls-Clientcert-Subject",
-        [HeaderRole.Validity] = "X-Amzn-Mtls-Clientcert-Validity",
-    };
-
+    [HeaderRole.Leaf] = "X-Amzn-Mtls-Clientcert-Leaf",
+    [HeaderRole.Serial] = "X-Amzn-Mtls-Clientcert-Serial-Number",
+    [HeaderRole.Issuer] = "X-Amzn-Mtls-Clientcert-Issuer",
+    [HeaderRole.Subject] = "X-Amzn-Mtls-Clientcert-Subject",
+    [HeaderRole.Validity] = "X-Amzn-Mtls-Clientcert-Validity",
+})
+{
     private static readonly BalancerClaims VerifiedByAlb = new(true, null);
 
-    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    protected override PresentedDecode Read(FormatHeaders headers)
     {
-        var leaf = HeaderValue.Read(headers, NameOf(HeaderRole.Leaf, names), limits, commaMeansJoined: true);
-        var serial = HeaderValue.Read(headers, NameOf(HeaderRole.Serial, names), limits, commaMeansJoined: true);
+        var leaf = headers.Read(HeaderRole.Leaf);
+        var serial = headers.Read(HeaderRole.Serial);
         // Distinguished names are comma-separated by nature; duplicates are still caught by the line count.
-        var issuer = HeaderValue.Read(headers, NameOf(HeaderRole.Issuer, names), limits, commaMeansJoined: false);
-        var subject = HeaderValue.Read(headers, NameOf(HeaderRole.Subject, names), limits, commaMeansJoined: false);
-        var validity = HeaderValue.Read(headers, NameOf(HeaderRole.Validity, names), limits, commaMeansJoined: true);
+        var issuer = headers.Read(HeaderRole.Issuer, commaMeansJoined: false);
+        var subject = headers.Read(HeaderRole.Subject, commaMeansJoined: false);
+        var validity = headers.Read(HeaderRole.Validity);
         HeaderValue[] descriptions = [serial, issuer, subject, validity];
         foreach (var header in (HeaderValue[])[leaf, .. descriptions])
             if (header.Error is not null) return PresentedDecode.Refused(header.Error);

@@ -9,16 +9,11 @@ namespace Gatehouse.ForwardedCerts.Formats;
 /// it is the one the trusted hop added (spec §6.1 item 4); the whole value must still parse, since a stray quote in
 /// an earlier element would otherwise move where the last one seems to start.
 /// </summary>
-internal sealed class EnvoyXfccFormat : ForwardedCertificateFormat
+internal sealed class EnvoyXfccFormat() : ForwardedCertificateFormat("envoy-xfcc", new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "x-forwarded-client-cert" })
 {
-    public override string Id => "envoy-xfcc";
-
-    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } =
-        new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "x-forwarded-client-cert" };
-
-    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    protected override PresentedDecode Read(FormatHeaders headers)
     {
-        var header = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: false);
+        var header = headers.Read(HeaderRole.Cert, commaMeansJoined: false);
         if (header.Error is not null) return PresentedDecode.Refused(header.Error);
         if (header.IsAbsent) return PresentedDecode.Absent();
 
@@ -39,7 +34,7 @@ internal sealed class EnvoyXfccFormat : ForwardedCertificateFormat
             return PresentedDecode.Refused($"{header.Name} carries no Cert or Chain in its last element; set Envoy's set_current_client_cert_details cert: true");
 
         var certificates = new PresentedChain((cert?.Length ?? 0) + (chain?.Length ?? 0));
-        error = Read(header.Name, cert, chain, hash, limits, certificates);
+        error = Read(header.Name, cert, chain, hash, headers.Limits, certificates);
         return error is null ? PresentedDecode.Decoded(certificates, BalancerClaims.None) : PresentedDecode.Refused(error, discard: certificates);
     }
 

@@ -109,16 +109,22 @@ internal sealed class PresentedDecode(DecodeStatus status, PresentedChain? chain
 /// caller runs <c>Pki.Validation.CertificateValidator</c> on the result) and never throw on input: header values
 /// come from the network, so every outcome is a result value.
 /// </summary>
-internal abstract class ForwardedCertificateFormat
+/// <param name="id">The format's name in configuration (proxy.trusted_fronts[].format).</param>
+/// <param name="defaultHeaders">Role → the header name the balancer uses unless the operator renamed it.</param>
+internal abstract class ForwardedCertificateFormat(string id, IReadOnlyDictionary<HeaderRole, string> defaultHeaders)
 {
-    public abstract string Id { get; }
+    public string Id { get; } = id;
 
     /// <summary>Role → the header name the balancer uses unless the operator renamed it.</summary>
-    public abstract IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; }
+    public IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } = defaultHeaders;
 
     /// <summary>Every check on the headers and the DER structure, but no certificate parsing (see <see cref="PresentedChain.Load"/>).</summary>
     /// <param name="names">The defaults overridden by the operator; a role missing (or blank) here uses its default.</param>
-    public abstract PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits);
+    public PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits) =>
+        Read(new FormatHeaders(headers, names, DefaultHeaders, limits));
+
+    /// <summary>The format's own reading of one request's headers (<see cref="DecodePresented"/>).</summary>
+    protected abstract PresentedDecode Read(FormatHeaders headers);
 
     /// <summary><see cref="DecodePresented"/>, then every certificate parsed and the leaf check run: the whole decode.</summary>
     public DecodeResult Decode(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
@@ -132,7 +138,19 @@ internal abstract class ForwardedCertificateFormat
         CertificateEncodings.DisposeAll(intermediates);
         return DecodeResult.Refused(error, presented.Claims);
     }
+}
 
-    protected string NameOf(HeaderRole role, IReadOnlyDictionary<HeaderRole, string> names) =>
-        names.TryGetValue(role, out var name) && !string.IsNullOrWhiteSpace(name) ? name : DefaultHeaders[role];
+/// <summary>One request's headers as a format reads them: by role, under the names the operator gave or the defaults,
+/// within the limits.</summary>
+internal readonly struct FormatHeaders(ReceivedHeaders received, IReadOnlyDictionary<HeaderRole, string> names,
+    IReadOnlyDictionary<HeaderRole, string> defaults, DecodeLimits limits)
+{
+    public DecodeLimits Limits => limits;
+
+    /// <summary>The header name of <paramref name="role"/>: the operator's, else the balancer's default.</summary>
+    public string NameOf(HeaderRole role) =>
+        names.TryGetValue(role, out var name) && !string.IsNullOrWhiteSpace(name) ? name : defaults[role];
+
+    /// <summary>The header of <paramref name="role"/> (see <see cref="HeaderValue.Read"/>).</summary>
+    public HeaderValue Read(HeaderRole role, bool commaMeansJoined = true) => HeaderValue.Read(received, NameOf(role), limits, commaMeansJoined);
 }

@@ -7,29 +7,25 @@ namespace Gatehouse.ForwardedCerts.Formats;
 /// In ALLOW_INVALID_OR_MISSING_CLIENT_CERT mode anything reaches the backend, so chain_verified is carried in the
 /// claims (false is a claim, not a refusal); headers that contradict each other are refused.
 /// </summary>
-internal sealed class GcpFormat : ForwardedCertificateFormat
+internal sealed class GcpFormat() : ForwardedCertificateFormat("gcp", new Dictionary<HeaderRole, string>
 {
-    public override string Id => "gcp";
-
-    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } = new Dictionary<HeaderRole, string>
+    [HeaderRole.Present] = "X-Client-Cert-Present",
+    [HeaderRole.Verify] = "X-Client-Cert-Chain-Verified",
+    [HeaderRole.Error] = "X-Client-Cert-Error",
+    [HeaderRole.Hash] = "X-Client-Cert-Hash",
+    [HeaderRole.Leaf] = "X-Client-Cert-Leaf",
+    [HeaderRole.Chain] = "X-Client-Cert-Chain",
+})
+{
+    protected override PresentedDecode Read(FormatHeaders headers)
     {
-        [HeaderRole.Present] = "X-Client-Cert-Present",
-        [HeaderRole.Verify] = "X-Client-Cert-Chain-Verified",
-        [HeaderRole.Error] = "X-Client-Cert-Error",
-        [HeaderRole.Hash] = "X-Client-Cert-Hash",
-        [HeaderRole.Leaf] = "X-Client-Cert-Leaf",
-        [HeaderRole.Chain] = "X-Client-Cert-Chain",
-    };
-
-    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
-    {
-        var present = HeaderValue.Read(headers, NameOf(HeaderRole.Present, names), limits, commaMeansJoined: true);
-        var verified = HeaderValue.Read(headers, NameOf(HeaderRole.Verify, names), limits, commaMeansJoined: true);
+        var present = headers.Read(HeaderRole.Present);
+        var verified = headers.Read(HeaderRole.Verify);
         // client_cert_error may list several error names, so commas are allowed there.
-        var error = HeaderValue.Read(headers, NameOf(HeaderRole.Error, names), limits, commaMeansJoined: false);
-        var hash = HeaderValue.Read(headers, NameOf(HeaderRole.Hash, names), limits, commaMeansJoined: true);
-        var leaf = HeaderValue.Read(headers, NameOf(HeaderRole.Leaf, names), limits, commaMeansJoined: true);
-        var chain = HeaderValue.Read(headers, NameOf(HeaderRole.Chain, names), limits, commaMeansJoined: false);
+        var error = headers.Read(HeaderRole.Error, commaMeansJoined: false);
+        var hash = headers.Read(HeaderRole.Hash);
+        var leaf = headers.Read(HeaderRole.Leaf);
+        var chain = headers.Read(HeaderRole.Chain, commaMeansJoined: false);
         foreach (var header in (HeaderValue[])[present, verified, error, hash, leaf, chain])
             if (header.Error is not null) return PresentedDecode.Refused(header.Error);
 
@@ -48,7 +44,7 @@ internal sealed class GcpFormat : ForwardedCertificateFormat
         if (leaf.IsAbsent && hash.IsPresent)
             return PresentedDecode.Refused($"{hash.Name} was sent without {leaf.Name}", claims);
 
-        var result = Rfc9440Format.Decode(leaf, chain, limits, claims);
+        var result = Rfc9440Format.Decode(leaf, chain, headers.Limits, claims);
         if (result.Status != DecodeStatus.Decoded || hash.IsAbsent) return result;
         var mismatch = Digests.Check(hash, result.Chain![0], DigestSpelling.Base64);
         return mismatch is null ? result : PresentedDecode.Refused(mismatch, claims, result.Chain);

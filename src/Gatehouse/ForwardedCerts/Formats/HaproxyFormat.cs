@@ -7,21 +7,17 @@ namespace Gatehouse.ForwardedCerts.Formats;
 /// %[ssl_c_der,base64] (the DER leaf) and X-SSL-Client-Verify ← %[ssl_c_verify], the library's verify error number
 /// where 0 means no error. HAProxy reports 0 when no certificate was sent at all, so 0 alone means absent.
 /// </summary>
-internal sealed class HaproxyFormat : ForwardedCertificateFormat
+internal sealed class HaproxyFormat() : ForwardedCertificateFormat("haproxy", new Dictionary<HeaderRole, string>
 {
-    public override string Id => "haproxy";
-
-    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } = new Dictionary<HeaderRole, string>
+    [HeaderRole.Cert] = "X-SSL-Client-DER",
+    [HeaderRole.Verify] = "X-SSL-Client-Verify",
+})
+{
+    protected override PresentedDecode Read(FormatHeaders headers)
     {
-        [HeaderRole.Cert] = "X-SSL-Client-DER",
-        [HeaderRole.Verify] = "X-SSL-Client-Verify",
-    };
-
-    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
-    {
-        var cert = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true);
+        var cert = headers.Read(HeaderRole.Cert);
         if (cert.Error is not null) return PresentedDecode.Refused(cert.Error);
-        var verify = HeaderValue.Read(headers, NameOf(HeaderRole.Verify, names), limits, commaMeansJoined: true);
+        var verify = headers.Read(HeaderRole.Verify);
         if (verify.Error is not null) return PresentedDecode.Refused(verify.Error);
 
         var claims = BalancerClaims.None;

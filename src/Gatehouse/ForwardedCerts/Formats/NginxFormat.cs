@@ -6,22 +6,18 @@ namespace Gatehouse.ForwardedCerts.Formats;
 /// $ssl_client_verify (SUCCESS, FAILED:reason, or NONE). With ssl_verify_client optional the verdict matters, so it
 /// is carried in the claims; a verdict that contradicts the certificate header is refused.
 /// </summary>
-internal sealed class NginxFormat : ForwardedCertificateFormat
+internal sealed class NginxFormat() : ForwardedCertificateFormat("nginx", new Dictionary<HeaderRole, string>
 {
-    public override string Id => "nginx";
-
-    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } = new Dictionary<HeaderRole, string>
+    [HeaderRole.Cert] = "X-SSL-Client-Cert",
+    [HeaderRole.Verify] = "X-SSL-Client-Verify",
+})
+{
+    protected override PresentedDecode Read(FormatHeaders headers)
     {
-        [HeaderRole.Cert] = "X-SSL-Client-Cert",
-        [HeaderRole.Verify] = "X-SSL-Client-Verify",
-    };
-
-    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
-    {
-        var cert = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true);
+        var cert = headers.Read(HeaderRole.Cert);
         if (cert.Error is not null) return PresentedDecode.Refused(cert.Error);
         // Not comma-checked: a FAILED reason is free text from OpenSSL.
-        var verify = HeaderValue.Read(headers, NameOf(HeaderRole.Verify, names), limits, commaMeansJoined: false);
+        var verify = headers.Read(HeaderRole.Verify, commaMeansJoined: false);
         if (verify.Error is not null) return PresentedDecode.Refused(verify.Error);
 
         var text = verify.Text?.Trim(' ', '\t');

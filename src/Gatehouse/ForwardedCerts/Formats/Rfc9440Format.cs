@@ -6,19 +6,15 @@ namespace Gatehouse.ForwardedCerts.Formats;
 /// transform rules use the same encoding. The header itself says nothing about verification (Cloudflare's rules
 /// and GCP's other headers do), so the claims are empty.
 /// </summary>
-internal sealed class Rfc9440Format : ForwardedCertificateFormat
+internal sealed class Rfc9440Format() : ForwardedCertificateFormat("rfc9440", new Dictionary<HeaderRole, string>
 {
-    public override string Id => "rfc9440";
-
-    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } = new Dictionary<HeaderRole, string>
-    {
-        [HeaderRole.Cert] = "Client-Cert",
-        [HeaderRole.Chain] = "Client-Cert-Chain",
-    };
-
-    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits) =>
-        Decode(HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: true),
-            HeaderValue.Read(headers, NameOf(HeaderRole.Chain, names), limits, commaMeansJoined: false), limits, BalancerClaims.None);
+    [HeaderRole.Cert] = "Client-Cert",
+    [HeaderRole.Chain] = "Client-Cert-Chain",
+})
+{
+    protected override PresentedDecode Read(FormatHeaders headers) =>
+        Decode(headers.Read(HeaderRole.Cert),
+            headers.Read(HeaderRole.Chain, commaMeansJoined: false), headers.Limits, BalancerClaims.None);
 
     /// <summary>Leaf and chain headers to a result; shared with GCP, whose leaf and chain use this encoding (spec §3).</summary>
     public static PresentedDecode Decode(HeaderValue leafHeader, HeaderValue chainHeader, DecodeLimits limits, BalancerClaims claims)

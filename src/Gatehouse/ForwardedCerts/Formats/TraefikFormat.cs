@@ -8,21 +8,16 @@ namespace Gatehouse.ForwardedCerts.Formats;
 /// URL-encode it; v2 query-escaped it and some consumers expect URL-encoded PEM, so the spec asks decoders to accept
 /// those too: the value is percent-decoded strictly (never form-decoded, so '+' survives) before it is read.
 /// </summary>
-internal sealed class TraefikFormat : ForwardedCertificateFormat
+internal sealed class TraefikFormat() : ForwardedCertificateFormat("traefik", new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "X-Forwarded-Tls-Client-Cert" })
 {
-    public override string Id => "traefik";
-
-    public override IReadOnlyDictionary<HeaderRole, string> DefaultHeaders { get; } =
-        new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "X-Forwarded-Tls-Client-Cert" };
-
-    public override PresentedDecode DecodePresented(ReceivedHeaders headers, IReadOnlyDictionary<HeaderRole, string> names, DecodeLimits limits)
+    protected override PresentedDecode Read(FormatHeaders headers)
     {
-        var header = HeaderValue.Read(headers, NameOf(HeaderRole.Cert, names), limits, commaMeansJoined: false);
+        var header = headers.Read(HeaderRole.Cert, commaMeansJoined: false);
         if (header.Error is not null) return PresentedDecode.Refused(header.Error);
         if (header.IsAbsent) return PresentedDecode.Absent();
 
         var certificates = new PresentedChain(header.Text!.Length);
-        var error = Read(header.Name, header.Text!, limits.MaxChainDepth, certificates);
+        var error = Read(header.Name, header.Text!, headers.Limits.MaxChainDepth, certificates);
         return error is null ? PresentedDecode.Decoded(certificates, BalancerClaims.None) : PresentedDecode.Refused(error, discard: certificates);
     }
 

@@ -2,17 +2,18 @@ using System.Net.Sockets;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Routing;
 
-namespace Gatehouse.Cli.Commands;
+namespace Gatehouse.Client.LocalProxies;
 
-/// <summary><c>gatehouse proxy app NAME</c> for a TCP app: each local connection becomes a dial to the app.</summary>
-internal static class TcpForwarding
+/// <summary><c>gatehouse proxy app NAME</c> for a TCP app: each local connection becomes a dial to the app. What it has to say
+/// (a refused dial, and per connection when verbose) goes to the writer it is given.</summary>
+internal static class TcpForwarder
 {
     /// <summary>How long Ctrl-C waits for open connections. System.CommandLine ends the process 2 s after Ctrl-C
     /// (InvocationConfiguration.ProcessTerminationTimeout), so the wait must stay below that.</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMilliseconds(1500);
 
     /// <summary>Accepts until cancelled, then stops listening and gives open connections <see cref="DrainTimeout"/> to end.</summary>
-    public static async Task RunAsync(TcpListener listener, ProxyDialer dialer, string app, bool verbose, CancellationToken stop)
+    public static async Task RunAsync(TcpListener listener, ProxyDialer dialer, string app, bool verbose, TextWriter messages, CancellationToken stop)
     {
         using var connections = new CancellationTokenSource();
         var open = new HashSet<Task>();
@@ -31,7 +32,7 @@ internal static class TcpForwarding
                     break;
                 }
                 var id = Interlocked.Increment(ref next);
-                var task = ForwardAsync(client, id, dialer, app, verbose, connections.Token);
+                var task = ForwardAsync(client, id, dialer, app, verbose, messages, connections.Token);
                 lock (open) open.Add(task);
                 _ = task.ContinueWith(t => { lock (open) open.Remove(t); }, TaskScheduler.Default);
             }
@@ -43,7 +44,7 @@ internal static class TcpForwarding
         Task[] remaining;
         lock (open) remaining = [.. open];
         if (remaining.Length == 0) return;
-        Console.Error.WriteLine($"Stopped listening; waiting for {remaining.Length} open connection(s).");
+        messages.WriteLine($"Stopped listening; waiting for {remaining.Length} open connection(s).");
         var all = Task.WhenAll(remaining);
         if (await Task.WhenAny(all, Task.Delay(DrainTimeout)) != all)
         {
@@ -52,7 +53,8 @@ internal static class TcpForwarding
         }
     }
 
-    private static async Task ForwardAsync(Socket client, int id, ProxyDialer dialer, string app, bool verbose, CancellationToken cancellationToken)
+    private static async Task ForwardAsync(Socket client, int id, ProxyDialer dialer, string app, bool verbose, TextWriter messages,
+        CancellationToken cancellationToken)
     {
         var from = client.RemoteEndPoint?.ToString() ?? "?";
         await using var local = new NetworkStream(client, ownsSocket: true);
@@ -61,21 +63,21 @@ internal static class TcpForwarding
             var result = await dialer.DialAsync(new DialTarget(AlpnProtocols.Tcp, app), cancellationToken);
             if (result.Stream is not { } remote)
             {
-                Console.Error.WriteLine($"gatehouse: connection {id} from {from}: {result.Error}");
+                messages.WriteLine($"gatehouse: connection {id} from {from}: {result.Error}");
                 return;
             }
             await using (remote)
             {
-                if (verbose) Console.Error.WriteLine($"connection {id} from {from}: connected to '{app}' ({result.Route})");
+                if (verbose) messages.WriteLine($"connection {id} from {from}: connected to '{app}' ({result.Route})");
                 var pumped = await DuplexPump.RunAsync(local, remote, cancellationToken);
                 if (verbose)
-                    Console.Error.WriteLine($"connection {id} closed: {pumped.LeftToRight} bytes sent, {pumped.RightToLeft} received" +
+                    messages.WriteLine($"connection {id} closed: {pumped.LeftToRight} bytes sent, {pumped.RightToLeft} received" +
                                             (pumped.Failure is { } f && f is not OperationCanceledException ? $" ({f.Message})" : ""));
             }
         }
         catch (OperationCanceledException)
         {
-            if (verbose) Console.Error.WriteLine($"connection {id} from {from}: cut at shutdown");
+            if (verbose) messages.WriteLine($"connection {id} from {from}: cut at shutdown");
         }
     }
 }

@@ -1,0 +1,83 @@
+namespace Gatehouse.EndToEnd.Ssh;
+
+/// <summary>
+/// SSH to a real sshd through the one port (issue 13): plain OpenSSH with <c>gatehouse proxy ssh</c> as its
+/// ProxyCommand, straight at the proxy and through nginx as a layer-7 balancer (a WebSocket tunnel); refusals reach
+/// the user through ssh's stderr; sessions are audited.
+/// </summary>
+[Collection(SshCollection.Name)]
+public sealed class SshTests(SshCluster cluster)
+{
+    [Fact]
+    public async Task Plain_ssh_with_the_proxy_command_runs_a_command_on_the_node_straight_at_the_proxy()
+    {
+        using var client = await cluster.AliceAtAsync(cluster.Proxy.Address);
+        var result = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "echo", "hi-from-node1");
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Equal("hi-from-node1", result.Stdout.Trim());
+
+        var starts = await cluster.Proxy.AuditAsync("--type", "ssh.session.start", "--user", "alice");
+        Assert.Contains(starts, e => e.GetProperty("details").GetProperty("login").GetString() == "root"
+                                     && e.GetProperty("resource").GetString() == "node:node1");
+        // The end is recorded when the relay finishes, which may be a moment after ssh has exited.
+        await WaitForAuditAsync("ssh.session.end", e => e.GetProperty("details").GetProperty("node").GetString() == "node1"
+                                                       && long.Parse(e.GetProperty("details").GetProperty("bytes_out").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
+    public async Task Plain_ssh_goes_through_a_layer_7_balancer_in_a_websocket_tunnel()
+    {
+        using var client = await cluster.AliceAtAsync(cluster.Balancer.Address);
+        var result = await SshCluster.PlainSshAsync(client, cluster.Balancer.Address, "root@node1", "echo", "through-the-balancer");
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Equal("through-the-balancer", result.Stdout.Trim());
+        var starts = await cluster.Proxy.AuditAsync("--type", "ssh.session.start", "--user", "alice");
+        Assert.Contains(starts, e => e.GetProperty("details").GetProperty("arrival").GetString() == "websocket");
+    }
+
+    [Fact]
+    public async Task A_login_the_roles_do_not_allow_is_refused_with_a_sentence_on_sshs_stderr_and_audited()
+    {
+        using var client = await cluster.AliceAtAsync(cluster.Proxy.Address);
+        var result = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "postgres@node1", "true");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("gatehouse: postgres@node1: access to node1 denied:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("login 'postgres'", result.Stderr, StringComparison.Ordinal);
+        var denied = await cluster.Proxy.AuditAsync("--type", "access.decision", "--user", "alice");
+        Assert.Contains(denied, e => e.GetProperty("resource").GetString() == "node:node1" && e.GetProperty("decision").GetString() == "denied");
+    }
+
+    [Fact]
+    public async Task A_node_whose_labels_no_role_allows_and_an_unknown_node_are_refused()
+    {
+        using var client = await cluster.AliceAtAsync(cluster.Proxy.Address);
+        var prod = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@prod1", "true");
+        Assert.NotEqual(0, prod.ExitCode);
+        Assert.Contains("gatehouse: root@prod1: access to prod1 denied:", prod.Stderr, StringComparison.Ordinal);
+        Assert.Contains("node 'prod1'", prod.Stderr, StringComparison.Ordinal);
+
+        var unknown = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@nowhere", "true");
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("there is no SSH node named 'nowhere'", unknown.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_malformed_proxy_command_target_is_a_sentence_not_a_hang()
+    {
+        using var client = await cluster.AliceAtAsync(cluster.Proxy.Address);
+        var result = await client.Cli.RunAsync("proxy", "ssh", "--proxy", cluster.Proxy.Address, "no-at-sign");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("'no-at-sign' is not LOGIN@NODE[:PORT]", result.Stderr, StringComparison.Ordinal);
+    }
+
+    private async Task WaitForAuditAsync(string type, Func<System.Text.Json.JsonElement, bool> match)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            if ((await cluster.Proxy.AuditAsync("--type", type, "--user", "alice")).Any(match)) return;
+            Assert.True(DateTime.UtcNow < until, $"no matching {type} event within 30 s");
+            await Task.Delay(200);
+        }
+    }
+}
