@@ -43,6 +43,11 @@ internal sealed class ClientCertificateAuthenticationHandler(
         return (null, feature?.Verdict ?? ForwardedAuthentication.None);
     }
 
+    /// <summary>The sentence a 401 answers when there is no caller: why the certificate was refused (and the reason's
+    /// code), or <paramref name="noCertificateHint"/> when there was none.</summary>
+    public static string Refusal(ForwardedAuthentication verdict, string noCertificateHint) =>
+        verdict.Status == ForwardedStatus.Refused ? $"{verdict.Message} ({verdict.Reason})" : noCertificateHint;
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var feature = Context.Features.Get<RequestIdentityFeature>();

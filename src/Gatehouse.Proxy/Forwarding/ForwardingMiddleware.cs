@@ -55,7 +55,7 @@ internal sealed class ForwardingMiddleware<TResource, TGrant>(
         if (caller is null)
         {
             await kind.WriteRefusalAsync(context, ForwardingRefusal.Unauthenticated,
-                verdict.Status == ForwardedStatus.Refused ? $"{verdict.Message} ({verdict.Reason})" : kind.NoCertificateHint, resource);
+                ClientCertificateAuthenticationHandler.Refusal(verdict, kind.NoCertificateHint), resource);
             return;
         }
 

@@ -21,6 +21,13 @@ public sealed class SshCluster : IAsyncLifetime
     internal ProxyUnderTest Proxy { get; private set; } = null!;
     internal SshdPeer Sshd { get; private set; } = null!;
     internal PlainBalancer Balancer { get; private set; } = null!;
+    internal HaproxyPeer Haproxy { get; private set; } = null!;
+
+    /// <summary>HOST:PORT of HAProxy in mode http in front of the proxy (a second layer-7 balancer).</summary>
+    public string HaproxyAddress { get; private set; } = "";
+
+    /// <summary>The CA of HAProxy's server certificate.</summary>
+    public string HaproxyCa { get; private set; } = "";
     internal IssuedCertificate Alice { get; private set; } = null!;
 
     public string HostCa { get; private set; } = "";
@@ -50,12 +57,36 @@ public sealed class SshCluster : IAsyncLifetime
         HostCa = await Proxy.ExportHostCaAsync();
         Alice = await Proxy.IssueAsync("alice", "--roles", "dev", "--logins", "root");
         Balancer = await PlainBalancer.StartAsync(Proxy.Port, HostCa);
+
+        var haproxyCa = await OpensslCa.RootAsync(Proxy.Directory, "haproxy-ca", "/O=Balancers/CN=SSH HAProxy CA");
+        HaproxyCa = haproxyCa.Certificate;
+        var (cert, key) = await haproxyCa.ServerAsync("haproxy-server");
+        var combined = Proxy.File("haproxy-combined.pem");
+        await File.WriteAllTextAsync(combined, await File.ReadAllTextAsync(cert) + await File.ReadAllTextAsync(key));
+        var haproxyPort = Peer.FreePort();
+        HaproxyAddress = $"127.0.0.1:{haproxyPort}";
+        Haproxy = await HaproxyPeer.StartAsync(_ => Task.FromResult($$"""
+            defaults
+                mode http
+                timeout connect 5s
+                timeout client 30s
+                timeout server 30s
+                timeout tunnel 1h
+
+            frontend https
+                bind 127.0.0.1:{{haproxyPort}} ssl crt {{combined}} alpn http/1.1
+                option forwardfor
+                default_backend gatehouse
+
+            backend gatehouse
+                server gatehouse 127.0.0.1:{{Proxy.Port}} ssl verify required ca-file {{HostCa}} verifyhost gatehouse.internal sni str(gatehouse.internal)
+            """), haproxyPort);
     }
 
     /// <summary>A client logged in as alice at <paramref name="address"/> (the proxy, or the balancer: then through it).</summary>
     internal async Task<ClientMachine> AliceAtAsync(string address)
     {
-        var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = Balancer.Ca });
+        var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = address == HaproxyAddress ? HaproxyCa : Balancer.Ca });
         (await client.Cli.RunAsync("login", "--proxy", address, "--identity", Alice.Directory, "--ca", HostCa)).EnsureSuccess($"login --identity at {address}");
         return client;
     }
@@ -89,6 +120,7 @@ public sealed class SshCluster : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (Haproxy is not null) await Haproxy.DisposeAsync();
         if (Balancer is not null) await Balancer.DisposeAsync();
         if (Proxy is not null) await Proxy.DisposeAsync();
         if (Sshd is not null) await Sshd.DisposeAsync();

@@ -24,11 +24,14 @@ public sealed class SshTests(SshCluster cluster)
                                                        && long.Parse(e.GetProperty("details").GetProperty("bytes_out").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > 0);
     }
 
-    [Fact]
-    public async Task Plain_ssh_goes_through_a_layer_7_balancer_in_a_websocket_tunnel()
+    [Theory]
+    [InlineData("nginx")]
+    [InlineData("haproxy")]
+    public async Task Plain_ssh_goes_through_a_layer_7_balancer_in_a_websocket_tunnel(string balancer)
     {
-        using var client = await cluster.AliceAtAsync(cluster.Balancer.Address);
-        var result = await SshCluster.PlainSshAsync(client, cluster.Balancer.Address, "root@node1", "echo", "through-the-balancer");
+        var address = balancer == "nginx" ? cluster.Balancer.Address : cluster.HaproxyAddress;
+        using var client = await cluster.AliceAtAsync(address);
+        var result = await SshCluster.PlainSshAsync(client, address, "root@node1", "echo", "through-the-balancer");
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Equal("through-the-balancer", result.Stdout.Trim());
         var starts = await cluster.Proxy.AuditAsync("--type", "ssh.session.start", "--user", "alice");
@@ -68,6 +71,47 @@ public sealed class SshTests(SshCluster cluster)
         var result = await client.Cli.RunAsync("proxy", "ssh", "--proxy", cluster.Proxy.Address, "no-at-sign");
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("'no-at-sign' is not LOGIN@NODE[:PORT]", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ls_nodes_lists_only_the_nodes_and_logins_the_roles_allow_also_through_a_balancer()
+    {
+        foreach (var address in new[] { cluster.Proxy.Address, cluster.Balancer.Address })
+        {
+            using var client = await cluster.AliceAtAsync(address);
+            var listed = await client.Cli.RunAsync("ls", "nodes", "--proxy", address, "--format", "json");
+            Assert.True(listed.ExitCode == 0, listed.Output);
+            using var json = System.Text.Json.JsonDocument.Parse(listed.Stdout);
+            var node = Assert.Single(json.RootElement.EnumerateArray());
+            Assert.Equal("node1", node.GetProperty("name").GetString());
+            Assert.Equal("dev", node.GetProperty("labels").GetProperty("env").GetString());
+            Assert.Equal(["root"], node.GetProperty("logins").EnumerateArray().Select(l => l.GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task A_revoked_certificate_is_refused_within_seconds_with_the_reason_on_sshs_stderr()
+    {
+        var carol = await cluster.Proxy.IssueAsync("carol", "--roles", "dev", "--logins", "root");
+        using var client = new ClientMachine();
+        (await client.Cli.RunAsync("login", "--proxy", cluster.Proxy.Address, "--identity", carol.Directory, "--ca", cluster.HostCa)).EnsureSuccess("login carol");
+        var before = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "echo", "not-yet-revoked");
+        Assert.True(before.ExitCode == 0, before.Output);
+
+        (await cluster.Proxy.Admin.RunAsync("admin", "certs", "revoke", carol.Serial, "--reason", "key-compromise")).EnsureSuccess("certs revoke");
+        // The proxy re-reads revocations every few seconds; until then the old answer stands. Not a timing assertion:
+        // the deadline only bounds the wait.
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        Gatehouse.Testing.ProcessResult after;
+        do
+        {
+            after = await SshCluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "true");
+            if (after.ExitCode != 0) break;
+            await Task.Delay(500);
+        } while (DateTime.UtcNow < until);
+        Assert.NotEqual(0, after.ExitCode);
+        Assert.Contains("gatehouse: root@node1: the proxy did not accept your certificate:", after.Stderr, StringComparison.Ordinal);
+        Assert.Contains("revoked", after.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
     private async Task WaitForAuditAsync(string type, Func<System.Text.Json.JsonElement, bool> match)

@@ -1,0 +1,40 @@
+using System.Text.Json.Serialization;
+using Gatehouse.Access;
+using Gatehouse.Proxy.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Gatehouse.Proxy.Web;
+
+/// <summary>GET /v1/nodes (<c>gatehouse ls nodes</c>): the SSH nodes the caller may reach and, for each, the logins of
+/// their certificate that the roles allow there. Nodes the caller may not reach are not named.</summary>
+internal static class NodesEndpoint
+{
+    public static void Map(WebApplication app, ProxyOptions options, RoleCatalog roles) =>
+        app.MapGet("/v1/nodes", async (HttpContext context) =>
+        {
+            var (caller, verdict) = await ClientCertificateAuthenticationHandler.AuthenticateAsync(context);
+            if (caller is null)
+                return Results.Json(new { error = ClientCertificateAuthenticationHandler.Refusal(verdict,
+                    "no client certificate: log in (`gatehouse login`) and ask again, or present your Gatehouse certificate") },
+                    statusCode: StatusCodes.Status401Unauthorized);
+            var checker = await roles.CheckerForAsync(caller.Identity, context.RequestAborted);
+            var nodes = new List<NodeEntry>();
+            foreach (var node in options.SshNodes.OrderBy(n => n.Name, StringComparer.Ordinal))
+            {
+                var logins = caller.Identity.Logins.Where(login => checker.CheckNode(node.Name, node.Labels, login).Allowed).ToList();
+                if (logins.Count > 0) nodes.Add(new NodeEntry(node.Name, node.Labels, logins));
+            }
+            return Results.Json(new NodeList(nodes), NodesJson.Default.NodeList);
+        });
+}
+
+internal sealed record NodeEntry(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("labels")] IReadOnlyDictionary<string, string> Labels,
+    [property: JsonPropertyName("logins")] IReadOnlyList<string> Logins);
+
+internal sealed record NodeList([property: JsonPropertyName("nodes")] IReadOnlyList<NodeEntry> Nodes);
+
+[JsonSerializable(typeof(NodeList))]
+internal sealed partial class NodesJson : JsonSerializerContext;
