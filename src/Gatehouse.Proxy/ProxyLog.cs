@@ -2,8 +2,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy;
 
-/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: HTTP apps
-/// and what forwarded responses may carry, 1400s: Kubernetes, 1500s: web sessions, 1600s: SSH nodes, 2000s: hosting).</summary>
+/// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: forwarded
+/// requests — HTTP apps and Kubernetes — and what their responses may carry, 1500s: web sessions, 1600s: SSH nodes,
+/// 2000s: hosting).</summary>
 internal static partial class ProxyLog
 {
     [LoggerMessage(1001, LogLevel.Warning, "Removed client-certificate headers ({Headers}) from {Peer}: it is not a trusted front; the request goes on unauthenticated")]
@@ -33,26 +34,20 @@ internal static partial class ProxyLog
     [LoggerMessage(2001, LogLevel.Warning, "Could not refresh revocations from {Store}: {Error}; keeping the previous view")]
     public static partial void TrustRefreshFailed(ILogger logger, string store, string error);
 
+    [LoggerMessage(1301, LogLevel.Warning, "{User} denied {Kind} {Name}: {Reason}")]
+    public static partial void ForwardingDenied(ILogger logger, string user, string kind, string name, string reason);
+
     [LoggerMessage(1601, LogLevel.Warning, "{User} denied login {Login} on node {Node}: {Reason}")]
     public static partial void NodeAccessDenied(ILogger logger, string user, string login, string node, string reason);
 
-    [LoggerMessage(1301, LogLevel.Warning, "{User} denied HTTP app {App}: {Reason}")]
-    public static partial void AppAccessDenied(ILogger logger, string user, string app, string reason);
-
-    [LoggerMessage(1302, LogLevel.Warning, "Forwarding to HTTP app {App} failed ({Error}): {Message}")]
-    public static partial void AppForwardingFailed(ILogger logger, string app, string error, string message);
+    [LoggerMessage(1302, LogLevel.Warning, "Forwarding to {Kind} {Name} failed ({Error}): {Message}")]
+    public static partial void ForwardingFailed(ILogger logger, string kind, string name, string error, string message);
 
     [LoggerMessage(1303, LogLevel.Warning, "{Resource} answered with Set-Cookie for the proxy's own cookie {Cookie}: dropped. Tell its owner: whatever sets the proxy's cookies could fix a session for every app on this origin (logged once per resource, then at Debug)")]
     public static partial void ProxyCookieFromUpstream(ILogger logger, string resource, string cookie);
 
     [LoggerMessage(1304, LogLevel.Debug, "{Resource} answered with Set-Cookie for the proxy's own cookie {Cookie}: dropped again")]
     public static partial void ProxyCookieFromUpstreamAgain(ILogger logger, string resource, string cookie);
-
-    [LoggerMessage(1401, LogLevel.Warning, "{User} denied kubernetes cluster {Cluster}: {Reason}")]
-    public static partial void KubeAccessDenied(ILogger logger, string user, string cluster, string reason);
-
-    [LoggerMessage(1402, LogLevel.Warning, "Forwarding to kubernetes cluster {Cluster} failed ({Error}): {Message}")]
-    public static partial void KubeForwardingFailed(ILogger logger, string cluster, string error, string message);
 
     [LoggerMessage(1201, LogLevel.Debug, "Connection {ConnectionId} from {Peer} closed before TLS: {Detail}")]
     public static partial void ConnectionClosedBeforeTls(ILogger logger, string connectionId, string peer, string detail);
@@ -91,6 +86,6 @@ internal static partial class ProxyLog
     [LoggerMessage(1506, LogLevel.Warning, "Web session for {User} not issued: its cookie would be {Length} characters, more than browsers keep")]
     public static partial void WebSessionTooLarge(ILogger logger, string user, int length);
 
-    [LoggerMessage(1601, LogLevel.Information, "Ended {User}'s open request to {Resource}: the {Source} it was allowed for expired at {NotAfter}")]
+    [LoggerMessage(1305, LogLevel.Information, "Ended {User}'s open request to {Resource}: the {Source} it was allowed for expired at {NotAfter}")]
     public static partial void EndedAtExpiry(ILogger logger, string user, string resource, string source, DateTimeOffset notAfter);
 }

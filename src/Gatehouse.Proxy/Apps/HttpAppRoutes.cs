@@ -1,11 +1,9 @@
-using Gatehouse.Proxy.Resources;
 using System.Net;
+using Gatehouse.Proxy.Forwarding;
+using Gatehouse.Proxy.Resources;
 using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Apps;
-
-/// <summary>How a request reached an app: by its own host name (the whole path is the app's) or under /apps/NAME/.</summary>
-internal sealed record HttpAppMatch(HttpApp App, bool ByPathPrefix, PathString RemainingPath);
 
 /// <summary>
 /// Finds the HTTP app a request is for: host <c>NAME.&lt;public host&gt;</c> for every DNS name in proxy.public_addr, or
@@ -27,25 +25,21 @@ internal sealed class HttpAppRoutes
         }
     }
 
-    public bool IsEmpty => _byName.Count == 0;
+    private string Names => _byName.Count == 0 ? "none" : string.Join(", ", _byName.Keys.Order(StringComparer.Ordinal));
 
-    public IEnumerable<string> Names => _byName.Keys.Order(StringComparer.Ordinal);
-
-    /// <summary>The app for this request, or null (the request is the proxy's own). <paramref name="unknownName"/> is set for
-    /// /apps/NAME with no such app, so the caller can answer 404 rather than fall through.</summary>
-    public HttpAppMatch? Match(HttpRequest request, out string? unknownName)
+    /// <summary>The app for this request, or null: the request is the proxy's own (<paramref name="notFound"/> null), or
+    /// names an app under /apps/ that does not exist (<paramref name="notFound"/> says so, for a 404 rather than falling
+    /// through). By path prefix with nothing after the name, <see cref="ResourceMatch{T}.RemainingPath"/> is empty.</summary>
+    public ResourceMatch<HttpApp>? Match(HttpRequest request, out string? notFound)
     {
-        unknownName = null;
-        if (_byHost.TryGetValue(request.Host.Host, out var byHost)) return new HttpAppMatch(byHost, false, request.Path);
-        if (!request.Path.StartsWithSegments("/apps", StringComparison.Ordinal, out var rest) || !rest.HasValue) return null;
-        var value = rest.Value!;
-        var end = value.IndexOf('/', 1);
-        var name = end < 0 ? value[1..] : value[1..end];
+        notFound = null;
+        if (_byHost.TryGetValue(request.Host.Host, out var byHost)) return new ResourceMatch<HttpApp>(byHost, false, request.Path);
+        if (!ResourcePaths.TryName(request.Path, "/apps", out var name, out var remaining)) return null;
         if (!_byName.TryGetValue(name, out var app))
         {
-            unknownName = name;
+            notFound = $"there is no HTTP app named '{name}' (this proxy serves: {Names})";
             return null;
         }
-        return new HttpAppMatch(app, true, end < 0 ? PathString.Empty : new PathString(value[end..]));
+        return new ResourceMatch<HttpApp>(app, true, remaining);
     }
 }

@@ -1,5 +1,7 @@
-using Gatehouse.Proxy.Resources;
+using System.Net;
+using System.Net.Sockets;
 using Gatehouse.Pki;
+using Gatehouse.Proxy.Resources;
 
 namespace Gatehouse.Proxy.Apps;
 
@@ -11,6 +13,14 @@ internal static class IdentityAssertion
 {
     public const string HeaderName = Forwarding.ForwardedRequestHeaders.AssertionHeaderName;
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
+
+    /// <summary>The proxy's first public address as an https URL: the JWT's iss, under which /.well-known/jwks.json is.</summary>
+    public static string IssuerOf(ProxyOptions options)
+    {
+        var host = options.PublicAddresses[0];
+        if (IPAddress.TryParse(host, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6) host = $"[{host}]";
+        return options.Listen.Port == 443 ? $"https://{host}" : $"https://{host}:{options.Listen.Port}";
+    }
 
     public static string Create(JwtSigningKey key, string issuer, Identity.Identity identity, HttpApp app, DateTimeOffset now,
         DateTimeOffset certificateNotAfter)

@@ -1,9 +1,5 @@
-using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using System.Text.Json;
-using Gatehouse.Audit;
-using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
@@ -14,36 +10,63 @@ namespace Gatehouse.Proxy.Authentication;
 
 /// <summary>
 /// The ASP.NET authentication scheme for client certificates: the one a trusted front forwarded, or else the one
-/// presented in our own TLS handshake. Success carries the Gatehouse identity as claims; failure carries the reason
-/// in ALB's vocabulary, which the challenge answers as 401 JSON.
+/// presented in our own TLS handshake. Success makes the request's <see cref="Caller"/> (in
+/// <see cref="RequestIdentityFeature.Caller"/>; the principal carries only the name and roles); failure carries the
+/// reason in ALB's vocabulary, which the challenge answers as 401 JSON.
 /// </summary>
 internal sealed class ClientCertificateAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     ForwardedCertificateAuthenticator authenticator,
-    ClusterState cluster) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    AccessAudit audit) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     /// <summary>Our own events go to this category; the base class's chatter ("was challenged") stays under the handler's.</summary>
     private readonly ILogger _log = loggerFactory.CreateLogger("Gatehouse.Proxy.ClientCertificates");
 
-    public const string SchemeName = "ForwardedCertificate";
-    public const string IdentityClaim = "gatehouse:identity", SourceClaim = "gatehouse:source", FrontClaim = "gatehouse:front";
+    public const string SchemeName = "ClientCertificate";
+
+    /// <summary>
+    /// The request's caller by its client certificate, with the verdict on it (<see cref="ForwardedAuthentication.None"/>
+    /// when there was none). Identity is judged only for requests that need it (there is no default scheme), and at most
+    /// once per request.
+    /// </summary>
+    public static async ValueTask<(Caller? Caller, ForwardedAuthentication Verdict)> AuthenticateAsync(HttpContext context)
+    {
+        var result = await context.AuthenticateAsync(SchemeName);
+        var feature = context.Features.Get<RequestIdentityFeature>();
+        if (result.Succeeded && feature?.Caller is { } caller)
+        {
+            context.User = result.Principal;
+            return (caller, feature.Verdict!);
+        }
+        return (null, feature?.Verdict ?? ForwardedAuthentication.None);
+    }
+
+    /// <summary>The sentence a 401 answers when there is no caller: why the certificate was refused (and the reason's
+    /// code), or <paramref name="noCertificateHint"/> when there was none.</summary>
+    public static string Refusal(ForwardedAuthentication verdict, string noCertificateHint) =>
+        verdict.Status == ForwardedStatus.Refused ? $"{verdict.Message} ({verdict.Reason})" : noCertificateHint;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var feature = Context.Features.Get<RequestIdentityFeature>();
         if (feature is null) return AuthenticateResult.NoResult();
-        var verdict = feature.Verdict ??= await JudgeAsync(feature);
-        return verdict.Status switch
+        if (feature.Verdict is null)
         {
-            ForwardedStatus.Authenticated => AuthenticateResult.Success(new AuthenticationTicket(Principal(verdict), SchemeName)),
-            ForwardedStatus.Refused => AuthenticateResult.Fail(verdict.Message),
+            var (verdict, caller) = await JudgeAsync(feature);
+            feature.Verdict = verdict;
+            feature.Caller = caller;
+        }
+        return feature.Verdict.Status switch
+        {
+            ForwardedStatus.Authenticated => AuthenticateResult.Success(new AuthenticationTicket(Principal(feature.Caller!), SchemeName)),
+            ForwardedStatus.Refused => AuthenticateResult.Fail(feature.Verdict.Message),
             _ => AuthenticateResult.NoResult(),
         };
     }
 
-    private async Task<ForwardedAuthentication> JudgeAsync(RequestIdentityFeature feature)
+    private async Task<(ForwardedAuthentication Verdict, Caller? Caller)> JudgeAsync(RequestIdentityFeature feature)
     {
         bool fresh;
         ForwardedAuthentication verdict;
@@ -54,53 +77,34 @@ internal sealed class ClientCertificateAuthenticationHandler(
         else if (await Context.Connection.GetClientCertificateAsync(Context.RequestAborted) is { } presented)
         {
             verdict = authenticator.AuthenticateHandshake(presented, [], feature.Client, out fresh);
-            if (Context.Features.Get<TunnelledConnection>() is { Outer: { } outer } tunnel && verdict is { Identity: { } inner }
-                && await TunnelBinding.EnforceAsync(cluster, _log, outer, inner.User, TunnelBinding.InnerCredential.Certificate, verdict.Certificate,
-                    feature.Client, tunnel.Arrival, Context.Connection.Id, Context.RequestAborted) is { } refusal)
-                return ForwardedAuthentication.Refuse(null, TunnelBinding.Reason, refusal, verdict.Certificate);
+            if (Context.Features.Get<TunnelledConnection>() is { Outer: { } outer } tunnel && verdict.Status == ForwardedStatus.Authenticated
+                && await TunnelBinding.EnforceAsync(audit, _log, outer, Caller.Of(verdict, feature.Client), tunnel.Arrival, Context.Connection.Id,
+                    Context.RequestAborted) is { } refusal)
+                return (ForwardedAuthentication.Refuse(null, TunnelBinding.Reason, refusal, verdict.Certificate), null);
         }
         else
         {
-            return ForwardedAuthentication.None;
+            return (ForwardedAuthentication.None, null);
         }
-        if (fresh && verdict.Status != ForwardedStatus.NoCertificate) await AuditAsync(verdict, feature.Client);
-        return verdict;
+        if (fresh && verdict.Status != ForwardedStatus.NoCertificate) await AuditAsync(verdict, feature);
+        return (verdict, verdict.Status == ForwardedStatus.Authenticated ? Caller.Of(verdict, feature.Client) : null);
     }
 
-    private async Task AuditAsync(ForwardedAuthentication verdict, IPAddress client)
+    private async Task AuditAsync(ForwardedAuthentication verdict, RequestIdentityFeature feature)
     {
-        var source = verdict.Front is null ? "handshake" : $"forwarded-header ({verdict.Front})";
+        var source = AuditWords.CertificateSource(verdict.Front).Word() + (verdict.Front is null ? "" : $" ({verdict.Front})");
         if (verdict.Status == ForwardedStatus.Authenticated)
             ProxyLog.CertificateAccepted(_log, verdict.Certificate!.Subject, verdict.Certificate.Serial, source, verdict.Identity!.User);
         else
             ProxyLog.CertificateRefused(_log, source, verdict.Reason, verdict.Message);
-        await cluster.Audit.RecordAsync(AuditLog.Event(verdict.Status == ForwardedStatus.Authenticated
-            ? AuditEventTypes.ClientCertificateAccepted : AuditEventTypes.ClientCertificateRefused, verdict.Identity?.User) with
-        {
-            IdentitySource = verdict.Front is null ? "handshake" : "forwarded-header",
-            CertificateIssuer = verdict.Certificate?.Issuer,
-            CertificateSerial = verdict.Certificate?.Serial,
-            CertificateSha256 = verdict.Certificate?.Sha256,
-            SourceIp = client.ToString(),
-            Decision = verdict.Status == ForwardedStatus.Authenticated ? "allowed" : "denied",
-            Reason = verdict.Reason is null ? verdict.Message : $"{verdict.Reason}: {verdict.Message}",
-            Details = verdict.Front is null ? null : new Dictionary<string, string> { ["front"] = verdict.Front },
-        }, Context.RequestAborted);
+        await audit.CertificateJudgedAsync(verdict, feature.Client, Context.RequestAborted);
     }
 
-    private static ClaimsPrincipal Principal(ForwardedAuthentication verdict)
-    {
-        var identity = verdict.Identity!;
-        var claims = new List<Claim>
-        {
-            new(ClaimTypes.Name, identity.User),
-            new(SourceClaim, verdict.Front is null ? "handshake" : "forwarded-header"),
-            new(IdentityClaim, JsonSerializer.Serialize(identity)),
-        };
-        if (verdict.Front is not null) claims.Add(new Claim(FrontClaim, verdict.Front));
-        claims.AddRange(identity.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
-        return new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
-    }
+    /// <summary>Name and roles, for anything of ASP.NET's that looks at the user; the identity itself is the caller's.</summary>
+    private static ClaimsPrincipal Principal(Caller caller) =>
+        new(new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, caller.User), .. caller.Identity.Roles.Select(r => new Claim(ClaimTypes.Role, r))],
+            SchemeName, ClaimTypes.Name, ClaimTypes.Role));
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

@@ -1,8 +1,5 @@
 using System.Net;
-using Gatehouse.Proxy.Authentication;
-using Gatehouse.Proxy;
 using Gatehouse.Audit;
-using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Routing;
@@ -18,8 +15,8 @@ namespace Gatehouse.Proxy.Authentication;
 /// <see cref="RequestIdentityFeature"/> so that nothing downstream (apps included) ever sees them. A request inside a
 /// tunnel never comes from a front, even when the tunnel was opened from a front's address.
 /// </summary>
-internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, ForwardedCertificateAuthenticator authenticator, ClusterState cluster,
-    ProxyOptions options, ILogger<ClientCertificateHeaderGuard> logger)
+internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, ForwardedCertificateAuthenticator authenticator, AccessAudit audit,
+    TimeProvider time, ProxyOptions options, ILogger<ClientCertificateHeaderGuard> logger)
 {
     /// <summary>Forgery events: one per source a window, and at most <see cref="ForgeryAuditLimit"/> a window in all.</summary>
     internal static readonly TimeSpan ForgeryAuditWindow = TimeSpan.FromSeconds(10);
@@ -47,21 +44,22 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         var headers = present is null ? ReceivedHeaders.None : new ReceivedHeaders(present);
 
         TrustedFront? front = null;
-        IPAddress client;
+        ForwardedClient address;
+        var forwardedFor = requestHeaders["X-Forwarded-For"];
+        IReadOnlyList<string> forwardedLines = forwardedFor.Count == 0 ? [] : [.. forwardedFor.OfType<string>()];
         if (context.Features.Get<TunnelledConnection>() is { } tunnel)
         {
-            // Inside a tunnel there are no hops and no fronts, whatever address opened it: the client is who opened it.
-            client = tunnel.Client;
+            // Inside a tunnel there are no hops and no fronts, whatever address opened it: the client is who opened it,
+            // and any X-Forwarded-For in here is the client's own claim.
+            address = ClientAddress.Walk(tunnel.Client, forwardedLines, _ => false, out _);
         }
         else
         {
             front = authenticator.FrontFor(peer, headers);
-            var forwardedFor = requestHeaders["X-Forwarded-For"];
-            IReadOnlyList<string> forwardedLines = forwardedFor.Count == 0 ? [] : [.. forwardedFor.OfType<string>()];
-            client = ClientAddress.Resolve(peer, forwardedLines,
-                options.IsTrustedHop, out var ignoredForwardedFor);
+            address = ClientAddress.Walk(peer, forwardedLines, options.IsTrustedHop, out var ignoredForwardedFor);
             if (ignoredForwardedFor) ProxyLog.IgnoredForwardedFor(logger, peer.ToString());
         }
+        var client = address.Client;
 
         // A front's own headers are the names exactly as configured (case aside). A '_' spelling of one of them is not the
         // front's header: the balancer writes its header under the configured name, so any other spelling came from the
@@ -88,7 +86,7 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
             if (removed.Count > 0) await ReportRemovedAsync(context, peer, client, front, removed);
         }
 
-        context.Features.Set(new RequestIdentityFeature(client, front, front is null ? null : Only(headers, own!)) { ArrivedCertificateHeaders = arrived });
+        context.Features.Set(new RequestIdentityFeature(address, front, front is null ? null : Only(headers, own!)) { ArrivedCertificateHeaders = arrived });
         await next(context);
     }
 
@@ -104,7 +102,7 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         // The front is part of the key: "not a front" and "front X passed on headers it does not send" are different
         // findings (forgery vs a balancer letting client headers through) and one must not silence the other. The client
         // is too: behind a trusted hop that is not a front, one client's forgeries must not hide another's.
-        var admission = _forgeryAudit.Admit($"{peer}|{client}|{front?.Name}", cluster.Time.GetUtcNow());
+        var admission = _forgeryAudit.Admit($"{peer}|{client}|{front?.Name}", time.GetUtcNow());
         if (admission.Verdict != AuditVerdict.Record)
         {
             ProxyLog.CertificateHeadersRemovedAgain(logger, peer.ToString(), front?.Name ?? "none", list);
@@ -122,15 +120,10 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
             notRecorded = $" ({admission.NotRecorded} earlier events from other sources were not recorded: over {ForgeryAuditLimit} per "
                 + $"{ForgeryAuditWindow.TotalSeconds:0} s)";
         }
-        await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.ForgedClientCertificateHeader) with
-        {
-            SourceIp = client.ToString(),
-            Decision = "denied",
-            Reason = (front is null
-                ? $"client-certificate headers from {peer}, which is not a trusted front, were removed: {list}"
-                : $"headers front '{front.Name}' does not send were removed: {list}") + notRecorded,
-            Details = details,
-        }, context.RequestAborted);
+        var reason = front is null
+            ? $"client-certificate headers from {peer}, which is not a trusted front, were removed: {list}"
+            : $"headers front '{front.Name}' does not send were removed: {list}";
+        await audit.ForgedHeadersAsync(client, reason + notRecorded, details, context.RequestAborted);
     }
 
     private static ReceivedHeaders Only(ReceivedHeaders all, HashSet<string> names) =>

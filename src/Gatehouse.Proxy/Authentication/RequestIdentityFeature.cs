@@ -1,6 +1,7 @@
 using System.Net;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
+using Gatehouse.Routing;
 
 namespace Gatehouse.Proxy.Authentication;
 
@@ -8,9 +9,14 @@ namespace Gatehouse.Proxy.Authentication;
 /// What the header guard learned about a request before anything else read it: the real client address, the front
 /// it came through (if any) and that front's certificate headers, taken out of the request.
 /// </summary>
-internal sealed class RequestIdentityFeature(IPAddress client, TrustedFront? front, ReceivedHeaders? frontHeaders)
+internal sealed class RequestIdentityFeature(ForwardedClient address, TrustedFront? front, ReceivedHeaders? frontHeaders)
 {
-    public IPAddress Client { get; } = client;
+    /// <summary>The client's address: the peer, or X-Forwarded-For walked past trusted hops (<see cref="ClientAddress"/>).</summary>
+    public IPAddress Client { get; } = address.Client;
+
+    /// <summary>The X-Forwarded-For entries left of <see cref="Client"/>: claims, passed on to apps and Kubernetes as such.</summary>
+    public IEnumerable<string> ClaimedForwardedFor => address.Claimed();
+
     public TrustedFront? Front { get; } = front;
     public ReceivedHeaders? FrontHeaders { get; } = frontHeaders;
 
@@ -18,6 +24,9 @@ internal sealed class RequestIdentityFeature(IPAddress client, TrustedFront? fro
     /// /v1/ping still reports what it saw.</summary>
     public IReadOnlyList<string> ArrivedCertificateHeaders { get; init; } = [];
 
-    /// <summary>Set once by the authentication handler.</summary>
+    /// <summary>The judgement of the request's client certificate; set once by the authentication handler.</summary>
     public ForwardedAuthentication? Verdict { get; set; }
+
+    /// <summary>Who the accepted certificate stands for; set with <see cref="Verdict"/> when it is accepted.</summary>
+    public Caller? Caller { get; set; }
 }

@@ -1,6 +1,3 @@
-using System.Net;
-using Gatehouse.Audit;
-using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Microsoft.Extensions.Logging;
 
@@ -24,22 +21,20 @@ internal static class TunnelBinding
         "a tunnel cannot be opened inside a tunnel: this request already arrived through one, so open /v1/tunnel on the proxy's " +
         "address directly (gatehouse tunnels once, by itself)";
 
-    /// <summary>What the inner identity came from, in the words of the refusal and the audit's identity_source.</summary>
-    public enum InnerCredential { Certificate, WebSession }
-
     /// <summary>Null when <paramref name="innerUser"/> is the user the front vouched for; else the sentence for the user.
     /// Users are compared by name: for a company certificate that is the mapped user, so alice's company certificate
     /// outside and alice's Gatehouse certificate inside are one person.</summary>
-    public static string? Refusal(OuterIdentity outer, string innerUser, InnerCredential credential = InnerCredential.Certificate)
+    private static string? Refusal(OuterIdentity outer, string innerUser, IdentitySource source)
     {
         var setting = $"proxy.trusted_fronts '{outer.Front}' has bind_tunnel_identity: required";
-        var inner = credential == InnerCredential.Certificate ? $"your inner certificate of {innerUser}" : $"the web session of {innerUser}";
+        var byCertificate = source != IdentitySource.WebSession;
+        var inner = byCertificate ? $"your inner certificate of {innerUser}" : $"the web session of {innerUser}";
         if (outer.Verdict is not { Status: ForwardedStatus.Authenticated, Identity: { } vouched })
             return $"the client certificate the balancer (front '{outer.Front}') forwarded for this tunnel was refused " +
                    $"({outer.Verdict.Reason}: {outer.Verdict.Message}), so it cannot vouch for {inner}; " +
                    $"{setting}; offer the balancer a certificate of {innerUser}";
         if (string.Equals(vouched.User, innerUser, StringComparison.Ordinal)) return null;
-        return credential == InnerCredential.Certificate
+        return byCertificate
             ? $"this tunnel came through the balancer (front '{outer.Front}') with the client certificate of {vouched.User}, but its inner certificate is " +
               $"{innerUser}'s; both must be the same user ({setting}) — offer the balancer {innerUser}'s certificate, or log in as {vouched.User}"
             : $"this tunnel came through the balancer (front '{outer.Front}') with the client certificate of {vouched.User}, but the web session in this " +
@@ -47,22 +42,20 @@ internal static class TunnelBinding
     }
 
     /// <summary>
-    /// The one check: null when <paramref name="innerUser"/> may be carried by this tunnel, else the sentence — already
+    /// The one check: null when <paramref name="inner"/> may be carried by this tunnel, else the sentence — already
     /// logged (Warning) and audited as <c>tunnel.binding_refused</c> with both identities.
     /// </summary>
-    public static async ValueTask<string?> EnforceAsync(ClusterState cluster, ILogger logger, OuterIdentity outer, string innerUser,
-        InnerCredential credential, CertificateFacts? innerCertificate, IPAddress client, string arrival, string connectionId,
-        CancellationToken cancellationToken)
+    public static async ValueTask<string?> EnforceAsync(AccessAudit audit, ILogger logger, OuterIdentity outer, Caller inner, string arrival,
+        string connectionId, CancellationToken cancellationToken)
     {
-        if (Refusal(outer, innerUser, credential) is not { } refusal) return null;
+        if (Refusal(outer, inner.User, inner.Source) is not { } refusal) return null;
         var outerUser = outer.Verdict.Identity?.User;
-        ProxyLog.TunnelBindingRefused(logger, connectionId, outer.Front, outerUser ?? "(refused certificate)", innerUser,
-            credential == InnerCredential.Certificate ? "certificate" : "web session");
+        ProxyLog.TunnelBindingRefused(logger, connectionId, outer.Front, outerUser ?? "(refused certificate)", inner.User, inner.Credential);
         var details = new Dictionary<string, string>
         {
             ["front"] = outer.Front,
             ["arrival"] = arrival,
-            ["inner_user"] = innerUser,
+            ["inner_user"] = inner.User,
             ["outer_user"] = outerUser ?? "",
         };
         if (outer.Verdict.Certificate is { } outerCertificate)
@@ -72,17 +65,7 @@ internal static class TunnelBinding
             details["outer_serial"] = outerCertificate.Serial;
             details["outer_sha256"] = outerCertificate.Sha256;
         }
-        await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.TunnelBindingRefused, innerUser) with
-        {
-            IdentitySource = credential == InnerCredential.Certificate ? "handshake" : Access.Login.LoginService.WebSessionSource,
-            CertificateIssuer = innerCertificate?.Issuer,
-            CertificateSerial = innerCertificate?.Serial,
-            CertificateSha256 = innerCertificate?.Sha256,
-            SourceIp = client.ToString(),
-            Decision = "denied",
-            Reason = refusal,
-            Details = details,
-        }, cancellationToken);
+        await audit.TunnelBindingRefusedAsync(inner, refusal, details, cancellationToken);
         return refusal;
     }
 }

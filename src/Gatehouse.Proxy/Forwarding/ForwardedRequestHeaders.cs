@@ -1,6 +1,5 @@
 using System.Net;
 using Gatehouse.ForwardedCerts;
-using Microsoft.Extensions.Primitives;
 
 namespace Gatehouse.Proxy.Forwarding;
 
@@ -39,27 +38,17 @@ internal static class ForwardedRequestHeaders
         }
     }
 
-    /// <summary>X-Forwarded-For (see <see cref="ForwardedFor"/>), -Proto and -Host, and -Prefix when the request came by path.</summary>
-    public static void AddForwarded(HttpRequestMessage proxyRequest, StringValues incomingForwardedFor, IPAddress client,
-        Func<IPAddress, bool> isTrustedHop, string host, string? prefix)
+    /// <summary>
+    /// X-Forwarded-For, -Proto and -Host, and -Prefix when the request came by path. X-Forwarded-For is what the request
+    /// claimed left of its client (<paramref name="claimed"/>, from the header guard's <c>ClientAddress.Walk</c>), then the
+    /// client address the proxy resolved: the rightmost entry is always one Gatehouse vouches for.
+    /// </summary>
+    public static void AddForwarded(HttpRequestMessage proxyRequest, IEnumerable<string> claimed, IPAddress client, string host, string? prefix)
     {
-        proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-For", ForwardedFor(incomingForwardedFor, client, isTrustedHop));
+        proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-For", string.Join(", ", claimed.Append(client.ToString())));
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Host", host);
         if (prefix is not null) proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Prefix", prefix);
-    }
-
-    /// <summary>
-    /// The chain as received, minus the trusted hops (balancers) at its right end, then the client address the proxy
-    /// resolved: the rightmost entry is always one Gatehouse vouches for; entries left of it are what the client claimed.
-    /// </summary>
-    public static string ForwardedFor(StringValues incoming, IPAddress client, Func<IPAddress, bool> isTrustedHop)
-    {
-        var entries = incoming.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
-        while (entries.Count > 0 && IPAddress.TryParse(entries[^1], out var hop) && (hop.Equals(client) || isTrustedHop(hop)))
-            entries.RemoveAt(entries.Count - 1);
-        entries.Add(client.ToString());
-        return string.Join(", ", entries);
     }
 
     /// <summary>The socket error's message when there is one (connection refused, …), else the exception's, in a few words.</summary>

@@ -1,4 +1,5 @@
 using Gatehouse.Access;
+using Gatehouse.Access.Roles;
 using Gatehouse.Access.Login;
 using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
@@ -8,6 +9,7 @@ using Gatehouse.Proxy.Apps;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Kube;
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Proxy.Services;
 using Gatehouse.Proxy.Services.Ssh;
@@ -69,6 +71,9 @@ internal sealed class ProxyHost : IAsyncDisposable
                 });
         });
         builder.Services.AddSingleton(cluster);
+        builder.Services.AddSingleton(cluster.Time);
+        builder.Services.AddSingleton(cluster.Audit);
+        builder.Services.AddSingleton<AccessAudit>();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ForwardedCertificateAuthenticator(
             new ForwardedCertificateOptions(options.TrustedFronts, new DecodeLimits(MaxChainDepth: cluster.Options.Validation.MaxChainDepth)),
@@ -77,8 +82,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(new RoleCatalog(cluster.Store));
         builder.Services.AddSingleton<ServiceRouter>();
         // One line per protocol of the one TLS port (the router finds each by its ALPN).
-        builder.Services.AddSingleton<IProtocolHandler>(services => ActivatorUtilities.CreateInstance<TcpAppHandler>(services, cluster.Time));
-        builder.Services.AddSingleton<IProtocolHandler>(services => ActivatorUtilities.CreateInstance<SshNodeHandler>(services, cluster.Audit, cluster.Time));
+        builder.Services.AddSingleton<IProtocolHandler, TcpAppHandler>();
+        builder.Services.AddSingleton<IProtocolHandler, SshNodeHandler>();
         builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
         builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(), services.GetRequiredService<GatehouseMetrics>(),
@@ -93,10 +98,15 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(new WebSessionCookie(cluster.MasterKey, cluster.Time));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ProxyCookieFilter>();
-        builder.Services.AddSingleton(_ => HttpAppMiddleware.CreateClient());
+        builder.Services.AddSingleton(services => new UpstreamHeaderRules(
+            services.GetRequiredService<ForwardedCertificateAuthenticator>().Options.CertificateHeaderNames, services.GetRequiredService<ProxyCookieFilter>()));
+        builder.Services.AddSingleton(cluster.Authorities);
+        // One line per kind of forwarded resource (its description); ForwardingMiddleware serves each the same way.
         builder.Services.AddSingleton(new HttpAppRoutes(options.HttpApps, options.PublicAddresses));
+        builder.Services.AddSingleton<ResourceForwarding<HttpApp, AccessDecision>, HttpAppForwarding>();
         builder.Services.AddSingleton(new KubeRoutes(options.KubeClusters, options.KubeDefault));
         builder.Services.AddSingleton(_ => new KubeUpstreams(options.KubeClusters)); // from a factory, so the host disposes it
+        builder.Services.AddSingleton<ResourceForwarding<KubeCluster, KubeAccess>, KubeForwarding>();
         // Lazy identity: no default authenticate scheme (see NoDefaultAuthenticateScheme); what needs the identity asks.
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
@@ -110,12 +120,13 @@ internal sealed class ProxyHost : IAsyncDisposable
         app.UseAuthentication();
         app.UseWebSockets();
         app.UseMiddleware<WebLoginMiddleware>(); // /.gatehouse/login and /logout on every host, before any app can shadow them
-        app.UseMiddleware<KubeMiddleware>(); // kube-gatehouse.* or /kube/NAME/ goes to a Kubernetes API server
-        app.UseMiddleware<HttpAppMiddleware>(); // an app's host name or /apps/NAME/ goes to the app, the rest on to our endpoints
+        app.UseMiddleware<ForwardingMiddleware<KubeCluster, KubeAccess>>(); // kube-gatehouse.* or /kube/NAME/ goes to a Kubernetes API server
+        app.UseMiddleware<ForwardingMiddleware<HttpApp, AccessDecision>>(); // an app's host name or /apps/NAME/ goes to the app, the rest on to our endpoints
         HealthEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);
         app.MapGet("/.well-known/jwks.json", () => Results.Text(cluster.Authorities.Jwt.JwksJson(), "application/json"));
-        TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options, cluster, app.Services.GetRequiredService<GatehouseMetrics>(),
+        TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options,
+            app.Services.GetRequiredService<AccessAudit>(), cluster.Time, app.Services.GetRequiredService<GatehouseMetrics>(),
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TunnelEndpoint)));
         var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));

@@ -1,12 +1,9 @@
+using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Kube;
-
-/// <summary>How a request reached a cluster: by the <c>kube-gatehouse.</c> host (the whole path is the API's) or under
-/// /kube/NAME/ (the prefix is removed).</summary>
-internal sealed record KubeMatch(KubeCluster Cluster, bool ByPathPrefix, PathString RemainingPath);
 
 /// <summary>
 /// Finds the Kubernetes cluster a request is for. Two ways in: host <c>kube-gatehouse.&lt;anything&gt;</c> (SNI or Host;
@@ -28,31 +25,30 @@ internal sealed class KubeRoutes
 
     private string Names => _byName.Count == 0 ? "none" : string.Join(", ", _byName.Keys.Order(StringComparer.Ordinal));
 
-    /// <summary>The cluster for this request; null when it is not a Kubernetes request at all (<paramref name="notFound"/>
-    /// null) or names no cluster (<paramref name="notFound"/> says so, for a 404 Status).</summary>
+    /// <summary>The cluster for this request — by the <c>kube-gatehouse.</c> host the whole path is the API's; under
+    /// /kube/NAME/ the prefix is removed, and /kube/NAME is the API's root "/". Null when it is not a Kubernetes request
+    /// at all (<paramref name="notFound"/> null) or names no cluster (<paramref name="notFound"/> says so, for a 404
+    /// Status).</summary>
     /// <param name="serverName">The TLS server name (SNI) the connection asked for: <c>kube-gatehouse.*</c> there routes
     /// like the Host, so kubectl can use <c>tls-server-name</c> with an address that has no such DNS name.</param>
-    public KubeMatch? Match(HttpRequest request, string? serverName, out string? notFound)
+    public ResourceMatch<KubeCluster>? Match(HttpRequest request, string? serverName, out string? notFound)
     {
         notFound = null;
         if (request.Host.Host.StartsWith(ProxyProtocol.KubeSniPrefix, StringComparison.OrdinalIgnoreCase)
             || serverName?.StartsWith(ProxyProtocol.KubeSniPrefix, StringComparison.OrdinalIgnoreCase) == true)
         {
-            if (_default is not null) return new KubeMatch(_default, false, request.Path);
+            if (_default is not null) return new ResourceMatch<KubeCluster>(_default, false, request.Path);
             notFound = _byName.Count == 0
                 ? "this proxy serves no Kubernetes clusters (resources.kube_clusters is empty)"
                 : $"{ProxyProtocol.KubeSniPrefix}* reaches proxy.kube_default, and none is set; use https://<proxy>/kube/NAME for one of: {Names}";
             return null;
         }
-        if (!request.Path.StartsWithSegments("/kube", StringComparison.Ordinal, out var rest) || !rest.HasValue) return null;
-        var value = rest.Value!;
-        var end = value.IndexOf('/', 1);
-        var name = end < 0 ? value[1..] : value[1..end];
+        if (!ResourcePaths.TryName(request.Path, "/kube", out var name, out var remaining)) return null;
         if (!_byName.TryGetValue(name, out var cluster))
         {
             notFound = $"there is no Kubernetes cluster named '{name}' (this proxy serves: {Names})";
             return null;
         }
-        return new KubeMatch(cluster, true, end < 0 ? new PathString("/") : new PathString(value[end..]));
+        return new ResourceMatch<KubeCluster>(cluster, true, remaining.HasValue ? remaining : new PathString("/"));
     }
 }

@@ -8,9 +8,12 @@ namespace Gatehouse.Proxy.Resources;
 /// <param name="RewriteRedirects">When the app is reached by path prefix, rewrite Location headers that point at the app
 /// back under <c>/apps/NAME/</c>.</param>
 internal sealed record HttpApp(string Name, Uri Uri, string? PublicHost, IReadOnlyDictionary<string, string> Labels, bool RewriteRedirects)
+    : IForwardedResource
 {
     public string PathPrefix => $"/apps/{Name}";
 
     /// <summary>The audit resource name.</summary>
     public string Resource => $"http-app:{Name}";
+
+    Uri IForwardedResource.Upstream => Uri;
 }

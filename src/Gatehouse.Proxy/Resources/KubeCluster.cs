@@ -9,7 +9,7 @@ namespace Gatehouse.Proxy.Resources;
 /// </summary>
 /// <remarks>A class, not a record: a record's ToString would print the token.</remarks>
 internal sealed class KubeCluster(string name, Uri apiServer, IReadOnlyDictionary<string, string> labels, X509Certificate2Collection caCertificates,
-    string? bearerToken, X509Certificate2? clientCertificate)
+    string? bearerToken, X509Certificate2? clientCertificate) : IForwardedResource
 {
     public string Name { get; } = name;
 
@@ -31,6 +31,8 @@ internal sealed class KubeCluster(string name, Uri apiServer, IReadOnlyDictionar
 
     /// <summary>The audit resource name.</summary>
     public string Resource => $"kube:{Name}";
+
+    Uri IForwardedResource.Upstream => ApiServer;
 
     public override string ToString() => $"kube cluster {Name} at {ApiServer}";
 }

@@ -1,12 +1,8 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using Gatehouse.Proxy.Authentication;
-using Gatehouse.Proxy;
-using Gatehouse.Access;
-using Gatehouse.Audit;
-using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
+using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Services;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Logging;
@@ -22,7 +18,7 @@ namespace Gatehouse.Proxy.Routing;
 internal sealed class ServiceRouter(
     HostCertificateProvider certificates,
     ForwardedCertificateAuthenticator authenticator,
-    ClusterState cluster,
+    AccessAudit audit,
     IEnumerable<IProtocolHandler> handlers,
     GatehouseMetrics metrics,
     ILogger<ServiceRouter> logger)
@@ -76,15 +72,15 @@ internal sealed class ServiceRouter(
         if (verdict.Status != ForwardedStatus.Authenticated)
         {
             metrics.HandshakeFailure(GatehouseMetrics.Reasons.CertificateRefused);
-            await ServiceConnection.AuditDecisionAsync(cluster.Audit, null, service, facts, allowed: false, $"{verdict.Reason}: {verdict.Message}", verdict.Certificate, cancellationToken);
+            await audit.CertificateRefusedAsync(verdict, facts.Client, service, ServiceConnection.ArrivalDetails(facts), cancellationToken);
             await ServiceConnection.AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Unauthenticated, $"your certificate was refused ({verdict.Reason}): {verdict.Message}"), cancellationToken);
             return;
         }
-        var identity = verdict.Identity!;
+        var caller = Caller.Of(verdict, facts.Client);
 
         // 3b. Through a front that forwarded a certificate, the inner one must be the same user (ARCHITECTURE §4).
-        if (facts.Outer is { } outer && await TunnelBinding.EnforceAsync(cluster, logger, outer, identity.User, TunnelBinding.InnerCredential.Certificate,
-                verdict.Certificate, facts.Client, facts.Arrival, facts.ConnectionId, cancellationToken) is { } refusal)
+        if (facts.Outer is { } outer
+            && await TunnelBinding.EnforceAsync(audit, logger, outer, caller, facts.Arrival, facts.ConnectionId, cancellationToken) is { } refusal)
         {
             metrics.HandshakeFailure(GatehouseMetrics.Reasons.BindingRefused);
             await ServiceConnection.AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Binding, refusal), cancellationToken);
@@ -106,7 +102,7 @@ internal sealed class ServiceRouter(
                 $"{service} is not served by this proxy yet; it serves {string.Join(", ", _handlers.Keys.Order())}"), cancellationToken);
             return;
         }
-        await handler.ServeAsync(new ServiceConnection(tls, ping, request, identity, verdict.Certificate, facts, cluster.Audit), cancellationToken);
+        await handler.ServeAsync(new ServiceConnection(tls, ping, request, caller, facts, audit), cancellationToken);
     }
 
     private static async Task<(DialRequest? Request, string? Error)> ReadDialAsync(Stream stream, CancellationToken cancellationToken)

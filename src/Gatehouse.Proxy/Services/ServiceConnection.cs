@@ -1,17 +1,14 @@
 using System.Net.Security;
 using Gatehouse.Proxy.Authentication;
-using Gatehouse.Audit;
-using Gatehouse.ForwardedCerts;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Proxy.Services;
 
 /// <summary>
 /// A gatehouse-* connection as the service router hands it to a protocol handler: the TLS stream (dial frame read, not
-/// yet answered), whether the client asked for ping framing, what it dialled, who it is and how it arrived.
+/// yet answered), whether the client asked for ping framing, what it dialled, who is calling and how it arrived.
 /// </summary>
-internal sealed class ServiceConnection(SslStream tls, bool ping, DialRequest request, Identity.Identity identity, CertificateFacts? certificate,
-    ConnectionFacts facts, AuditLog audit)
+internal sealed class ServiceConnection(SslStream tls, bool ping, DialRequest request, Caller caller, ConnectionFacts facts, AccessAudit audit)
 {
     public SslStream Tls { get; } = tls;
 
@@ -20,16 +17,26 @@ internal sealed class ServiceConnection(SslStream tls, bool ping, DialRequest re
     public bool Ping { get; } = ping;
 
     public DialRequest Request { get; } = request;
-    public Identity.Identity Identity { get; } = identity;
-    public CertificateFacts? Certificate { get; } = certificate;
+
+    /// <summary>Who dialled: the identity of the handshake certificate, its facts and the client's address.</summary>
+    public Caller Caller { get; } = caller;
+
     public ConnectionFacts Facts { get; } = facts;
 
     /// <summary>Answers the dial: ok (bytes flow next) or a refusal the client prints.</summary>
     public Task AnswerAsync(DialAnswer answer, CancellationToken cancellationToken) => AnswerAsync(Tls, answer, cancellationToken);
 
-    /// <summary>Audits an access decision on <paramref name="resource"/> for this connection's user.</summary>
-    public ValueTask<Storage.AuditEvent> AuditDecisionAsync(string resource, bool allowed, string reason, CancellationToken cancellationToken) =>
-        AuditDecisionAsync(audit, Identity.User, resource, Facts, allowed, reason, Certificate, cancellationToken);
+    /// <summary>Audits an access decision on <paramref name="resource"/> for this connection's caller, with how it arrived.</summary>
+    public ValueTask AuditDecisionAsync(string resource, AccessOutcome outcome, string reason, CancellationToken cancellationToken) =>
+        audit.DecisionAsync(Caller, resource, outcome, reason, ArrivalDetails(Facts), cancellationToken);
+
+    /// <summary>Audits the start or end of this connection's session on <paramref name="resource"/> (e.g. <c>ssh.session.start</c>).</summary>
+    public ValueTask<Storage.AuditEvent> AuditSessionAsync(string type, string resource, IReadOnlyDictionary<string, string> details,
+        CancellationToken cancellationToken) =>
+        audit.SessionAsync(type, Caller, resource, details, cancellationToken);
+
+    /// <summary>The details every access decision on a gatehouse-* connection carries.</summary>
+    public static Dictionary<string, string> ArrivalDetails(ConnectionFacts facts) => new() { ["arrival"] = facts.Arrival };
 
     /// <summary>Writes one dial answer; a client that already left is nothing to report.</summary>
     public static async Task AnswerAsync(Stream stream, DialAnswer answer, CancellationToken cancellationToken)
@@ -43,21 +50,4 @@ internal sealed class ServiceConnection(SslStream tls, bool ping, DialRequest re
             // The client left; nothing to tell.
         }
     }
-
-    /// <summary>The access-decision audit event of a gatehouse-* connection (the user is null when the certificate itself
-    /// was refused).</summary>
-    public static ValueTask<Storage.AuditEvent> AuditDecisionAsync(AuditLog audit, string? user, string resource, ConnectionFacts facts, bool allowed,
-        string reason, CertificateFacts? certificate, CancellationToken cancellationToken) =>
-        audit.RecordAsync(AuditLog.Event(AuditEventTypes.AccessDecision, user) with
-        {
-            IdentitySource = "handshake",
-            CertificateIssuer = certificate?.Issuer,
-            CertificateSerial = certificate?.Serial,
-            CertificateSha256 = certificate?.Sha256,
-            SourceIp = facts.Client.ToString(),
-            Resource = resource,
-            Decision = allowed ? "allowed" : "denied",
-            Reason = reason,
-            Details = new Dictionary<string, string> { ["arrival"] = facts.Arrival },
-        }, cancellationToken);
 }

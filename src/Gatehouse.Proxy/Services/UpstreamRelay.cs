@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Gatehouse.Proxy.Authentication;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Proxy.Services;
@@ -44,17 +45,14 @@ internal static class UpstreamRelay
         var started = time.GetTimestamp();
         await using var upstreamStream = upstream.GetStream();
         Stream client = connection.Ping ? new PingFramedStream(connection.Tls, pingInterval, time) : connection.Tls;
-        var certificate = connection.Certificate;
         try
         {
-            var left = Timeout.InfiniteTimeSpan;
-            if (certificate is not null) left = certificate.NotAfter > time.GetUtcNow() ? certificate.NotAfter - time.GetUtcNow() : TimeSpan.Zero;
-            using var expiry = new CancellationTokenSource(left, time);
+            using var expiry = new CredentialExpiry(connection.Caller, time);
             using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
             var result = await DuplexPump.RunAsync(client, upstreamStream, session.Token);
             metrics.Bytes(ByteDirection.In, result.LeftToRight);
             metrics.Bytes(ByteDirection.Out, result.RightToLeft);
-            var how = expiry.IsCancellationRequested ? $"the certificate expired at {certificate!.NotAfter:u}" : result.Failure?.Message ?? "closed";
+            var how = expiry.HasExpired ? expiry.Describe() : result.Failure?.Message ?? "closed";
             return new RelayOutcome(result.LeftToRight, result.RightToLeft, time.GetElapsedTime(started), how);
         }
         finally

@@ -1,7 +1,5 @@
 using System.Net;
 using Gatehouse.Access.Login;
-using Gatehouse.Audit;
-using Gatehouse.Cluster;
 using Gatehouse.Proxy.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -15,7 +13,7 @@ namespace Gatehouse.Proxy.Sessions;
 /// credentials through <see cref="LoginService"/> and sets the session cookie, <c>POST /.gatehouse/logout</c> clears it.
 /// Runs before the apps, so no app can shadow these paths.
 /// </summary>
-internal sealed class WebLoginMiddleware(RequestDelegate next, LoginService logins, WebSessionCookie cookie, ClusterState cluster,
+internal sealed class WebLoginMiddleware(RequestDelegate next, LoginService logins, WebSessionCookie cookie, AccessAudit audit,
     ILogger<WebLoginMiddleware> logger)
 {
     private const string Prefix = "/.gatehouse";
@@ -128,12 +126,7 @@ internal sealed class WebLoginMiddleware(RequestDelegate next, LoginService logi
         if (cookie.Read(context, out _) is { } session)
         {
             ProxyLog.WebSignedOut(logger, session.Identity.User, session.Id);
-            await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.Logout, session.Identity.User) with
-            {
-                IdentitySource = WebSession.IdentitySource,
-                SourceIp = Client(context).ToString(),
-                Details = new Dictionary<string, string> { ["session"] = session.Id },
-            }, context.RequestAborted);
+            await audit.SignedOutAsync(session.Identity.User, session.Id, Client(context), context.RequestAborted);
         }
         WebSessionCookie.Clear(context.Response);
         context.Response.Headers.CacheControl = "no-store";

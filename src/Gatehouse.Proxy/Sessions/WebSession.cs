@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text.Json.Serialization;
+using Gatehouse.Proxy.Authentication;
 
 namespace Gatehouse.Proxy.Sessions;
 
@@ -13,8 +15,8 @@ internal sealed record WebSession(
     [property: JsonPropertyName("iat")] DateTimeOffset IssuedAt,
     [property: JsonPropertyName("exp")] DateTimeOffset ExpiresAt)
 {
-    /// <summary>The audit's identity_source for requests and sign-ins by session.</summary>
-    public const string IdentitySource = Access.Login.LoginService.WebSessionSource;
+    /// <summary>The caller this session stands for, from <paramref name="client"/>, until the session ends.</summary>
+    public Caller CallerFrom(IPAddress client) => new(Identity, IdentitySource.WebSession, client, ExpiresAt, SessionId: Id);
 }
 
 /// <summary>The cookie's plaintext: a format version, then the session.</summary>

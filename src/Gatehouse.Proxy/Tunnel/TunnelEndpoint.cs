@@ -1,11 +1,9 @@
 using System.Net.WebSockets;
 using Gatehouse.Audit;
-using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Routing;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -23,7 +21,7 @@ namespace Gatehouse.Proxy.Tunnel;
 /// </summary>
 internal static class TunnelEndpoint
 {
-    public static void Map(WebApplication app, ServiceRouter router, InnerConnections inner, ProxyOptions options, ClusterState cluster,
+    public static void Map(WebApplication app, ServiceRouter router, InnerConnections inner, ProxyOptions options, AccessAudit audit, TimeProvider time,
         GatehouseMetrics metrics, ILogger logger)
     {
         // Opening a tunnel needs no identity, so a refused nested upgrade is audited once a minute per client, not per request.
@@ -41,14 +39,9 @@ internal static class TunnelEndpoint
             if (context.Features.Get<TunnelledConnection>() is { } around)
             {
                 ProxyLog.NestedTunnelRefused(logger, context.Connection.Id, around.Client.ToString(), around.Arrival);
-                if (nestedAudit.ShouldRecord(around.Client.ToString(), cluster.Time.GetUtcNow()))
-                    await cluster.Audit.RecordAsync(AuditLog.Event(AuditEventTypes.NestedTunnelRefused, around.Outer?.Verdict.Identity?.User) with
-                    {
-                        SourceIp = around.Client.ToString(),
-                        Decision = "denied",
-                        Reason = TunnelBinding.NestedRefusal,
-                        Details = new Dictionary<string, string> { ["arrival"] = around.Arrival, ["front"] = around.Outer?.Front ?? "" },
-                    }, context.RequestAborted);
+                if (nestedAudit.ShouldRecord(around.Client.ToString(), time.GetUtcNow()))
+                    await audit.NestedTunnelRefusedAsync(around.Outer?.Verdict.Identity?.User, around.Client, TunnelBinding.NestedRefusal,
+                        new Dictionary<string, string> { ["arrival"] = around.Arrival, ["front"] = around.Outer?.Front ?? "" }, context.RequestAborted);
                 return Results.Json(new { error = TunnelBinding.NestedRefusal, reason = "NestedTunnel" }, statusCode: 403);
             }
 
@@ -57,8 +50,8 @@ internal static class TunnelEndpoint
             OuterIdentity? outer = null;
             if (feature?.Front is { BindTunnelIdentity: true } front)
             {
-                await context.AuthenticateAsync(ClientCertificateAuthenticationHandler.SchemeName);
-                if (feature.Verdict is { Status: not ForwardedStatus.NoCertificate } verdict) outer = new OuterIdentity(front.Name, verdict);
+                var (_, verdict) = await ClientCertificateAuthenticationHandler.AuthenticateAsync(context);
+                if (verdict.Status != ForwardedStatus.NoCertificate) outer = new OuterIdentity(front.Name, verdict);
             }
 
             // 3. Upgrade: a WebSocket, or the raw token.
@@ -102,7 +95,7 @@ internal static class TunnelEndpoint
                 await using (tunnel)
                 {
                     var (hello, buffered, length) = await ClientHelloReader.ReadAsync(tunnel, ConnectionRouter.MaxClientHello, TimeSpan.FromSeconds(10),
-                        cluster.Time, context.RequestAborted);
+                        time, context.RequestAborted);
                     var route = Route.Decide(hello);
                     if (route.Kind == RouteKind.Refused)
                     {

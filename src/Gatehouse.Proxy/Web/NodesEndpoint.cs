@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using Gatehouse.Access;
-using Gatehouse.Proxy.Forwarding;
+using Gatehouse.Proxy.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -19,9 +19,11 @@ internal static class NodesEndpoint
         app.MapGet("/v1/ssh/known_hosts", () => Results.Text(knownHostsLine + "\n", "text/plain; charset=utf-8"));
         app.MapGet("/v1/nodes", async (HttpContext context) =>
         {
-            var (caller, refusal) = await ForwardedCaller.FromAsync(context,
-                "no client certificate: log in (`gatehouse login`) and ask again, or present your Gatehouse certificate");
-            if (caller is null) return Results.Json(new { error = refusal }, statusCode: StatusCodes.Status401Unauthorized);
+            var (caller, verdict) = await ClientCertificateAuthenticationHandler.AuthenticateAsync(context);
+            if (caller is null)
+                return Results.Json(new { error = ClientCertificateAuthenticationHandler.Refusal(verdict,
+                    "no client certificate: log in (`gatehouse login`) and ask again, or present your Gatehouse certificate") },
+                    statusCode: StatusCodes.Status401Unauthorized);
             var checker = await roles.CheckerForAsync(caller.Identity, context.RequestAborted);
             var nodes = new List<NodeEntry>();
             foreach (var node in options.SshNodes.OrderBy(n => n.Name, StringComparer.Ordinal))

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -14,18 +13,16 @@ internal static class WhoAmIEndpoint
     public static void Map(WebApplication app) =>
         app.MapGet("/v1/whoami", async (HttpContext context) =>
         {
-            var result = await context.AuthenticateAsync(ClientCertificateAuthenticationHandler.SchemeName);
-            var feature = context.Features.Get<RequestIdentityFeature>();
-            if (!result.Succeeded || feature?.Verdict is not { Status: ForwardedStatus.Authenticated } verdict)
+            if (await ClientCertificateAuthenticationHandler.AuthenticateAsync(context) is not ({ Certificate: { } certificate } caller, _))
             {
                 await context.ChallengeAsync(ClientCertificateAuthenticationHandler.SchemeName);
                 return Results.Empty;
             }
-            var identity = verdict.Identity!;
+            var identity = caller.Identity;
             return Results.Json(new WhoAmI(
-                verdict.Front is null ? "handshake" : "forwarded-header", verdict.Front, identity.User, identity.Roles, identity.Logins,
-                identity.IssuedVia, verdict.Certificate!.Subject, verdict.Certificate.Issuer, verdict.Certificate.Serial, verdict.Certificate.Sha256,
-                verdict.Certificate.NotAfter, feature.Client.ToString()), WhoAmIJson.Default.WhoAmI);
+                caller.Source.Word(), caller.Front, identity.User, identity.Roles, identity.Logins, identity.IssuedVia,
+                certificate.Subject, certificate.Issuer, certificate.Serial, certificate.Sha256, certificate.NotAfter, caller.Client.ToString()),
+                WhoAmIJson.Default.WhoAmI);
         });
 }
 

@@ -39,8 +39,8 @@ public sealed class ClientCertificateHeaderGuardTests : IAsyncLifetime
         var options = new ProxyOptions(ProxyOptions.DefaultListen, ["localhost"]) { TrustedFronts = [front] };
         var authenticator = new ForwardedCertificateAuthenticator(new ForwardedCertificateOptions([front], new DecodeLimits()), _cluster.Validator,
             () => _cluster.Trust, new IdentityMapper([], "guard"), TimeProvider.System);
-        _guard = new ClientCertificateHeaderGuard(context => { _seen = context; return Task.CompletedTask; }, authenticator, _cluster, options,
-            _log);
+        _guard = new ClientCertificateHeaderGuard(context => { _seen = context; return Task.CompletedTask; }, authenticator,
+            new AccessAudit(_cluster.Audit, _time), _time, options, _log);
     }
 
     private static DefaultHttpContext Request(string peer, params (string Name, string Value)[] headers)
@@ -81,6 +81,34 @@ public sealed class ClientCertificateHeaderGuardTests : IAsyncLifetime
         Assert.Equal(["X-Forwarded-For"], _seen.Request.Headers.Keys); // neither the certificate nor the secret goes further
         var foreign = Assert.Single(await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.ForgedClientCertificateHeader), CancellationToken.None));
         Assert.Contains("x-forwarded-client-cert", foreign.Reason);
+    }
+
+    [Fact]
+    public async Task What_X_Forwarded_For_claims_left_of_the_client_is_kept_as_a_claim()
+    {
+        await _guard.InvokeAsync(Request("10.0.3.3", ("X-Forwarded-For", "198.51.100.1, 203.0.113.7")));
+        var feature = _seen!.Features.Get<RequestIdentityFeature>()!;
+        Assert.Equal("203.0.113.7", feature.Client.ToString());
+        Assert.Equal(["198.51.100.1"], feature.ClaimedForwardedFor);
+
+        // From a peer that is no hop, the header proves nothing: all of it is a claim, and the client is the peer.
+        await _guard.InvokeAsync(Request("192.0.2.9", ("X-Forwarded-For", "198.51.100.1, 10.0.3.3")));
+        feature = _seen!.Features.Get<RequestIdentityFeature>()!;
+        Assert.Equal("192.0.2.9", feature.Client.ToString());
+        Assert.Equal(["198.51.100.1", "10.0.3.3"], feature.ClaimedForwardedFor);
+    }
+
+    [Fact]
+    public async Task Inside_a_tunnel_the_client_is_who_opened_it_and_X_Forwarded_For_is_only_claimed()
+    {
+        var context = Request("10.0.3.3", ("X-Forwarded-For", "198.51.100.1"));
+        context.Features.Set(new TunnelledConnection(IPAddress.Parse("203.0.113.9"), "websocket", null));
+        await _guard.InvokeAsync(context);
+
+        var feature = _seen!.Features.Get<RequestIdentityFeature>()!;
+        Assert.Null(feature.Front);
+        Assert.Equal("203.0.113.9", feature.Client.ToString());
+        Assert.Equal(["198.51.100.1"], feature.ClaimedForwardedFor);
     }
 
     [Fact]

@@ -47,4 +47,17 @@ public sealed class ForwardedRequestHeadersTests
         Assert.DoesNotContain("X-Amzn-Mtls-Clientcertificate", CertificateHeaderNames);
         Assert.False(FoldedHeaderNameComparer.StartsWith("Impersonat", "Impersonate-"));
     }
+
+    [Fact]
+    public void X_Forwarded_For_carries_the_claims_then_the_client_the_proxy_vouches_for()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://app.example/");
+
+        ForwardedRequestHeaders.AddForwarded(request, ["198.51.100.1", "192.0.2.1"], System.Net.IPAddress.Parse("203.0.113.7"), "echo.example", "/apps/echo");
+
+        Assert.Equal("198.51.100.1, 192.0.2.1, 203.0.113.7", Assert.Single(request.Headers.GetValues("X-Forwarded-For")));
+        Assert.Equal("https", Assert.Single(request.Headers.GetValues("X-Forwarded-Proto")));
+        Assert.Equal("echo.example", Assert.Single(request.Headers.GetValues("X-Forwarded-Host")));
+        Assert.Equal("/apps/echo", Assert.Single(request.Headers.GetValues("X-Forwarded-Prefix")));
+    }
 }

@@ -27,7 +27,7 @@ public sealed class KubeRoutesTests
         var match = routes.Match(Request("gatehouse.example.com", "/kube/prod/api/v1/pods"), null, out var notFound);
 
         Assert.Null(notFound);
-        Assert.Equal("prod", match!.Cluster.Name);
+        Assert.Equal("prod", match!.Target.Name);
         Assert.True(match.ByPathPrefix);
         Assert.Equal("/api/v1/pods", match.RemainingPath.Value);
         Assert.Equal("/", routes.Match(Request("gatehouse.example.com", "/kube/dev"), null, out _)!.RemainingPath.Value);
@@ -56,11 +56,11 @@ public sealed class KubeRoutesTests
     [Fact]
     public void The_kube_host_reaches_the_only_cluster_or_kube_default_and_otherwise_says_what_to_do()
     {
-        Assert.Equal("dev", new KubeRoutes([Cluster("dev")], null).Match(Request("kube-gatehouse.example.com", "/api"), null, out _)!.Cluster.Name);
+        Assert.Equal("dev", new KubeRoutes([Cluster("dev")], null).Match(Request("kube-gatehouse.example.com", "/api"), null, out _)!.Target.Name);
 
         var two = new KubeRoutes([Cluster("dev"), Cluster("prod")], "prod");
         var match = two.Match(Request("KUBE-GATEHOUSE.example.com", "/api"), null, out _);
-        Assert.Equal("prod", match!.Cluster.Name);
+        Assert.Equal("prod", match!.Target.Name);
         Assert.False(match.ByPathPrefix);
         Assert.Equal("/api", match.RemainingPath.Value);
 
@@ -73,7 +73,7 @@ public sealed class KubeRoutesTests
     public void The_tls_server_name_routes_like_the_host()
     {
         var routes = new KubeRoutes([Cluster("dev")], null);
-        Assert.Equal("dev", routes.Match(Request("127.0.0.1", "/api"), "kube-gatehouse.gatehouse.example.com", out _)!.Cluster.Name);
+        Assert.Equal("dev", routes.Match(Request("127.0.0.1", "/api"), "kube-gatehouse.gatehouse.example.com", out _)!.Target.Name);
         Assert.Null(routes.Match(Request("127.0.0.1", "/api"), "gatehouse.internal", out var notFound));
         Assert.Null(notFound);
     }

@@ -38,4 +38,29 @@ public sealed class ClientAddressTests
         var longChain = string.Join(", ", Enumerable.Range(1, 20).Select(i => $"10.0.9.{i}"));
         Assert.Equal("10.0.9.13", Resolve("10.0.1.5", longChain)); // 8 entries from the right: 20..13
     }
+
+    [Theory]
+    [InlineData("10.0.1.5", new string[0], "")]                                                   // no header, nothing claimed
+    [InlineData("10.0.1.5", new[] { "203.0.113.7" }, "")]
+    [InlineData("10.0.1.5", new[] { "198.51.100.1, 203.0.113.7" }, "198.51.100.1")]            // what the client wrote
+    [InlineData("10.0.1.5", new[] { "198.51.100.1, 203.0.113.7, 10.0.2.9" }, "198.51.100.1")]
+    [InlineData("10.0.1.5", new[] { "198.51.100.1", "203.0.113.7", "10.0.2.9" }, "198.51.100.1")] // across header lines
+    [InlineData("10.0.1.5", new[] { "192.0.2.1, 10.0.3.3, 203.0.113.7" }, "192.0.2.1, 10.0.3.3")] // a trusted address left of the client is a claim
+    [InlineData("10.0.1.5", new[] { "203.0.113.7, garbage" }, "203.0.113.7, garbage")]          // unreadable hop: all of it, left of the peer
+    [InlineData("10.0.1.5", new[] { " 198.51.100.1 ,, 203.0.113.7:5555" }, "198.51.100.1")]      // trimmed, empty entries left out
+    [InlineData("192.0.2.50", new[] { "198.51.100.1, 10.0.2.9" }, "198.51.100.1, 10.0.2.9")]   // untrusted peer: the whole header is a claim
+    public void What_stands_left_of_the_client_is_a_claim(string peer, string[] forwardedFor, string claimed)
+    {
+        var found = ClientAddress.Walk(IPAddress.Parse(peer), forwardedFor, a => Trusted.Any(n => n.Contains(a)), out _);
+        Assert.Equal(claimed, string.Join(", ", found.Claimed()));
+        Assert.Equal(Resolve(peer, forwardedFor), found.Client.ToString());
+    }
+
+    [Fact]
+    public void Past_the_hop_limit_everything_left_of_the_last_hop_read_is_a_claim()
+    {
+        var longChain = string.Join(", ", Enumerable.Range(1, 20).Select(i => $"10.0.9.{i}"));
+        var found = ClientAddress.Walk(IPAddress.Parse("10.0.1.5"), [longChain], a => Trusted.Any(n => n.Contains(a)), out _);
+        Assert.Equal(Enumerable.Range(1, 12).Select(i => $"10.0.9.{i}"), found.Claimed());
+    }
 }

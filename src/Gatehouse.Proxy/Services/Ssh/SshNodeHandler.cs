@@ -1,6 +1,7 @@
 using System.Globalization;
 using Gatehouse.Access;
 using Gatehouse.Audit;
+using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,7 @@ namespace Gatehouse.Proxy.Services.Ssh;
 /// the OpenSSH certificate beside it carries) decide; then the SSH bytes go to the node's sshd untouched. The refusal is
 /// a sentence that OpenSSH shows the user, since <c>gatehouse proxy ssh</c> is its ProxyCommand and prints to stderr.
 /// </summary>
-internal sealed class SshNodeHandler(ProxyOptions options, RoleCatalog roles, AuditLog audit, TimeProvider time, GatehouseMetrics metrics,
+internal sealed class SshNodeHandler(ProxyOptions options, RoleCatalog roles, TimeProvider time, GatehouseMetrics metrics,
     ILogger<SshNodeHandler> logger) : IProtocolHandler
 {
     private readonly Dictionary<string, SshNode> _nodes = options.SshNodes.ToDictionary(n => n.Name, StringComparer.OrdinalIgnoreCase);
@@ -23,7 +24,7 @@ internal sealed class SshNodeHandler(ProxyOptions options, RoleCatalog roles, Au
     public async Task ServeAsync(ServiceConnection connection, CancellationToken cancellationToken)
     {
         var request = connection.Request;
-        var identity = connection.Identity;
+        var identity = connection.Caller.Identity;
 
         // 1. Which node, as whom.
         if (!_nodes.TryGetValue(request.Target, out var node))
@@ -48,7 +49,7 @@ internal sealed class SshNodeHandler(ProxyOptions options, RoleCatalog roles, Au
                   "log in again (`gatehouse login`) if your roles changed since it was issued"
                 : null;
         if (!(reason is null && request.Probe == true))
-            await connection.AuditDecisionAsync(node.Resource, reason is null, reason ?? decision.Reason, cancellationToken);
+            await connection.AuditDecisionAsync(node.Resource, AuditWords.Outcome(reason is null), reason ?? decision.Reason, cancellationToken);
         if (reason is not null)
         {
             ProxyLog.NodeAccessDenied(logger, identity.User, login, node.Name, reason);
@@ -65,7 +66,7 @@ internal sealed class SshNodeHandler(ProxyOptions options, RoleCatalog roles, Au
         if (await UpstreamRelay.ConnectAsync(connection, node.Host, node.Port, $"node '{node.Name}' at {node.Address}", cancellationToken) is not { } upstream)
             return;
         var details = new Dictionary<string, string> { ["node"] = node.Name, ["login"] = login, ["arrival"] = connection.Facts.Arrival };
-        await RecordAsync(AuditEventTypes.SshSessionStart, connection, node, details, cancellationToken);
+        await connection.AuditSessionAsync(AuditEventTypes.SshSessionStart, node.Resource, details, cancellationToken);
         var outcome = await UpstreamRelay.RelayAsync(connection, upstream, options.PingInterval, time, metrics, cancellationToken);
         ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, identity.User, $"{login}@{node.Resource}", outcome.BytesIn, outcome.BytesOut, outcome.How);
         details["bytes_in"] = outcome.BytesIn.ToString(CultureInfo.InvariantCulture);
@@ -73,19 +74,6 @@ internal sealed class SshNodeHandler(ProxyOptions options, RoleCatalog roles, Au
         details["duration_ms"] = ((long)outcome.Duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         details["ended"] = outcome.How;
         // The session is over whatever happens to the request: its end is recorded even when the proxy is stopping.
-        await RecordAsync(AuditEventTypes.SshSessionEnd, connection, node, details, CancellationToken.None);
+        await connection.AuditSessionAsync(AuditEventTypes.SshSessionEnd, node.Resource, details, CancellationToken.None);
     }
-
-    private ValueTask<Storage.AuditEvent> RecordAsync(string type, ServiceConnection connection, SshNode node, Dictionary<string, string> details,
-        CancellationToken cancellationToken) =>
-        audit.RecordAsync(AuditLog.Event(type, connection.Identity.User) with
-        {
-            IdentitySource = "handshake",
-            CertificateIssuer = connection.Certificate?.Issuer,
-            CertificateSerial = connection.Certificate?.Serial,
-            CertificateSha256 = connection.Certificate?.Sha256,
-            SourceIp = connection.Facts.Client.ToString(),
-            Resource = node.Resource,
-            Details = new Dictionary<string, string>(details),
-        }, cancellationToken);
 }

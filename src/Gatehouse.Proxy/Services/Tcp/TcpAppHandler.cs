@@ -1,8 +1,6 @@
-using System.Net.Sockets;
-using Gatehouse.Proxy;
-using Gatehouse.Proxy.Resources;
 using Gatehouse.Access;
-using Gatehouse.Proxy.Apps;
+using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Routing;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +13,6 @@ namespace Gatehouse.Proxy.Services.Tcp;
 internal sealed class TcpAppHandler(ProxyOptions options, RoleCatalog roles, TimeProvider time, GatehouseMetrics metrics,
     ILogger<TcpAppHandler> logger) : IProtocolHandler
 {
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     private readonly Dictionary<string, TcpApp> _tcpApps = options.TcpApps.ToDictionary(a => a.Name, StringComparer.Ordinal);
 
     public string Protocol => AlpnProtocols.Tcp;
@@ -40,9 +37,9 @@ internal sealed class TcpAppHandler(ProxyOptions options, RoleCatalog roles, Tim
         }
 
         // 2. May they. An allowed probe connects nothing, so it is no access to record; a denied one is a refusal like any other.
-        var decision = (await roles.CheckerForAsync(connection.Identity, cancellationToken)).CheckApp(app.Name, app.Labels);
+        var decision = (await roles.CheckerForAsync(connection.Caller.Identity, cancellationToken)).CheckApp(app.Name, app.Labels);
         if (!(decision.Allowed && request.Probe == true))
-            await connection.AuditDecisionAsync(resource, decision.Allowed, decision.Reason, cancellationToken);
+            await connection.AuditDecisionAsync(resource, AuditWords.Outcome(decision.Allowed), decision.Reason, cancellationToken);
         if (!decision.Allowed)
         {
             await connection.AnswerAsync(DialAnswer.Refuse(DialCodes.Denied, decision.Reason), cancellationToken);
@@ -54,42 +51,10 @@ internal sealed class TcpAppHandler(ProxyOptions options, RoleCatalog roles, Tim
             return;
         }
 
-        // 3. Connect, answer, relay.
-        var upstream = new TcpClient { NoDelay = true };
-        try
-        {
-            using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            connectTimeout.CancelAfter(ConnectTimeout);
-            await upstream.ConnectAsync(app.Host, app.Port, connectTimeout.Token);
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
-        {
-            upstream.Dispose();
-            await connection.AnswerAsync(DialAnswer.Refuse(DialCodes.Unreachable,
-                $"app '{app.Name}' at {app.Address} does not answer ({(e is OperationCanceledException ? "timed out" : e.Message)}); tell its owner"), cancellationToken);
+        // 3. Connect, answer, relay until either side ends or the certificate expires.
+        if (await UpstreamRelay.ConnectAsync(connection, app.Host, app.Port, $"app '{app.Name}' at {app.Address}", cancellationToken) is not { } upstream)
             return;
-        }
-        await connection.AnswerAsync(DialAnswer.Accepted, cancellationToken);
-        await using var appStream = upstream.GetStream();
-        Stream client = connection.Ping ? new PingFramedStream(connection.Tls, options.PingInterval, time) : connection.Tls;
-        var certificate = connection.Certificate;
-        try
-        {
-            // No session outlives the certificate it was allowed for (as for forwarded HTTP: ForwardedCaller.EndAtExpiry).
-            var left = Timeout.InfiniteTimeSpan;
-            if (certificate is not null) left = certificate.NotAfter > time.GetUtcNow() ? certificate.NotAfter - time.GetUtcNow() : TimeSpan.Zero;
-            using var expiry = new CancellationTokenSource(left, time);
-            using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
-            var result = await DuplexPump.RunAsync(client, appStream, session.Token);
-            metrics.Bytes(ByteDirection.In, result.LeftToRight);
-            metrics.Bytes(ByteDirection.Out, result.RightToLeft);
-            var how = expiry.IsCancellationRequested ? $"the certificate expired at {certificate!.NotAfter:u}" : result.Failure?.Message ?? "closed";
-            ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, connection.Identity.User, resource, result.LeftToRight, result.RightToLeft, how);
-        }
-        finally
-        {
-            if (connection.Ping) await client.DisposeAsync();
-            upstream.Dispose();
-        }
+        var outcome = await UpstreamRelay.RelayAsync(connection, upstream, options.PingInterval, time, metrics, cancellationToken);
+        ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, connection.Caller.User, resource, outcome.BytesIn, outcome.BytesOut, outcome.How);
     }
 }
