@@ -32,8 +32,9 @@ done
 # P5 (SSH) has a set-up of its own: alone, it is that script; with others, it runs after them.
 [ "$(echo $SCENARIOS)" = P5 ] && exec bench/ssh-side-by-side.sh
 
-say() { echo "side-by-side: $*" >&2; }
-fail() { say "$*"; exit 1; }
+bench_name=side-by-side
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # --- 0. What it needs: nginx with the stream module (a separate Debian package), openssl. Installed only if missing.
 missing=()
@@ -65,13 +66,6 @@ loadgen() { dotnet "$lg_dll" "$@"; }
 
 # --- 2. A folder for this run; every background process is recorded and stopped by PID on exit.
 work=$(mktemp -d /tmp/gatehouse-side-by-side.XXXXXX)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "${KEEP_WORK:-0}" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -83,20 +77,6 @@ wait_for_line() {
     [ $SECONDS -lt $deadline ] || { cat "$log" >&2; fail "no '$pattern' within the deadline (output above)"; }
     sleep 0.1
   done
-}
-wait_for_port() {
-  local port=$1 deadline=$((SECONDS + ${2:-30}))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || fail "nothing listens on 127.0.0.1:$port within the deadline"
-    sleep 0.1
-  done
-}
-# Starts "$@" in the background with its output in $work/$name.log; records its PID in $last_pid.
-start_bg() {
-  local name=$1; shift
-  "$@" >"$work/$name.log" 2>&1 &
-  last_pid=$!
-  pids+=("$last_pid")
 }
 # Prints the value of key $1 from a "k=v k=v" line $2.
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
@@ -141,11 +121,6 @@ name: bench
 allow:
   app_labels: { env: bench }
 EOF
-# Runs a command quietly; its output is shown only when it fails.
-quiet() {
-  local out
-  out=$("$@" 2>&1) || { echo "$out" >&2; fail "failed: $*"; }
-}
 gh_admin() { quiet bash -c 'cd "$1" && shift && exec dotnet "$@"' _ "$cluster" "$gh_dll" "$@" --config "$cluster/gatehouse.yaml"; }
 start_bg gatehouse bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"; gh_pid=$last_pid
 wait_for_line "$gh_pid" "Proxy listening on" "$work/gatehouse.log" 90

@@ -14,8 +14,9 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 P5_COUNT=${P5_COUNT:-30}
 P5_BYTES=${P5_BYTES:-1073741824}   # 1 GiB
 
-say() { echo "ssh-side-by-side: $*" >&2; }
-fail() { say "$*"; exit 1; }
+bench_name=ssh-side-by-side
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 for tool in sshd ssh scp nginx openssl; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || fail "$tool is missing (./test.sh installs openssh-server, openssh-client, nginx)"
 done
@@ -29,24 +30,8 @@ gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
 lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
 
 work=$(mktemp -d /tmp/gatehouse-ssh-bench.XXXXXX)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "${KEEP_WORK:-0}" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-start_bg() { local name=$1; shift; "$@" >"$work/$name.log" 2>&1 & last_pid=$!; pids+=("$last_pid"); }
-wait_for_port() {
-  local port=$1 deadline=$((SECONDS + ${2:-60}))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || fail "nothing listens on 127.0.0.1:$port within the deadline (logs in $work, KEEP_WORK=1 keeps them)"
-    sleep 0.1
-  done
-}
-quiet() { local out; out=$("$@" 2>&1) || { echo "$out" >&2; fail "failed: $*"; }; }
 read -r gh_port sshd_port ngx_port <<<"$(dotnet "$lg_dll" free-ports --count 3)"
 
 # Gatehouse with one node (the sshd below), a role that may reach it as root, an identity, the node's host key.
