@@ -35,7 +35,8 @@ internal sealed record SshTarget(string Login, string Node, int Port)
 /// <summary>
 /// <c>gatehouse proxy ssh LOGIN@NODE</c>: the ProxyCommand of plain OpenSSH. It dials gatehouse-ssh (directly or through
 /// a balancer's tunnel, as the dialer decides) and joins the connection to its standard input and output; ssh does the
-/// rest, so scp, sftp, port forwarding and agent forwarding work as with any ProxyCommand.
+/// rest, so scp, sftp, port forwarding and agent forwarding work as with any ProxyCommand. It ends when the connection
+/// does: a read of standard input cannot be cancelled, so it is not waited for.
 /// </summary>
 internal static class SshProxyCommand
 {
@@ -50,15 +51,45 @@ internal static class SshProxyCommand
             return 1;
         }
         await using (remote)
-        await using (var stdio = new StdioStream(input, output))
         {
-            var pumped = await DuplexPump.RunAsync(stdio, remote, cancellationToken);
-            if (pumped.Failure is { } failure and not OperationCanceledException)
+            // stdin → node in the background; its end (ssh closed our stdin) is passed on as a half-close.
+            _ = CopyAsync(input, remote, halfCloseAtEnd: true, cancellationToken);
+            // node → stdout decides when we are done: when the proxy or the node ends the connection (a session that
+            // ended, or one the proxy cut because the certificate expired), ssh must see the end at once. Waiting for
+            // stdin as well would wait for ssh, which waits for us.
+            var failure = await CopyAsync(remote, output, halfCloseAtEnd: false, cancellationToken);
+            await output.DisposeAsync();
+            if (failure is not null and not OperationCanceledException)
             {
                 await errors.WriteLineAsync($"gatehouse: the connection to {target.Node} through {dialer.Options.Proxy} ended: {failure.Message}");
                 return 1;
             }
         }
         return 0;
+    }
+
+    /// <summary>Copies until the source ends; null for a clean end, else what failed.</summary>
+    private static async Task<Exception?> CopyAsync(Stream source, Stream destination, bool halfCloseAtEnd, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                await destination.FlushAsync(cancellationToken);
+            }
+            if (halfCloseAtEnd) await DuplexPump.HalfCloseAsync(destination);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            return e;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -114,6 +114,24 @@ public sealed class SshTests(SshCluster cluster)
         Assert.Contains("revoked", after.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task An_ssh_session_ends_when_its_certificate_expires()
+    {
+        var brief = await cluster.Proxy.IssueAsync("brief", "--roles", "dev", "--logins", "root", "--ttl", "15s");
+        using var client = new ClientMachine();
+        (await client.Cli.RunAsync("login", "--proxy", cluster.Proxy.Address, "--identity", brief.Directory, "--ca", cluster.HostCa)).EnsureSuccess("login brief");
+        // Neither ssh nor sshd would end this session for two minutes; the proxy ends it when the certificate does.
+        var session = await cluster.PlainSshAsync(client, cluster.Proxy.Address, "root@node1", "sleep", "120");
+        Assert.NotEqual(0, session.ExitCode);
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(await cluster.Proxy.AuditAsync("--type", "ssh.session.end", "--user", "brief"))
+                   .Any(e => e.GetProperty("details").GetProperty("ended").GetString()!.StartsWith("the certificate expired", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < until, "no ssh.session.end saying the certificate expired within 30 s");
+            await Task.Delay(200);
+        }
+    }
+
     private async Task WaitForAuditAsync(string type, Func<System.Text.Json.JsonElement, bool> match)
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
