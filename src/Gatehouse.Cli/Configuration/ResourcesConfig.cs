@@ -32,7 +32,8 @@ internal static class ResourcesConfig
     public static IReadOnlyList<SshNode> SshNodes(List<ConfigFile.SshNodeSection>? sections, List<string> errors)
     {
         var nodes = new List<SshNode>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        // Host names: node1 and NODE1 are one name to ssh, so they are one to us (the service looks nodes up the same way).
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < (sections?.Count ?? 0); i++)
         {
             var section = sections![i];
