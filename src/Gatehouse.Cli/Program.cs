@@ -25,4 +25,4 @@ var root = new RootCommand("Gatehouse: an identity-aware access proxy. One TLS p
         AuditCommand.Create(),
     },
 };
-return await root.Parse(args).InvokeAsync();
+return await root.Parse(SshCommand.CommandAfterDestination(args)).InvokeAsync();

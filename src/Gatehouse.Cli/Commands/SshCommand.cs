@@ -98,6 +98,23 @@ internal static class SshCommand
         return (new SshSetup(new ProxyDialer(options), options.ProfileDirectory!, GatehouseCommandLine()), profile);
     }
 
+    /// <summary>
+    /// As with ssh, everything after the destination of <c>gatehouse ssh</c> is the remote command, dashes and all
+    /// (<c>gatehouse ssh node1 ls -la</c> must not read <c>-la</c> as <c>-l a</c>): a <c>--</c> goes in after it.
+    /// </summary>
+    public static string[] CommandAfterDestination(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "ssh" || args.Contains("--")) return args;
+        string[] takesValue = ["-l", "--login", "--proxy", "-L", "-R", "-D"];
+        for (var i = 1; i < args.Length; i++)
+        {
+            if (takesValue.Contains(args[i])) { i++; continue; }
+            if (args[i].StartsWith('-')) continue;
+            return [.. args[..(i + 1)], "--", .. args[(i + 1)..]];
+        }
+        return args;
+    }
+
     /// <summary>How ssh should start this same gatehouse: the app host, or `dotnet gatehouse.dll` when run that way.</summary>
     private static string GatehouseCommandLine()
     {

@@ -35,6 +35,10 @@ public sealed class SshClientTests(SshCluster cluster)
         var implicitLogin = await client.Cli.RunAsync("ssh", "node1", "whoami");
         Assert.True(implicitLogin.ExitCode == 0, implicitLogin.Output);
         Assert.Equal("root", implicitLogin.Stdout.Trim());
+        // As with ssh, what follows the node is the command, options and all: -la is ls's, not -l a.
+        var dashes = await client.Cli.RunAsync("ssh", "root@node1", "ls", "-la", "/");
+        Assert.True(dashes.ExitCode == 0, dashes.Output);
+        Assert.Contains(" ..", dashes.Stdout, StringComparison.Ordinal);
 
         var many = await cluster.Proxy.IssueAsync("dora", "--roles", "dev", "--logins", "root,postgres");
         using var dora = new ClientMachine();
