@@ -40,7 +40,8 @@ internal static class SshCommand
             if (who is null)
                 return CommandKit.Fail($"say which login to use on {node}: gatehouse ssh LOGIN@{node} (your certificate allows: " +
                                        $"{(profile.Logins.Count == 0 ? "none — ask for a role with logins" : string.Join(", ", profile.Logins))})");
-            if (await setup.RefreshKnownHostsAsync(cancellationToken) is { } problem && !File.Exists(setup.KnownHosts)) return CommandKit.Fail(problem);
+            // Fetched once per profile (config ssh fetches it again): no second dial on every login's set-up.
+            if (!File.Exists(setup.KnownHosts) && await setup.RefreshKnownHostsAsync(cancellationToken) is { } problem) return CommandKit.Fail(problem);
             var extra = new List<string>();
             foreach (var forward in forwards)
                 foreach (var value in parse.GetValue(forward) ?? []) extra.AddRange([forward.Name, value]);

@@ -53,11 +53,11 @@ internal static class SshProxyCommand
         await using (remote)
         {
             // stdin → node in the background; its end (ssh closed our stdin) is passed on as a half-close.
-            _ = CopyAsync(input, remote, halfCloseAtEnd: true, cancellationToken);
+            _ = CopyAsync(input, remote, cancellationToken);
             // node → stdout decides when we are done: when the proxy or the node ends the connection (a session that
             // ended, or one the proxy cut because the certificate expired), ssh must see the end at once. Waiting for
             // stdin as well would wait for ssh, which waits for us.
-            var failure = await CopyAsync(remote, output, halfCloseAtEnd: false, cancellationToken);
+            var failure = await CopyAsync(remote, output, cancellationToken);
             await output.DisposeAsync();
             if (failure is not null and not OperationCanceledException)
             {
@@ -68,28 +68,17 @@ internal static class SshProxyCommand
         return 0;
     }
 
-    /// <summary>Copies until the source ends; null for a clean end, else what failed.</summary>
-    private static async Task<Exception?> CopyAsync(Stream source, Stream destination, bool halfCloseAtEnd, CancellationToken cancellationToken)
+    /// <summary>One direction until its source ends; null for a clean end, else what failed.</summary>
+    private static async Task<Exception?> CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
     {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
-            int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                await destination.FlushAsync(cancellationToken);
-            }
-            if (halfCloseAtEnd) await DuplexPump.HalfCloseAsync(destination);
+            await DuplexPump.CopyOneWayAsync(source, destination, cancellationToken);
             return null;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
         {
             return e;
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

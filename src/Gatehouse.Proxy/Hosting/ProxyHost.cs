@@ -131,7 +131,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));
         WhoAmIEndpoint.Map(app);
-        NodesEndpoint.Map(app, options, app.Services.GetRequiredService<RoleCatalog>(), cluster.Authorities.SshHost.KnownHostsLine());
+        SshEndpoints.Map(app, options, app.Services.GetRequiredService<RoleCatalog>(), cluster.Authorities.SshHost.KnownHostsLine());
         LoginEndpoint.Map(app, cluster, options, app.Services.GetRequiredService<LoginService>());
         return new ProxyHost(app, certificates);
     }

@@ -46,6 +46,12 @@ internal static class DuplexPump
         return new PumpResult(counted[0], counted[1], failure);
     }
 
+    /// <summary>One direction alone, as <see cref="RunAsync"/> copies each: until <paramref name="source"/> ends, then a
+    /// half-close of <paramref name="destination"/>. For callers that must not wait for the other direction (a
+    /// ProxyCommand's standard input cannot be cancelled). Throws what the copy failed with.</summary>
+    public static Task CopyOneWayAsync(Stream source, Stream destination, CancellationToken cancellationToken) =>
+        CopyAsync(source, destination, new long[1], 0, cancellationToken);
+
     private static async Task CopyAsync(Stream source, Stream destination, long[] counted, int direction, CancellationToken cancellationToken)
     {
         while (true)

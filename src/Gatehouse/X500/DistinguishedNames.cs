@@ -166,7 +166,7 @@ internal static class DistinguishedNames
             {
                 if (i + 2 < text.Length && char.IsAsciiHexDigit(text[i + 1]) && char.IsAsciiHexDigit(text[i + 2]))
                 {
-                    bytes[length++] = (byte)((HexValue(text[i + 1]) << 4) | HexValue(text[i + 2]));
+                    bytes[length++] = byte.Parse(text.AsSpan(i + 1, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
                     i += 3;
                 }
                 else if (i + 1 < text.Length && text[i + 1] is ',' or '+' or '"' or '\\' or '<' or '>' or ';' or '#' or '=' or ' ')
@@ -223,6 +223,4 @@ internal static class DistinguishedNames
         ["UID"] = "0.9.2342.19200300.100.1.1", ["E"] = "1.2.840.113549.1.9.1", ["EMAIL"] = "1.2.840.113549.1.9.1",
         ["EMAILADDRESS"] = "1.2.840.113549.1.9.1",
     };
-
-    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }

@@ -53,7 +53,7 @@ internal static class CertificateEncodings
             {
                 if (i + 2 >= value.Length || !char.IsAsciiHexDigit(value[i + 1]) || !char.IsAsciiHexDigit(value[i + 2]))
                     return $"'{UntrustedText.Show(value.AsSpan(i, Math.Min(3, value.Length - i)))}' at offset {i} is not a percent-escape";
-                var b = (HexValue(value[i + 1]) << 4) | HexValue(value[i + 2]);
+                var b = byte.Parse(value.AsSpan(i + 1, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
                 if (b > 0x7E) return $"'{value.AsSpan(i, 3)}' at offset {i} decodes to a byte that never appears in a certificate's text form";
                 into[length++] = (char)b;
                 i += 2;
@@ -163,6 +163,4 @@ internal static class CertificateEncodings
     {
         foreach (var certificate in certificates) certificate?.Dispose();
     }
-
-    public static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }

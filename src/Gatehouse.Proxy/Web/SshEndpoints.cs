@@ -12,7 +12,7 @@ namespace Gatehouse.Proxy.Web;
 /// GET /v1/ssh/known_hosts: the cluster's SSH host CA as an <c>@cert-authority</c> line (public; the client fetches it
 /// over the inner TLS it checks against the host CA).
 /// </summary>
-internal static class NodesEndpoint
+internal static class SshEndpoints
 {
     public static void Map(WebApplication app, ProxyOptions options, RoleCatalog roles, string knownHostsLine)
     {
