@@ -40,6 +40,18 @@ internal static partial class ProxyLog
     [LoggerMessage(1601, LogLevel.Warning, "{User} denied login {Login} on node {Node}: {Reason}")]
     public static partial void NodeAccessDenied(ILogger logger, string user, string login, string node, string reason);
 
+    [LoggerMessage(1701, LogLevel.Warning, "{User} denied db user {DbUser} on database {Database} ({DbName}): {Reason}")]
+    public static partial void DatabaseAccessDenied(ILogger logger, string user, string dbUser, string database, string dbName, string reason);
+
+    [LoggerMessage(1702, LogLevel.Warning, "{User}'s session on database {Database} as {DbUser} could not start: {Failure}")]
+    public static partial void DatabaseSessionFailed(ILogger logger, string user, string database, string dbUser, string failure);
+
+    [LoggerMessage(1703, LogLevel.Error, "A db.query event of {User} on {Resource} could not be written: {Error}")]
+    public static partial void QueryAuditFailed(ILogger logger, string user, string resource, string error);
+
+    [LoggerMessage(1704, LogLevel.Warning, "Connection {ConnectionId} from {Peer}: a PostgreSQL client was refused before its session: {Reason}")]
+    public static partial void PostgresRefused(ILogger logger, string connectionId, string peer, string reason);
+
     [LoggerMessage(1302, LogLevel.Warning, "Forwarding to {Kind} {Name} failed ({Error}): {Message}")]
     public static partial void ForwardingFailed(ILogger logger, string kind, string name, string error, string message);
 

@@ -35,6 +35,12 @@ internal sealed record ProxyOptions(IPEndPoint Listen, IReadOnlyList<string> Pub
     /// <summary>Kubernetes API servers reached at /kube/NAME/ or host kube-gatehouse.* (resources.kube_clusters).</summary>
     public IReadOnlyList<Resources.KubeCluster> KubeClusters { get; init; } = [];
 
+    /// <summary>Databases reached through gatehouse-postgres (resources.databases).</summary>
+    public IReadOnlyList<Resources.Database> Databases { get; init; } = [];
+
+    /// <summary>How much of a statement's text a <c>db.query</c> event keeps (audit.db_query_max_length), in UTF-8 bytes.</summary>
+    public int DbQueryAuditMaxLength { get; init; } = 4096;
+
     /// <summary>The cluster host <c>kube-gatehouse.*</c> reaches (proxy.kube_default); null: the only one, if exactly one.</summary>
     public string? KubeDefault { get; init; }
 

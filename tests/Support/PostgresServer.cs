@@ -54,7 +54,9 @@ internal sealed class PostgresServer : IAsyncDisposable
                 "PostgreSQL server binaries are missing; install them with: apt-get install -y postgresql (./test.sh does this).");
     }
 
-    public static async Task<PostgresServer> StartAsync()
+    /// <param name="configure">Runs after initdb, before the server starts, with the data directory: to write TLS
+    /// files, postgresql.conf settings or pg_hba.conf. Files it writes there are handed to the service user.</param>
+    public static async Task<PostgresServer> StartAsync(Func<string, Task>? configure = null)
     {
         var bin = FindBinaries();
         // The data directory must be the service user's with mode 700, and that user must be able to reach it: the
@@ -66,6 +68,12 @@ internal sealed class PostgresServer : IAsyncDisposable
         try
         {
             await server.InitAsync();
+            if (configure is not null)
+            {
+                await configure(server.DataDirectory);
+                if (RunsAsRoot)
+                    (await Peer.RunAsync("chown", "-R", $"{ServiceUser}:{ServiceUser}", server.DataDirectory)).EnsureSuccess("chown of the configured data directory");
+            }
             await server.StartOnFreePortAsync();
             return server;
         }

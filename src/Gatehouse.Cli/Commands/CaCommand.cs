@@ -14,8 +14,8 @@ internal static class CaCommand
     public static Command Create()
     {
         var config = CommandKit.ConfigOption();
-        var kind = new Option<string>("--kind") { Description = "Which authority", DefaultValueFactory = _ => Authorities.UserKind };
-        kind.AcceptOnlyFromAmong(Authorities.UserKind, Authorities.HostKind, Authorities.SshUserKind, Authorities.SshHostKind);
+        var kind = new Option<string>("--kind") { Description = "Which authority (db-client: the CA databases trust for the proxy's logins, PostgreSQL's ssl_ca_file)", DefaultValueFactory = _ => Authorities.UserKind };
+        kind.AcceptOnlyFromAmong(Authorities.UserKind, Authorities.HostKind, Authorities.SshUserKind, Authorities.SshHostKind, Authorities.DbClientKind);
         var format = new Option<string?>("--format")
         {
             Description = "pem: the CA certificate; alb: an AWS ALB trust-store bundle (user CA plus trust.client_ca_files, no blank lines, no comments); " +
@@ -62,7 +62,12 @@ internal static class CaCommand
                     text = cluster.Trust.ExportBundle();
                     break;
                 default:
-                    var ca = which == Authorities.UserKind ? cluster.Authorities.User : cluster.Authorities.Host;
+                    var ca = which switch
+                    {
+                        Authorities.UserKind => cluster.Authorities.User,
+                        Authorities.DbClientKind => cluster.Authorities.DbClient,
+                        _ => cluster.Authorities.Host,
+                    };
                     text = ca.Certificate.ExportCertificatePem().ReplaceLineEndings("\n") + "\n";
                     break;
             }
@@ -95,7 +100,7 @@ internal static class CaCommand
             (_, Pem or Alb) when ssh =>
                 $"the {kind} CA is an OpenSSH key, not an X.509 certificate: use --format openssh" +
                 (kind == Authorities.SshHostKind ? " or known_hosts." : "."),
-            (Authorities.HostKind, Alb) => "an ALB trust store holds the CAs of client certificates: export --kind user --format alb.",
+            (Authorities.HostKind or Authorities.DbClientKind, Alb) => "an ALB trust store holds the CAs of client certificates: export --kind user --format alb.",
             (Authorities.SshHostKind, KnownHosts) when hostPatterns is not null && OpenSshKnownHosts.ProblemWith(hostPatterns) is { } problem =>
                 $"--hosts: {problem}.",
             _ => null,

@@ -21,6 +21,33 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "tcp_apps")] public List<TcpAppSection>? TcpApps { get; set; }
         [YamlMember(Alias = "http_apps")] public List<HttpAppSection>? HttpApps { get; set; }
         [YamlMember(Alias = "kube_clusters")] public List<KubeClusterSection>? KubeClusters { get; set; }
+        [YamlMember(Alias = "databases")] public List<DatabaseSection>? Databases { get; set; }
+    }
+
+    internal sealed class DatabaseSection
+    {
+        [YamlMember(Alias = "name")] public string? Name { get; set; }
+        [YamlMember(Alias = "protocol")] public string? Protocol { get; set; }
+        [YamlMember(Alias = "addr")] public string? Addr { get; set; }
+        [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
+        [YamlMember(Alias = "tls")] public DatabaseTlsSection? Tls { get; set; }
+        [YamlMember(Alias = "auth")] public DatabaseAuthSection? Auth { get; set; }
+        [YamlMember(Alias = "audit_queries")] public bool? AuditQueries { get; set; }
+    }
+
+    internal sealed class DatabaseTlsSection
+    {
+        [YamlMember(Alias = "mode")] public string? Mode { get; set; }
+        [YamlMember(Alias = "ca_file")] public string? CaFile { get; set; }
+        [YamlMember(Alias = "server_name")] public string? ServerName { get; set; }
+    }
+
+    internal sealed class DatabaseAuthSection
+    {
+        [YamlMember(Alias = "kind")] public string? Kind { get; set; }
+        [YamlMember(Alias = "user")] public string? User { get; set; }
+        [YamlMember(Alias = "password_env")] public string? PasswordEnv { get; set; }
+        [YamlMember(Alias = "password_file")] public string? PasswordFile { get; set; }
     }
 
     internal sealed class KubeClusterSection
@@ -94,6 +121,7 @@ internal sealed class ConfigFile
     internal sealed class AuditSection
     {
         [YamlMember(Alias = "file")] public string? File { get; set; }
+        [YamlMember(Alias = "db_query_max_length")] public int? DbQueryMaxLength { get; set; }
     }
 
     internal sealed class PkiSection

@@ -142,6 +142,10 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         var tcpApps = ResourcesConfig.TcpApps(file.Resources?.TcpApps, errors);
         var httpApps = ResourcesConfig.HttpApps(file.Resources?.HttpApps, errors);
         var kubeClusters = ResourcesConfig.KubeClusters(file.Resources?.KubeClusters, Resolve, errors);
+        var databases = DatabasesConfig.Databases(file.Resources?.Databases, Resolve, errors);
+        var queryMaxLength = file.Audit?.DbQueryMaxLength ?? 4096;
+        if (queryMaxLength is < 16 or > 1024 * 1024)
+            errors.Add($"audit.db_query_max_length: {queryMaxLength} is out of range (16 to 1048576 bytes of a statement's text)");
         var kubeDefault = file.Proxy?.KubeDefault;
         if (kubeDefault is not null && !kubeClusters.Any(c => c.Name == kubeDefault) && !(file.Resources?.KubeClusters ?? []).Any(c => c.Name == kubeDefault))
             errors.Add($"proxy.kube_default: '{kubeDefault}' is not the name of one of resources.kube_clusters");
@@ -167,7 +171,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses)
         {
             HttpListen = httpListen, TrustedFronts = fronts, TrustedProxies = trustedProxies, SshNodes = sshNodes, TcpApps = tcpApps, HttpApps = httpApps, PingInterval = pingInterval,
-            KubeClusters = kubeClusters, KubeDefault = kubeDefault,
+            KubeClusters = kubeClusters, KubeDefault = kubeDefault, Databases = databases, DbQueryAuditMaxLength = queryMaxLength,
         }, ttl);
     }
 

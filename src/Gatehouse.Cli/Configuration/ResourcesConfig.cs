@@ -51,10 +51,10 @@ internal static class ResourcesConfig
     }
 
     /// <summary>One DNS label, as resource names that become host names must be.</summary>
-    private static bool IsDnsLabel(string name) => Uri.CheckHostName(name) == UriHostNameType.Dns && !name.Contains('.');
+    internal static bool IsDnsLabel(string name) => Uri.CheckHostName(name) == UriHostNameType.Dns && !name.Contains('.');
 
     /// <summary>host:port (an IPv6 host in brackets), or an error for <paramref name="key"/>.</summary>
-    private static (string Host, int Port) Address(string key, string? addr, string example, List<string> errors)
+    internal static (string Host, int Port) Address(string key, string? addr, string example, List<string> errors)
     {
         var colon = addr?.LastIndexOf(':') ?? -1;
         if (addr is null || colon <= 0 || !int.TryParse(addr[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)

@@ -102,6 +102,11 @@ internal sealed class AccessAudit(AuditLog log, TimeProvider time)
             Details = new Dictionary<string, string> { ["session"] = sessionId },
         }, cancellationToken);
 
+    /// <summary>A session's event as <see cref="SessionAsync"/> records it, for a writer that records it later (a
+    /// statement of a database session, written in the background).</summary>
+    public static AuditEvent SessionEvent(string type, Caller caller, string resource, IReadOnlyDictionary<string, string> details) =>
+        Of(type, caller) with { Resource = resource, Details = details };
+
     private static AuditEvent Of(string type, Caller caller) => Of(type, caller.User, caller.Source, caller.Certificate, caller.Client);
 
     /// <summary>An event of <paramref name="type"/> with who, how they proved it, their certificate and address.</summary>

@@ -13,6 +13,8 @@ using Gatehouse.Proxy.Resources;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Proxy.Services;
 using Gatehouse.Proxy.Services.Ssh;
+using Gatehouse.Proxy.Services.Postgres;
+using Gatehouse.Proxy.Services.Databases;
 using Gatehouse.Proxy.Services.Tcp;
 using Gatehouse.Proxy.Sessions;
 using Gatehouse.Proxy.Tunnel;
@@ -84,9 +86,15 @@ internal sealed class ProxyHost : IAsyncDisposable
         // One line per protocol of the one TLS port (the router finds each by its ALPN).
         builder.Services.AddSingleton<IProtocolHandler, TcpAppHandler>();
         builder.Services.AddSingleton<IProtocolHandler, SshNodeHandler>();
+        builder.Services.AddSingleton<PostgresHandler>();
+        builder.Services.AddSingleton<IProtocolHandler>(services => services.GetRequiredService<PostgresHandler>());
+        builder.Services.AddSingleton(_ => new DbClientCertificates(cluster.Issuer, cluster.Time)); // from a factory, so the host disposes it
+        builder.Services.AddSingleton<PostgresCancels>();
+        builder.Services.AddSingleton<QueryAuditWriter>();
         builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
-        builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(), services.GetRequiredService<GatehouseMetrics>(),
+        builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(),
+            services.GetRequiredService<PostgresCancels>(), services.GetRequiredService<GatehouseMetrics>(),
             cluster.Time, services.GetRequiredService<ILogger<ConnectionRouter>>()));
         // Registered after the sockets transport: Kestrel asks the last registered factory first, and this one binds
         // only InnerEndPoint.

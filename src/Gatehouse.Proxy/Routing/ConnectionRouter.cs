@@ -1,6 +1,7 @@
 using Gatehouse.Proxy.Authentication;
 using System.Net;
 using Gatehouse.Routing;
+using Gatehouse.Proxy.Services.Postgres;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -9,21 +10,31 @@ namespace Gatehouse.Proxy.Routing;
 /// <summary>
 /// Kestrel connection middleware in front of HTTPS on the one TLS port (ARCHITECTURE §3). It peeks at the TLS
 /// ClientHello without consuming it — bounded in size and time, examining what it read so a slow sender costs no
-/// spinning — and routes: a gatehouse-* ALPN (first in the client's order) to the service router; everything else
+/// spinning — and routes: a gatehouse-* ALPN (first in the client's order), or PostgreSQL's SSLRequest or ALPN, to the
+/// service router; everything else
 /// (h2, http/1.1, no ALPN, the Kubernetes SNI for now) on to Kestrel's HTTPS and the web side; not TLS at all is closed.
 /// </summary>
-internal sealed class ConnectionRouter(ServiceRouter services, GatehouseMetrics metrics, TimeProvider time, ILogger<ConnectionRouter> logger)
+internal sealed class ConnectionRouter(ServiceRouter services, PostgresCancels postgresCancels, GatehouseMetrics metrics, TimeProvider time,
+    ILogger<ConnectionRouter> logger)
 {
     public const int MaxClientHello = 16 * 1024;
     private static readonly TimeSpan PeekTimeout = TimeSpan.FromSeconds(10);
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
-        // 1. Peek: read until the ClientHello is whole (or clearly is not one), consuming nothing.
+        // 1. A PostgreSQL client asks for TLS first (or cancels a query in the clear): answered before any ClientHello.
+        var preamble = await PostgresPreamble.ReadAsync(connection.Transport, postgresCancels, PeekTimeout, time, connection.ConnectionClosed);
+        if (preamble == PreambleOutcome.Done)
+        {
+            metrics.Connection(GatehouseMetrics.Routes.Postgres);
+            return;
+        }
+
+        // 2. Peek: read until the ClientHello is whole (or clearly is not one), consuming nothing.
         var hello = await ClientHelloReader.PeekAsync(connection.Transport.Input, MaxClientHello, PeekTimeout, time, connection.ConnectionClosed);
 
-        // 2. Route.
-        var route = Route.Decide(hello);
+        // 3. Route.
+        var route = Route.Decide(hello, postgresRequested: preamble == PreambleOutcome.TlsAccepted);
         switch (route.Kind)
         {
             case RouteKind.Refused:

@@ -32,9 +32,14 @@ internal sealed class ServiceRouter(
     {
         // 1. Terminate TLS with the host certificate; ask for (and accept any) client certificate: it is judged below,
         //    so that a refusal can be answered in a dial frame instead of a bare handshake failure.
-        if (route is not { Kind: RouteKind.Service, Alpn: { } alpn, Service: { } service }) throw new ArgumentException("not a service route", nameof(route));
+        if (route is not { Kind: RouteKind.Service, Service: { } service } || route.Alpn is null && !route.Native)
+            throw new ArgumentException("not a service route", nameof(route));
         var ping = route.Ping;
         await using var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+        // A native client (plain psql) is answered in its protocol's words from the first refusal on.
+        var native = route.Native ? _handlers.GetValueOrDefault(service) as INativeProtocol : null;
+        Task RefuseAsync(DialAnswer refusal) =>
+            native is null ? ServiceConnection.AnswerAsync(tls, refusal, cancellationToken) : native.RefuseNativelyAsync(tls, refusal, cancellationToken);
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             timeout.CancelAfter(HandshakeTimeout);
@@ -43,7 +48,7 @@ internal sealed class ServiceRouter(
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
                 {
                     ServerCertificate = certificates.Select(),
-                    ApplicationProtocols = [new SslApplicationProtocol(alpn)],
+                    ApplicationProtocols = route.Alpn is { } alpn ? [new SslApplicationProtocol(alpn)] : null,
                     ClientCertificateRequired = service != AlpnProtocols.Tunnel,
                     RemoteCertificateValidationCallback = (_, _, _, _) => true,
                     CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
@@ -64,8 +69,9 @@ internal sealed class ServiceRouter(
         if (presented is null)
         {
             metrics.HandshakeFailure(GatehouseMetrics.Reasons.NoClientCertificate);
-            await ServiceConnection.AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Unauthenticated,
-                "no client certificate was presented; log in with `gatehouse login` (or pass the identity from `gatehouse admin certs issue`)"), cancellationToken);
+            await RefuseAsync(DialAnswer.Refuse(DialCodes.Unauthenticated, native is null
+                ? "no client certificate was presented; log in with `gatehouse login` (or pass the identity from `gatehouse admin certs issue`)"
+                : "no client certificate was presented; give your Gatehouse certificate (sslcert and sslkey: `gatehouse db config NAME` prints them)"));
             return;
         }
         var verdict = authenticator.AuthenticateHandshake(presented, [], facts.Client, out _);
@@ -73,7 +79,7 @@ internal sealed class ServiceRouter(
         {
             metrics.HandshakeFailure(GatehouseMetrics.Reasons.CertificateRefused);
             await audit.CertificateRefusedAsync(verdict, facts.Client, service, ServiceConnection.ArrivalDetails(facts), cancellationToken);
-            await ServiceConnection.AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Unauthenticated, $"your certificate was refused ({verdict.Reason}): {verdict.Message}"), cancellationToken);
+            await RefuseAsync(DialAnswer.Refuse(DialCodes.Unauthenticated, $"your certificate was refused ({verdict.Reason}): {verdict.Message}"));
             return;
         }
         var caller = Caller.Of(verdict, facts.Client);
@@ -83,12 +89,12 @@ internal sealed class ServiceRouter(
             && await TunnelBinding.EnforceAsync(audit, logger, outer, caller, facts.Arrival, facts.ConnectionId, cancellationToken) is { } refusal)
         {
             metrics.HandshakeFailure(GatehouseMetrics.Reasons.BindingRefused);
-            await ServiceConnection.AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Binding, refusal), cancellationToken);
+            await RefuseAsync(DialAnswer.Refuse(DialCodes.Binding, refusal));
             return;
         }
 
-        // 4. What does it want?
-        var (request, frameError) = await ReadDialAsync(tls, cancellationToken);
+        // 4. What does it want? A native client said it with its server name.
+        var (request, frameError) = route.Native ? (new DialRequest(route.Target ?? ""), null) : await ReadDialAsync(tls, cancellationToken);
         if (request is null)
         {
             await ServiceConnection.AnswerAsync(tls, DialAnswer.Refuse(DialCodes.BadRequest, frameError!), cancellationToken);
@@ -102,7 +108,7 @@ internal sealed class ServiceRouter(
                 $"{service} is not served by this proxy yet; it serves {string.Join(", ", _handlers.Keys.Order())}"), cancellationToken);
             return;
         }
-        await handler.ServeAsync(new ServiceConnection(tls, ping, request, caller, facts, audit), cancellationToken);
+        await handler.ServeAsync(new ServiceConnection(tls, ping, request, caller, facts, audit, native), cancellationToken);
     }
 
     private static async Task<(DialRequest? Request, string? Error)> ReadDialAsync(Stream stream, CancellationToken cancellationToken)

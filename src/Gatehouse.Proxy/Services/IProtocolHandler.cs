@@ -1,3 +1,5 @@
+using Gatehouse.Routing;
+
 namespace Gatehouse.Proxy.Services;
 
 /// <summary>
@@ -13,4 +15,15 @@ internal interface IProtocolHandler
 
     /// <summary>Serves one dialled connection until it ends. The router owns (and disposes) the connection's stream.</summary>
     Task ServeAsync(ServiceConnection connection, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A protocol whose own clients reach the one TLS port without Gatehouse's client (plain psql, ARCHITECTURE §3): they
+/// send no dial frame and read no dial answer, so every refusal — by the service router or the handler — is told in the
+/// protocol's own words (<see cref="ServiceConnection.AnswerAsync(DialAnswer, CancellationToken)"/> routes it here).
+/// </summary>
+internal interface INativeProtocol
+{
+    /// <summary>Tells a native client it is refused, as its protocol does (for PostgreSQL, an ErrorResponse).</summary>
+    Task RefuseNativelyAsync(Stream tls, DialAnswer refusal, CancellationToken cancellationToken);
 }

@@ -7,9 +7,15 @@ namespace Gatehouse.Proxy.Services;
 /// <summary>
 /// A gatehouse-* connection as the service router hands it to a protocol handler: the TLS stream (dial frame read, not
 /// yet answered), whether the client asked for ping framing, what it dialled, who is calling and how it arrived.
+/// A native client (<see cref="INativeProtocol"/>) dialled nothing: its request is made from the TLS server name, and
+/// its answers are the protocol's own.
 /// </summary>
-internal sealed class ServiceConnection(SslStream tls, bool ping, DialRequest request, Caller caller, ConnectionFacts facts, AccessAudit audit)
+internal sealed class ServiceConnection(SslStream tls, bool ping, DialRequest request, Caller caller, ConnectionFacts facts, AccessAudit audit,
+    INativeProtocol? native = null)
 {
+    /// <summary>The client speaks its protocol straight to the one port: there is no dial answer to send.</summary>
+    public bool Native => native is not null;
+
     public SslStream Tls { get; } = tls;
 
     /// <summary>The client offered the protocol with <c>-ping</c>: after the answer, wrap <see cref="Tls"/> in a
@@ -23,8 +29,12 @@ internal sealed class ServiceConnection(SslStream tls, bool ping, DialRequest re
 
     public ConnectionFacts Facts { get; } = facts;
 
-    /// <summary>Answers the dial: ok (bytes flow next) or a refusal the client prints.</summary>
-    public Task AnswerAsync(DialAnswer answer, CancellationToken cancellationToken) => AnswerAsync(Tls, answer, cancellationToken);
+    /// <summary>Answers the dial: ok (bytes flow next) or a refusal the client prints. For a native client, ok says
+    /// nothing and a refusal is told in its protocol's words.</summary>
+    public Task AnswerAsync(DialAnswer answer, CancellationToken cancellationToken) =>
+        native is null ? AnswerAsync(Tls, answer, cancellationToken)
+        : answer.Ok ? Task.CompletedTask
+        : native.RefuseNativelyAsync(Tls, answer, cancellationToken);
 
     /// <summary>Audits an access decision on <paramref name="resource"/> for this connection's caller, with how it arrived.</summary>
     public ValueTask AuditDecisionAsync(string resource, AccessOutcome outcome, string reason, CancellationToken cancellationToken) =>

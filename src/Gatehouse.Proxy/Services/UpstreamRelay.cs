@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Sockets;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Routing;
@@ -5,7 +6,18 @@ using Gatehouse.Routing;
 namespace Gatehouse.Proxy.Services;
 
 /// <summary>How a relayed session ended: the bytes each way, how long it lasted, and why it stopped, in words.</summary>
-internal sealed record RelayOutcome(long BytesIn, long BytesOut, TimeSpan Duration, string How);
+internal sealed record RelayOutcome(long BytesIn, long BytesOut, TimeSpan Duration, string How)
+{
+    /// <summary>Adds what a session's end event records: bytes_in, bytes_out, duration_ms, ended.</summary>
+    public Dictionary<string, string> AddTo(Dictionary<string, string> details)
+    {
+        details["bytes_in"] = BytesIn.ToString(CultureInfo.InvariantCulture);
+        details["bytes_out"] = BytesOut.ToString(CultureInfo.InvariantCulture);
+        details["duration_ms"] = ((long)Duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        details["ended"] = How;
+        return details;
+    }
+}
 
 /// <summary>
 /// The last step of every protocol that does not terminate its protocol (TCP apps, SSH nodes): connect to the upstream
@@ -42,23 +54,32 @@ internal static class UpstreamRelay
         GatehouseMetrics metrics, CancellationToken cancellationToken)
     {
         await connection.AnswerAsync(DialAnswer.Accepted, cancellationToken);
-        var started = time.GetTimestamp();
         await using var upstreamStream = upstream.GetStream();
         Stream client = connection.Ping ? new PingFramedStream(connection.Tls, pingInterval, time) : connection.Tls;
         try
         {
-            using var expiry = new CredentialExpiry(connection.Caller, time);
-            using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
-            var result = await DuplexPump.RunAsync(client, upstreamStream, session.Token);
-            metrics.Bytes(ByteDirection.In, result.LeftToRight);
-            metrics.Bytes(ByteDirection.Out, result.RightToLeft);
-            var how = expiry.HasExpired ? expiry.Describe() : result.Failure?.Message ?? "closed";
-            return new RelayOutcome(result.LeftToRight, result.RightToLeft, time.GetElapsedTime(started), how);
+            return await PumpAsync(connection, client, upstreamStream, null, time, metrics, cancellationToken);
         }
         finally
         {
             if (connection.Ping) await client.DisposeAsync();
             upstream.Dispose();
         }
+    }
+
+    /// <summary>Relays <paramref name="client"/> (the connection's stream as the protocol sees it) and
+    /// <paramref name="upstream"/> until either side ends or the caller's credential expires; counts the bytes.</summary>
+    /// <param name="observeClient">Sees the client's bytes before they go upstream (a protocol's statement auditor).</param>
+    public static async Task<RelayOutcome> PumpAsync(ServiceConnection connection, Stream client, Stream upstream, IByteObserver? observeClient,
+        TimeProvider time, GatehouseMetrics metrics, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        using var expiry = new CredentialExpiry(connection.Caller, time);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
+        var result = await DuplexPump.RunAsync(client, upstream, session.Token, observeClient);
+        metrics.Bytes(ByteDirection.In, result.LeftToRight);
+        metrics.Bytes(ByteDirection.Out, result.RightToLeft);
+        var how = expiry.HasExpired ? expiry.Describe() : result.Failure?.Message ?? "closed";
+        return new RelayOutcome(result.LeftToRight, result.RightToLeft, time.GetElapsedTime(started), how);
     }
 }

@@ -78,4 +78,7 @@ internal static class AuditEventTypes
     public const string NestedTunnelRefused = "tunnel.nested_refused";
     public const string SshSessionStart = "ssh.session.start";
     public const string SshSessionEnd = "ssh.session.end";
+    public const string DbSessionStart = "db.session.start";
+    public const string DbSessionEnd = "db.session.end";
+    public const string DbQuery = "db.query";
 }

@@ -13,11 +13,13 @@ internal sealed record AuthorityOptions(string ClusterName, KeyAlgorithm Algorit
 /// start (the store's AddAuthorityIfAbsent keeps that safe when several proxies start at once).</summary>
 internal sealed class Authorities : IDisposable
 {
-    public const string UserKind = "user", HostKind = "host", SshUserKind = "ssh-user", SshHostKind = "ssh-host", JwtKind = "jwt";
+    public const string UserKind = "user", HostKind = "host", SshUserKind = "ssh-user", SshHostKind = "ssh-host", JwtKind = "jwt",
+        DbClientKind = "db-client";
 
     private Authorities(CertificateAuthority user, CertificateAuthority host, SshAuthority sshUser, SshAuthority sshHost, JwtSigningKey jwt,
-        string cluster)
+        CertificateAuthority dbClient, string cluster)
     {
+        DbClient = dbClient;
         Jwt = jwt;
         User = user;
         Host = host;
@@ -35,6 +37,10 @@ internal sealed class Authorities : IDisposable
     /// <summary>Signs OpenSSH host certificates (<c>admin certs issue-host --ssh</c>); clients trust nodes through its
     /// <c>@cert-authority</c> known_hosts line (<see cref="SshAuthority.KnownHostsLine"/>).</summary>
     public SshAuthority SshHost { get; }
+
+    /// <summary>Signs the short-lived certificates the proxy logs in to databases with (CN = the database user); databases
+    /// trust it (PostgreSQL's <c>ssl_ca_file</c> with pg_hba <c>cert</c>). It vouches for nothing else.</summary>
+    public CertificateAuthority DbClient { get; }
 
     /// <summary>Signs the identity assertions HTTP apps receive; always ECDSA P-256 (ES256), whatever pki.algorithm says.</summary>
     public JwtSigningKey Jwt { get; }
@@ -60,7 +66,8 @@ internal sealed class Authorities : IDisposable
             var sshUser = Keep(loaded, await LoadOrCreateSshAsync(store, masterKey, SshUserKind, options, time, cancellationToken));
             var sshHost = Keep(loaded, await LoadOrCreateSshAsync(store, masterKey, SshHostKind, options, time, cancellationToken));
             var jwt = Keep(loaded, await LoadOrCreateJwtAsync(store, masterKey, time, cancellationToken));
-            return new Authorities(user, host, sshUser, sshHost, jwt, cluster);
+            var dbClient = Keep(loaded, await LoadOrCreateX509Async(store, masterKey, DbClientKind, "Gatehouse db client CA", options, time, cancellationToken));
+            return new Authorities(user, host, sshUser, sshHost, jwt, dbClient, cluster);
         }
         catch
         {
@@ -191,5 +198,6 @@ internal sealed class Authorities : IDisposable
         SshUser.Dispose();
         SshHost.Dispose();
         Jwt.Dispose();
+        DbClient.Dispose();
     }
 }

@@ -57,7 +57,7 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
     }
 
     /// <summary>
-    /// A host certificate for the proxy: for each DNS name N the SANs N, *.N and kube-gatehouse.N; each IP address as an
+    /// A host certificate for the proxy: for each DNS name N the SANs N, *.N, kube-gatehouse.N and *.db.N; each IP address as an
     /// IP SAN; EKU serverAuth.
     /// </summary>
     /// <param name="exactNames">More DNS names the proxy answers for as they are (an HTTP app's public_host): no wildcard
@@ -80,6 +80,7 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
             san.AddDnsName(address);
             san.AddDnsName("*." + address);
             san.AddDnsName("kube-gatehouse." + address);
+            san.AddDnsName("*.db." + address); // plain psql names the database in the host: NAME.db.<public name>
         }
         foreach (var name in exactNames ?? [])
         {
@@ -101,6 +102,27 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, false));
         request.CertificateExtensions.Add(san.Build());
         return await SignAndRecordAsync(authorities.Host, request, now, ttl, "host-tls", publicAddresses[0], cancellationToken);
+    }
+
+    /// <summary>
+    /// A database client certificate from the db client CA: CN = <paramref name="dbUser"/> (what PostgreSQL's pg_hba
+    /// <c>cert</c> method and MySQL's <c>REQUIRE SUBJECT</c> match), O = cluster, EKU clientAuth, valid for
+    /// <paramref name="ttl"/>. The proxy makes the key, keeps it in memory and presents it to the database for a session.
+    /// </summary>
+    public async ValueTask<X509Certificate2> IssueDbClientAsync(string dbUser, PublicKey subjectKey, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ValidateName(dbUser, "database user");
+        ValidateTtl(ttl);
+        var now = time.GetUtcNow();
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddCommonName(dbUser);
+        subject.AddOrganizationName(authorities.ClusterName);
+        var request = CertificateAuthority.NewRequest(subject.Build(), subjectKey);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClientAuth)], false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, false));
+        return await SignAndRecordAsync(authorities.DbClient, request, now, ttl, "db-client", dbUser, cancellationToken);
     }
 
     /// <summary>An OpenSSH user certificate: key id = user, principals = the identity's logins, the standard permit-* extensions.

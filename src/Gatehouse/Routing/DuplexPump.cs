@@ -17,13 +17,16 @@ internal static class DuplexPump
 {
     private const int BufferSize = 16 * 1024;
 
-    public static async Task<PumpResult> RunAsync(Stream left, Stream right, CancellationToken cancellationToken)
+    /// <param name="observeLeftToRight">Sees each chunk from <paramref name="left"/> before it is written on (a protocol's
+    /// auditor); what it throws ends the pump as a failure.</param>
+    public static async Task<PumpResult> RunAsync(Stream left, Stream right, CancellationToken cancellationToken,
+        IByteObserver? observeLeftToRight = null)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Counted as the bytes go, so that a pump that was cancelled or failed still reports what it moved.
         var counted = new long[2];
-        var toRight = CopyAsync(left, right, counted, 0, linked.Token);
-        var toLeft = CopyAsync(right, left, counted, 1, linked.Token);
+        var toRight = CopyAsync(left, right, counted, 0, linked.Token, observeLeftToRight);
+        var toLeft = CopyAsync(right, left, counted, 1, linked.Token, null);
         Exception? failure = null;
         var first = await Task.WhenAny(toRight, toLeft);
         if (first.IsFaulted || first.IsCanceled)
@@ -50,9 +53,10 @@ internal static class DuplexPump
     /// half-close of <paramref name="destination"/>. For callers that must not wait for the other direction (a
     /// ProxyCommand's standard input cannot be cancelled). Throws what the copy failed with.</summary>
     public static Task CopyOneWayAsync(Stream source, Stream destination, CancellationToken cancellationToken) =>
-        CopyAsync(source, destination, new long[1], 0, cancellationToken);
+        CopyAsync(source, destination, new long[1], 0, cancellationToken, null);
 
-    private static async Task CopyAsync(Stream source, Stream destination, long[] counted, int direction, CancellationToken cancellationToken)
+    private static async Task CopyAsync(Stream source, Stream destination, long[] counted, int direction, CancellationToken cancellationToken,
+        IByteObserver? observer)
     {
         while (true)
         {
@@ -66,6 +70,7 @@ internal static class DuplexPump
                     await HalfCloseAsync(destination);
                     return;
                 }
+                observer?.Observe(buffer.AsSpan(0, read));
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 await destination.FlushAsync(cancellationToken);
                 counted[direction] += read; // one writer per direction; read after both tasks have ended
@@ -94,6 +99,12 @@ internal static class DuplexPump
             // The peer is gone already; the other direction will find out.
         }
     }
+}
+
+/// <summary>Sees the bytes of one direction of a <see cref="DuplexPump"/> as they pass, in order, without keeping them.</summary>
+internal interface IByteObserver
+{
+    void Observe(ReadOnlySpan<byte> bytes);
 }
 
 /// <summary>A stream that can end its writing direction alone (a WebSocket close, a raw upgrade's socket).</summary>

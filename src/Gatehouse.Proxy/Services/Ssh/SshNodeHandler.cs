@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gatehouse.Access;
 using Gatehouse.Audit;
 using Gatehouse.Proxy.Authentication;
@@ -69,11 +68,7 @@ internal sealed class SshNodeHandler(ProxyOptions options, RoleCatalog roles, Ti
         await connection.AuditSessionAsync(AuditEventTypes.SshSessionStart, node.Resource, details, cancellationToken);
         var outcome = await UpstreamRelay.RelayAsync(connection, upstream, options.PingInterval, time, metrics, cancellationToken);
         ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, identity.User, $"{login}@{node.Resource}", outcome.BytesIn, outcome.BytesOut, outcome.How);
-        details["bytes_in"] = outcome.BytesIn.ToString(CultureInfo.InvariantCulture);
-        details["bytes_out"] = outcome.BytesOut.ToString(CultureInfo.InvariantCulture);
-        details["duration_ms"] = ((long)outcome.Duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-        details["ended"] = outcome.How;
         // The session is over whatever happens to the request: its end is recorded even when the proxy is stopping.
-        await connection.AuditSessionAsync(AuditEventTypes.SshSessionEnd, node.Resource, details, CancellationToken.None);
+        await connection.AuditSessionAsync(AuditEventTypes.SshSessionEnd, node.Resource, outcome.AddTo(details), CancellationToken.None);
     }
 }

@@ -56,6 +56,10 @@ internal sealed class AccessChecker
             new Requirement("db user", "db_users", dbUser, c => c.DbUsers, StarMeansAny: true),
             new Requirement("db name", "db_names", dbName, c => c.DbNames, StarMeansAny: true));
 
+    /// <summary>Whether the database may be reached at all (db_labels), before a db user is named.</summary>
+    public AccessDecision CheckDatabaseLabels(string name, IReadOnlyDictionary<string, string> labels) =>
+        Check($"database '{name}'", "db_labels", c => c.DbLabels, labels, $"database '{name}'");
+
     /// <summary>Whether the cluster may be reached, and as whom: the kube users and groups of every role that allows it, minus every denied one.</summary>
     public KubeAccess CheckKube(string name, IReadOnlyDictionary<string, string> labels)
     {

@@ -1,0 +1,55 @@
+using System.Threading.Channels;
+using Gatehouse.Audit;
+using Gatehouse.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Proxy.Services.Databases;
+
+/// <summary>
+/// Writes <c>db.query</c> events behind the sessions that produce them, so a busy session is not slowed per statement:
+/// statements are queued as they pass and written by one background writer in order. The queue is bounded; a session
+/// whose statements cannot be queued ends (<see cref="TryEnqueue"/> is false) rather than run unaudited. Stopping the
+/// proxy writes what is queued before it returns.
+/// </summary>
+internal sealed class QueryAuditWriter : IAsyncDisposable
+{
+    public const int Capacity = 50_000;
+
+    private readonly Channel<AuditEvent> _queue = Channel.CreateBounded<AuditEvent>(
+        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly AuditLog _log;
+    private readonly ILogger<QueryAuditWriter> _logger;
+    private readonly Task _writing;
+
+    public QueryAuditWriter(AuditLog log, ILogger<QueryAuditWriter> logger)
+    {
+        _log = log;
+        _logger = logger;
+        _writing = Task.Run(WriteAsync);
+    }
+
+    /// <summary>Queues one event (its time set now); false when the queue is full or the proxy is stopping.</summary>
+    public bool TryEnqueue(AuditEvent auditEvent) =>
+        _queue.Writer.TryWrite(auditEvent.Time == default ? auditEvent with { Time = _log.Time.GetUtcNow() } : auditEvent);
+
+    private async Task WriteAsync()
+    {
+        await foreach (var auditEvent in _queue.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await _log.RecordAsync(auditEvent, CancellationToken.None);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or System.Data.Common.DbException)
+            {
+                ProxyLog.QueryAuditFailed(_logger, auditEvent.User ?? "?", auditEvent.Resource ?? "?", e.Message);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writing;
+    }
+}

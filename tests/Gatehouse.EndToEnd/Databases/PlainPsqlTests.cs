@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using Gatehouse.Testing;
+
+namespace Gatehouse.EndToEnd.Databases;
+
+/// <summary>
+/// Plain psql straight to the one TLS port: SSLRequest answered, the database named in the TLS server name, the user's
+/// Gatehouse certificate as sslcert, the proxy logging in upstream with the db client certificate (or a password).
+/// </summary>
+[Collection(PostgresDbCollection.Name)]
+public sealed class PlainPsqlTests(PostgresDbCluster cluster)
+{
+    [Fact]
+    public async Task Psql_with_the_profile_certificate_reaches_the_database_as_the_db_user_it_asked_for()
+    {
+        var result = await PostgresDbCluster.PsqlAsync(cluster.Direct("orders", "alice", "orders"),
+            "select current_user || ' ' || current_database() || ' ' || (select ssl from pg_stat_ssl where pid = pg_backend_pid())");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        // The database saw alice over TLS: the proxy logged in with a db client certificate whose CN is alice.
+        Assert.Equal("alice orders true", result.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task A_db_user_outside_db_users_is_refused_with_the_rule_psql_prints()
+    {
+        var result = await PostgresDbCluster.PsqlAsync(cluster.Direct("orders", "bob", "orders"), "select 1");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("FATAL:  gatehouse:", result.Stderr);
+        Assert.Contains("db_users", result.Stderr);
+        await cluster.Proxy.WaitForOutputAsync("denied db user bob on database orders");
+    }
+
+    [Fact]
+    public async Task A_database_name_outside_db_names_is_refused_with_the_rule()
+    {
+        var result = await PostgresDbCluster.PsqlAsync(cluster.Direct("orders", "alice", "secrets"), "select 1");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("db_names", result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_database_the_roles_do_not_select_is_refused_by_its_labels()
+    {
+        var result = await PostgresDbCluster.PsqlAsync(cluster.Direct("vault", "alice", "orders"), "select 1");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("db_labels", result.Stderr);
+    }
+
+    [Fact]
+    public async Task An_unknown_database_name_in_the_host_is_refused_with_what_to_do()
+    {
+        var result = await PostgresDbCluster.PsqlAsync(cluster.Direct("nosuch", "alice", "orders"), "select 1");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("no PostgreSQL database named 'nosuch'", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Without_a_client_certificate_psql_is_told_to_give_one()
+    {
+        var connection = $"host=orders.db.localhost hostaddr=127.0.0.1 port={cluster.Proxy.Port} user=alice dbname=orders " +
+                         $"sslmode=verify-full sslrootcert={cluster.HostCa}";
+
+        var result = await PostgresDbCluster.PsqlAsync(connection, "select 1");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("no client certificate was presented", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Psql_without_tls_is_told_to_use_verify_full()
+    {
+        var connection = $"host=127.0.0.1 port={cluster.Proxy.Port} user=alice dbname=orders sslmode=disable";
+
+        var result = await PostgresDbCluster.PsqlAsync(connection, "select 1");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("only inside TLS", result.Stderr);
+        Assert.Contains("sslmode=verify-full", result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_password_database_is_reached_as_its_one_user_and_refuses_others()
+    {
+        var allowed = await PostgresDbCluster.PsqlAsync(cluster.Direct("ledger", "ledger_app", "postgres"), "select current_user");
+        var refused = await PostgresDbCluster.PsqlAsync(cluster.Direct("ledger", "alice", "postgres"), "select current_user");
+
+        Assert.True(allowed.ExitCode == 0, allowed.Output);
+        Assert.Equal("ledger_app", allowed.Stdout.Trim());
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("reached as db user 'ledger_app' only", refused.Stderr);
+    }
+
+    [Fact]
+    public async Task Sessions_and_each_statement_are_audited()
+    {
+        var marker = $"audit_marker_{Guid.NewGuid():N}";
+
+        var result = await PostgresDbCluster.PsqlAsync(cluster.Direct("orders", "alice", "orders"), $"select '{marker}'");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var queries = await cluster.Proxy.AuditAsync("--type", "db.query", "--user", "alice");
+            var ends = await cluster.Proxy.AuditAsync("--type", "db.session.end", "--user", "alice");
+            var query = queries.FirstOrDefault(e => e.GetProperty("details").GetProperty("query").GetString()!.Contains(marker));
+            if (query.ValueKind != System.Text.Json.JsonValueKind.Undefined && ends.Count > 0)
+            {
+                Assert.Equal("db:orders", query.GetProperty("resource").GetString());
+                Assert.Equal("alice", query.GetProperty("details").GetProperty("db_user").GetString());
+                Assert.Equal("orders", query.GetProperty("details").GetProperty("db_name").GetString());
+                Assert.Equal("simple", query.GetProperty("details").GetProperty("protocol").GetString());
+                Assert.Contains(ends, e => e.GetProperty("resource").GetString() == "db:orders"
+                                           && long.Parse(e.GetProperty("details").GetProperty("bytes_in").GetString()!) > 0);
+                var starts = await cluster.Proxy.AuditAsync("--type", "db.session.start", "--user", "alice");
+                Assert.Contains(starts, e => e.GetProperty("resource").GetString() == "db:orders");
+                return;
+            }
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the statement's db.query event was not written");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task Ctrl_c_in_psql_cancels_a_running_statement_through_the_proxy()
+    {
+        var psi = new ProcessStartInfo("psql", ["-X", "-d", cluster.Direct("orders", "alice", "orders"), "-c", "select pg_sleep(60)"])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+        };
+        using var psql = Process.Start(psi)!;
+        var stderr = psql.StandardError.ReadToEndAsync();
+        var stdout = psql.StandardOutput.ReadToEndAsync();
+        // Wait until the statement runs on the database, then press Ctrl-C (SIGINT), as a user would.
+        await WaitForActiveSleepAsync();
+        (await Peer.RunAsync("kill", "-INT", psql.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))).EnsureSuccess("kill -INT psql");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await psql.WaitForExitAsync(timeout.Token);
+
+        Assert.Contains("canceling statement due to user request", await stderr + await stdout);
+    }
+
+    private async Task WaitForActiveSleepAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            await using var admin = new Npgsql.NpgsqlConnection(cluster.Server.ConnectionString("postgres"));
+            await admin.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(
+                "select count(*) from pg_stat_activity where state = 'active' and query like 'select pg_sleep(60)%'", admin);
+            if ((long)(await command.ExecuteScalarAsync())! > 0) return;
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the statement never started on the database");
+            await Task.Delay(100);
+        }
+    }
+}
