@@ -17,7 +17,7 @@ namespace Gatehouse.Cli.Commands;
 /// </summary>
 internal static class ProxyCommand
 {
-    public static Command Create() => new("proxy", "Local ports that forward to services behind the proxy") { App(), Kube(), Ssh() };
+    public static Command Create() => new("proxy", "Local ports that forward to services behind the proxy") { App(), Kube(), Ssh(), DbCommand.Proxy() };
 
     /// <summary>The options both verbs share.</summary>
     private sealed record Common(Option<int> Port, Option<string?> Proxy, Option<string?> Ca, Option<bool> Insecure)
@@ -84,7 +84,7 @@ internal static class ProxyCommand
             }
             var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
             Console.Out.WriteLine($"Forwarding 127.0.0.1:{bound} to app '{app}' {route}. Ctrl-C to stop.");
-            await TcpForwarder.RunAsync(listener, dialer, app, parse.GetValue(verbose), Console.Error, cancellationToken);
+            await TcpForwarder.RunAsync(listener, dialer, new DialTarget(AlpnProtocols.Tcp, app), parse.GetValue(verbose), Console.Error, cancellationToken);
             return 0;
         });
         return command;

@@ -66,7 +66,7 @@ internal static class SshCommand
         return new Command("config", "Configuration for other programs") { ssh };
     }
 
-    public static Command List()
+    public static Command ListNodes()
     {
         var proxy = new Option<string?>("--proxy") { Description = "The proxy's address, HOST:PORT (default: the current profile)" };
         var format = CommandKit.DataFormatOption();
@@ -87,7 +87,7 @@ internal static class SshCommand
             AnsiConsole.Write(table);
             return 0;
         });
-        return new Command("ls", "List what you may reach through the proxy") { nodes };
+        return nodes;
     }
 
     private static (SshSetup Setup, Profile Profile) Prepare(string? proxy)

@@ -5,9 +5,10 @@ namespace Gatehouse.Client.Dialing;
 
 /// <summary>What to dial: an ALPN service (<see cref="AlpnProtocols"/>), the target in the dial frame, and ping framing
 /// (null: ping framing exactly when tunnelled, where idle-timeout balancers sit).</summary>
-internal sealed record DialTarget(string Service, string Target, bool? Ping = null, string? Login = null, bool Probe = false)
+internal sealed record DialTarget(string Service, string Target, bool? Ping = null, string? Login = null, bool Probe = false,
+    string? DbUser = null, string? DbName = null)
 {
-    public DialRequest Request => new(Target, Login, Probe: Probe ? true : null);
+    public DialRequest Request => new(Target, Login, DbUser, DbName, Probe ? true : null);
 }
 
 /// <summary>How a connection reached the proxy.</summary>

@@ -4,7 +4,8 @@ using Gatehouse.Routing;
 
 namespace Gatehouse.Client.LocalProxies;
 
-/// <summary><c>gatehouse proxy app NAME</c> for a TCP app: each local connection becomes a dial to the app. What it has to say
+/// <summary><c>gatehouse proxy app NAME</c> for a TCP app, and <c>gatehouse proxy db NAME</c>: each local connection becomes a
+/// dial to the target (the proxy's handler speaks the protocol inside). What it has to say
 /// (a refused dial, and per connection when verbose) goes to the writer it is given.</summary>
 internal static class TcpForwarder
 {
@@ -13,7 +14,8 @@ internal static class TcpForwarder
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMilliseconds(1500);
 
     /// <summary>Accepts until cancelled, then stops listening and gives open connections <see cref="DrainTimeout"/> to end.</summary>
-    public static async Task RunAsync(TcpListener listener, ProxyDialer dialer, string app, bool verbose, TextWriter messages, CancellationToken stop)
+    public static async Task RunAsync(TcpListener listener, ProxyDialer dialer, DialTarget target, bool verbose, TextWriter messages,
+        CancellationToken stop)
     {
         using var connections = new CancellationTokenSource();
         var open = new HashSet<Task>();
@@ -32,7 +34,7 @@ internal static class TcpForwarder
                     break;
                 }
                 var id = Interlocked.Increment(ref next);
-                var task = ForwardAsync(client, id, dialer, app, verbose, messages, connections.Token);
+                var task = ForwardAsync(client, id, dialer, target, verbose, messages, connections.Token);
                 lock (open) open.Add(task);
                 _ = task.ContinueWith(t => { lock (open) open.Remove(t); }, TaskScheduler.Default);
             }
@@ -53,14 +55,14 @@ internal static class TcpForwarder
         }
     }
 
-    private static async Task ForwardAsync(Socket client, int id, ProxyDialer dialer, string app, bool verbose, TextWriter messages,
+    private static async Task ForwardAsync(Socket client, int id, ProxyDialer dialer, DialTarget target, bool verbose, TextWriter messages,
         CancellationToken cancellationToken)
     {
         var from = client.RemoteEndPoint?.ToString() ?? "?";
         await using var local = new NetworkStream(client, ownsSocket: true);
         try
         {
-            var result = await dialer.DialAsync(new DialTarget(AlpnProtocols.Tcp, app), cancellationToken);
+            var result = await dialer.DialAsync(target, cancellationToken);
             if (result.Stream is not { } remote)
             {
                 messages.WriteLine($"gatehouse: connection {id} from {from}: {result.Error}");
@@ -68,7 +70,7 @@ internal static class TcpForwarder
             }
             await using (remote)
             {
-                if (verbose) messages.WriteLine($"connection {id} from {from}: connected to '{app}' ({result.Route})");
+                if (verbose) messages.WriteLine($"connection {id} from {from}: connected to '{target.Target}' ({result.Route})");
                 var pumped = await DuplexPump.RunAsync(local, remote, cancellationToken);
                 if (verbose)
                     messages.WriteLine($"connection {id} closed: {pumped.LeftToRight} bytes sent, {pumped.RightToLeft} received" +

@@ -49,6 +49,23 @@ internal static class WebSideClient
         });
     }
 
+    /// <summary>GETs <paramref name="path"/> of the web side (e.g. <c>v1/nodes</c>) as this user: its body, or the sentence why not.</summary>
+    public static async Task<(string? Text, string? Error)> GetTextAsync(ProxyDialer dialer, string path, CancellationToken cancellationToken)
+    {
+        using var http = Create(dialer);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseAddress, path));
+            using var response = await http.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.IsSuccessStatusCode ? (body, null) : (null, $"{(int)response.StatusCode} {body.Trim()}");
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, DialFailure(e) ?? e.Message);
+        }
+    }
+
     /// <summary>The dialer's sentence when a request failed because the proxy could not be reached, else null.</summary>
     public static string? DialFailure(Exception? exception)
     {

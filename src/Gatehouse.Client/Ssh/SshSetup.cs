@@ -1,4 +1,3 @@
-using System.Net.Http;
 using System.Text.Json;
 using Gatehouse.Client.Dialing;
 using Gatehouse.Client.LocalProxies;
@@ -31,7 +30,7 @@ internal sealed class SshSetup(ProxyDialer dialer, string profileDirectory, stri
     /// sentence why it could not.</summary>
     public async Task<string?> RefreshKnownHostsAsync(CancellationToken cancellationToken)
     {
-        var (text, error) = await GetAsync("v1/ssh/known_hosts", cancellationToken);
+        var (text, error) = await WebSideClient.GetTextAsync(dialer, "v1/ssh/known_hosts", cancellationToken);
         if (text is null) return $"could not get the cluster's SSH host CA from {dialer.Options.Proxy}: {error}";
         if (!text.StartsWith("@cert-authority ", StringComparison.Ordinal))
             return $"{dialer.Options.Proxy} answered /v1/ssh/known_hosts with something other than an @cert-authority line";
@@ -42,7 +41,7 @@ internal sealed class SshSetup(ProxyDialer dialer, string profileDirectory, stri
     /// <summary>The nodes the user may reach, from the proxy; null with the sentence when it cannot say.</summary>
     public async Task<(IReadOnlyList<NodeListing>? Nodes, string? Error)> ListNodesAsync(CancellationToken cancellationToken)
     {
-        var (text, error) = await GetAsync("v1/nodes", cancellationToken);
+        var (text, error) = await WebSideClient.GetTextAsync(dialer, "v1/nodes", cancellationToken);
         if (text is null) return (null, $"could not list the nodes at {dialer.Options.Proxy}: {error}");
         try
         {
@@ -87,20 +86,4 @@ internal sealed class SshSetup(ProxyDialer dialer, string profileDirectory, stri
             StrictHostKeyChecking yes
 
         """;
-
-    private async Task<(string? Text, string? Error)> GetAsync(string path, CancellationToken cancellationToken)
-    {
-        using var http = WebSideClient.Create(dialer);
-        try
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(WebSideClient.BaseAddress, path));
-            using var response = await http.SendAsync(request, cancellationToken);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return response.IsSuccessStatusCode ? (body, null) : (null, $"{(int)response.StatusCode} {body.Trim()}");
-        }
-        catch (HttpRequestException e)
-        {
-            return (null, WebSideClient.DialFailure(e) ?? e.Message);
-        }
-    }
 }

@@ -140,6 +140,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));
         WhoAmIEndpoint.Map(app);
         SshEndpoints.Map(app, options, app.Services.GetRequiredService<RoleCatalog>(), cluster.Authorities.SshHost.KnownHostsLine());
+        DatabaseEndpoints.Map(app, options, app.Services.GetRequiredService<RoleCatalog>());
         LoginEndpoint.Map(app, cluster, options, app.Services.GetRequiredService<LoginService>());
         return new ProxyHost(app, certificates);
     }

@@ -1,0 +1,203 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Gatehouse.Client.Databases;
+using Gatehouse.Client.Dialing;
+using Gatehouse.Client.LocalProxies;
+using Gatehouse.Client.Profiles;
+using Gatehouse.Routing;
+using Spectre.Console;
+
+namespace Gatehouse.Cli.Commands;
+
+/// <summary>
+/// Databases: <c>gatehouse db config NAME</c> (psql's connection string and a pg_service.conf entry, straight to the one
+/// port), <c>gatehouse db connect NAME</c> (runs psql: straight, or through a local tunnelling port when a balancer is in
+/// front), <c>gatehouse proxy db NAME</c> (a local port for any PostgreSQL client) and <c>gatehouse ls dbs</c>.
+/// </summary>
+internal static class DbCommand
+{
+    private sealed record Common(Option<string?> Proxy, Option<string?> DbUser, Option<string?> DbName)
+    {
+        public static Common Create() => new(
+            new Option<string?>("--proxy") { Description = "The proxy's address, HOST:PORT (default: the current profile)" },
+            new Option<string?>("--db-user") { Description = "The database user to log in as (default: the only one your roles allow)" },
+            new Option<string?>("--db-name") { Description = "The database name inside the server (default: as psql does, the db user's name)" });
+
+        public void AddTo(Command command)
+        {
+            command.Add(Proxy);
+            command.Add(DbUser);
+            command.Add(DbName);
+        }
+    }
+
+    public static Command Create()
+    {
+        return new Command("db", "PostgreSQL databases behind the proxy: plain psql with your Gatehouse certificate") { Config(), Connect() };
+    }
+
+    private static Command Config()
+    {
+        var name = new Argument<string>("NAME") { Description = "The database, as registered with the proxy" };
+        var common = Common.Create();
+        var command = new Command("config", "Print psql's connection string and a pg_service.conf entry that reach the database straight through the one port") { name };
+        common.AddTo(command);
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var (setup, database, dbUser, error) = await PrepareAsync(parse, common, parse.GetValue(name)!, cancellationToken);
+            if (setup is null) return CommandKit.Fail(error!);
+            var parameters = await setup.DirectParametersAsync(database!, dbUser!, parse.GetValue(common.DbName), cancellationToken);
+            Console.Out.Write($"""
+                # Database '{database!.Name}' through {setup.Proxy} (no local proxy; your certificate is the login)
+                psql "{DbSetup.ConnectionString(parameters)}"
+
+                # or, in ~/.pg_service.conf, then: psql service=gatehouse-{database.Name}
+                {DbSetup.ServiceEntry($"gatehouse-{database.Name}", parameters)}
+                """);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Connect()
+    {
+        var name = new Argument<string>("NAME") { Description = "The database, as registered with the proxy" };
+        var common = Common.Create();
+        var command = new Command("connect", "Run psql on the database (straight through the one port, or through a local tunnelling port when a balancer is in front)") { name };
+        common.AddTo(command);
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var (setup, database, dbUser, error) = await PrepareAsync(parse, common, parse.GetValue(name)!, cancellationToken);
+            if (setup is null) return CommandKit.Fail(error!);
+            var dbName = parse.GetValue(common.DbName);
+            var (decision, routeError) = await setup.Dialer.DecideAsync(cancellationToken);
+            if (decision is null) return CommandKit.Fail(routeError!);
+            if (!decision.Tunnel)
+                return await RunPsqlAsync(DbSetup.ConnectionString(await setup.DirectParametersAsync(database!, dbUser!, dbName, cancellationToken)));
+
+            // Through a balancer: psql talks to a local port for the length of its session.
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var forwarding = TcpForwarder.RunAsync(listener, setup.Dialer, new DialTarget(AlpnProtocols.Postgres, database!.Name), verbose: false,
+                Console.Error, stop.Token);
+            try
+            {
+                return await RunPsqlAsync(DbSetup.ConnectionString(DbSetup.LocalParameters(((IPEndPoint)listener.LocalEndpoint).Port, dbUser!, dbName)));
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await forwarding;
+            }
+        });
+        return command;
+    }
+
+    /// <summary><c>gatehouse proxy db NAME</c>: a local port for psql, GUI clients and ORMs.</summary>
+    public static Command Proxy()
+    {
+        var name = new Argument<string>("NAME") { Description = "The database, as registered with the proxy" };
+        var port = new Option<int>("--port") { Description = "Local port on 127.0.0.1 (0: a free one, printed)", DefaultValueFactory = _ => 0 };
+        var common = Common.Create();
+        var command = new Command("db", "Serve a PostgreSQL database on a local port (plain TCP on 127.0.0.1; the TLS and your certificate travel " +
+                                        "to the proxy, tunnelled through a balancer when one is in front)") { name, port };
+        common.AddTo(command);
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var database = parse.GetValue(name)!;
+            var dbUser = parse.GetValue(common.DbUser);
+            var dbName = parse.GetValue(common.DbName);
+            var dialer = new ProxyDialer(DialerSetup.Create(ProfileStore.Default(), parse.GetValue(common.Proxy), null, insecure: false, requireIdentity: true));
+            var (decision, error) = await dialer.DecideAsync(cancellationToken);
+            if (decision is null) return CommandKit.Fail(error!);
+            // Ask the proxy whether the database exists and may be reached (as the db user, when one is named) before listening.
+            var probe = await dialer.DialAsync(new DialTarget(AlpnProtocols.Postgres, database, Probe: true, DbUser: dbUser, DbName: dbName), cancellationToken);
+            if (probe.Stream is { } probed) await probed.DisposeAsync();
+            if (!probe.Ok) return CommandKit.Fail(probe.Error!);
+            var listener = new TcpListener(IPAddress.Loopback, parse.GetValue(port));
+            try
+            {
+                listener.Start();
+            }
+            catch (SocketException e)
+            {
+                return CommandKit.Fail($"cannot listen on 127.0.0.1:{parse.GetValue(port)}: {e.Message}");
+            }
+            var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
+            Console.Out.WriteLine($"Serving database '{database}' at 127.0.0.1:{bound} via {dialer.Options.Proxy} ({decision.Name}; {decision.Source}). Ctrl-C to stop.");
+            Console.Out.WriteLine($"Connect with: psql \"{DbSetup.ConnectionString(DbSetup.LocalParameters(bound, dbUser ?? "DB_USER", dbName))}\"");
+            await TcpForwarder.RunAsync(listener, dialer, new DialTarget(AlpnProtocols.Postgres, database), verbose: false, Console.Error, cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary><c>gatehouse ls dbs</c>.</summary>
+    public static Command List()
+    {
+        var proxy = new Option<string?>("--proxy") { Description = "The proxy's address, HOST:PORT (default: the current profile)" };
+        var format = CommandKit.DataFormatOption();
+        var command = new Command("dbs", "The databases you may reach, with their labels and the db users and names your roles allow") { proxy, format };
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var setup = Setup(parse.GetValue(proxy));
+            var (listed, error) = await setup.ListAsync(cancellationToken);
+            if (listed is null) return CommandKit.Fail(error!);
+            if (parse.GetValue(format) == "json")
+            {
+                CommandKit.WriteJson(listed.Select(d => new
+                {
+                    name = d.Name, protocol = d.Protocol, labels = d.Labels, db_users = d.DbUsers, db_names = d.DbNames, server_name = d.ServerName,
+                }));
+                return 0;
+            }
+            var table = new Table().AddColumns("Database", "Protocol", "Labels", "Db users", "Db names");
+            foreach (var d in listed)
+                table.AddRow(Markup.Escape(d.Name), d.Protocol, Markup.Escape(string.Join(", ", d.Labels.Select(l => $"{l.Key}={l.Value}"))),
+                    Markup.Escape(string.Join(", ", d.DbUsers)), Markup.Escape(string.Join(", ", d.DbNames)));
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    private static DbSetup Setup(string? proxy)
+    {
+        var options = DialerSetup.Create(ProfileStore.Default(), proxy, null, insecure: false, requireIdentity: true);
+        return new DbSetup(new ProxyDialer(options), options.ProfileDirectory!);
+    }
+
+    private static async Task<(DbSetup? Setup, DatabaseListing? Database, string? DbUser, string? Error)> PrepareAsync(ParseResult parse, Common common,
+        string name, CancellationToken cancellationToken)
+    {
+        var setup = Setup(parse.GetValue(common.Proxy));
+        var (database, error) = await setup.FindAsync(name, cancellationToken);
+        if (database is null) return (null, null, null, error);
+        var (dbUser, userError) = DbSetup.DbUser(database, parse.GetValue(common.DbUser));
+        return dbUser is null ? (null, null, null, userError) : (setup, database, dbUser, null);
+    }
+
+    /// <summary>Runs psql on this terminal and returns its exit status; Ctrl-C reaches psql itself (same terminal).</summary>
+    private static async Task<int> RunPsqlAsync(string connection)
+    {
+        var start = new ProcessStartInfo("psql") { UseShellExecute = false };
+        start.ArgumentList.Add(connection);
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new SetupException("psql did not start");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return CommandKit.Fail($"cannot run psql ({e.Message}): install the PostgreSQL client (Debian: postgresql-client)");
+        }
+        using (process)
+        {
+            await process.WaitForExitAsync(CancellationToken.None);
+            return process.ExitCode;
+        }
+    }
+}
