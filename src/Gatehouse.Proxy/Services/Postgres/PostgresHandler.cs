@@ -76,6 +76,7 @@ internal sealed class PostgresHandler(ProxyOptions options, RoleCatalog roles, D
             await cancels.CancelAsync(cancel.ProcessId, cancel.SecretKey, cancellationToken);
             return;
         }
+        if (startup.ClientLeft) return;
         if (startup.Error is { } error)
         {
             ProxyLog.PostgresRefused(logger, connection.Facts.ConnectionId, caller.Client.ToString(), error);

@@ -79,8 +79,9 @@ internal static class PostgresPreamble
             }
             return PreambleOutcome.Done;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
+            // Too slow, or the peer left (a port probe): nothing to route either way.
             return PreambleOutcome.Done;
         }
         catch (IOException)

@@ -10,6 +10,9 @@ namespace Gatehouse.Proxy.Services.Postgres;
 internal sealed record PostgresStartup(IReadOnlyList<KeyValuePair<string, string>>? Parameters, (int ProcessId, int SecretKey)? Cancel,
     string? Error)
 {
+    /// <summary>The client left before a whole first packet (a port probe, a client giving up): nothing to answer.</summary>
+    public bool ClientLeft { get; private init; }
+
     public string? Parameter(string name) => Parameters?.FirstOrDefault(p => p.Key == name).Value;
 
     /// <summary>
@@ -24,7 +27,7 @@ internal sealed record PostgresStartup(IReadOnlyList<KeyValuePair<string, string
         {
             var header = new byte[8];
             if (await stream.ReadAtLeastAsync(header, 8, throwOnEndOfStream: false, cancellationToken) < 8)
-                return Refused("the connection ended before a whole startup packet");
+                return Refused("the connection ended before a whole startup packet") with { ClientLeft = true };
             var length = BinaryPrimitives.ReadInt32BigEndian(header);
             var code = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
             if (length is < 8 or > PostgresWire.MaxStartupLength)

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# P6 of bench/side-by-side.sh (SCENARIOS=P6 runs it; it also runs alone): PostgreSQL through Gatehouse vs straight to
+# the server, in ONE run on this machine, reported as ratios (docs/benchmarks.md).
+#   throughput: `pgbench -S` (select-only), P6_CLIENTS clients, P6_SECONDS s — straight to PostgreSQL over TLS with a
+#               client certificate; plain psql's way through Gatehouse (SSLRequest, SNI, the user's certificate); and
+#               through `gatehouse proxy db` (a local port, the TLS from there to the proxy). Query audit on (the default).
+#   set-up:     `pgbench -S -C` (a new connection per transaction), one client: pgbench's average connection time.
+# A real PostgreSQL (initdb as the postgres account) on free loopback ports in a temporary folder; every process started
+# here is stopped by PID on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+P6_CLIENTS=${P6_CLIENTS:-8}
+P6_SECONDS=${P6_SECONDS:-10}
+
+bench_name=pg-side-by-side
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$pg_bin/initdb" ] || fail "PostgreSQL is missing (./test.sh installs postgresql)"
+for tool in pgbench psql openssl; do command -v "$tool" >/dev/null || fail "$tool is missing (./test.sh installs postgresql)"; done
+
+say "building (Release)"
+for project in src/Gatehouse.Cli/Gatehouse.Cli.csproj bench/Gatehouse.LoadGen/Gatehouse.LoadGen.csproj; do
+  if ! log=$(dotnet build "$project" -c Release -nologo -v q 2>&1); then echo "$log" >&2; fail "the build of $project failed (above)."; fi
+done
+gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
+lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
+
+work=$(mktemp -d /tmp/gatehouse-pg-bench.XXXXXX)
+chmod 755 "$work"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+read -r gh_port pg_port local_port <<<"$(dotnet "$lg_dll" free-ports --count 3)"
+
+# Gatehouse first (the database must trust its db client CA), started again once the database is registered.
+cluster=$work/cluster
+mkdir -p "$cluster"
+gh_config() {
+  cat <<EOF
+cluster_name: bench
+data_dir: data
+proxy:
+  listen: 127.0.0.1:$gh_port
+  public_addr: [localhost, 127.0.0.1]
+EOF
+}
+gh_config >"$cluster/gatehouse.yaml"
+gh() { quiet bash -c 'cd "$1" && shift && exec dotnet "$@"' _ "$cluster" "$gh_dll" "$@" --config "$cluster/gatehouse.yaml"; }
+start_bg gatehouse-first bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"
+wait_for_port "$gh_port" 90
+gh admin ca export --kind db-client --out "$work/db-client-ca.pem"
+kill "$last_pid"; wait "$last_pid" 2>/dev/null || true
+
+# Certificates: the server's, and a client certificate of the bench's own CA for the straight route.
+certs=$work/certs
+mkdir -p "$certs"
+ca() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 2 -subj "/CN=$1" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout "$certs/$2.key" -out "$certs/$2.pem" 2>/dev/null; }
+leaf() { # name, subject, extensions, ca
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$2" -keyout "$certs/$1.key" -out "$certs/$1.csr" 2>/dev/null
+  printf '%b' "$3" >"$certs/$1.ext"
+  openssl x509 -req -in "$certs/$1.csr" -CA "$certs/$4.pem" -CAkey "$certs/$4.key" -CAcreateserial -days 2 -extfile "$certs/$1.ext" -out "$certs/$1.pem" 2>/dev/null
+  chmod 600 "$certs/$1.key"
+}
+ca "Bench PostgreSQL server CA" server-ca
+ca "Bench PostgreSQL client CA" client-ca
+leaf server "/CN=127.0.0.1" 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' server-ca
+leaf client "/CN=bench" 'extendedKeyUsage=clientAuth\n' client-ca
+
+# PostgreSQL: TLS on, client certificates of either CA (the db client CA for the proxy, the bench's for pgbench).
+data=$work/pgdata
+mkdir -p "$data"
+chown postgres:postgres "$data" 2>/dev/null || true
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg "$pg_bin/initdb" -D "$data" -U postgres -E UTF8 --locale C.UTF-8 --auth-local trust --no-sync >/dev/null
+cp "$certs/server.pem" "$certs/server.key" "$data/"
+cat "$work/db-client-ca.pem" "$certs/client-ca.pem" >"$data/client-cas.pem"
+cat >>"$data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$data'
+fsync = off
+max_connections = 100
+ssl = on
+ssl_cert_file = 'server.pem'
+ssl_key_file = 'server.key'
+ssl_ca_file = 'client-cas.pem'
+EOF
+printf 'local all all trust\nhostssl all all 127.0.0.1/32 cert\n' >"$data/pg_hba.conf"
+chown -R postgres:postgres "$data" 2>/dev/null || true
+chmod 600 "$data/server.key"
+start_bg postgres bash -c "$(declare -f as_pg); as_pg '$pg_bin/postgres' -D '$data'"
+wait_for_port "$pg_port" 60
+quiet as_pg psql -h "$data" -p "$pg_port" -U postgres -c "CREATE ROLE bench LOGIN" -c "CREATE DATABASE bench OWNER bench"
+quiet as_pg pgbench -i -s 10 -h "$data" -p "$pg_port" -U bench bench
+
+{
+  gh_config
+  cat <<EOF
+resources:
+  databases:
+    - name: bench
+      addr: 127.0.0.1:$pg_port
+      labels: { env: bench }
+      tls: { mode: verify-full, ca_file: $certs/server-ca.pem }
+EOF
+} >"$cluster/gatehouse.yaml"
+start_bg gatehouse bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"
+wait_for_port "$gh_port" 90
+printf 'kind: role\nname: bench\nallow:\n  db_labels: { env: bench }\n  db_users: [bench]\n  db_names: [bench]\n' >"$cluster/role.yaml"
+gh admin roles apply "$cluster/role.yaml"
+gh admin certs issue --user bench --roles bench --ttl 2h --out "$work/identity"
+gh admin ca export --kind host --out "$work/host-ca.pem"
+export GATEHOUSE_HOME=$work/home
+quiet dotnet "$gh_dll" login --proxy "127.0.0.1:$gh_port" --identity "$work/identity" --ca "$work/host-ca.pem"
+start_bg proxy-db env GATEHOUSE_TUNNEL=never dotnet "$gh_dll" proxy db bench --proxy "127.0.0.1:$gh_port" --port "$local_port"
+wait_for_port "$local_port" 60
+
+declare -A conn
+conn[direct]="host=127.0.0.1 port=$pg_port user=bench dbname=bench sslmode=verify-full sslrootcert=$certs/server-ca.pem sslcert=$certs/client.pem sslkey=$certs/client.key"
+conn[psql]="host=bench.db.localhost hostaddr=127.0.0.1 port=$gh_port user=bench dbname=bench sslmode=verify-full sslrootcert=$work/host-ca.pem sslcert=$work/identity/cert.pem sslkey=$work/identity/key.pem"
+conn[local]="host=127.0.0.1 port=$local_port user=bench dbname=bench sslmode=disable"
+
+declare -A tps lat setup
+for route in direct psql local; do
+  say "$route: warm-up, pgbench -S ($P6_CLIENTS clients, $P6_SECONDS s), then -C for the set-up"
+  quiet pgbench -S -n -c 1 -T 1 "${conn[$route]}"
+  out=$(pgbench -S -n -c "$P6_CLIENTS" -j 2 -T "$P6_SECONDS" "${conn[$route]}" 2>&1) || { echo "$out" >&2; fail "pgbench via $route failed"; }
+  tps[$route]=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
+  [ -n "${tps[$route]}" ] || { echo "$out" >&2; fail "pgbench via $route printed no tps (above; logs in $work with KEEP_WORK=1)"; }
+  lat[$route]=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | head -n 1)
+  out=$(pgbench -S -n -C -c 1 -T 5 "${conn[$route]}" 2>&1) || { echo "$out" >&2; fail "pgbench -C via $route failed"; }
+  setup[$route]=$(echo "$out" | sed -n 's/^average connection time = \([0-9.]*\) ms/\1/p' | head -n 1)
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+cat <<EOF
+
+## PostgreSQL side by side ($(date -u '+%Y-%m-%d %H:%M UTC'))
+
+Machine: $(nproc) cores, $(uname -sr); .NET $(dotnet --version), $(psql --version). Load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg).
+pgbench, Gatehouse, \`gatehouse proxy db\` and PostgreSQL share this machine (loopback); every route uses TLS to the server and a client certificate. Query audit on.
+
+| P6 PostgreSQL | pgbench -S TPS | latency avg ms | TPS / direct | set-up ms (pgbench -C average) | set-up / direct |
+|---|---:|---:|---:|---:|---:|
+EOF
+for route in direct psql local; do
+  case $route in direct) name="straight to PostgreSQL";; psql) name="plain psql's way through Gatehouse (one port)";; local) name="through \`gatehouse proxy db\`";; esac
+  echo "| $name | ${tps[$route]} | ${lat[$route]} | $(ratio "${tps[$route]}" "${tps[direct]}") | ${setup[$route]} | $(ratio "${setup[$route]}" "${setup[direct]}") |"
+done
+echo
+echo "P6 whole run: $(( $(date +%s) - started )) s (build included)."
