@@ -14,6 +14,7 @@ started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 P6_CLIENTS=${P6_CLIENTS:-8}
 P6_SECONDS=${P6_SECONDS:-10}
+P6_AUDIT_QUERIES=${P6_AUDIT_QUERIES:-true}   # false: measure the relay without db.query events
 
 bench_name=pg-side-by-side
 # shellcheck source=bench/lib.sh
@@ -106,6 +107,7 @@ resources:
       addr: 127.0.0.1:$pg_port
       labels: { env: bench }
       tls: { mode: verify-full, ca_file: $certs/server-ca.pem }
+      audit_queries: $P6_AUDIT_QUERIES
 EOF
 } >"$cluster/gatehouse.yaml"
 start_bg gatehouse bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"
@@ -142,7 +144,7 @@ cat <<EOF
 ## PostgreSQL side by side ($(date -u '+%Y-%m-%d %H:%M UTC'))
 
 Machine: $(nproc) cores, $(uname -sr); .NET $(dotnet --version), $(psql --version). Load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg).
-pgbench, Gatehouse, \`gatehouse proxy db\` and PostgreSQL share this machine (loopback); every route uses TLS to the server and a client certificate. Query audit on.
+pgbench, Gatehouse, \`gatehouse proxy db\` and PostgreSQL share this machine (loopback); every route uses TLS to the server and a client certificate. Query audit: $P6_AUDIT_QUERIES.
 
 | P6 PostgreSQL | pgbench -S TPS | latency avg ms | TPS / direct | set-up ms (pgbench -C average) | set-up / direct |
 |---|---:|---:|---:|---:|---:|

@@ -105,6 +105,27 @@ public sealed partial class DbClientTests(PostgresDbCluster cluster)
     }
 
     [Fact]
+    public async Task A_cancel_through_proxy_db_stops_the_running_statement()
+    {
+        using var client = await AliceAtAsync(cluster.Balancer.Address);
+        await using var process = client.Cli.Start("proxy", "db", "orders", "--proxy", cluster.Balancer.Address, "--port", "0");
+        await process.WaitForOutputAsync("Ctrl-C to stop", TimeSpan.FromSeconds(60));
+        var port = int.Parse(ServingLine().Match(process.Output).Groups[1].Value, CultureInfo.InvariantCulture);
+        await using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={port};Username=alice;Database=orders;SSL Mode=Disable;Pooling=false");
+        await connection.OpenAsync();
+        await using var sleep = new NpgsqlCommand("select pg_sleep(60)", connection);
+
+        // Npgsql cancels as libpq does: a new connection carrying the CancelRequest with the key the session was given,
+        // here through the local port and the tunnel, inside TLS.
+        var running = sleep.ExecuteNonQueryAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        sleep.Cancel();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => running);
+
+        Assert.Contains("57014", (error as PostgresException)?.SqlState ?? (error.InnerException as PostgresException)?.SqlState ?? error.ToString());
+    }
+
+    [Fact]
     public async Task Proxy_db_refuses_up_front_a_db_user_the_roles_do_not_allow()
     {
         using var client = await AliceAtAsync(cluster.Proxy.Address);

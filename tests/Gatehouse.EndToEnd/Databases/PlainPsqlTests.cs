@@ -127,6 +127,35 @@ public sealed class PlainPsqlTests(PostgresDbCluster cluster)
     }
 
     [Fact]
+    public async Task A_client_starting_tls_directly_with_alpn_postgresql_is_served_as_psql_17_would_be()
+    {
+        // PostgreSQL 17's sslnegotiation=direct: no SSLRequest, a ClientHello with ALPN "postgresql" at once (the psql
+        // here is older, so .NET's TLS plays that client: the same bytes on the wire).
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", cluster.Proxy.Port);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream());
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cluster.Alice.Certificate, cluster.Alice.Key);
+        using var hostCa = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(cluster.HostCa));
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "orders.db.localhost",
+            ApplicationProtocols = [new System.Net.Security.SslApplicationProtocol("postgresql")],
+            ClientCertificates = [System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
+                certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12), null)],
+            RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null &&
+                new System.Security.Cryptography.X509Certificates.X509Certificate2(presented).Issuer == hostCa.Subject,
+        });
+        Assert.Equal("postgresql", tls.NegotiatedApplicationProtocol.ToString());
+        await tls.WriteAsync(Gatehouse.Proxy.Services.Postgres.PostgresWire.StartupMessage(
+            [new("user", "alice"), new("database", "orders")]));
+
+        var first = await Gatehouse.Proxy.Services.Postgres.PostgresWire.ReadMessageAsync(tls, 65536, CancellationToken.None);
+
+        Assert.Equal('R', first!.Value.Type); // AuthenticationOk: the proxy logged in upstream for alice
+        Assert.Equal(new byte[4], first.Value.Body);
+    }
+
+    [Fact]
     public async Task Ctrl_c_in_psql_cancels_a_running_statement_through_the_proxy()
     {
         var psi = new ProcessStartInfo("psql", ["-X", "-d", cluster.Direct("orders", "alice", "orders"), "-c", "select pg_sleep(60)"])
