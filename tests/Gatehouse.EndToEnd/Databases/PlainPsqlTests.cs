@@ -60,6 +60,18 @@ public sealed class PlainPsqlTests(PostgresDbCluster cluster)
     }
 
     [Fact]
+    public async Task A_replication_connection_and_a_name_postgresql_would_cut_are_refused()
+    {
+        var replication = await PostgresDbCluster.PsqlAsync(cluster.Direct("orders", "alice", "orders") + " replication=database", "IDENTIFY_SYSTEM");
+        var longName = await PostgresDbCluster.PsqlAsync(cluster.Direct("orders", "alice", new string('o', 64)), "select 1");
+
+        Assert.NotEqual(0, replication.ExitCode);
+        Assert.Contains("replication connections are not served through Gatehouse", replication.Stderr);
+        Assert.NotEqual(0, longName.ExitCode);
+        Assert.Contains("at most 63 bytes", longName.Stderr);
+    }
+
+    [Fact]
     public async Task Without_a_client_certificate_psql_is_told_to_give_one()
     {
         var connection = $"host=orders.db.localhost hostaddr=127.0.0.1 port={cluster.Proxy.Port} user=alice dbname=orders " +

@@ -85,6 +85,12 @@ internal sealed class PostgresHandler(ProxyOptions options, RoleCatalog roles, D
         }
         var dbUser = startup.Parameter("user")!;
         var dbName = startup.Parameter("database") is { Length: > 0 } named ? named : dbUser;
+        if (Unacceptable(startup, dbUser, dbName) is { } problem)
+        {
+            ProxyLog.PostgresRefused(logger, connection.Facts.ConnectionId, caller.Client.ToString(), problem);
+            await WriteAsync(client, PostgresWire.ErrorResponse(ProtocolViolation, $"gatehouse: {problem}"), cancellationToken);
+            return;
+        }
 
         // 3. May they: the roles, and for a password database its one user.
         var decision = checker.CheckDatabase(database.Name, database.Labels, dbUser, dbName);
@@ -120,6 +126,20 @@ internal sealed class PostgresHandler(ProxyOptions options, RoleCatalog roles, D
         ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, caller.User, $"{dbUser}@{database.Resource}/{dbName}", outcome.BytesIn, outcome.BytesOut, outcome.How);
         // The session is over whatever happens to the request: its end is recorded even when the proxy is stopping.
         await connection.AuditSessionAsync(AuditEventTypes.DbSessionEnd, database.Resource, outcome.AddTo(details), CancellationToken.None);
+    }
+
+    /// <summary>What Gatehouse does not pass on from a StartupMessage, in a sentence; null when it is fine.</summary>
+    private static string? Unacceptable(PostgresStartup startup, string dbUser, string dbName)
+    {
+        // PostgreSQL keeps names of up to 63 bytes (NAMEDATALEN - 1) and would cut longer ones silently: the user the
+        // roles judged must be the user the database sees.
+        foreach (var (what, name) in new[] { ("db user", dbUser), ("database name", dbName) })
+            if (System.Text.Encoding.UTF8.GetByteCount(name) > 63 || name.Any(char.IsControl))
+                return $"the {what} '{UntrustedText.Show(name, 80)}' is not one PostgreSQL keeps as it is (at most 63 bytes, no control characters)";
+        // A replication connection is no session on a database: db_names could not judge it.
+        if (startup.Parameter("replication") is { } replication && replication is not ("false" or "off" or "no" or "0"))
+            return "replication connections are not served through Gatehouse; connect to the database's own address for replication";
+        return null;
     }
 
     private static async Task<PostgresStartup> ReadStartupAsync(Stream client, CancellationToken cancellationToken)

@@ -25,6 +25,9 @@ internal sealed record PostgresUpstreamFailure(string Message, byte[]? ServerErr
 /// </summary>
 internal static class PostgresUpstream
 {
+    /// <summary>Parameter statuses and notices before ReadyForQuery: a server sends a few dozen.</summary>
+    private const int MaxGreetingMessages = 1000;
+
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10), StartTimeout = TimeSpan.FromSeconds(30);
 
     public static async Task<(PostgresSession? Session, PostgresUpstreamFailure? Failure)> OpenAsync(Database database, string dbUser,
@@ -145,6 +148,8 @@ internal static class PostgresUpstream
                     backendKey = (BinaryPrimitives.ReadInt32BigEndian(body), BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(4)));
                     break;
                 case 'S' or 'N' or 'v':
+                    if (greeting.Count >= MaxGreetingMessages)
+                        throw new InvalidDataException($"the database sent more than {MaxGreetingMessages} messages before it was ready");
                     greeting.Add(PostgresWire.Message(type, body));
                     break;
                 case 'Z':
