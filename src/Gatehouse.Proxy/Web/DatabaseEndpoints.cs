@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Serialization;
 using Gatehouse.Access;
-using Gatehouse.Proxy.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -19,11 +18,8 @@ internal static class DatabaseEndpoints
         var publicName = options.PublicAddresses.FirstOrDefault(a => !IPAddress.TryParse(a, out _)) ?? "localhost";
         app.MapGet("/v1/databases", async (HttpContext context) =>
         {
-            var (caller, verdict) = await ClientCertificateAuthenticationHandler.AuthenticateAsync(context);
-            if (caller is null)
-                return Results.Json(new { error = ClientCertificateAuthenticationHandler.Refusal(verdict,
-                    "no client certificate: log in (`gatehouse login`) and ask again, or present your Gatehouse certificate") },
-                    statusCode: StatusCodes.Status401Unauthorized);
+            var (caller, refusal) = await SshEndpoints.CallerOrRefusalAsync(context);
+            if (caller is null) return refusal!;
             var checker = await roles.CheckerForAsync(caller.Identity, context.RequestAborted);
             var databases = options.Databases.OrderBy(d => d.Name, StringComparer.Ordinal)
                 .Where(d => checker.CheckDatabaseLabels(d.Name, d.Labels).Allowed)

@@ -19,11 +19,8 @@ internal static class SshEndpoints
         app.MapGet("/v1/ssh/known_hosts", () => Results.Text(knownHostsLine + "\n", "text/plain; charset=utf-8"));
         app.MapGet("/v1/nodes", async (HttpContext context) =>
         {
-            var (caller, verdict) = await ClientCertificateAuthenticationHandler.AuthenticateAsync(context);
-            if (caller is null)
-                return Results.Json(new { error = ClientCertificateAuthenticationHandler.Refusal(verdict,
-                    "no client certificate: log in (`gatehouse login`) and ask again, or present your Gatehouse certificate") },
-                    statusCode: StatusCodes.Status401Unauthorized);
+            var (caller, refusal) = await CallerOrRefusalAsync(context);
+            if (caller is null) return refusal!;
             var checker = await roles.CheckerForAsync(caller.Identity, context.RequestAborted);
             var nodes = new List<NodeEntry>();
             foreach (var node in options.SshNodes.OrderBy(n => n.Name, StringComparer.Ordinal))
@@ -33,6 +30,16 @@ internal static class SshEndpoints
             }
             return Results.Json(new NodeList(nodes), NodesJson.Default.NodeList);
         });
+    }
+
+    /// <summary>The caller of a listing endpoint, or the 401 answer that says why there is none.</summary>
+    internal static async Task<(Caller? Caller, IResult? Refusal)> CallerOrRefusalAsync(HttpContext context)
+    {
+        var (caller, verdict) = await ClientCertificateAuthenticationHandler.AuthenticateAsync(context);
+        return caller is not null ? (caller, null)
+            : (null, Results.Json(new { error = ClientCertificateAuthenticationHandler.Refusal(verdict,
+                "no client certificate: log in (`gatehouse login`) and ask again, or present your Gatehouse certificate") },
+                statusCode: StatusCodes.Status401Unauthorized));
     }
 }
 

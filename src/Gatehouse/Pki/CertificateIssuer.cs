@@ -42,16 +42,7 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
         ValidateUserTtl(ttl, allowAboveMax);
         var now = time.GetUtcNow();
         identity = identity with { Cluster = authorities.ClusterName, IssuedAt = now };
-        var subject = new X500DistinguishedNameBuilder();
-        // The builder encodes the last added RDN first: this yields the usual O=…, CN=… DER order (RFC 4514 prints CN first).
-        // X500DistinguishedNameBuilder encodes the last RDN added first; this gives the usual DER order O, CN.
-        subject.AddCommonName(identity.User);
-        subject.AddOrganizationName(authorities.ClusterName);
-        var request = CertificateAuthority.NewRequest(subject.Build(), subjectKey);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClientAuth)], false));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, false));
+        var request = ClientRequest(identity.User, subjectKey);
         request.CertificateExtensions.Add(Identity.IdentityExtension.Encode(identity));
         return await SignAndRecordAsync(authorities.User, request, now, ttl, "user-tls", identity.User, cancellationToken);
     }
@@ -114,14 +105,7 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
         ValidateName(dbUser, "database user");
         ValidateTtl(ttl);
         var now = time.GetUtcNow();
-        var subject = new X500DistinguishedNameBuilder();
-        subject.AddCommonName(dbUser);
-        subject.AddOrganizationName(authorities.ClusterName);
-        var request = CertificateAuthority.NewRequest(subject.Build(), subjectKey);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClientAuth)], false));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, false));
+        var request = ClientRequest(dbUser, subjectKey);
         return await SignAndRecordAsync(authorities.DbClient, request, now, ttl, "db-client", dbUser, cancellationToken);
     }
 
@@ -199,6 +183,23 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
         await ledger.RecordIssuedAsync(new IssuedCertificate(SerialNumbers.Of(certificate), authority.Kind, usage, subject,
             certificate.NotBefore.ToUniversalTime(), certificate.NotAfter.ToUniversalTime(), now), cancellationToken);
         return certificate;
+    }
+
+    /// <summary>A client certificate's request: CN = <paramref name="commonName"/>, O = cluster, end entity, digitalSignature,
+    /// EKU clientAuth, its key identifier.</summary>
+    private CertificateRequest ClientRequest(string commonName, PublicKey subjectKey)
+    {
+        var subject = new X500DistinguishedNameBuilder();
+        // X500DistinguishedNameBuilder encodes the last RDN added first: this gives the usual DER order O, CN (RFC 4514
+        // prints CN first).
+        subject.AddCommonName(commonName);
+        subject.AddOrganizationName(authorities.ClusterName);
+        var request = CertificateAuthority.NewRequest(subject.Build(), subjectKey);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClientAuth)], false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, false));
+        return request;
     }
 
     private static void ValidateName(string name, string what)
