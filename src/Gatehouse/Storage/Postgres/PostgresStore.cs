@@ -1,6 +1,8 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Gatehouse.Storage.Sql;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -16,8 +18,9 @@ internal sealed record PostgresRetry(TimeSpan MaxWait, TimeSpan FirstDelay, Time
 }
 
 /// <summary>The shared store for a cluster of proxies: PostgreSQL through one <see cref="NpgsqlDataSource"/> (a pool),
-/// plus one LISTEN connection, opened on first wait, that turns NOTIFY into wake-ups for the change feed.</summary>
-internal sealed partial class PostgresStore : IStore
+/// plus one LISTEN connection, opened on first wait, that turns NOTIFY into wake-ups for the change feed. The queries are
+/// <see cref="SqlStore"/>'s; this says how PostgreSQL types values, serialises writers (advisory locks) and announces changes.</summary>
+internal sealed partial class PostgresStore : SqlStore
 {
     private readonly NpgsqlDataSource _dataSource;
 
@@ -29,7 +32,7 @@ internal sealed partial class PostgresStore : IStore
     }
 
     /// <summary>"PostgreSQL host:port/database": safe for messages, never the password.</summary>
-    public string Description { get; }
+    public override string Description { get; }
 
     public static Task<PostgresStore> OpenAsync(string connectionString, Action<string>? onRetry, CancellationToken cancellationToken) =>
         OpenAsync(connectionString, PostgresRetry.Default, onRetry, cancellationToken);
@@ -48,7 +51,7 @@ internal sealed partial class PostgresStore : IStore
             await using var connection = await ConnectWithRetryAsync(dataSource, settings, retry, onRetry, cancellationToken);
             try
             {
-                await PostgresMigrations.ApplyAsync(connection, store.Description, cancellationToken);
+                await store.MigrateAsync(connection, store.Description, cancellationToken);
             }
             catch (NpgsqlException e)
             {
@@ -158,19 +161,71 @@ internal sealed partial class PostgresStore : IStore
         return password.Length == 0 ? message : message.Replace(password, "***", StringComparison.Ordinal);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await StopListenerAsync();
         await _dataSource.DisposeAsync();
     }
 
-    private ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
-        _dataSource.OpenConnectionAsync(cancellationToken);
+    protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken);
 
-    /// <summary>A typed parameter: a null value must still carry its type, or PostgreSQL cannot plan "@p IS NULL".</summary>
-    private static void Add(NpgsqlCommand command, string name, NpgsqlDbType type, object? value) =>
-        command.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
+    /// <summary>Read committed: what must not go stale between a read and a write takes an advisory lock.</summary>
+    protected override ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        connection.BeginTransactionAsync(cancellationToken);
 
-    /// <summary>Npgsql writes only UTC offsets to timestamptz.</summary>
-    private static DateTimeOffset Utc(DateTimeOffset time) => time.ToUniversalTime();
+    /// <summary>Any fixed 64-bit number works; this is "GATEHOUS" in ASCII so it reads as ours in pg_locks.</summary>
+    private const long SchemaLockKey = 0x4741_5445_484F_5553;
+
+    /// <summary>Any fixed pair works for the two-key advisory lock (a key space apart from the schema's one-key lock); "LOGI".</summary>
+    private const int LoginAttemptLockClass = 0x4C4F_4749;
+
+    protected override async Task LockSchemaAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, $"SELECT pg_advisory_xact_lock({SchemaLockKey})");
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Under read committed a count-then-insert lets two proxies both see limit − 1; a transaction-scoped lock per
+    /// user name (hashed: a collision only makes two users wait for each other) makes it one step.</summary>
+    protected override async Task LockLoginAttemptsAsync(DbConnection connection, DbTransaction transaction, string user,
+        CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, "SELECT pg_advisory_xact_lock(@class, hashtext(@user))");
+        Add(command, "class", SqlType.Integer, LoginAttemptLockClass);
+        Add(command, "user", SqlType.Text, user);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.</summary>
+    protected override string ByteOrder => "\"C\"";
+
+    protected override SqlColumnTypes ColumnTypes { get; } = new(Text: "text", Time: "timestamptz", Bytes: "bytea", Json: "jsonb",
+        Boolean: "boolean", Integer: "integer", BigInt: "bigint", IdentityKey: "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        IndexRevocationsByAuthority: true);
+
+    protected override string MigrationsTableSql =>
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())";
+
+    protected override string RecordMigrationSql => "INSERT INTO schema_migrations (version) VALUES (@version)";
+
+    /// <summary>Every parameter typed: a null value must still carry its type, or PostgreSQL cannot plan "@p IS NULL".</summary>
+    protected override void Bind(DbParameter parameter, SqlType type, object? value)
+    {
+        ((NpgsqlParameter)parameter).NpgsqlDbType = type switch
+        {
+            SqlType.Text => NpgsqlDbType.Text,
+            SqlType.Integer => NpgsqlDbType.Integer,
+            SqlType.BigInt => NpgsqlDbType.Bigint,
+            SqlType.Bytes => NpgsqlDbType.Bytea,
+            SqlType.Boolean => NpgsqlDbType.Boolean,
+            SqlType.Time => NpgsqlDbType.TimestampTz,
+            SqlType.Json => NpgsqlDbType.Jsonb,
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+        };
+        // Npgsql writes only UTC offsets to timestamptz.
+        parameter.Value = value is DateTimeOffset time ? time.ToUniversalTime() : value ?? DBNull.Value;
+    }
+
+    protected override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
 }
