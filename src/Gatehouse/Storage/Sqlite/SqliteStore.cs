@@ -65,7 +65,7 @@ internal sealed class SqliteStore : SqlStore
     protected override Task LockLoginAttemptsAsync(DbConnection connection, DbTransaction transaction, string user, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
-    /// <inheritdoc cref="LockLoginAttemptsAsync"/>
+    /// <summary>Nothing to add: the migration's write transaction (BEGIN IMMEDIATE) already keeps every other opener out.</summary>
     protected override Task LockSchemaAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
