@@ -40,6 +40,29 @@ internal sealed class ServiceConnection(SslStream tls, bool ping, DialRequest re
     public ValueTask AuditDecisionAsync(string resource, AccessOutcome outcome, string reason, CancellationToken cancellationToken) =>
         audit.DecisionAsync(Caller, resource, outcome, reason, ArrivalDetails(Facts), cancellationToken);
 
+    /// <summary>
+    /// Carries out an access decision on <paramref name="resource"/>: audits it (but for an allowed probe, which connects
+    /// nothing and so is no access to record), refuses a denied dial with <paramref name="reason"/>, and answers an allowed
+    /// probe. True when the dial is allowed and is no probe: the handler connects next.
+    /// </summary>
+    public async Task<bool> SettleDecisionAsync(string resource, bool allowed, string reason, CancellationToken cancellationToken)
+    {
+        var probe = Request.Probe == true;
+        if (!(allowed && probe))
+            await AuditDecisionAsync(resource, AuditWords.Outcome(allowed), reason, cancellationToken);
+        if (!allowed)
+        {
+            await AnswerAsync(DialAnswer.Refuse(DialCodes.Denied, reason), cancellationToken);
+            return false;
+        }
+        if (probe)
+        {
+            await AnswerAsync(DialAnswer.Accepted, cancellationToken);
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>Audits the start or end of this connection's session on <paramref name="resource"/> (e.g. <c>ssh.session.start</c>).</summary>
     public ValueTask<Storage.AuditEvent> AuditSessionAsync(string type, string resource, IReadOnlyDictionary<string, string> details,
         CancellationToken cancellationToken) =>

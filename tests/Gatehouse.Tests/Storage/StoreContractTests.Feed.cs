@@ -197,4 +197,28 @@ public abstract partial class StoreContractTests
         Assert.Contains("schema version 99", e.Message);
         Assert.Contains("run a newer Gatehouse", e.Message);
     }
+
+    [Fact]
+    public async Task A_new_store_gets_the_schema_that_earlier_versions_made()
+    {
+        // Stores made by earlier versions are opened, not rebuilt: a schema step that has run must never change what it
+        // makes. A new schema version changes this fingerprint on purpose; then pin the new one here.
+        var location = await NewLocationAsync();
+        await (await OpenAsync(location)).DisposeAsync();
+
+        var schema = string.Join("\n", await QueryLinesAsync(location, SchemaQuery));
+
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(schema)));
+        Assert.True(sha256 == SchemaVersion4Sha256, $"the schema differs from version 4's (sha256 {sha256}):\n{schema}");
+    }
+
+    private protected static async Task<List<string>> ReadLinesAsync(System.Data.Common.DbConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var lines = new List<string>();
+        while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+        return lines;
+    }
 }

@@ -23,6 +23,16 @@ public abstract partial class StoreContractTests
     /// <summary>Runs SQL against the store's database behind its back (to fake a newer schema).</summary>
     private protected abstract Task ExecuteSqlAsync(string location, string sql);
 
+    /// <summary>Runs a query behind the store's back; the first column of every row, as text.</summary>
+    private protected abstract Task<List<string>> QueryLinesAsync(string location, string sql);
+
+    /// <summary>A query that lists the schema (tables, columns, indexes, constraints) in a fixed order, one item a row.</summary>
+    private protected abstract string SchemaQuery { get; }
+
+    /// <summary>SHA-256 of <see cref="SchemaQuery"/>'s rows joined by newlines, on a store made by the Gatehouse that first
+    /// shipped schema version 4.</summary>
+    private protected abstract string SchemaVersion4Sha256 { get; }
+
     private protected async Task<IStore> NewStoreAsync() => await OpenAsync(await NewLocationAsync());
 
     private static StoredAuthority Authority(string kind, string tag) =>
@@ -275,6 +285,18 @@ public sealed class SqliteStoreContractTests : StoreContractTests, IDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+    private protected override async Task<List<string>> QueryLinesAsync(string location, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={location};Pooling=false");
+        await connection.OpenAsync();
+        return await ReadLinesAsync(connection, sql);
+    }
+
+    private protected override string SchemaQuery =>
+        "SELECT type || ' ' || name || ': ' || sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name";
+
+    private protected override string SchemaVersion4Sha256 => "3888e664661909764950d06ad1de39707cffb34935b833a477fc75aa4692063e";
+
     public void Dispose() => _dir.Dispose();
 }
 
@@ -295,4 +317,24 @@ public sealed partial class PostgresStoreContractTests(PostgresServerFixture fix
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
+
+    private protected override async Task<List<string>> QueryLinesAsync(string location, string sql)
+    {
+        await using var connection = new NpgsqlConnection(location);
+        await connection.OpenAsync();
+        return await ReadLinesAsync(connection, sql);
+    }
+
+    private protected override string SchemaQuery => """
+        SELECT line FROM (
+            SELECT format('column %s.%s %s null=%s default=%s identity=%s', table_name, column_name, data_type, is_nullable,
+                coalesce(column_default, '-'), coalesce(identity_generation, '-')) AS line
+            FROM information_schema.columns WHERE table_schema = current_schema()
+            UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = current_schema()
+            UNION ALL SELECT format('constraint %s %s', conrelid::regclass, pg_get_constraintdef(oid))
+            FROM pg_constraint WHERE connamespace = current_schema()::regnamespace) lines
+        ORDER BY line COLLATE "C"
+        """;
+
+    private protected override string SchemaVersion4Sha256 => "072de55316e62f6b3daa7fe8b81de9b2ede890a2cd566839294ca07474edab8b";
 }

@@ -47,19 +47,10 @@ internal sealed class SshNodeHandler(ProxyOptions options, RoleCatalog roles, Ti
                 ? $"your certificate does not carry login '{login}' (it carries: {(identity.Logins.Count == 0 ? "none" : string.Join(", ", identity.Logins))}); " +
                   "log in again (`gatehouse login`) if your roles changed since it was issued"
                 : null;
-        if (!(reason is null && request.Probe == true))
-            await connection.AuditDecisionAsync(node.Resource, AuditWords.Outcome(reason is null), reason ?? decision.Reason, cancellationToken);
         if (reason is not null)
-        {
             ProxyLog.NodeAccessDenied(logger, identity.User, login, node.Name, reason);
-            await connection.AnswerAsync(DialAnswer.Refuse(DialCodes.Denied, reason), cancellationToken);
+        if (!await connection.SettleDecisionAsync(node.Resource, reason is null, reason ?? decision.Reason, cancellationToken))
             return;
-        }
-        if (request.Probe == true)
-        {
-            await connection.AnswerAsync(DialAnswer.Accepted, cancellationToken);
-            return;
-        }
 
         // 3. Connect, then relay the SSH bytes; the session's start and end are audited with what it moved.
         if (await UpstreamRelay.ConnectAsync(connection, node.Host, node.Port, $"node '{node.Name}' at {node.Address}", cancellationToken) is not { } upstream)

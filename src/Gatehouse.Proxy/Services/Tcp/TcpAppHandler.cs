@@ -38,18 +38,8 @@ internal sealed class TcpAppHandler(ProxyOptions options, RoleCatalog roles, Tim
 
         // 2. May they. An allowed probe connects nothing, so it is no access to record; a denied one is a refusal like any other.
         var decision = (await roles.CheckerForAsync(connection.Caller.Identity, cancellationToken)).CheckApp(app.Name, app.Labels);
-        if (!(decision.Allowed && request.Probe == true))
-            await connection.AuditDecisionAsync(resource, AuditWords.Outcome(decision.Allowed), decision.Reason, cancellationToken);
-        if (!decision.Allowed)
-        {
-            await connection.AnswerAsync(DialAnswer.Refuse(DialCodes.Denied, decision.Reason), cancellationToken);
+        if (!await connection.SettleDecisionAsync(resource, decision.Allowed, decision.Reason, cancellationToken))
             return;
-        }
-        if (request.Probe == true)
-        {
-            await connection.AnswerAsync(DialAnswer.Accepted, cancellationToken);
-            return;
-        }
 
         // 3. Connect, answer, relay until either side ends or the certificate expires.
         if (await UpstreamRelay.ConnectAsync(connection, app.Host, app.Port, $"app '{app.Name}' at {app.Address}", cancellationToken) is not { } upstream)

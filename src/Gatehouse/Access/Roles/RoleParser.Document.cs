@@ -77,48 +77,57 @@ internal static partial class RoleParser
             return (role, nameNode);
         }
 
-        private RoleConditions ReadConditions(SourceNode node, string path)
+        /// <summary>The mapping a section (allow, deny, a label set, options) holds; null when the section is empty, or when
+        /// it is not a mapping, which is reported as a mapping of <paramref name="contents"/>.</summary>
+        private SourceMapping? Section(SourceNode node, string path, string contents)
         {
             if (node is SourceScalar { IsNull: true })
             {
-                return RoleConditions.Empty;
+                return null;
             }
             if (node is not SourceMapping map)
             {
-                Report(node, path, $"must be a mapping of {string.Join(", ", ConditionKeys)}");
-                return RoleConditions.Empty;
+                Report(node, path, $"must be a mapping of {contents}");
+                return null;
             }
-
-            var conditions = RoleConditions.Empty;
-            foreach (var (key, _, value) in Entries(map, path, ConditionKeys))
-            {
-                var keyPath = $"{path}.{key}";
-                conditions = key switch
-                {
-                    "logins" => conditions with { Logins = ReadValues(value, keyPath, ValidateListValue) },
-                    "node_labels" => conditions with { NodeLabels = ReadLabels(value, keyPath) },
-                    "app_labels" => conditions with { AppLabels = ReadLabels(value, keyPath) },
-                    "db_labels" => conditions with { DbLabels = ReadLabels(value, keyPath) },
-                    "db_users" => conditions with { DbUsers = ReadValues(value, keyPath, ValidateListValue) },
-                    "db_names" => conditions with { DbNames = ReadValues(value, keyPath, ValidateListValue) },
-                    "kube_labels" => conditions with { KubeLabels = ReadLabels(value, keyPath) },
-                    "kube_groups" => conditions with { KubeGroups = ReadValues(value, keyPath, ValidateListValue) },
-                    "kube_users" => conditions with { KubeUsers = ReadValues(value, keyPath, ValidateListValue) },
-                    _ => conditions,
-                };
-            }
-            return conditions;
+            return map;
         }
+
+        /// <summary>Reads a section of known keys (allow, deny, options) into one value, key by key, starting from
+        /// <paramref name="empty"/>: what an empty or malformed section reads as.</summary>
+        private T ReadSection<T>(SourceNode node, string path, string[] keys, T empty, Func<T, string, SourceNode, string, T> apply)
+        {
+            if (Section(node, path, string.Join(", ", keys)) is not { } map)
+            {
+                return empty;
+            }
+            var result = empty;
+            foreach (var (key, _, value) in Entries(map, path, keys))
+            {
+                result = apply(result, key, value, $"{path}.{key}");
+            }
+            return result;
+        }
+
+        private RoleConditions ReadConditions(SourceNode node, string path) =>
+            ReadSection(node, path, ConditionKeys, RoleConditions.Empty, (conditions, key, value, keyPath) => key switch
+            {
+                "logins" => conditions with { Logins = ReadValues(value, keyPath, ValidateListValue) },
+                "node_labels" => conditions with { NodeLabels = ReadLabels(value, keyPath) },
+                "app_labels" => conditions with { AppLabels = ReadLabels(value, keyPath) },
+                "db_labels" => conditions with { DbLabels = ReadLabels(value, keyPath) },
+                "db_users" => conditions with { DbUsers = ReadValues(value, keyPath, ValidateListValue) },
+                "db_names" => conditions with { DbNames = ReadValues(value, keyPath, ValidateListValue) },
+                "kube_labels" => conditions with { KubeLabels = ReadLabels(value, keyPath) },
+                "kube_groups" => conditions with { KubeGroups = ReadValues(value, keyPath, ValidateListValue) },
+                "kube_users" => conditions with { KubeUsers = ReadValues(value, keyPath, ValidateListValue) },
+                _ => conditions,
+            });
 
         private IReadOnlyDictionary<string, IReadOnlyList<string>> ReadLabels(SourceNode node, string path)
         {
-            if (node is SourceScalar { IsNull: true })
+            if (Section(node, path, "label key to a value or list of values, e.g. { env: [dev, staging] }") is not { } map)
             {
-                return RoleLabels.None;
-            }
-            if (node is not SourceMapping map)
-            {
-                Report(node, path, "must be a mapping of label key to a value or list of values, e.g. { env: [dev, staging] }");
                 return RoleLabels.None;
             }
 
@@ -147,36 +156,22 @@ internal static partial class RoleParser
             return labels;
         }
 
-        private RoleOptions ReadOptions(SourceNode node, string path)
-        {
-            if (node is SourceScalar { IsNull: true })
+        /// <summary>Options: max_session_ttl, the only one so far.</summary>
+        private RoleOptions ReadOptions(SourceNode node, string path) =>
+            ReadSection(node, path, OptionKeys, RoleOptions.None, (options, _, value, keyPath) =>
             {
-                return RoleOptions.None;
-            }
-            if (node is not SourceMapping map)
-            {
-                Report(node, path, $"must be a mapping of {string.Join(", ", OptionKeys)}");
-                return RoleOptions.None;
-            }
-
-            var options = RoleOptions.None;
-            foreach (var (key, _, value) in Entries(map, path, OptionKeys))
-            {
-                var keyPath = $"{path}.{key}";
                 var text = ReadString(value, keyPath);
                 if (text is null)
                 {
-                    continue;
+                    return options;
                 }
                 if (!Durations.TryParse(text, out var ttl))
                 {
                     Report(value, keyPath, $"'{text}' is not a duration: write one like 8h, 30m, 1h30m or 2d");
-                    continue;
+                    return options;
                 }
-                options = options with { MaxSessionTtl = ttl };
-            }
-            return options;
-        }
+                return options with { MaxSessionTtl = ttl };
+            });
 
         /// <summary>A string or a list of strings (a scalar is a one-element list); null means none.</summary>
         private List<string> ReadValues(SourceNode node, string path, Func<string, string?> validate)

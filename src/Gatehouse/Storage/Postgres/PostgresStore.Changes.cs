@@ -6,10 +6,6 @@ internal sealed partial class PostgresStore
 {
     private const string Channel = "gatehouse_changes";
 
-    /// <summary>NOTIFY can be lost (the LISTEN connection drops, a proxy starts listening late), so waiters re-read
-    /// the revision at least this often whatever they hear.</summary>
-    private static readonly TimeSpan SafetyNetInterval = TimeSpan.FromSeconds(2);
-
     private static readonly TimeSpan ListenerReconnectDelay = TimeSpan.FromSeconds(1);
 
     private readonly NpgsqlConnectionStringBuilder _settings;
@@ -23,57 +19,21 @@ internal sealed partial class PostgresStore
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Raises the revision and announces it to every listening proxy. Call inside the transaction of the
-    /// change it announces: both the new value and the NOTIFY become visible only when that transaction commits.</summary>
-    private static async Task BumpRevisionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand($"""
-            WITH raised AS (UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value)
-            SELECT pg_notify('{Channel}', value::text) FROM raised
-            """, connection, transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    /// <summary>Raises the revision and announces it to every listening proxy; both become visible only when the
+    /// transaction of the change commits.</summary>
+    protected override string RaiseRevisionSql => $"""
+        WITH raised AS (UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value)
+        SELECT pg_notify('{Channel}', value::text) FROM raised
+        """;
 
-    /// <summary>Runs a change in one transaction that also raises the revision when <paramref name="change"/> says it changed something.</summary>
-    private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<(T Result, bool Changed)>> change,
-        CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var (result, changed) = await change(connection, transaction);
-        if (changed) await BumpRevisionAsync(connection, transaction, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
-    }
+    /// <summary>NOTIFY can be lost (the LISTEN connection drops, a proxy starts listening late), so waiters re-read
+    /// the revision at least this often whatever they hear.</summary>
+    protected override TimeSpan ReReadInterval { get; } = TimeSpan.FromSeconds(2);
 
-    public async ValueTask<long> GetRevisionAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT value FROM revision WHERE id = 1", connection);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    public async ValueTask<long> WaitForChangeAsync(long known, TimeSpan timeout, CancellationToken cancellationToken)
+    protected override Task ChangeSignal()
     {
         EnsureListening();
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            // Take the signal before reading: a NOTIFY that lands between the read and the wait still wakes us.
-            var signal = Volatile.Read(ref _changeSignal).Task;
-            var current = await GetRevisionAsync(cancellationToken);
-            var remaining = deadline - DateTime.UtcNow;
-            if (current != known || remaining <= TimeSpan.Zero) return current;
-            var wait = remaining < SafetyNetInterval ? remaining : SafetyNetInterval;
-            try
-            {
-                await signal.WaitAsync(wait, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                // the safety net: read again
-            }
-        }
+        return Volatile.Read(ref _changeSignal).Task;
     }
 
     private void Pulse() => Interlocked.Exchange(ref _changeSignal, NewSignal()).TrySetResult();

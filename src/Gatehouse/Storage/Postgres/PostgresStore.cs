@@ -1,8 +1,9 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Gatehouse.Storage.Sql;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Gatehouse.Storage.Postgres;
 
@@ -16,8 +17,9 @@ internal sealed record PostgresRetry(TimeSpan MaxWait, TimeSpan FirstDelay, Time
 }
 
 /// <summary>The shared store for a cluster of proxies: PostgreSQL through one <see cref="NpgsqlDataSource"/> (a pool),
-/// plus one LISTEN connection, opened on first wait, that turns NOTIFY into wake-ups for the change feed.</summary>
-internal sealed partial class PostgresStore : IStore
+/// plus one LISTEN connection, opened on first wait, that turns NOTIFY into wake-ups for the change feed. The queries are
+/// <see cref="SqlStore"/>'s; this says how PostgreSQL types values, serialises writers (advisory locks) and announces changes.</summary>
+internal sealed partial class PostgresStore : SqlStore
 {
     private readonly NpgsqlDataSource _dataSource;
 
@@ -29,7 +31,7 @@ internal sealed partial class PostgresStore : IStore
     }
 
     /// <summary>"PostgreSQL host:port/database": safe for messages, never the password.</summary>
-    public string Description { get; }
+    public override string Description { get; }
 
     public static Task<PostgresStore> OpenAsync(string connectionString, Action<string>? onRetry, CancellationToken cancellationToken) =>
         OpenAsync(connectionString, PostgresRetry.Default, onRetry, cancellationToken);
@@ -48,7 +50,7 @@ internal sealed partial class PostgresStore : IStore
             await using var connection = await ConnectWithRetryAsync(dataSource, settings, retry, onRetry, cancellationToken);
             try
             {
-                await PostgresMigrations.ApplyAsync(connection, store.Description, cancellationToken);
+                await store.MigrateAsync(connection, store.Description, cancellationToken);
             }
             catch (NpgsqlException e)
             {
@@ -158,19 +160,12 @@ internal sealed partial class PostgresStore : IStore
         return password.Length == 0 ? message : message.Replace(password, "***", StringComparison.Ordinal);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await StopListenerAsync();
         await _dataSource.DisposeAsync();
     }
 
-    private ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
-        _dataSource.OpenConnectionAsync(cancellationToken);
-
-    /// <summary>A typed parameter: a null value must still carry its type, or PostgreSQL cannot plan "@p IS NULL".</summary>
-    private static void Add(NpgsqlCommand command, string name, NpgsqlDbType type, object? value) =>
-        command.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
-
-    /// <summary>Npgsql writes only UTC offsets to timestamptz.</summary>
-    private static DateTimeOffset Utc(DateTimeOffset time) => time.ToUniversalTime();
+    protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken);
 }
