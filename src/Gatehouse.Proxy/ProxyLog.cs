@@ -46,8 +46,8 @@ internal static partial class ProxyLog
     [LoggerMessage(1702, LogLevel.Warning, "{User}'s session on database {Database} as {DbUser} could not start: {Failure}")]
     public static partial void DatabaseSessionFailed(ILogger logger, string user, string database, string dbUser, string failure);
 
-    [LoggerMessage(1703, LogLevel.Error, "A db.query event of {User} on {Resource} could not be written: {Error}")]
-    public static partial void QueryAuditFailed(ILogger logger, string user, string resource, string error);
+    [LoggerMessage(1703, LogLevel.Error, "{Count} db.query event(s) could not be written: {Error}")]
+    public static partial void QueryAuditFailed(ILogger logger, int count, string error);
 
     [LoggerMessage(1704, LogLevel.Warning, "Connection {ConnectionId} from {Peer}: a PostgreSQL client was refused before its session: {Reason}")]
     public static partial void PostgresRefused(ILogger logger, string connectionId, string peer, string reason);

@@ -25,27 +25,43 @@ internal sealed class AuditLog(IAuditStore store, TimeProvider time, string? jso
     public async ValueTask<AuditEvent> RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         if (auditEvent.Time == default) auditEvent = auditEvent with { Time = time.GetUtcNow() };
-        var id = await store.AppendAuditAsync(auditEvent, cancellationToken);
-        auditEvent = auditEvent with { Id = id };
-        if (jsonLinesFile is not null)
+        auditEvent = auditEvent with { Id = await store.AppendAuditAsync(auditEvent, cancellationToken) };
+        await AppendToFileAsync([auditEvent], cancellationToken);
+        return auditEvent;
+    }
+
+    /// <summary>Records the events together: one commit in the store, then one flush of the file. For a writer of many
+    /// events (a database session's statements); each is as durable as one from <see cref="RecordAsync"/> once this returns.</summary>
+    public async ValueTask RecordBatchAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken)
+    {
+        if (auditEvents.Count == 0) return;
+        var now = time.GetUtcNow();
+        var timed = auditEvents.Select(e => e.Time == default ? e with { Time = now } : e).ToList();
+        var ids = await store.AppendAuditBatchAsync(timed, cancellationToken);
+        await AppendToFileAsync([.. timed.Select((e, i) => e with { Id = ids[i] })], cancellationToken);
+    }
+
+    private async ValueTask AppendToFileAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken)
+    {
+        if (jsonLinesFile is null) return;
+        await _fileLock.WaitAsync(cancellationToken);
+        try
         {
-            await _fileLock.WaitAsync(cancellationToken);
-            try
+            await using var stream = new FileStream(jsonLinesFile, new FileStreamOptions
             {
-                await using var stream = new FileStream(jsonLinesFile, new FileStreamOptions
-                {
-                    Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read, UnixCreateMode = AtomicFile.OwnerOnly,
-                });
+                Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read, UnixCreateMode = AtomicFile.OwnerOnly,
+            });
+            foreach (var auditEvent in auditEvents)
+            {
                 await stream.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(auditEvent, Json), cancellationToken);
                 stream.WriteByte((byte)'\n');
-                await stream.FlushAsync(cancellationToken);
             }
-            finally
-            {
-                _fileLock.Release();
-            }
+            await stream.FlushAsync(cancellationToken);
         }
-        return auditEvent;
+        finally
+        {
+            _fileLock.Release();
+        }
     }
 
     /// <summary>An event with only the common fields set; use <c>with</c> for the rest.</summary>

@@ -26,6 +26,15 @@ internal interface IAuditStore
     /// <summary>Appends and commits the event; returns its id. When this returns, the event survives a kill -9.</summary>
     ValueTask<long> AppendAuditAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
 
+    /// <summary>Appends and commits the events together (one commit for all, in this order); returns their ids. When this
+    /// returns, every one survives a kill -9; none is written unless all are.</summary>
+    async ValueTask<IReadOnlyList<long>> AppendAuditBatchAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken)
+    {
+        var ids = new List<long>(auditEvents.Count);
+        foreach (var auditEvent in auditEvents) ids.Add(await AppendAuditAsync(auditEvent, cancellationToken));
+        return ids;
+    }
+
     /// <summary>Newest first.</summary>
     ValueTask<IReadOnlyList<AuditEvent>> QueryAuditAsync(AuditQuery query, CancellationToken cancellationToken);
 }

@@ -69,6 +69,24 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task A_batch_of_audit_events_is_written_in_order_in_one_commit()
+    {
+        await using var store = await NewStoreAsync();
+        var before = await store.AppendAuditAsync(Audit("user.login", "alice", T0), None);
+        IReadOnlyList<AuditEvent> batch = [.. Enumerable.Range(1, 300).Select(i => Audit("db.query", "alice", T0.AddSeconds(i),
+            new Dictionary<string, string> { ["query"] = $"select {i}" }))];
+
+        var ids = await store.AppendAuditBatchAsync(batch, None);
+
+        Assert.Equal(300, ids.Count);
+        Assert.True(ids[0] > before);
+        Assert.Equal(ids.Order(), ids);
+        var written = await store.QueryAuditAsync(new AuditQuery(Type: "db.query"), None);
+        Assert.Equal(ids.Reverse(), written.Select(e => e.Id));
+        Assert.Equal("select 300", written[0].Details!["query"]);
+    }
+
+    [Fact]
     public async Task Audit_queries_filter_newest_first()
     {
         await using var store = await NewStoreAsync();
