@@ -65,6 +65,45 @@ internal static class CommandKit
         text is null ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct()];
 
     /// <summary>Refusal of a request that was understood but cannot be done (exit code 1).</summary>
+    /// <summary>Runs <paramref name="program"/> on this terminal and returns its exit status; Ctrl-C reaches the program
+    /// itself (same terminal), which ends it. <paramref name="installHint"/> says what to do when it is not installed.</summary>
+    public static async Task<int> RunOnTerminalAsync(string program, IEnumerable<string> arguments, string installHint)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        System.Diagnostics.Process process;
+        try
+        {
+            process = System.Diagnostics.Process.Start(start) ?? throw new SetupException($"{program} did not start");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return Fail($"cannot run {program} ({e.Message}): {installHint}");
+        }
+        using (process)
+        {
+            await process.WaitForExitAsync(CancellationToken.None);
+            return process.ExitCode;
+        }
+    }
+
+    /// <summary>A listener on 127.0.0.1:<paramref name="port"/> (0: a free one), started; null when it cannot listen, after
+    /// saying so.</summary>
+    public static System.Net.Sockets.TcpListener? ListenLocally(int port)
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        try
+        {
+            listener.Start();
+            return listener;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Fail($"cannot listen on 127.0.0.1:{port}: {e.Message}");
+            return null;
+        }
+    }
+
     public static int Fail(string message)
     {
         Console.Error.WriteLine($"gatehouse: {message}");

@@ -78,8 +78,7 @@ internal static class DbCommand
                 return await RunPsqlAsync(DbSetup.ConnectionString(await setup.DirectParametersAsync(database!, dbUser!, dbName, cancellationToken)));
 
             // Through a balancer: psql talks to a local port for the length of its session.
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
+            if (CommandKit.ListenLocally(0) is not { } listener) return 1;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var forwarding = TcpForwarder.RunAsync(listener, setup.Dialer, new DialTarget(AlpnProtocols.Postgres, database!.Name), verbose: false,
                 Console.Error, stop.Token);
@@ -117,15 +116,7 @@ internal static class DbCommand
             var probe = await dialer.DialAsync(new DialTarget(AlpnProtocols.Postgres, database, Probe: true, DbUser: dbUser, DbName: dbName), cancellationToken);
             if (probe.Stream is { } probed) await probed.DisposeAsync();
             if (!probe.Ok) return CommandKit.Fail(probe.Error!);
-            var listener = new TcpListener(IPAddress.Loopback, parse.GetValue(port));
-            try
-            {
-                listener.Start();
-            }
-            catch (SocketException e)
-            {
-                return CommandKit.Fail($"cannot listen on 127.0.0.1:{parse.GetValue(port)}: {e.Message}");
-            }
+            if (CommandKit.ListenLocally(parse.GetValue(port)) is not { } listener) return 1;
             var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
             Console.Out.WriteLine($"Serving database '{database}' at 127.0.0.1:{bound} via {dialer.Options.Proxy} ({decision.Name}; {decision.Source}). Ctrl-C to stop.");
             Console.Out.WriteLine($"Connect with: psql \"{DbSetup.ConnectionString(DbSetup.LocalParameters(bound, dbUser ?? "DB_USER", dbName))}\"");
@@ -170,6 +161,9 @@ internal static class DbCommand
         return new DbSetup(new ProxyDialer(options), options.ProfileDirectory!);
     }
 
+    private static Task<int> RunPsqlAsync(string connection) =>
+        CommandKit.RunOnTerminalAsync("psql", [connection], "install the PostgreSQL client (Debian: postgresql-client)");
+
     private static async Task<(DbSetup? Setup, DatabaseListing? Database, string? DbUser, string? Error)> PrepareAsync(ParseResult parse, Common common,
         string name, CancellationToken cancellationToken)
     {
@@ -178,26 +172,5 @@ internal static class DbCommand
         if (database is null) return (null, null, null, error);
         var (dbUser, userError) = DbSetup.DbUser(database, parse.GetValue(common.DbUser));
         return dbUser is null ? (null, null, null, userError) : (setup, database, dbUser, null);
-    }
-
-    /// <summary>Runs psql on this terminal and returns its exit status; Ctrl-C reaches psql itself (same terminal).</summary>
-    private static async Task<int> RunPsqlAsync(string connection)
-    {
-        var start = new ProcessStartInfo("psql") { UseShellExecute = false };
-        start.ArgumentList.Add(connection);
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new SetupException("psql did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return CommandKit.Fail($"cannot run psql ({e.Message}): install the PostgreSQL client (Debian: postgresql-client)");
-        }
-        using (process)
-        {
-            await process.WaitForExitAsync(CancellationToken.None);
-            return process.ExitCode;
-        }
     }
 }

@@ -73,15 +73,7 @@ internal static class ProxyCommand
             if (!probe.Ok && probe.Code is not null) return CommandKit.Fail(probe.Error!);
             if (!probe.Ok) Console.Error.WriteLine($"gatehouse: could not ask the proxy about '{app}' ({probe.Error}); forwarding it as a TCP app.");
 
-            var listener = new TcpListener(IPAddress.Loopback, localPort);
-            try
-            {
-                listener.Start();
-            }
-            catch (SocketException e)
-            {
-                return CommandKit.Fail($"cannot listen on 127.0.0.1:{localPort}: {e.Message}");
-            }
+            if (CommandKit.ListenLocally(localPort) is not { } listener) return 1;
             var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
             Console.Out.WriteLine($"Forwarding 127.0.0.1:{bound} to app '{app}' {route}. Ctrl-C to stop.");
             await TcpForwarder.RunAsync(listener, dialer, new DialTarget(AlpnProtocols.Tcp, app), parse.GetValue(verbose), Console.Error, cancellationToken);

@@ -47,7 +47,8 @@ internal static class SshCommand
                 foreach (var value in parse.GetValue(forward) ?? []) extra.AddRange([forward.Name, value]);
             if (parse.GetValue(tty)) extra.Add("-t");
             if (parse.GetValue(agent)) extra.Add("-A");
-            return await RunSshAsync(setup.SshArguments(who, node, extra, parse.GetValue(command) ?? []));
+            return await CommandKit.RunOnTerminalAsync("ssh", setup.SshArguments(who, node, extra, parse.GetValue(command) ?? []),
+                "install the OpenSSH client (Debian: openssh-client)");
         });
         return ssh;
     }
@@ -123,26 +124,5 @@ internal static class SshCommand
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
             ? $"\"{process}\" \"{System.Reflection.Assembly.GetEntryAssembly()!.Location}\""
             : $"\"{process}\"";
-    }
-
-    /// <summary>Runs ssh on this terminal and returns its exit status. Ctrl-C reaches ssh itself (same terminal), which ends it.</summary>
-    private static async Task<int> RunSshAsync(IReadOnlyList<string> arguments)
-    {
-        var start = new ProcessStartInfo("ssh") { UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new SetupException("ssh did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return CommandKit.Fail($"cannot run ssh ({e.Message}): install the OpenSSH client (Debian: openssh-client)");
-        }
-        using (process)
-        {
-            await process.WaitForExitAsync(CancellationToken.None);
-            return process.ExitCode;
-        }
     }
 }
