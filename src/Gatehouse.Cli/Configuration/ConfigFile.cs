@@ -119,5 +119,17 @@ internal sealed class ConfigFile
     {
         [YamlMember(Alias = "client_ca_files")] public List<string>? ClientCaFiles { get; set; }
         [YamlMember(Alias = "crl_files")] public List<string>? CrlFiles { get; set; }
+        [YamlMember(Alias = "revocation")] public List<RevocationSection>? Revocation { get; set; }
+    }
+
+    internal sealed class RevocationSection
+    {
+        [YamlMember(Alias = "ca")] public string? Ca { get; set; }
+        [YamlMember(Alias = "crl_files")] public List<string>? CrlFiles { get; set; }
+        [YamlMember(Alias = "crl_urls")] public List<string>? CrlUrls { get; set; }
+        [YamlMember(Alias = "crl_distribution_points")] public bool? CrlDistributionPoints { get; set; }
+        [YamlMember(Alias = "on_unknown")] public string? OnUnknown { get; set; }
+        [YamlMember(Alias = "on_stale")] public string? OnStale { get; set; }
+        [YamlMember(Alias = "stale_grace")] public string? StaleGrace { get; set; }
     }
 }

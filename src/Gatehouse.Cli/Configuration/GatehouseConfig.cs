@@ -114,6 +114,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
 
         var caFiles = (file.Trust?.ClientCaFiles ?? []).Select(Resolve).ToList();
         var crlFiles = (file.Trust?.CrlFiles ?? []).Select(Resolve).ToList();
+        var revocation = RevocationConfig.Policies(file.Trust?.Revocation, Resolve, errors);
 
         var storage = StoreOptions.Default;
         switch (file.Storage?.Kind ?? "sqlite")
@@ -157,7 +158,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
             throw new SetupException($"{source}: {errors.Count} problem(s) in the configuration:\n  " + string.Join("\n  ", errors));
 
         var clusterOptions = new ClusterOptions(cluster, Resolve(file.DataDir ?? ClusterOptions.DefaultDataDirectory), algorithm,
-            new TrustOptions(caFiles, crlFiles), new ValidationOptions(depth), Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable))
+            new TrustOptions(caFiles, crlFiles) { Revocation = revocation }, new ValidationOptions(depth), Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable))
         {
             Storage = storage,
             AuditFile = file.Audit?.File is { } auditFile ? Resolve(auditFile) : null,

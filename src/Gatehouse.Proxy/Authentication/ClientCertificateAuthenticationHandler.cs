@@ -94,7 +94,10 @@ internal sealed class ClientCertificateAuthenticationHandler(
     {
         var source = AuditWords.CertificateSource(verdict.Front).Word() + (verdict.Front is null ? "" : $" ({verdict.Front})");
         if (verdict.Status == ForwardedStatus.Authenticated)
+        {
             ProxyLog.CertificateAccepted(_log, verdict.Certificate!.Subject, verdict.Certificate.Serial, source, verdict.Identity!.User);
+            if (verdict.Warning is { } warning) ProxyLog.CertificateAcceptedWithWarning(_log, verdict.Certificate.Subject, verdict.Certificate.Serial, warning);
+        }
         else
             ProxyLog.CertificateRefused(_log, source, verdict.Reason, verdict.Message);
         await audit.CertificateJudgedAsync(verdict, feature.Client, Context.RequestAborted);

@@ -5,6 +5,7 @@ using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Identity;
+using Gatehouse.Pki.Trust;
 using Gatehouse.Proxy.Apps;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
@@ -84,7 +85,12 @@ internal sealed class ProxyHost : IAsyncDisposable
         // One line per protocol of the one TLS port (the router finds each by its ALPN).
         builder.Services.AddSingleton<IProtocolHandler, TcpAppHandler>();
         builder.Services.AddSingleton<IProtocolHandler, SshNodeHandler>();
-        builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        builder.Services.AddSingleton(services =>
+        {
+            var metrics = new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+            metrics.ObserveRevocation(() => RevocationReadings(cluster));
+            return metrics;
+        });
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
         builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(), services.GetRequiredService<GatehouseMetrics>(),
             cluster.Time, services.GetRequiredService<ILogger<ConnectionRouter>>()));
@@ -136,6 +142,13 @@ internal sealed class ProxyHost : IAsyncDisposable
         return new ProxyHost(app, certificates);
     }
 
+    private static IEnumerable<RevocationReading> RevocationReadings(ClusterState cluster)
+    {
+        var now = cluster.Time.GetUtcNow();
+        return cluster.Trust.RevocationByIssuer.Values.Select(v =>
+            new RevocationReading(v.CaSubject, v.IsHealthy(now), v.Crl is null ? null : now - v.Crl.ThisUpdate, v.LoadedAt));
+    }
+
     private static HttpsConnectionAdapterOptions HttpsOptions(HostCertificateProvider certificates) => new()
     {
         ServerCertificateSelector = (_, _) => certificates.Select(),
@@ -173,7 +186,9 @@ internal sealed class TrustRefresher(ClusterState cluster, TimeSpan interval, IL
             try
             {
                 known = known < 0 ? await cluster.Store.GetRevisionAsync(stoppingToken) : await cluster.Store.WaitForChangeAsync(known, interval, stoppingToken);
-                await cluster.ReloadTrustAsync(stoppingToken);
+                var before = cluster.Trust;
+                var after = await cluster.ReloadTrustAsync(stoppingToken);
+                if (!ReferenceEquals(before, after)) LogRevocationChanges(before, after);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -185,6 +200,19 @@ internal sealed class TrustRefresher(ClusterState cluster, TimeSpan interval, IL
                 ProxyLog.TrustRefreshFailed(logger, cluster.Store.Description, e.Message);
                 await Task.Delay(interval, cluster.Time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
+        }
+    }
+
+    /// <summary>A CRL source that starts failing is logged as an error naming it, once; one that recovers, once.</summary>
+    private void LogRevocationChanges(TrustStore before, TrustStore after)
+    {
+        foreach (var source in after.CrlSources)
+        {
+            var old = before.CrlSources.FirstOrDefault(s => s.Source == source.Source && s.Policy.Key == source.Policy.Key);
+            if (source.Error is { } error && old?.Error != error)
+                ProxyLog.RevocationSourceFailing(logger, error);
+            else if (source.IsOk && old is { IsOk: false })
+                ProxyLog.RevocationSourceRecovered(logger, source.Source, source.Crl!.ThisUpdate, source.Crl.NextUpdate);
         }
     }
 }

@@ -76,6 +76,7 @@ internal sealed class ServiceRouter(
             await ServiceConnection.AnswerAsync(tls, DialAnswer.Refuse(DialCodes.Unauthenticated, $"your certificate was refused ({verdict.Reason}): {verdict.Message}"), cancellationToken);
             return;
         }
+        if (verdict.Warning is { } warning) ProxyLog.CertificateAcceptedWithWarning(logger, verdict.Certificate!.Subject, verdict.Certificate.Serial, warning);
         var caller = Caller.Of(verdict, facts.Client);
 
         // 3b. Through a front that forwarded a certificate, the inner one must be the same user (ARCHITECTURE §4).

@@ -84,7 +84,7 @@ internal sealed class ClusterState : IAsyncDisposable
         try
         {
             var authorities = await Authorities.LoadOrCreateAsync(store, masterKey, new AuthorityOptions(options.ClusterName, options.KeyAlgorithm), time, cancellationToken);
-            var trust = await LoadTrustAsync(authorities, store, options.Trust, cancellationToken);
+            var trust = await LoadTrustAsync(authorities, store, WithCrlCache(options.Trust, dataDirectory), time, cancellationToken);
             return new ClusterState(options, store, masterKey, authorities, time, trust);
         }
         catch
@@ -104,17 +104,25 @@ internal sealed class ClusterState : IAsyncDisposable
     {
         var revoked = (await Store.ListRevocationsAsync(Authorities.UserKind, cancellationToken)).Select(r => r.Serial).ToList();
         var current = _trust;
-        if (TrustStoreLoader.Fingerprint(Authorities.User.Certificate, revoked, Options.Trust) == current.Fingerprint) return current;
-        var trust = TrustStoreLoader.Load(Authorities.User.Certificate, revoked, Options.Trust);
+        if (TrustStoreLoader.Fingerprint(Authorities.User.Certificate, revoked, TrustOptions) == current.Fingerprint) return current;
+        var trust = TrustStoreLoader.Load(Authorities.User.Certificate, revoked, TrustOptions, current, Time.GetUtcNow());
         Interlocked.Exchange(ref _trust, trust);
         return trust;
     }
 
-    private static async Task<TrustStore> LoadTrustAsync(Authorities authorities, IStore store, TrustOptions options, CancellationToken cancellationToken)
+    private static async Task<TrustStore> LoadTrustAsync(Authorities authorities, IStore store, TrustOptions options, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var revoked = await store.ListRevocationsAsync(Authorities.UserKind, cancellationToken);
-        return TrustStoreLoader.Load(authorities.User.Certificate, revoked.Select(r => r.Serial), options);
+        return TrustStoreLoader.Load(authorities.User.Certificate, revoked.Select(r => r.Serial), options, null, time.GetUtcNow());
     }
+
+    /// <summary>CRLs fetched from URLs are kept under the data directory unless the options name another place.</summary>
+    private static TrustOptions WithCrlCache(TrustOptions trust, string dataDirectory) =>
+        trust.CrlCacheDirectory is null ? trust with { CrlCacheDirectory = Path.Combine(dataDirectory, "crl-cache") } : trust;
+
+    /// <summary>The trust options in force: the configured ones with the CRL cache directory filled in.</summary>
+    public TrustOptions TrustOptions => WithCrlCache(Options.Trust, Path.GetFullPath(Options.DataDirectory));
 
     public async ValueTask DisposeAsync()
     {

@@ -89,9 +89,12 @@ internal sealed class ForwardedCertificateAuthenticator(
     private ForwardedAuthentication ValidateAndRemember(VerdictKey key, X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates,
         string? front, string source, DateTimeOffset now)
     {
-        var verdict = Validate(leaf, intermediates, front, source);
+        var verdict = Validate(leaf, intermediates, front, source, out var recheckBy);
         var notAfter = new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero);
-        _cache.Set(key, verdict, Min(now + options.CacheLifetime, notAfter), now);
+        // A verdict never outlives the revocation information it was built on (issue 16).
+        var expires = Min(now + options.CacheLifetime, notAfter);
+        if (recheckBy is { } until) expires = Min(expires, until);
+        _cache.Set(key, verdict, expires, now);
         return verdict;
     }
 
@@ -106,9 +109,11 @@ internal sealed class ForwardedCertificateAuthenticator(
         return verdict;
     }
 
-    private ForwardedAuthentication Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, string? front, string source)
+    private ForwardedAuthentication Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, string? front, string source,
+        out DateTimeOffset? recheckBy)
     {
         var result = validator.Validate(leaf, intermediates);
+        recheckBy = result.RecheckBy;
         var facts = new CertificateFacts(leaf.Subject, leaf.Issuer, SerialNumbers.Of(leaf), Convert.ToHexString(SHA256.HashData(leaf.RawDataMemory.Span)),
             new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero), result.IssuedByGatehouse);
         if (!result.IsValid)
@@ -116,7 +121,10 @@ internal sealed class ForwardedCertificateAuthenticator(
         var mapping = mapper.Map(leaf, result.IssuedByGatehouse, source);
         return mapping.Identity is null
             ? ForwardedAuthentication.Refuse(front, ForwardedAuthentication.Rejected, mapping.Error!, facts)
-            : new ForwardedAuthentication(ForwardedStatus.Authenticated, mapping.Identity, facts, front, null, $"{mapping.Identity.User} ({facts.Subject})");
+            : new ForwardedAuthentication(ForwardedStatus.Authenticated, mapping.Identity, facts, front, null, $"{mapping.Identity.User} ({facts.Subject})")
+            {
+                Warning = result.Warning,
+            };
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;

@@ -10,7 +10,10 @@ internal enum CertificateRefusal
     ClientCertExpired,
     ClientCertNotYetValid,
     ClientCertCrlHit,
-    ClientCertCrlProcessingError,
+    /// <summary>No revocation source of the issuer could say (never loaded, unreachable): refused unless on_unknown: allow.</summary>
+    ClientCertRevocationUnknown,
+    /// <summary>The issuer's CRL is past its nextUpdate plus the grace: refused unless on_stale: warn.</summary>
+    ClientCertRevocationStale,
     ClientCertPurposeInvalid,
     ClientCertTypeUnsupported,
     ClientCertMaxChainDepthExceeded,
@@ -21,6 +24,14 @@ internal enum CertificateRefusal
 internal sealed record CertificateValidationResult(CertificateRefusal? Refusal, string Message, bool IssuedByGatehouse, int ChainLength)
 {
     public bool IsValid => Refusal is null;
+
+    /// <summary>The verdict rests on revocation information that runs out then (a CRL's nextUpdate plus the grace):
+    /// a cache must not keep it longer.</summary>
+    public DateTimeOffset? RecheckBy { get; init; }
+
+    /// <summary>Accepted with a caveat an operator should hear of (a stale CRL under on_stale: warn, an unknown status
+    /// under on_unknown: allow).</summary>
+    public string? Warning { get; init; }
 }
 
 /// <param name="MaxChainDepth">Most certificates in a chain, leaf and root included (ALB's limit is 4).</param>
@@ -119,8 +130,9 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
                 return Refuse(CertificateRefusal.ClientCertPurposeInvalid, $"intermediate CA {CertificatePolicy.Describe(ca)} is restricted to other purposes than client authentication");
         }
 
-        // 5. Revocation of every certificate below the anchor, by the CRL of its issuer.
+        // 5. Revocation of every certificate below the anchor, by its issuer's revocation view.
         var issuedByGatehouse = elements.Count == 2 && elements[1].RawDataMemory.Span.SequenceEqual(trust.GatehouseUserCa.RawDataMemory.Span);
+        var revocation = new RevocationJudgement(now);
         for (var i = 0; i < elements.Count - 1; i++)
         {
             var certificate = elements[i];
@@ -131,16 +143,16 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
                     return Refuse(CertificateRefusal.ClientCertCrlHit, $"{CertificatePolicy.Describe(certificate)} (serial {SerialNumbers.Of(certificate)}) was revoked");
                 continue;
             }
-            var issuerKey = CertificatePolicy.Sha256Fingerprint(issuer);
-            if (trust.BrokenCrlIssuers.TryGetValue(issuerKey, out var why))
-                return Refuse(CertificateRefusal.ClientCertCrlProcessingError,
-                    $"the revocation list for {issuer.Subject} could not be used, so its certificates are refused until it is fixed ({why})");
-            if (trust.CrlsByIssuer.TryGetValue(issuerKey, out var crl) && crl.IsRevoked(certificate.SerialNumberBytes.Span, out var entry))
-                return Refuse(CertificateRefusal.ClientCertCrlHit,
-                    $"{CertificatePolicy.Describe(certificate)} (serial {SerialNumbers.Of(certificate)}) was revoked by {issuer.Subject} at {entry.RevokedAt:u}");
+            if (trust.RevocationByIssuer.TryGetValue(CertificatePolicy.Sha256Fingerprint(issuer), out var view)
+                && revocation.Judge(certificate, view) is { } refused)
+                return refused;
         }
-        return new CertificateValidationResult(null, $"{CertificatePolicy.Describe(leaf)} is valid", issuedByGatehouse, elements.Count);
+        return new CertificateValidationResult(null, $"{CertificatePolicy.Describe(leaf)} is valid", issuedByGatehouse, elements.Count)
+        {
+            RecheckBy = revocation.RecheckBy,
+            Warning = revocation.Warning,
+        };
     }
 
-    private static CertificateValidationResult Refuse(CertificateRefusal refusal, string message) => new(refusal, message, false, 0);
+    internal static CertificateValidationResult Refuse(CertificateRefusal refusal, string message) => new(refusal, message, false, 0);
 }
