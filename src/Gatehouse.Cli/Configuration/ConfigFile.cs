@@ -131,5 +131,6 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "on_unknown")] public string? OnUnknown { get; set; }
         [YamlMember(Alias = "on_stale")] public string? OnStale { get; set; }
         [YamlMember(Alias = "stale_grace")] public string? StaleGrace { get; set; }
+        [YamlMember(Alias = "refresh")] public string? Refresh { get; set; }
     }
 }

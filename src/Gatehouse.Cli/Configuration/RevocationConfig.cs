@@ -51,9 +51,13 @@ internal static class RevocationConfig
                 errors.Add($"{key}.stale_grace: '{graceText}' is not a duration like 1h or 30m (or 0)");
             else if (section.StaleGrace?.Trim() == "0") grace = TimeSpan.Zero;
 
+            var refresh = RevocationPolicy.DefaultRefreshInterval;
+            if (section.Refresh is { } refreshText && (!Durations.TryParse(refreshText, out refresh) || refresh < TimeSpan.FromSeconds(10)))
+                errors.Add($"{key}.refresh: '{refreshText}' is not a duration of at least 10s, like 5m");
+
             policies.Add(new RevocationPolicy(ca, key, files, urls)
             {
-                OnUnknown = onUnknown, OnStale = onStale, StaleGrace = grace, UseDistributionPoints = useDistributionPoints,
+                OnUnknown = onUnknown, OnStale = onStale, StaleGrace = grace, UseDistributionPoints = useDistributionPoints, RefreshInterval = refresh,
             });
         }
         return policies;

@@ -118,6 +118,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
         builder.Services.AddSingleton<IAuthenticationSchemeProvider, NoDefaultAuthenticateScheme>();
         builder.Services.AddHostedService(services => new TrustRefresher(cluster, options.TrustRefreshInterval, services.GetRequiredService<ILogger<TrustRefresher>>()));
+        builder.Services.AddHostedService(services => new CrlUrlRefresher(cluster, services.GetRequiredService<ILogger<CrlUrlRefresher>>()));
 
         var app = builder.Build();
         app.UseMiddleware<ClientCertificateHeaderGuard>(); // first: nothing may read a forged certificate header
@@ -169,50 +170,5 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         await _app.DisposeAsync();
         _certificates.Dispose();
-    }
-}
-
-/// <summary>
-/// Keeps the proxy's trust view current: reloads as soon as the store's revision moves (a revocation here or on
-/// another proxy; PostgreSQL announces it with NOTIFY) and at least every interval (trust files may change on disk).
-/// </summary>
-internal sealed class TrustRefresher(ClusterState cluster, TimeSpan interval, ILogger<TrustRefresher> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        long known = -1;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                known = known < 0 ? await cluster.Store.GetRevisionAsync(stoppingToken) : await cluster.Store.WaitForChangeAsync(known, interval, stoppingToken);
-                var before = cluster.Trust;
-                var after = await cluster.ReloadTrustAsync(stoppingToken);
-                if (!ReferenceEquals(before, after)) LogRevocationChanges(before, after);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The store may be briefly unreachable; keep the last good view and try again.
-                ProxyLog.TrustRefreshFailed(logger, cluster.Store.Description, e.Message);
-                await Task.Delay(interval, cluster.Time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
-
-    /// <summary>A CRL source that starts failing is logged as an error naming it, once; one that recovers, once.</summary>
-    private void LogRevocationChanges(TrustStore before, TrustStore after)
-    {
-        foreach (var source in after.CrlSources)
-        {
-            var old = before.CrlSources.FirstOrDefault(s => s.Source == source.Source && s.Policy.Key == source.Policy.Key);
-            if (source.Error is { } error && old?.Error != error)
-                ProxyLog.RevocationSourceFailing(logger, error);
-            else if (source.IsOk && old is { IsOk: false })
-                ProxyLog.RevocationSourceRecovered(logger, source.Source, source.Crl!.ThisUpdate, source.Crl.NextUpdate);
-        }
     }
 }

@@ -17,6 +17,7 @@ internal sealed class ClusterState : IAsyncDisposable
     private TrustStore _trust;
 
     private readonly MasterKey _masterKey;
+    private readonly SemaphoreSlim _reload = new(1, 1);
 
     private ClusterState(ClusterOptions options, IStore store, MasterKey masterKey, Authorities authorities, TimeProvider time, TrustStore trust)
     {
@@ -103,12 +104,26 @@ internal sealed class ClusterState : IAsyncDisposable
     public async Task<TrustStore> ReloadTrustAsync(CancellationToken cancellationToken)
     {
         var revoked = (await Store.ListRevocationsAsync(Authorities.UserKind, cancellationToken)).Select(r => r.Serial).ToList();
-        var current = _trust;
-        if (TrustStoreLoader.Fingerprint(Authorities.User.Certificate, revoked, TrustOptions) == current.Fingerprint) return current;
-        var trust = TrustStoreLoader.Load(Authorities.User.Certificate, revoked, TrustOptions, current, Time.GetUtcNow());
-        Interlocked.Exchange(ref _trust, trust);
-        return trust;
+        // One reload at a time: each builds on the view before it (a failing CRL source keeps what that view had).
+        await _reload.WaitAsync(cancellationToken);
+        try
+        {
+            var current = _trust;
+            if (TrustStoreLoader.Fingerprint(Authorities.User.Certificate, revoked, TrustOptions) == current.Fingerprint) return current;
+            var trust = TrustStoreLoader.Load(Authorities.User.Certificate, revoked, TrustOptions, current, Time.GetUtcNow());
+            Interlocked.Exchange(ref _trust, trust);
+            TrustChanged?.Invoke(current, trust);
+            return trust;
+        }
+        finally
+        {
+            _reload.Release();
+        }
     }
+
+    /// <summary>Raised after a reload replaced the trust view (before, after): the proxy logs CRL sources that start or
+    /// stop failing.</summary>
+    public event Action<TrustStore, TrustStore>? TrustChanged;
 
     private static async Task<TrustStore> LoadTrustAsync(Authorities authorities, IStore store, TrustOptions options, TimeProvider time,
         CancellationToken cancellationToken)
@@ -128,6 +143,7 @@ internal sealed class ClusterState : IAsyncDisposable
     {
         Authorities.Dispose();
         Audit.Dispose();
+        _reload.Dispose();
         _masterKey.Dispose();
         await Store.DisposeAsync();
     }

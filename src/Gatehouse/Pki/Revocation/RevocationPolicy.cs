@@ -30,6 +30,12 @@ internal sealed record RevocationPolicy(string Ca, string Key, IReadOnlyList<str
 
     public TimeSpan StaleGrace { get; init; } = DefaultStaleGrace;
 
+    /// <summary>How often <see cref="CrlUrls"/> are fetched again (a conditional GET: cheap when nothing changed); sooner
+    /// when the CRL in force reaches its nextUpdate, and after a failure every 30 s or so.</summary>
+    public TimeSpan RefreshInterval { get; init; } = DefaultRefreshInterval;
+
+    public static readonly TimeSpan DefaultRefreshInterval = TimeSpan.FromMinutes(5);
+
     /// <summary>Also fetch the CRLs named in the certificates' CRL Distribution Points extension (RFC 5280 §4.2.1.13).</summary>
     public bool UseDistributionPoints { get; init; }
 

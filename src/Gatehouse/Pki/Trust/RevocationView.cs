@@ -35,6 +35,9 @@ internal sealed record CrlSourceStatus(string Source, bool IsUrl, RevocationPoli
 /// <param name="Problems">Every source of this CA that is failing now, one sentence each naming it.</param>
 internal sealed record CaRevocation(string CaSubject, RevocationPolicy Policy, CertificateRevocationList? Crl, string? CrlSource, IReadOnlyList<string> Problems)
 {
+    /// <summary>The CA itself (its key verifies fetched CRLs).</summary>
+    public required System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate { get; init; }
+
     /// <summary>When <see cref="Crl"/> was last read and verified.</summary>
     public DateTimeOffset? LoadedAt { get; init; }
 

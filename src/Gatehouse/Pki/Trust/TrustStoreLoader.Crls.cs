@@ -159,7 +159,7 @@ internal static partial class TrustStoreLoader
         var best = mine.Where(s => s.Crl is not null && s.IssuerKeys.Contains(key))
             .OrderByDescending(s => s.Crl!.CrlNumber ?? -1).ThenByDescending(s => s.Crl!.ThisUpdate).FirstOrDefault();
         var problems = mine.Where(s => s.Error is not null).Select(s => s.Error!).ToList();
-        return new CaRevocation(ca.Subject, policy, best?.Crl, best?.Source, problems) { LoadedAt = best?.LoadedAt };
+        return new CaRevocation(ca.Subject, policy, best?.Crl, best?.Source, problems) { LoadedAt = best?.LoadedAt, Certificate = ca };
     }
 
     /// <summary>The trusted CAs a policy's <c>ca</c> names (a certificate file or a subject DN); none is a configuration error.</summary>
