@@ -157,12 +157,14 @@ public sealed class StartTests
                   on_unknown: maybe
                   on_stale: ignore
                   stale_grace: soon
+                  ocsp: sometimes
                 - ca: "CN=Corp Root, O=Corp"
                 - crl_files: [root.crl]
             """);
         var result = await new GatehouseCli(dir.Path).RunAsync("start", "--config", "bad.yaml");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("7 problem(s)", result.Stderr);
+        Assert.Contains("8 problem(s)", result.Stderr);
+        Assert.Contains("trust.revocation[0].ocsp: 'sometimes' is not off, auto", result.Stderr);
         Assert.Contains("trust.revocation[0].crl_urls[0]: 'ftp://pki.corp.example/issuing.crl' is not an http:// or https:// URL", result.Stderr);
         Assert.Contains("trust.revocation[0].crl_urls[1]: 'not a url'", result.Stderr);
         Assert.Contains("trust.revocation[0].on_unknown: 'maybe' is not one of refuse, allow", result.Stderr);

@@ -132,5 +132,6 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "on_stale")] public string? OnStale { get; set; }
         [YamlMember(Alias = "stale_grace")] public string? StaleGrace { get; set; }
         [YamlMember(Alias = "refresh")] public string? Refresh { get; set; }
+        [YamlMember(Alias = "ocsp")] public string? Ocsp { get; set; }
     }
 }

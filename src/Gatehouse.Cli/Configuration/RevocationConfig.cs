@@ -39,8 +39,9 @@ internal static class RevocationConfig
             }
             var files = (section.CrlFiles ?? []).Select(resolve).ToList();
             var useDistributionPoints = section.CrlDistributionPoints ?? false;
-            if (files.Count == 0 && urlTexts.Count == 0 && !useDistributionPoints)
-                errors.Add($"{key}: gives no revocation source; add crl_files, crl_urls or crl_distribution_points: true");
+            var (ocsp, ocspUrl) = Ocsp(section.Ocsp, $"{key}.ocsp", errors);
+            if (files.Count == 0 && urlTexts.Count == 0 && !useDistributionPoints && section.Ocsp is null)
+                errors.Add($"{key}: gives no revocation source; add crl_files, crl_urls, crl_distribution_points: true or ocsp");
 
             var onUnknown = Choice(section.OnUnknown, $"{key}.on_unknown", errors, UnknownStatusAction.Refuse,
                 ("refuse", UnknownStatusAction.Refuse), ("allow", UnknownStatusAction.Allow));
@@ -58,9 +59,23 @@ internal static class RevocationConfig
             policies.Add(new RevocationPolicy(ca, key, files, urls)
             {
                 OnUnknown = onUnknown, OnStale = onStale, StaleGrace = grace, UseDistributionPoints = useDistributionPoints, RefreshInterval = refresh,
+                Ocsp = ocsp, OcspUrl = ocspUrl,
             });
         }
         return policies;
+    }
+
+    private static (OcspMode, Uri?) Ocsp(string? text, string key, List<string> errors)
+    {
+        switch (text?.Trim().ToLowerInvariant())
+        {
+            case null or "off": return (OcspMode.Off, null);
+            case "auto": return (OcspMode.Auto, null);
+        }
+        if (Uri.TryCreate(text!.Trim(), UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.Host.Length > 0 && text.Length <= MaxUrlLength)
+            return (OcspMode.Url, url);
+        errors.Add($"{key}: '{text}' is not off, auto (the responder each certificate names) or an http:// URL of a responder");
+        return (OcspMode.Off, null);
     }
 
     private static T Choice<T>(string? text, string key, List<string> errors, T fallback, params (string Word, T Value)[] choices)

@@ -72,10 +72,12 @@ internal sealed class ClientCertificateAuthenticationHandler(
         ForwardedAuthentication verdict;
         if (feature.Front is { } front)
         {
+            await authenticator.PrefetchAsync(front, feature.FrontHeaders!, Context.RequestAborted); // OCSP, off the synchronous path
             verdict = authenticator.Authenticate(front, feature.FrontHeaders!, feature.Client, out fresh);
         }
         else if (await Context.Connection.GetClientCertificateAsync(Context.RequestAborted) is { } presented)
         {
+            await authenticator.PrefetchHandshakeAsync(presented, [], Context.RequestAborted);
             verdict = authenticator.AuthenticateHandshake(presented, [], feature.Client, out fresh);
             if (Context.Features.Get<TunnelledConnection>() is { Outer: { } outer } tunnel && verdict.Status == ForwardedStatus.Authenticated
                 && await TunnelBinding.EnforceAsync(audit, _log, outer, Caller.Of(verdict, feature.Client), tunnel.Arrival, Context.Connection.Id,

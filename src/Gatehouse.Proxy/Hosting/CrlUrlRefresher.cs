@@ -17,7 +17,7 @@ internal sealed class CrlUrlRefresher(ClusterState cluster, ILogger<CrlUrlRefres
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!cluster.TrustOptions.Revocation.Any(p => p.CrlUrls.Count > 0)) return;
-        using var http = CreateClient();
+        using var http = RevocationHttp.CreateClient();
         var refresh = new CrlUrlRefresh(cluster, new CrlFetcher(http, CrlFetchOptions.Default));
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -43,17 +43,4 @@ internal sealed class CrlUrlRefresher(ClusterState cluster, ILogger<CrlUrlRefres
             catch (OperationCanceledException) { return; }
         }
     }
-
-    /// <summary>No cookies, no decompression, a few redirects, a connect timeout below the fetch's own.</summary>
-    internal static HttpClient CreateClient() => new(new SocketsHttpHandler
-    {
-        UseCookies = false,
-        AllowAutoRedirect = true,
-        MaxAutomaticRedirections = 3,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan, // the fetch sets its own
-    };
 }

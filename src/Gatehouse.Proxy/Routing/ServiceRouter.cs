@@ -68,6 +68,7 @@ internal sealed class ServiceRouter(
                 "no client certificate was presented; log in with `gatehouse login` (or pass the identity from `gatehouse admin certs issue`)"), cancellationToken);
             return;
         }
+        await authenticator.PrefetchHandshakeAsync(presented, [], cancellationToken);
         var verdict = authenticator.AuthenticateHandshake(presented, [], facts.Client, out _);
         if (verdict.Status != ForwardedStatus.Authenticated)
         {

@@ -18,6 +18,7 @@ internal sealed class ClusterState : IAsyncDisposable
 
     private readonly MasterKey _masterKey;
     private readonly SemaphoreSlim _reload = new(1, 1);
+    private readonly HttpClient _revocationHttp;
 
     private ClusterState(ClusterOptions options, IStore store, MasterKey masterKey, Authorities authorities, TimeProvider time, TrustStore trust)
     {
@@ -29,7 +30,9 @@ internal sealed class ClusterState : IAsyncDisposable
         Issuer = new CertificateIssuer(authorities, store, time, options.MaxUserCertTtl);
         Revocation = new RevocationService(authorities, store, time);
         _trust = trust;
-        Validator = new CertificateValidator(() => _trust, time, options.Validation);
+        _revocationHttp = RevocationHttp.CreateClient();
+        Ocsp = new Pki.Ocsp.OcspService(_revocationHttp, time, Pki.Ocsp.OcspOptions.Default);
+        Validator = new CertificateValidator(() => _trust, time, options.Validation, Ocsp);
         Audit = new AuditLog(store, time, options.AuditFile);
         Users = new UserService(store, masterKey, time, authorities.ClusterName);
     }
@@ -41,6 +44,9 @@ internal sealed class ClusterState : IAsyncDisposable
     public CertificateIssuer Issuer { get; }
     public RevocationService Revocation { get; }
     public CertificateValidator Validator { get; }
+
+    /// <summary>OCSP answers about company certificates, for the CAs whose policy asks OCSP.</summary>
+    public Pki.Ocsp.OcspService Ocsp { get; }
     public TrustStore Trust => _trust;
     public AuditLog Audit { get; }
     public UserService Users { get; }
@@ -144,6 +150,7 @@ internal sealed class ClusterState : IAsyncDisposable
         Authorities.Dispose();
         Audit.Dispose();
         _reload.Dispose();
+        _revocationHttp.Dispose();
         _masterKey.Dispose();
         await Store.DisposeAsync();
     }

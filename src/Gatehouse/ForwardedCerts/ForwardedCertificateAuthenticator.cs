@@ -72,6 +72,44 @@ internal sealed class ForwardedCertificateAuthenticator(
         return Pinned(verdict, front.Name, client);
     }
 
+    /// <summary>
+    /// Asks the OCSP responders about what <paramref name="front"/> forwarded, before <see cref="Authenticate"/> judges it
+    /// synchronously; nothing when no CA's policy uses OCSP or the verdict is cached.
+    /// </summary>
+    public async ValueTask PrefetchAsync(TrustedFront front, ReceivedHeaders headers, CancellationToken cancellationToken)
+    {
+        var trust = trustStore();
+        if (!UsesOcsp(trust)) return;
+        X509Certificate2? leaf = null;
+        List<X509Certificate2> intermediates = [];
+        string? error;
+        using (var decoded = front.Format.DecodePresented(headers, front.Headers, options.Limits))
+        {
+            if (decoded.Status != DecodeStatus.Decoded) return;
+            if (_cache.TryGet(VerdictKey.Of(decoded.Chain!, decoded.Check, trust.Version, "forwarded-header"), time.GetUtcNow(), out _)) return;
+            error = decoded.Chain!.Load(out leaf, out intermediates);
+        }
+        try
+        {
+            if (error is null && leaf is not null) await validator.PrefetchRevocationAsync(leaf, intermediates, cancellationToken);
+        }
+        finally
+        {
+            leaf?.Dispose();
+            CertificateEncodings.DisposeAll(intermediates);
+        }
+    }
+
+    /// <summary>As <see cref="PrefetchAsync"/>, for a certificate presented in Gatehouse's own handshake.</summary>
+    public async ValueTask PrefetchHandshakeAsync(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, CancellationToken cancellationToken)
+    {
+        var trust = trustStore();
+        if (!UsesOcsp(trust) || _cache.TryGet(VerdictKey.Of(leaf, intermediates, trust.Version, "handshake"), time.GetUtcNow(), out _)) return;
+        await validator.PrefetchRevocationAsync(leaf, intermediates, cancellationToken);
+    }
+
+    private static bool UsesOcsp(TrustStore trust) => trust.RevocationByIssuer.Values.Any(v => v.Policy.Ocsp != Pki.Revocation.OcspMode.Off);
+
     private static ForwardedAuthentication RefuseHeader(TrustedFront front, string error) =>
         ForwardedAuthentication.Refuse(front.Name, ForwardedAuthentication.Rejected, $"the client certificate header from front '{front.Name}' was refused: {error}");
 

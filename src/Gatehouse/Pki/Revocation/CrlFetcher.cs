@@ -63,9 +63,7 @@ internal sealed class CrlFetcher(HttpClient http, CrlFetchOptions options)
                 return new CrlFetchResult(false, null);
             if (!response.IsSuccessStatusCode)
                 return Failed(shown, $"the server answered {(int)response.StatusCode} {response.ReasonPhrase}");
-            if (response.Content.Headers.ContentLength > options.MaxBytes)
-                return Failed(shown, $"the CRL is {response.Content.Headers.ContentLength} bytes, more than the {options.MaxBytes} accepted");
-            var body = await ReadCappedAsync(response.Content, timeout.Token);
+            var body = await BoundedBody.ReadAsync(response.Content, options.MaxBytes, timeout.Token);
             if (body is null)
                 return Failed(shown, $"the CRL is more than the {options.MaxBytes} bytes accepted");
 
@@ -125,20 +123,5 @@ internal sealed class CrlFetcher(HttpClient http, CrlFetchOptions options)
             return (bytes, CertificateRevocationList.Parse(bytes).Crl);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
-    }
-
-    /// <summary>The body, or null once it passes the cap (whatever Content-Length said).</summary>
-    private async Task<byte[]?> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
-    {
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > options.MaxBytes) return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 }

@@ -5,6 +5,10 @@ namespace Gatehouse.Pki.Revocation;
 /// <summary>What to do with a certificate whose revocation status no source could tell (issue 16: fail closed by default).</summary>
 internal enum UnknownStatusAction { Refuse, Allow }
 
+/// <summary>Whether and where OCSP (RFC 6960) is asked: not at all, the responder the certificate names in its
+/// authority information access extension, or one configured URL.</summary>
+internal enum OcspMode { Off, Auto, Url }
+
 /// <summary>What to do with a certificate whose CA's CRL is past its nextUpdate plus the grace.</summary>
 internal enum StaleCrlAction { Refuse, Warn }
 
@@ -38,6 +42,24 @@ internal sealed record RevocationPolicy(string Ca, string Key, IReadOnlyList<str
 
     /// <summary>Also fetch the CRLs named in the certificates' CRL Distribution Points extension (RFC 5280 §4.2.1.13).</summary>
     public bool UseDistributionPoints { get; init; }
+
+    public OcspMode Ocsp { get; init; } = OcspMode.Off;
+
+    /// <summary>The responder when <see cref="Ocsp"/> is <see cref="OcspMode.Url"/>.</summary>
+    public Uri? OcspUrl { get; init; }
+
+    /// <summary>True when CRLs are among this policy's sources (the old crl_files always are).</summary>
+    public bool HasCrlSources => !IsExplicit || CrlFiles.Count > 0 || CrlUrls.Count > 0 || UseDistributionPoints;
+
+    /// <summary>The responder to ask about <paramref name="certificate"/>, or null (OCSP off, or auto and none named).</summary>
+    public Uri? OcspResponderFor(X509Certificate2 certificate) => Ocsp switch
+    {
+        OcspMode.Url => OcspUrl,
+        OcspMode.Auto => certificate.Extensions.OfType<X509AuthorityInformationAccessExtension>().FirstOrDefault()?.EnumerateOcspUris()
+            .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null)
+            .FirstOrDefault(u => u is not null),
+        _ => null,
+    };
 
     /// <summary>True for a policy written under <c>trust.revocation</c> (bound to a CA before any CRL is read).</summary>
     public bool IsExplicit => Ca.Length > 0;

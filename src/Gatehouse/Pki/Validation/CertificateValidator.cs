@@ -14,6 +14,8 @@ internal enum CertificateRefusal
     ClientCertRevocationUnknown,
     /// <summary>The issuer's CRL is past its nextUpdate plus the grace: refused unless on_stale: warn.</summary>
     ClientCertRevocationStale,
+    /// <summary>The issuer's OCSP responder says the certificate is revoked.</summary>
+    ClientCertOcspRevoked,
     ClientCertPurposeInvalid,
     ClientCertTypeUnsupported,
     ClientCertMaxChainDepthExceeded,
@@ -42,8 +44,49 @@ internal sealed record ValidationOptions(int MaxChainDepth = 4);
 /// policy (custom root trust, no downloads, no OS revocation), ALB-compatible key and signature policy, clientAuth,
 /// validity against <see cref="TimeProvider"/>, chain depth, and revocation from our own ledger and external CRLs.
 /// </summary>
-internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProvider time, ValidationOptions options)
+/// <remarks>OCSP answers come from <paramref name="ocsp"/>'s cache: <see cref="PrefetchRevocationAsync"/> asks the
+/// responders first (async), then the synchronous <see cref="Validate"/> reads what they said.</remarks>
+internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProvider time, ValidationOptions options, Ocsp.OcspService? ocsp = null)
 {
+    /// <summary>
+    /// Asks the OCSP responders of the CAs whose policy wants OCSP about the certificates of this chain, so that
+    /// <see cref="Validate"/> finds their answers. Does nothing (and builds no chain) when no policy uses OCSP.
+    /// </summary>
+    public async ValueTask PrefetchRevocationAsync(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> presented, CancellationToken cancellationToken)
+    {
+        var trust = trustStore();
+        if (ocsp is null || !trust.RevocationByIssuer.Values.Any(v => v.Policy.Ocsp != Revocation.OcspMode.Off)) return;
+        using var chain = BuildChain(leaf, presented, trust);
+        var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
+        try
+        {
+            for (var i = 0; i < elements.Count - 1; i++)
+                if (trust.RevocationByIssuer.TryGetValue(CertificatePolicy.Sha256Fingerprint(elements[i + 1]), out var view)
+                    && view.Policy.OcspResponderFor(elements[i]) is { } responder)
+                    await ocsp.EnsureAsync(elements[i], elements[i + 1], responder, cancellationToken);
+        }
+        finally
+        {
+            foreach (var element in elements) element.Dispose();
+        }
+    }
+
+    private X509Chain BuildChain(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> presented, TrustStore trust)
+    {
+        var chain = new X509Chain();
+        var policy = chain.ChainPolicy;
+        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        policy.CustomTrustStore.AddRange(trust.Roots);
+        policy.ExtraStore.AddRange(trust.Intermediates);
+        foreach (var certificate in presented) policy.ExtraStore.Add(certificate);
+        policy.DisableCertificateDownloads = true;
+        policy.RevocationMode = X509RevocationMode.NoCheck;
+        policy.VerificationTime = time.GetUtcNow().UtcDateTime;
+        policy.VerificationTimeIgnored = false;
+        chain.Build(leaf);
+        return chain;
+    }
+
     public CertificateValidationResult Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2>? presentedIntermediates = null)
     {
         var trust = trustStore();
@@ -66,17 +109,7 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
                 $"{CertificatePolicy.Describe(leaf)} is not for client authentication (its extended key usage lacks clientAuth)");
 
         // 2. Build the chain under an explicit policy: only our anchors, nothing fetched, revocation done by us below.
-        using var chain = new X509Chain();
-        var policy = chain.ChainPolicy;
-        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        policy.CustomTrustStore.AddRange(trust.Roots);
-        policy.ExtraStore.AddRange(trust.Intermediates);
-        foreach (var certificate in presented) policy.ExtraStore.Add(certificate);
-        policy.DisableCertificateDownloads = true;
-        policy.RevocationMode = X509RevocationMode.NoCheck;
-        policy.VerificationTime = time.GetUtcNow().UtcDateTime;
-        policy.VerificationTimeIgnored = false;
-        chain.Build(leaf);
+        using var chain = BuildChain(leaf, presented, trust);
         var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
         try
         {
@@ -144,7 +177,7 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
                 continue;
             }
             if (trust.RevocationByIssuer.TryGetValue(CertificatePolicy.Sha256Fingerprint(issuer), out var view)
-                && revocation.Judge(certificate, view) is { } refused)
+                && revocation.Judge(certificate, view, OcspFor(certificate, issuer, view)) is { } refused)
                 return refused;
         }
         return new CertificateValidationResult(null, $"{CertificatePolicy.Describe(leaf)} is valid", issuedByGatehouse, elements.Count)
@@ -152,6 +185,17 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
             RecheckBy = revocation.RecheckBy,
             Warning = revocation.Warning,
         };
+    }
+
+    /// <summary>What OCSP said about <paramref name="certificate"/>, when its issuer's policy asks OCSP (null: it does not).</summary>
+    private RevocationJudgement.OcspInput? OcspFor(X509Certificate2 certificate, X509Certificate2 issuer, CaRevocation view)
+    {
+        if (view.Policy.Ocsp == Revocation.OcspMode.Off) return null;
+        if (view.Policy.OcspResponderFor(certificate) is not { } responder)
+            return new(null, null, "the certificate names no OCSP responder (authority information access) and none is configured");
+        return ocsp?.Cached(certificate, issuer) is { } check
+            ? new(responder, check, null)
+            : new(responder, null, $"the OCSP responder {Revocation.CrlCache.Display(responder)} has not answered yet");
     }
 
     internal static CertificateValidationResult Refuse(CertificateRefusal refusal, string message) => new(refusal, message, false, 0);
