@@ -32,7 +32,7 @@ internal sealed class ClusterState : IAsyncDisposable
         _trust = trust;
         _revocationHttp = RevocationHttp.CreateClient();
         Ocsp = new Pki.Ocsp.OcspService(_revocationHttp, time, Pki.Ocsp.OcspOptions.Default);
-        Validator = new CertificateValidator(() => _trust, time, options.Validation, Ocsp);
+        Validator = new CertificateValidator(() => _trust, time, options.Validation, Ocsp, DiscoverCrlUrlsAsync);
         Audit = new AuditLog(store, time, options.AuditFile);
         Users = new UserService(store, masterKey, time, authorities.ClusterName);
     }
@@ -142,14 +142,62 @@ internal sealed class ClusterState : IAsyncDisposable
     private static TrustOptions WithCrlCache(TrustOptions trust, string dataDirectory) =>
         trust.CrlCacheDirectory is null ? trust with { CrlCacheDirectory = Path.Combine(dataDirectory, "crl-cache") } : trust;
 
-    /// <summary>The trust options in force: the configured ones with the CRL cache directory filled in.</summary>
-    public TrustOptions TrustOptions => WithCrlCache(Options.Trust, Path.GetFullPath(Options.DataDirectory));
+    /// <summary>The trust options in force: the configured ones with the CRL cache directory filled in, and the CRL
+    /// distribution points certificates named added to the policies that read them.</summary>
+    public TrustOptions TrustOptions
+    {
+        get
+        {
+            var options = WithCrlCache(Options.Trust, Path.GetFullPath(Options.DataDirectory));
+            if (_discovered.IsEmpty) return options;
+            return options with
+            {
+                Revocation = [.. options.Revocation.Select(p => _discovered.TryGetValue(p.Key, out var found)
+                    ? p with { CrlUrls = [.. p.CrlUrls.Concat(found).Distinct()] } : p)],
+            };
+        }
+    }
+
+    /// <summary>Most distribution-point URLs remembered per policy (a CA names one or two; this bounds a misbehaving one).</summary>
+    public const int MaxDiscoveredUrls = 16;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Immutable.ImmutableList<Uri>> _discovered = new();
+    private readonly SemaphoreSlim _discovery = new(1, 1);
+
+    /// <summary>
+    /// A certificate of a trusted chain named CRL locations for a policy with crl_distribution_points: new ones are
+    /// remembered (the background refresh keeps them current from then on), fetched now, and the trust view reloaded,
+    /// so the certificate is judged on its CA's CRL rather than refused as unknown.
+    /// </summary>
+    private async ValueTask DiscoverCrlUrlsAsync(RevocationPolicy policy, IReadOnlyList<Uri> urls, CancellationToken cancellationToken)
+    {
+        var known = _discovered.GetValueOrDefault(policy.Key, []);
+        if (urls.All(u => known.Contains(u) || policy.CrlUrls.Contains(u))) return;
+        await _discovery.WaitAsync(cancellationToken);
+        try
+        {
+            known = _discovered.GetValueOrDefault(policy.Key, []);
+            var fresh = urls.Where(u => !known.Contains(u) && !policy.CrlUrls.Contains(u)).Take(MaxDiscoveredUrls - known.Count).ToList();
+            if (fresh.Count == 0) return;
+            _discovered[policy.Key] = known.AddRange(fresh);
+            var issuers = _trust.RevocationByIssuer.Values.Where(v => v.Policy.Key == policy.Key).Select(v => v.Certificate).ToList();
+            var fetcher = new CrlFetcher(_revocationHttp, CrlFetchOptions.Default);
+            foreach (var url in fresh)
+                await fetcher.FetchAsync(url, TrustOptions.CrlCacheDirectory!, issuers, cancellationToken);
+        }
+        finally
+        {
+            _discovery.Release();
+        }
+        await ReloadTrustAsync(cancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {
         Authorities.Dispose();
         Audit.Dispose();
         _reload.Dispose();
+        _discovery.Dispose();
         _revocationHttp.Dispose();
         _masterKey.Dispose();
         await Store.DisposeAsync();

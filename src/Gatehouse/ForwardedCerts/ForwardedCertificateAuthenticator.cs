@@ -73,13 +73,14 @@ internal sealed class ForwardedCertificateAuthenticator(
     }
 
     /// <summary>
-    /// Asks the OCSP responders about what <paramref name="front"/> forwarded, before <see cref="Authenticate"/> judges it
-    /// synchronously; nothing when no CA's policy uses OCSP or the verdict is cached.
+    /// Asks the OCSP responders (and fetches newly named CRL distribution points) for what <paramref name="front"/>
+    /// forwarded, before <see cref="Authenticate"/> judges it synchronously; nothing when no CA's policy needs the
+    /// network or the verdict is cached.
     /// </summary>
     public async ValueTask PrefetchAsync(TrustedFront front, ReceivedHeaders headers, CancellationToken cancellationToken)
     {
         var trust = trustStore();
-        if (!UsesOcsp(trust)) return;
+        if (!NeedsPrefetch(trust)) return;
         X509Certificate2? leaf = null;
         List<X509Certificate2> intermediates = [];
         string? error;
@@ -104,11 +105,11 @@ internal sealed class ForwardedCertificateAuthenticator(
     public async ValueTask PrefetchHandshakeAsync(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, CancellationToken cancellationToken)
     {
         var trust = trustStore();
-        if (!UsesOcsp(trust) || _cache.TryGet(VerdictKey.Of(leaf, intermediates, trust.Version, "handshake"), time.GetUtcNow(), out _)) return;
+        if (!NeedsPrefetch(trust) || _cache.TryGet(VerdictKey.Of(leaf, intermediates, trust.Version, "handshake"), time.GetUtcNow(), out _)) return;
         await validator.PrefetchRevocationAsync(leaf, intermediates, cancellationToken);
     }
 
-    private static bool UsesOcsp(TrustStore trust) => trust.RevocationByIssuer.Values.Any(v => v.Policy.Ocsp != Pki.Revocation.OcspMode.Off);
+    private static bool NeedsPrefetch(TrustStore trust) => CertificateValidator.NeedsPrefetch(trust);
 
     private static ForwardedAuthentication RefuseHeader(TrustedFront front, string error) =>
         ForwardedAuthentication.Refuse(front.Name, ForwardedAuthentication.Rejected, $"the client certificate header from front '{front.Name}' was refused: {error}");

@@ -46,8 +46,15 @@ internal sealed record ValidationOptions(int MaxChainDepth = 4);
 /// </summary>
 /// <remarks>OCSP answers come from <paramref name="ocsp"/>'s cache: <see cref="PrefetchRevocationAsync"/> asks the
 /// responders first (async), then the synchronous <see cref="Validate"/> reads what they said.</remarks>
-internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProvider time, ValidationOptions options, Ocsp.OcspService? ocsp = null)
+/// <param name="distributionPoints">Told the CRL locations named by a certificate of a trusted chain whose CA's policy
+/// reads distribution points; returns once those CRLs were fetched (or failed).</param>
+internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProvider time, ValidationOptions options, Ocsp.OcspService? ocsp = null,
+    Func<Revocation.RevocationPolicy, IReadOnlyList<Uri>, CancellationToken, ValueTask>? distributionPoints = null)
 {
+    /// <summary>True when some CA's policy needs the network before judging (OCSP, distribution points).</summary>
+    public static bool NeedsPrefetch(TrustStore trust) =>
+        trust.RevocationByIssuer.Values.Any(v => v.Policy.Ocsp != Revocation.OcspMode.Off || v.Policy.UseDistributionPoints);
+
     /// <summary>
     /// Asks the OCSP responders of the CAs whose policy wants OCSP about the certificates of this chain, so that
     /// <see cref="Validate"/> finds their answers. Does nothing (and builds no chain) when no policy uses OCSP.
@@ -55,15 +62,23 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
     public async ValueTask PrefetchRevocationAsync(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> presented, CancellationToken cancellationToken)
     {
         var trust = trustStore();
-        if (ocsp is null || !trust.RevocationByIssuer.Values.Any(v => v.Policy.Ocsp != Revocation.OcspMode.Off)) return;
+        if (!NeedsPrefetch(trust)) return;
         using var chain = BuildChain(leaf, presented, trust);
         var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
+        // Only a chain to our anchors may send us to the network: a stranger's certificate names no URL we fetch.
+        var trusted = chain.ChainStatus.All(s => (s.Status & (X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain
+            | X509ChainStatusFlags.NotSignatureValid | X509ChainStatusFlags.ExplicitDistrust)) == 0);
         try
         {
-            for (var i = 0; i < elements.Count - 1; i++)
-                if (trust.RevocationByIssuer.TryGetValue(CertificatePolicy.Sha256Fingerprint(elements[i + 1]), out var view)
-                    && view.Policy.OcspResponderFor(elements[i]) is { } responder)
+            for (var i = 0; trusted && i < elements.Count - 1; i++)
+            {
+                if (!trust.RevocationByIssuer.TryGetValue(CertificatePolicy.Sha256Fingerprint(elements[i + 1]), out var view)) continue;
+                if (view.Policy.UseDistributionPoints && distributionPoints is not null
+                    && Revocation.CrlDistributionPoints.Read(elements[i]) is { Count: > 0 } urls)
+                    await distributionPoints(view.Policy, urls, cancellationToken);
+                if (ocsp is not null && view.Policy.OcspResponderFor(elements[i]) is { } responder)
                     await ocsp.EnsureAsync(elements[i], elements[i + 1], responder, cancellationToken);
+            }
         }
         finally
         {

@@ -130,6 +130,30 @@ public sealed class CrlUrlTests(ValidatorFixture pki) : IClassFixture<ValidatorF
         Assert.False(again.Changed);
     }
 
+    [Fact]
+    public async Task The_distribution_point_a_certificate_names_is_fetched_before_it_is_judged()
+    {
+        var cdp = $"\ncrlDistributionPoints=URI:http://127.0.0.1:{_port}/cdp.crl";
+        var named = await pki.Pki.IssueAsync(pki.Intermediate, $"cdp-good-{Guid.NewGuid():N}"[..16], ExternalPki.ClientExtensions + cdp);
+        var revoked = await pki.Pki.IssueAsync(pki.Intermediate, $"cdp-revoked-{Guid.NewGuid():N}"[..19], ExternalPki.ClientExtensions + cdp);
+        await pki.Pki.CrlToAsync(pki.Intermediate, _nginx!.File("www/cdp.crl"), 9, 30, revoked);
+        var policy = new RevocationPolicy("CN=Corp Issuing, O=Corp", "trust.revocation[0]", [], []) { UseDistributionPoints = true };
+        await using var cluster = await TestCluster.OpenAsync(_dir.File("data"), TimeProvider.System, new TrustOptions([pki.Bundle], []) { Revocation = [policy] });
+
+        async Task<CertificateValidationResult> JudgeAsync(ExternalPki.Issued leaf)
+        {
+            using var certificate = leaf.Load();
+            using var intermediate = pki.Intermediate.Load();
+            await cluster.Validator.PrefetchRevocationAsync(certificate, [intermediate], CancellationToken.None);
+            return cluster.Validator.Validate(certificate, [intermediate]);
+        }
+
+        var good = await JudgeAsync(named);
+        Assert.True(good.IsValid, good.Message);
+        Assert.Equal(CertificateRefusal.ClientCertCrlHit, (await JudgeAsync(revoked)).Refusal);
+        Assert.Contains(cluster.TrustOptions.Revocation[0].CrlUrls, u => u.AbsolutePath == "/cdp.crl"); // refreshed from now on
+    }
+
     public async Task DisposeAsync()
     {
         if (_nginx is not null) await _nginx.DisposeAsync();
