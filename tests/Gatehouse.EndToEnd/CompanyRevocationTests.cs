@@ -117,6 +117,30 @@ public sealed class CompanyRevocationTests : IAsyncLifetime
         Assert.Contains(audit, e => e.ToString().Contains("ClientCertCrlHit") && e.ToString().Contains("Eve"));
     }
 
+    [Fact]
+    public async Task User_certificates_name_the_user_crl_which_anyone_can_fetch_and_check()
+    {
+        var bob = await _proxy.IssueAsync("bob");
+        var text = (await Peer.RunAsync("openssl", "x509", "-in", bob.Certificate, "-noout", "-ext", "crlDistributionPoints")).EnsureSuccess("openssl x509 -ext").Stdout;
+        var url = $"https://127.0.0.1:{_proxy.Port}/v1/crl/user.crl";
+        Assert.Contains($"URI:{url}", text);
+
+        (await _proxy.Admin.RunAsync("admin", "certs", "revoke", bob.Serial, "--reason", "key-compromise")).EnsureSuccess("certs revoke");
+        var userCa = await _proxy.ExportUserCaAsync();
+        var crl = _pki.File("user.crl");
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            // No client certificate: the CRL is public, as a distribution point must be.
+            (await Peer.RunAsync("curl", "-sS", "--max-time", "20", "--cacert", _hostCa, "-o", crl, url)).EnsureSuccess("curl " + url);
+            var listed = await Peer.RunAsync("openssl", "crl", "-inform", "DER", "-in", crl, "-CAfile", userCa, "-verify", "-noout", "-text");
+            Assert.True(listed.Output.Contains("verify OK"), listed.Output + "\n" + (await Peer.RunAsync("curl", "-sS", "-i", "--cacert", _hostCa, url)).Output);
+            if (listed.Stdout.Contains(bob.Serial, StringComparison.OrdinalIgnoreCase)) break; // the revocation reached this proxy
+            if (DateTime.UtcNow > until) throw new Xunit.Sdk.XunitException($"bob's serial never appeared in {url}:\n{listed.Stdout}");
+            await Task.Delay(200);
+        }
+    }
+
     public async Task DisposeAsync()
     {
         await _proxy.DisposeAsync();

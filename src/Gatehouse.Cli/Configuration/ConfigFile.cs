@@ -102,6 +102,7 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "user_cert_ttl")] public string? UserCertTtl { get; set; }
         [YamlMember(Alias = "max_user_cert_ttl")] public string? MaxUserCertTtl { get; set; }
         [YamlMember(Alias = "max_chain_depth")] public int? MaxChainDepth { get; set; }
+        [YamlMember(Alias = "crl_url")] public string? CrlUrl { get; set; }
     }
 
     internal sealed class ProxySection

@@ -130,6 +130,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         app.UseMiddleware<ForwardingMiddleware<KubeCluster, KubeAccess>>(); // kube-gatehouse.* or /kube/NAME/ goes to a Kubernetes API server
         app.UseMiddleware<ForwardingMiddleware<HttpApp, AccessDecision>>(); // an app's host name or /apps/NAME/ goes to the app, the rest on to our endpoints
         HealthEndpoint.Map(app, cluster);
+        UserCrlEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);
         app.MapGet("/.well-known/jwks.json", () => Results.Text(cluster.Authorities.Jwt.JwksJson(), "application/json"));
         TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options,

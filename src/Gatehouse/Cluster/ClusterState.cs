@@ -27,7 +27,7 @@ internal sealed class ClusterState : IAsyncDisposable
         Store = store;
         Authorities = authorities;
         Time = time;
-        Issuer = new CertificateIssuer(authorities, store, time, options.MaxUserCertTtl);
+        Issuer = new CertificateIssuer(authorities, store, time, options.MaxUserCertTtl, options.UserCrlUrl);
         Revocation = new RevocationService(authorities, store, time);
         _trust = trust;
         _revocationHttp = RevocationHttp.CreateClient();
