@@ -177,7 +177,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
 
     /// <summary>pki.crl_url: off, an http(s) URL, or by default the proxy's own /v1/crl/user.crl at its first public
     /// address (with the listen port unless it is 443).</summary>
-    private static Uri? UserCrlUrl(string? text, IReadOnlyList<string> publicAddresses, IPEndPoint listen, List<string> errors)
+    private static Uri? UserCrlUrl(string? text, IReadOnlyList<string> publicAddresses, IPEndPoint? listen, List<string> errors)
     {
         if (text is not null)
         {
@@ -187,7 +187,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
             errors.Add($"pki.crl_url: '{text}' is neither off nor an http(s) URL where the user CA's CRL is served");
             return null;
         }
-        if (publicAddresses.Count == 0) return null;
+        if (publicAddresses.Count == 0 || listen is null) return null; // both reported already
         var host = publicAddresses[0];
         if (IPAddress.TryParse(host, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) host = $"[{host}]";
         return Uri.TryCreate($"https://{host}{(listen.Port == 443 ? "" : $":{listen.Port}")}/v1/crl/user.crl", UriKind.Absolute, out var url) ? url : null;
