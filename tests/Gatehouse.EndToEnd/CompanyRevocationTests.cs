@@ -6,18 +6,20 @@ using Gatehouse.Testing;
 namespace Gatehouse.EndToEnd;
 
 /// <summary>
-/// Issue 16 through the running proxy: a company CA whose CRL comes from a URL (a real nginx) refuses its revoked
-/// certificate, reports its sources in /metrics and /healthz, and — restarted while the CRL server is gone — still
-/// refuses it from the copy on disk, logging the failing URL.
+/// Issue 16 through the running proxy: a company CA whose CRL comes from a URL (a real nginx) and whose OCSP responder
+/// is openssl's refuses its revoked certificates, reports its sources in /metrics and /healthz, and — restarted while the
+/// CRL server is gone — still refuses them from the copy on disk, logging the failing URL.
 /// </summary>
 public sealed class CompanyRevocationTests : IAsyncLifetime
 {
     private const string IssuingDn = "CN=Corp Issuing CA, O=Corp Example";
     private readonly TempDirectory _pki = new();
     private readonly int _crlPort = Peer.FreePort();
+    private readonly int _ocspPort = Peer.FreePort();
     private NginxPeer? _nginx;
+    private BackgroundProcess? _ocsp;
     private ProxyUnderTest _proxy = null!;
-    private (string Certificate, string Key) _dana, _eve;
+    private (string Certificate, string Key) _dana, _eve, _mallory;
     private string _hostCa = "";
 
     public async Task InitializeAsync()
@@ -26,6 +28,7 @@ public sealed class CompanyRevocationTests : IAsyncLifetime
         var issuing = await root.IntermediateAsync("corp-issuing", "/O=Corp Example/CN=Corp Issuing CA");
         _dana = await issuing.ClientAsync("dana", "/O=Corp Example/CN=Dana", email: "dana@corp.example");
         _eve = await issuing.ClientAsync("eve", "/O=Corp Example/CN=Eve", email: "eve@corp.example");
+        _mallory = await issuing.ClientAsync("mallory", "/O=Corp Example/CN=Mallory", email: "mallory@corp.example");
         await File.WriteAllTextAsync(_pki.File("bundle.pem"), File.ReadAllText(root.Certificate) + File.ReadAllText(issuing.Certificate));
 
         // The CRL, made and signed by `openssl ca` with eve revoked.
@@ -35,6 +38,18 @@ public sealed class CompanyRevocationTests : IAsyncLifetime
         await File.WriteAllTextAsync(config, $"[ca]\ndefault_ca = d\n[d]\ndatabase = {_pki.File("index.txt")}\ncrlnumber = {_pki.File("crlnumber")}\ndefault_md = sha256\ndefault_crl_days = 7\n");
         string[] signer = ["-config", config, "-cert", issuing.Certificate, "-keyfile", issuing.Key];
         (await Peer.RunAsync("openssl", ["ca", .. signer, "-revoke", _eve.Certificate, "-crl_reason", "keyCompromise"])).EnsureSuccess("openssl ca -revoke");
+        // The OCSP responder knows more than the CRL: mallory was revoked since it was published.
+        var ocspConfig = _pki.File("ocsp.cnf");
+        await File.WriteAllTextAsync(_pki.File("ocsp-index.txt"), "");
+        await File.WriteAllTextAsync(ocspConfig, $"[ca]\ndefault_ca = d\n[d]\ndatabase = {_pki.File("ocsp-index.txt")}\ndefault_md = sha256\n");
+        string[] ocspSigner = ["-config", ocspConfig, "-cert", issuing.Certificate, "-keyfile", issuing.Key];
+        foreach (var good in new[] { _dana, _eve })
+            (await Peer.RunAsync("openssl", ["ca", .. ocspSigner, "-valid", good.Certificate])).EnsureSuccess("openssl ca -valid");
+        (await Peer.RunAsync("openssl", ["ca", .. ocspSigner, "-revoke", _mallory.Certificate])).EnsureSuccess("openssl ca -revoke (ocsp)");
+        _ocsp = BackgroundProcess.Start("openssl", ["ocsp", "-index", _pki.File("ocsp-index.txt"), "-port", $"{_ocspPort}", "-rsigner", issuing.Certificate,
+            "-rkey", issuing.Key, "-CA", issuing.Certificate, "-nmin", "60", "-ignore_err"]);
+        await _ocsp.WaitForOutputAsync("waiting for OCSP client connections", TimeSpan.FromSeconds(20)); // no probe: it would hang this responder
+
         _nginx = await NginxPeer.StartAsync(async peer =>
         {
             Directory.CreateDirectory(peer.File("www"));
@@ -49,6 +64,7 @@ public sealed class CompanyRevocationTests : IAsyncLifetime
                 - ca: "{{IssuingDn}}"
                   crl_urls: [http://127.0.0.1:{{_crlPort}}/issuing.crl]
                   refresh: 10s
+                  ocsp: http://127.0.0.1:{{_ocspPort}}
             identity_mappings:
               - issuer: "CN=Corp Issuing CA,O=Corp Example"
                 san_email: "*@corp.example"
@@ -95,6 +111,11 @@ public sealed class CompanyRevocationTests : IAsyncLifetime
         var eve = await GetAsync("/v1/whoami", _eve);
         Assert.Equal(401, eve.Status);
         Assert.Equal("ClientCertCrlHit", Reason(eve.Body));
+
+        // On no CRL, but revoked at the OCSP responder: asked before the judgement, through the running proxy.
+        var mallory = await GetAsync("/v1/whoami", _mallory);
+        Assert.Equal(401, mallory.Status);
+        Assert.Equal("ClientCertOcspRevoked", Reason(mallory.Body));
 
         var metrics = await GetAsync("/metrics");
         Assert.Contains($"gatehouse_revocation_source_ok{{ca=\"{IssuingDn}\"}} 1", metrics.Body);
@@ -145,6 +166,7 @@ public sealed class CompanyRevocationTests : IAsyncLifetime
     {
         await _proxy.DisposeAsync();
         if (_nginx is not null) await _nginx.DisposeAsync();
+        if (_ocsp is not null) await _ocsp.DisposeAsync();
         _pki.Dispose();
     }
 }

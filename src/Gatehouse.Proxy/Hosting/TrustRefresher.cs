@@ -54,7 +54,7 @@ internal sealed class TrustRefresher(ClusterState cluster, TimeSpan interval, IL
             var old = before.CrlSources.FirstOrDefault(s => s.Source == source.Source && s.Policy.Key == source.Policy.Key);
             if (source.Error is { } error && old?.Error != error)
                 ProxyLog.RevocationSourceFailing(logger, error);
-            else if (source.IsOk && old is { IsOk: false })
+            else if (source.IsOk && old is { IsOk: false, Error: { } was } && !was.EndsWith(": not fetched yet", StringComparison.Ordinal))
                 ProxyLog.RevocationSourceRecovered(logger, source.Source, source.Crl!.ThisUpdate, source.Crl.NextUpdate);
         }
     }
