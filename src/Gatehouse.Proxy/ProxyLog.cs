@@ -19,6 +19,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1004, LogLevel.Warning, "Client certificate via {Source} refused ({Reason}): {Message}")]
     public static partial void CertificateRefused(ILogger logger, string source, string? reason, string message);
 
+    [LoggerMessage(1008, LogLevel.Warning, "Client certificate {Subject} (serial {Serial}) accepted despite its revocation status: {Warning}")]
+    public static partial void CertificateAcceptedWithWarning(ILogger logger, string subject, string serial, string warning);
+
     [LoggerMessage(1005, LogLevel.Debug, "Ignored X-Forwarded-For from untrusted peer {Peer}")]
     public static partial void IgnoredForwardedFor(ILogger logger, string peer);
 
@@ -33,6 +36,12 @@ internal static partial class ProxyLog
 
     [LoggerMessage(2001, LogLevel.Warning, "Could not refresh revocations from {Store}: {Error}; keeping the previous view")]
     public static partial void TrustRefreshFailed(ILogger logger, string store, string error);
+
+    [LoggerMessage(2003, LogLevel.Error, "Revocation source failing: {Problem}")]
+    public static partial void RevocationSourceFailing(ILogger logger, string problem);
+
+    [LoggerMessage(2004, LogLevel.Information, "Revocation source recovered: {Source} (CRL thisUpdate {ThisUpdate:u}, nextUpdate {NextUpdate:u})")]
+    public static partial void RevocationSourceRecovered(ILogger logger, string source, DateTimeOffset thisUpdate, DateTimeOffset? nextUpdate);
 
     [LoggerMessage(1301, LogLevel.Warning, "{User} denied {Kind} {Name}: {Reason}")]
     public static partial void ForwardingDenied(ILogger logger, string user, string kind, string name, string reason);

@@ -157,7 +157,8 @@ public sealed partial class AdminVerbTests : IAsyncLifetime
         Assert.Contains("already revoked", again.Stdout);
 
         (await _cli.RunAsync("admin", "crl", "export", "--out", "first.crl")).EnsureSuccess("crl export pem");
-        (await _cli.RunAsync("admin", "crl", "export", "--format", "der", "--out", "second.crl")).EnsureSuccess("crl export der");
+        var exported = (await _cli.RunAsync("admin", "crl", "export", "--format", "der", "--out", "second.crl", "--valid-for", "2d")).EnsureSuccess("crl export der");
+        Assert.Contains("its nextUpdate is", exported.Stderr); // what a balancer's copy must be refreshed before
         (await _cli.RunAsync("admin", "ca", "export", "--out", "user-ca.pem")).EnsureSuccess("ca export");
         var first = await Peer.RunAsync("openssl", "crl", "-in", _dir.File("first.crl"), "-CAfile", _dir.File("user-ca.pem"), "-verify", "-noout", "-crlnumber");
         Assert.True(first.ExitCode == 0, first.Output);
@@ -169,6 +170,10 @@ public sealed partial class AdminVerbTests : IAsyncLifetime
         Assert.Contains("Key Compromise", second.Stdout);
         Assert.Equal("crlNumber=0x01", first.Stdout.Trim()); // each export has the next number
         Assert.Equal("2", CrlNumber(second.Stdout));
+        var nextUpdate = (await Peer.RunAsync("openssl", "crl", "-inform", "DER", "-in", _dir.File("second.crl"), "-noout", "-nextupdate")).Stdout;
+        var next = DateTimeOffset.ParseExact(string.Join(' ', nextUpdate.Trim()["nextUpdate=".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)),
+            "MMM d HH:mm:ss yyyy 'GMT'", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
+        Assert.InRange(next - DateTimeOffset.UtcNow, TimeSpan.FromDays(1.9), TimeSpan.FromDays(2.1));
 
         var unknown = await _cli.RunAsync("admin", "certs", "revoke", "0BADC0DE");
         Assert.Equal(1, unknown.ExitCode);

@@ -146,6 +146,36 @@ public sealed class StartTests
     }
 
     [Fact]
+    public async Task Revocation_policies_are_checked_naming_their_keys()
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("bad.yaml"), """
+            trust:
+              revocation:
+                - ca: "CN=Corp Issuing, O=Corp"
+                  crl_urls: [ftp://pki.corp.example/issuing.crl, "not a url"]
+                  on_unknown: maybe
+                  on_stale: ignore
+                  stale_grace: soon
+                  ocsp: sometimes
+                - ca: "CN=Corp Root, O=Corp"
+                - crl_files: [root.crl]
+            """);
+        var result = await new GatehouseCli(dir.Path).RunAsync("start", "--config", "bad.yaml");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("8 problem(s)", result.Stderr);
+        Assert.Contains("trust.revocation[0].ocsp: 'sometimes' is not off, auto", result.Stderr);
+        Assert.Contains("trust.revocation[0].crl_urls[0]: 'ftp://pki.corp.example/issuing.crl' is not an http:// or https:// URL", result.Stderr);
+        Assert.Contains("trust.revocation[0].crl_urls[1]: 'not a url'", result.Stderr);
+        Assert.Contains("trust.revocation[0].on_unknown: 'maybe' is not one of refuse, allow", result.Stderr);
+        Assert.Contains("trust.revocation[0].on_stale: 'ignore' is not one of refuse, warn", result.Stderr);
+        Assert.Contains("trust.revocation[0].stale_grace: 'soon' is not a duration", result.Stderr);
+        Assert.Contains("trust.revocation[1]: gives no revocation source", result.Stderr);
+        Assert.Contains("trust.revocation[2].ca: required", result.Stderr);
+        Assert.False(Directory.Exists(dir.File("gatehouse-data")));
+    }
+
+    [Fact]
     public async Task The_wrong_master_key_is_refused_and_nothing_is_changed()
     {
         using var dir = new TempDirectory();

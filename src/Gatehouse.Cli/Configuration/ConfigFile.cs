@@ -130,6 +130,7 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "user_cert_ttl")] public string? UserCertTtl { get; set; }
         [YamlMember(Alias = "max_user_cert_ttl")] public string? MaxUserCertTtl { get; set; }
         [YamlMember(Alias = "max_chain_depth")] public int? MaxChainDepth { get; set; }
+        [YamlMember(Alias = "crl_url")] public string? CrlUrl { get; set; }
     }
 
     internal sealed class ProxySection
@@ -147,5 +148,19 @@ internal sealed class ConfigFile
     {
         [YamlMember(Alias = "client_ca_files")] public List<string>? ClientCaFiles { get; set; }
         [YamlMember(Alias = "crl_files")] public List<string>? CrlFiles { get; set; }
+        [YamlMember(Alias = "revocation")] public List<RevocationSection>? Revocation { get; set; }
+    }
+
+    internal sealed class RevocationSection
+    {
+        [YamlMember(Alias = "ca")] public string? Ca { get; set; }
+        [YamlMember(Alias = "crl_files")] public List<string>? CrlFiles { get; set; }
+        [YamlMember(Alias = "crl_urls")] public List<string>? CrlUrls { get; set; }
+        [YamlMember(Alias = "crl_distribution_points")] public bool? CrlDistributionPoints { get; set; }
+        [YamlMember(Alias = "on_unknown")] public string? OnUnknown { get; set; }
+        [YamlMember(Alias = "on_stale")] public string? OnStale { get; set; }
+        [YamlMember(Alias = "stale_grace")] public string? StaleGrace { get; set; }
+        [YamlMember(Alias = "refresh")] public string? Refresh { get; set; }
+        [YamlMember(Alias = "ocsp")] public string? Ocsp { get; set; }
     }
 }

@@ -114,6 +114,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
 
         var caFiles = (file.Trust?.ClientCaFiles ?? []).Select(Resolve).ToList();
         var crlFiles = (file.Trust?.CrlFiles ?? []).Select(Resolve).ToList();
+        var revocation = RevocationConfig.Policies(file.Trust?.Revocation, Resolve, errors);
 
         var storage = StoreOptions.Default;
         switch (file.Storage?.Kind ?? "sqlite")
@@ -153,6 +154,8 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         if (file.Proxy?.PingInterval is { } pingText && !Durations.TryParse(pingText, out pingInterval))
             errors.Add($"proxy.ping_interval: '{pingText}' is not a duration like 30s");
 
+        var userCrlUrl = UserCrlUrl(file.Pki?.CrlUrl, publicAddresses, listen, errors);
+
         if (httpListen is not null && fronts.Count == 0 && trustedProxies.Count == 0)
             errors.Add("proxy.http_listen: accepts connections only from proxy.trusted_fronts[*].source_cidrs and proxy.trusted_proxies, and neither is set; " +
                        "name the balancer that forwards plain HTTP there");
@@ -161,18 +164,37 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
             throw new SetupException($"{source}: {errors.Count} problem(s) in the configuration:\n  " + string.Join("\n  ", errors));
 
         var clusterOptions = new ClusterOptions(cluster, Resolve(file.DataDir ?? ClusterOptions.DefaultDataDirectory), algorithm,
-            new TrustOptions(caFiles, crlFiles), new ValidationOptions(depth), Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable))
+            new TrustOptions(caFiles, crlFiles) { Revocation = revocation }, new ValidationOptions(depth), Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable))
         {
             Storage = storage,
             AuditFile = file.Audit?.File is { } auditFile ? Resolve(auditFile) : null,
             MaxUserCertTtl = maxTtl,
             IdentityMappings = mappings,
+            UserCrlUrl = userCrlUrl,
         };
         return new GatehouseConfig(source, clusterOptions, new ProxyOptions(listen, publicAddresses)
         {
             HttpListen = httpListen, TrustedFronts = fronts, TrustedProxies = trustedProxies, SshNodes = sshNodes, TcpApps = tcpApps, HttpApps = httpApps, PingInterval = pingInterval,
             KubeClusters = kubeClusters, KubeDefault = kubeDefault, Databases = databases, DbQueryAuditMaxLength = queryMaxLength,
         }, ttl);
+    }
+
+    /// <summary>pki.crl_url: off, an http(s) URL, or by default the proxy's own /v1/crl/user.crl at its first public
+    /// address (with the listen port unless it is 443).</summary>
+    private static Uri? UserCrlUrl(string? text, IReadOnlyList<string> publicAddresses, IPEndPoint? listen, List<string> errors)
+    {
+        if (text is not null)
+        {
+            if (text.Trim() == "off") return null;
+            if (Uri.TryCreate(text.Trim(), UriKind.Absolute, out var configured) && configured.Scheme is "http" or "https" && configured.Host.Length > 0)
+                return configured;
+            errors.Add($"pki.crl_url: '{text}' is neither off nor an http(s) URL where the user CA's CRL is served");
+            return null;
+        }
+        if (publicAddresses.Count == 0 || listen is null) return null; // both reported already
+        var host = publicAddresses[0];
+        if (IPAddress.TryParse(host, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) host = $"[{host}]";
+        return Uri.TryCreate($"https://{host}{(listen.Port == 443 ? "" : $":{listen.Port}")}/v1/crl/user.crl", UriKind.Absolute, out var url) ? url : null;
     }
 
     private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)

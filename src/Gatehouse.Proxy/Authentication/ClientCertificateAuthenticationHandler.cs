@@ -72,10 +72,12 @@ internal sealed class ClientCertificateAuthenticationHandler(
         ForwardedAuthentication verdict;
         if (feature.Front is { } front)
         {
+            await authenticator.PrefetchAsync(front, feature.FrontHeaders!, Context.RequestAborted); // OCSP, off the synchronous path
             verdict = authenticator.Authenticate(front, feature.FrontHeaders!, feature.Client, out fresh);
         }
         else if (await Context.Connection.GetClientCertificateAsync(Context.RequestAborted) is { } presented)
         {
+            await authenticator.PrefetchHandshakeAsync(presented, [], Context.RequestAborted);
             verdict = authenticator.AuthenticateHandshake(presented, [], feature.Client, out fresh);
             if (Context.Features.Get<TunnelledConnection>() is { Outer: { } outer } tunnel && verdict.Status == ForwardedStatus.Authenticated
                 && await TunnelBinding.EnforceAsync(audit, _log, outer, Caller.Of(verdict, feature.Client), tunnel.Arrival, Context.Connection.Id,
@@ -94,7 +96,10 @@ internal sealed class ClientCertificateAuthenticationHandler(
     {
         var source = AuditWords.CertificateSource(verdict.Front).Word() + (verdict.Front is null ? "" : $" ({verdict.Front})");
         if (verdict.Status == ForwardedStatus.Authenticated)
+        {
             ProxyLog.CertificateAccepted(_log, verdict.Certificate!.Subject, verdict.Certificate.Serial, source, verdict.Identity!.User);
+            if (verdict.Warning is { } warning) ProxyLog.CertificateAcceptedWithWarning(_log, verdict.Certificate.Subject, verdict.Certificate.Serial, warning);
+        }
         else
             ProxyLog.CertificateRefused(_log, source, verdict.Reason, verdict.Message);
         await audit.CertificateJudgedAsync(verdict, feature.Client, Context.RequestAborted);

@@ -5,6 +5,7 @@ using Gatehouse.Cluster;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Identity;
+using Gatehouse.Pki.Trust;
 using Gatehouse.Proxy.Apps;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
@@ -91,7 +92,12 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton(_ => new DbClientCertificates(cluster.Issuer, cluster.Time)); // from a factory, so the host disposes it
         builder.Services.AddSingleton<PostgresCancels>();
         builder.Services.AddSingleton<QueryAuditWriter>();
-        builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        builder.Services.AddSingleton(services =>
+        {
+            var metrics = new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+            metrics.ObserveRevocation(() => RevocationReadings(cluster));
+            return metrics;
+        });
         builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
         builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(),
             services.GetRequiredService<PostgresCancels>(), services.GetRequiredService<GatehouseMetrics>(),
@@ -120,6 +126,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             .AddScheme<AuthenticationSchemeOptions, ClientCertificateAuthenticationHandler>(ClientCertificateAuthenticationHandler.SchemeName, null);
         builder.Services.AddSingleton<IAuthenticationSchemeProvider, NoDefaultAuthenticateScheme>();
         builder.Services.AddHostedService(services => new TrustRefresher(cluster, options.TrustRefreshInterval, services.GetRequiredService<ILogger<TrustRefresher>>()));
+        builder.Services.AddHostedService(services => new CrlUrlRefresher(cluster, services.GetRequiredService<ILogger<CrlUrlRefresher>>()));
 
         var app = builder.Build();
         app.UseMiddleware<ClientCertificateHeaderGuard>(); // first: nothing may read a forged certificate header
@@ -131,6 +138,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         app.UseMiddleware<ForwardingMiddleware<KubeCluster, KubeAccess>>(); // kube-gatehouse.* or /kube/NAME/ goes to a Kubernetes API server
         app.UseMiddleware<ForwardingMiddleware<HttpApp, AccessDecision>>(); // an app's host name or /apps/NAME/ goes to the app, the rest on to our endpoints
         HealthEndpoint.Map(app, cluster);
+        UserCrlEndpoint.Map(app, cluster);
         PingEndpoint.Map(app, cluster);
         app.MapGet("/.well-known/jwks.json", () => Results.Text(cluster.Authorities.Jwt.JwksJson(), "application/json"));
         TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options,
@@ -143,6 +151,13 @@ internal sealed class ProxyHost : IAsyncDisposable
         DatabaseEndpoints.Map(app, options, app.Services.GetRequiredService<RoleCatalog>());
         LoginEndpoint.Map(app, cluster, options, app.Services.GetRequiredService<LoginService>());
         return new ProxyHost(app, certificates);
+    }
+
+    private static IEnumerable<RevocationReading> RevocationReadings(ClusterState cluster)
+    {
+        var now = cluster.Time.GetUtcNow();
+        return cluster.Trust.RevocationByIssuer.Values.Select(v =>
+            new RevocationReading(v.CaSubject, v.IsHealthy(now), v.Crl is null ? null : now - v.Crl.ThisUpdate, v.LoadedAt));
     }
 
     private static HttpsConnectionAdapterOptions HttpsOptions(HostCertificateProvider certificates) => new()
@@ -165,35 +180,5 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         await _app.DisposeAsync();
         _certificates.Dispose();
-    }
-}
-
-/// <summary>
-/// Keeps the proxy's trust view current: reloads as soon as the store's revision moves (a revocation here or on
-/// another proxy; PostgreSQL announces it with NOTIFY) and at least every interval (trust files may change on disk).
-/// </summary>
-internal sealed class TrustRefresher(ClusterState cluster, TimeSpan interval, ILogger<TrustRefresher> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        long known = -1;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                known = known < 0 ? await cluster.Store.GetRevisionAsync(stoppingToken) : await cluster.Store.WaitForChangeAsync(known, interval, stoppingToken);
-                await cluster.ReloadTrustAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The store may be briefly unreachable; keep the last good view and try again.
-                ProxyLog.TrustRefreshFailed(logger, cluster.Store.Description, e.Message);
-                await Task.Delay(interval, cluster.Time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
     }
 }

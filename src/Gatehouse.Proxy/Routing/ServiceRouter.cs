@@ -74,6 +74,7 @@ internal sealed class ServiceRouter(
                 : "no client certificate was presented; give your Gatehouse certificate (sslcert and sslkey: `gatehouse db config NAME` prints them)"));
             return;
         }
+        await authenticator.PrefetchHandshakeAsync(presented, [], cancellationToken);
         var verdict = authenticator.AuthenticateHandshake(presented, [], facts.Client, out _);
         if (verdict.Status != ForwardedStatus.Authenticated)
         {
@@ -82,6 +83,7 @@ internal sealed class ServiceRouter(
             await RefuseAsync(DialAnswer.Refuse(DialCodes.Unauthenticated, $"your certificate was refused ({verdict.Reason}): {verdict.Message}"));
             return;
         }
+        if (verdict.Warning is { } warning) ProxyLog.CertificateAcceptedWithWarning(logger, verdict.Certificate!.Subject, verdict.Certificate.Serial, warning);
         var caller = Caller.Of(verdict, facts.Client);
 
         // 3b. Through a front that forwarded a certificate, the inner one must be the same user (ARCHITECTURE §4).

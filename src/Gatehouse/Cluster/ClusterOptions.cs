@@ -23,6 +23,10 @@ internal sealed record ClusterOptions(
     /// <summary>The ceiling on every user certificate's lifetime (pki.max_user_cert_ttl).</summary>
     public TimeSpan MaxUserCertTtl { get; init; } = CertificateIssuer.DefaultMaxUserTtl;
 
+    /// <summary>Where the user CA's CRL is served (pki.crl_url; by default the proxy's /v1/crl/user.crl), named in user
+    /// certificates' CRL Distribution Points; null: none.</summary>
+    public Uri? UserCrlUrl { get; init; }
+
     /// <summary>How company certificates become identities (identity_mappings).</summary>
     public IReadOnlyList<Identity.IdentityMappingRule> IdentityMappings { get; init; } = [];
 

@@ -20,6 +20,9 @@ internal sealed record ForwardedAuthentication(
 {
     public const string Rejected = "ClientCertRejected";
 
+    /// <summary>Accepted with a caveat the operator should hear of (see <see cref="Pki.Validation.CertificateValidationResult.Warning"/>).</summary>
+    public string? Warning { get; init; }
+
     public static ForwardedAuthentication None { get; } = new(ForwardedStatus.NoCertificate, null, null, null, null, "no client certificate");
 
     public static ForwardedAuthentication Refuse(string? front, string reason, string message, CertificateFacts? certificate = null) =>

@@ -72,6 +72,45 @@ internal sealed class ForwardedCertificateAuthenticator(
         return Pinned(verdict, front.Name, client);
     }
 
+    /// <summary>
+    /// Asks the OCSP responders (and fetches newly named CRL distribution points) for what <paramref name="front"/>
+    /// forwarded, before <see cref="Authenticate"/> judges it synchronously; nothing when no CA's policy needs the
+    /// network or the verdict is cached.
+    /// </summary>
+    public async ValueTask PrefetchAsync(TrustedFront front, ReceivedHeaders headers, CancellationToken cancellationToken)
+    {
+        var trust = trustStore();
+        if (!NeedsPrefetch(trust)) return;
+        X509Certificate2? leaf = null;
+        List<X509Certificate2> intermediates = [];
+        string? error;
+        using (var decoded = front.Format.DecodePresented(headers, front.Headers, options.Limits))
+        {
+            if (decoded.Status != DecodeStatus.Decoded) return;
+            if (_cache.TryGet(VerdictKey.Of(decoded.Chain!, decoded.Check, trust.Version, "forwarded-header"), time.GetUtcNow(), out _)) return;
+            error = decoded.Chain!.Load(out leaf, out intermediates);
+        }
+        try
+        {
+            if (error is null && leaf is not null) await validator.PrefetchRevocationAsync(leaf, intermediates, cancellationToken);
+        }
+        finally
+        {
+            leaf?.Dispose();
+            CertificateEncodings.DisposeAll(intermediates);
+        }
+    }
+
+    /// <summary>As <see cref="PrefetchAsync"/>, for a certificate presented in Gatehouse's own handshake.</summary>
+    public async ValueTask PrefetchHandshakeAsync(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, CancellationToken cancellationToken)
+    {
+        var trust = trustStore();
+        if (!NeedsPrefetch(trust) || _cache.TryGet(VerdictKey.Of(leaf, intermediates, trust.Version, "handshake"), time.GetUtcNow(), out _)) return;
+        await validator.PrefetchRevocationAsync(leaf, intermediates, cancellationToken);
+    }
+
+    private static bool NeedsPrefetch(TrustStore trust) => CertificateValidator.NeedsPrefetch(trust);
+
     private static ForwardedAuthentication RefuseHeader(TrustedFront front, string error) =>
         ForwardedAuthentication.Refuse(front.Name, ForwardedAuthentication.Rejected, $"the client certificate header from front '{front.Name}' was refused: {error}");
 
@@ -89,9 +128,12 @@ internal sealed class ForwardedCertificateAuthenticator(
     private ForwardedAuthentication ValidateAndRemember(VerdictKey key, X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates,
         string? front, string source, DateTimeOffset now)
     {
-        var verdict = Validate(leaf, intermediates, front, source);
+        var verdict = Validate(leaf, intermediates, front, source, out var recheckBy);
         var notAfter = new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero);
-        _cache.Set(key, verdict, Min(now + options.CacheLifetime, notAfter), now);
+        // A verdict never outlives the revocation information it was built on (issue 16).
+        var expires = Min(now + options.CacheLifetime, notAfter);
+        if (recheckBy is { } until) expires = Min(expires, until);
+        _cache.Set(key, verdict, expires, now);
         return verdict;
     }
 
@@ -106,9 +148,11 @@ internal sealed class ForwardedCertificateAuthenticator(
         return verdict;
     }
 
-    private ForwardedAuthentication Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, string? front, string source)
+    private ForwardedAuthentication Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, string? front, string source,
+        out DateTimeOffset? recheckBy)
     {
         var result = validator.Validate(leaf, intermediates);
+        recheckBy = result.RecheckBy;
         var facts = new CertificateFacts(leaf.Subject, leaf.Issuer, SerialNumbers.Of(leaf), Convert.ToHexString(SHA256.HashData(leaf.RawDataMemory.Span)),
             new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero), result.IssuedByGatehouse);
         if (!result.IsValid)
@@ -116,7 +160,10 @@ internal sealed class ForwardedCertificateAuthenticator(
         var mapping = mapper.Map(leaf, result.IssuedByGatehouse, source);
         return mapping.Identity is null
             ? ForwardedAuthentication.Refuse(front, ForwardedAuthentication.Rejected, mapping.Error!, facts)
-            : new ForwardedAuthentication(ForwardedStatus.Authenticated, mapping.Identity, facts, front, null, $"{mapping.Identity.User} ({facts.Subject})");
+            : new ForwardedAuthentication(ForwardedStatus.Authenticated, mapping.Identity, facts, front, null, $"{mapping.Identity.User} ({facts.Subject})")
+            {
+                Warning = result.Warning,
+            };
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;

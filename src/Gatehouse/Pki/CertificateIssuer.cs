@@ -9,7 +9,9 @@ namespace Gatehouse.Pki;
 /// <summary>Issues the cluster's end-entity certificates and records each one in the ledger.</summary>
 /// <param name="maxUserTtl">The cluster's ceiling on a user certificate's lifetime (pki.max_user_cert_ttl): every user
 /// certificate, X.509 or OpenSSH, is held to it; only an operator's explicit choice may exceed it (issue 11).</param>
-internal sealed class CertificateIssuer(Authorities authorities, ICertificateLedger ledger, TimeProvider time, TimeSpan maxUserTtl)
+/// <param name="userCrlUrl">Where the user CA's CRL is published (<c>/v1/crl/user.crl</c> of the proxy): named in every
+/// user certificate's CRL Distribution Points, so other systems that see these certificates can check them (issue 16).</param>
+internal sealed class CertificateIssuer(Authorities authorities, ICertificateLedger ledger, TimeProvider time, TimeSpan maxUserTtl, Uri? userCrlUrl = null)
 {
     public static readonly TimeSpan DefaultUserTtl = TimeSpan.FromHours(12);
 
@@ -44,6 +46,8 @@ internal sealed class CertificateIssuer(Authorities authorities, ICertificateLed
         identity = identity with { Cluster = authorities.ClusterName, IssuedAt = now };
         var request = ClientRequest(identity.User, subjectKey);
         request.CertificateExtensions.Add(Identity.IdentityExtension.Encode(identity));
+        if (userCrlUrl is not null)
+            request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([userCrlUrl.AbsoluteUri]));
         return await SignAndRecordAsync(authorities.User, request, now, ttl, "user-tls", identity.User, cancellationToken);
     }
 

@@ -5,6 +5,9 @@ namespace Gatehouse.Routing;
 /// <summary>Which way bytes went through the proxy, seen from the client.</summary>
 internal enum ByteDirection { In, Out }
 
+/// <summary>One CA's revocation state for the gauges of <see cref="GatehouseMetrics.ObserveRevocation"/>.</summary>
+internal sealed record RevocationReading(string Ca, bool Ok, TimeSpan? CrlAge, DateTimeOffset? LastRefresh);
+
 /// <summary>How a tunnel reached the proxy (ARCHITECTURE §4).</summary>
 internal enum TunnelKind { WebSocket, Raw }
 
@@ -63,6 +66,25 @@ internal sealed class GatehouseMetrics : IDisposable
         _tunnelsOpen = Meter.CreateUpDownCounter<long>("gatehouse.tunnels.open", "{tunnel}", "Tunnels open now, by kind.");
         _bytes = Meter.CreateCounter<long>("gatehouse.bytes", "By", "Bytes relayed, by direction.");
     }
+
+    /// <summary>
+    /// Publishes the state of each CA's revocation information (issue 16), read at each scrape:
+    /// <c>gatehouse_revocation_source_ok{ca}</c> (1 when a fresh CRL is in force and no source of the CA is failing),
+    /// <c>gatehouse_revocation_crl_age_seconds{ca}</c> (since the thisUpdate of the CRL in force) and
+    /// <c>gatehouse_revocation_last_refresh_timestamp_seconds{ca}</c> (when that CRL was last read and verified).
+    /// The <c>ca</c> values are the subjects of CAs the operator configured, so the series are bounded by configuration.
+    /// </summary>
+    public void ObserveRevocation(Func<IEnumerable<RevocationReading>> read)
+    {
+        Meter.CreateObservableGauge("gatehouse.revocation.source_ok", () => read().Select(r => Reading(r.Ok ? 1 : 0, r.Ca)),
+            "{boolean}", "1 when the CA's revocation information is loaded, fresh and every source of it works, else 0.");
+        Meter.CreateObservableGauge("gatehouse.revocation.crl_age_seconds", () => read().Where(r => r.CrlAge is not null).Select(r => Reading((long)r.CrlAge!.Value.TotalSeconds, r.Ca)),
+            "s", "Age of the CA's CRL in force, from its thisUpdate.");
+        Meter.CreateObservableGauge("gatehouse.revocation.last_refresh_timestamp_seconds", () => read().Where(r => r.LastRefresh is not null).Select(r => Reading(r.LastRefresh!.Value.ToUnixTimeSeconds(), r.Ca)),
+            "s", "When the CA's CRL in force was last read and verified (Unix time).");
+    }
+
+    private static Measurement<long> Reading(long value, string ca) => new(value, new KeyValuePair<string, object?>("ca", ca));
 
     /// <summary>The meter; give it to <see cref="PrometheusTextExporter"/>.</summary>
     public Meter Meter { get; }

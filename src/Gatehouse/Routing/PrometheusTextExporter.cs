@@ -12,8 +12,8 @@ namespace Gatehouse.Routing;
 /// <remarks>
 /// Hand-written on purpose: prometheus-net and the OpenTelemetry Prometheus exporter are not in the registry mirror
 /// (shared/spec/nuget-packages.md), and the format is small. Counters become <c>name_total</c> of type counter,
-/// up-down counters a gauge; dots in names become underscores. Only <c>long</c> measurements are aggregated: all of
-/// <see cref="GatehouseMetrics"/> is.
+/// up-down counters and observable gauges a gauge (observed at each render); dots in names become underscores. Only
+/// <c>long</c> measurements are aggregated: all of <see cref="GatehouseMetrics"/> is.
 /// </remarks>
 internal sealed class PrometheusTextExporter : IDisposable
 {
@@ -23,13 +23,14 @@ internal sealed class PrometheusTextExporter : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<Instrument> _instruments = new(); // in the order they were published
     private readonly ConcurrentDictionary<SeriesKey, Series> _series = new();
+    private readonly Lock _render = new();
 
     public PrometheusTextExporter(Meter meter)
     {
         _meter = meter;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter != _meter || instrument is not (Counter<long> or UpDownCounter<long>)) return;
+            if (instrument.Meter != _meter || instrument is not (Counter<long> or UpDownCounter<long> or ObservableGauge<long>)) return;
             _instruments.Enqueue(instrument);
             listener.EnableMeasurementEvents(instrument);
         };
@@ -47,12 +48,22 @@ internal sealed class PrometheusTextExporter : IDisposable
             _ => new SeriesKey(instrument, Labels(tags), null), // several tags: rare here, so the allocation is accepted
         };
         var series = _series.GetOrAdd(key, static k => new Series(k.Value is null && k.Name is not null ? k.Name : Labels(k.Name, k.Value)));
-        Interlocked.Add(ref series.Value, value);
+        if (instrument is ObservableGauge<long>) Interlocked.Exchange(ref series.Value, value); // a reading, not an increment
+        else Interlocked.Add(ref series.Value, value);
     }
 
     /// <summary>The exposition text: every instrument of the meter, its series sorted by labels.</summary>
     public string Render()
     {
+        lock (_render) return RenderObserved();
+    }
+
+    private string RenderObserved()
+    {
+        // Gauges read now: series of a label value no longer reported (a CA removed from the trust) disappear.
+        foreach (var key in _series.Keys)
+            if (key.Instrument is ObservableGauge<long>) _series.TryRemove(key, out _);
+        _listener.RecordObservableInstruments();
         var text = new StringBuilder();
         var samples = new List<(string Labels, long Value)>();
         foreach (var instrument in _instruments)

@@ -52,22 +52,25 @@ internal sealed class ExternalPki : IDisposable
     public const string ServerOnlyExtensions = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid";
 
     /// <summary>Revokes the given certificates with `openssl ca -revoke` and writes the issuer's CRL (PEM) with `openssl ca -gencrl`.</summary>
-    public async Task<string> CrlAsync(Issued issuer, params Issued[] revoked)
+    public Task<string> CrlAsync(Issued issuer, params Issued[] revoked) =>
+        CrlToAsync(issuer, Path.Combine(Dir, $"{issuer.Name}.crl.pem"), 1, 30, revoked);
+
+    /// <summary>Like <see cref="CrlAsync"/>, into <paramref name="output"/>, with the given CRL number and lifetime in days.</summary>
+    public async Task<string> CrlToAsync(Issued issuer, string output, int number, int days, params Issued[] revoked)
     {
-        var caDir = File($"ca-{issuer.Name}");
+        var caDir = File($"ca-{issuer.Name}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(caDir);
         var config = Path.Combine(caDir, "ca.cnf");
         await System.IO.File.WriteAllTextAsync(Path.Combine(caDir, "index.txt"), "");
-        await System.IO.File.WriteAllTextAsync(Path.Combine(caDir, "crlnumber"), "01\n");
+        await System.IO.File.WriteAllTextAsync(Path.Combine(caDir, "crlnumber"), $"{number:X2}\n");
         await System.IO.File.WriteAllTextAsync(config,
-            $"[ca]\ndefault_ca = dflt\n[dflt]\ndatabase = {caDir}/index.txt\ncrlnumber = {caDir}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n");
+            $"[ca]\ndefault_ca = dflt\n[dflt]\ndatabase = {caDir}/index.txt\ncrlnumber = {caDir}/crlnumber\ndefault_md = sha256\ndefault_crl_days = {days}\n");
         foreach (var certificate in revoked)
             (await Peer.RunAsync("openssl", "ca", "-config", config, "-cert", issuer.CertPath, "-keyfile", issuer.KeyPath,
                 "-revoke", certificate.CertPath, "-crl_reason", "keyCompromise")).EnsureSuccess("openssl ca -revoke");
-        var crl = Path.Combine(Dir, $"{issuer.Name}.crl.pem");
-        (await Peer.RunAsync("openssl", "ca", "-config", config, "-cert", issuer.CertPath, "-keyfile", issuer.KeyPath, "-gencrl", "-out", crl))
+        (await Peer.RunAsync("openssl", "ca", "-config", config, "-cert", issuer.CertPath, "-keyfile", issuer.KeyPath, "-gencrl", "-out", output))
             .EnsureSuccess("openssl ca -gencrl");
-        return crl;
+        return output;
     }
 
     private static string[] KeyArgs(string key) => key switch

@@ -80,4 +80,29 @@ public sealed class GatehouseMetricsTests
         Assert.Contains("gatehouse_connections_total{route=\"not_tls\"} 1\n", text);
         Assert.DoesNotContain("kube", text);
     }
+
+    [Fact]
+    public void Revocation_gauges_are_read_at_each_render_and_drop_cas_that_are_gone()
+    {
+        using var metrics = new GatehouseMetrics();
+        using var exporter = new PrometheusTextExporter(metrics.Meter);
+        var readings = new List<RevocationReading>
+        {
+            new("CN=Corp Issuing, O=Corp", true, TimeSpan.FromSeconds(90), DateTimeOffset.FromUnixTimeSeconds(1_800_000_000)),
+            new("CN=\"Quoted\" CA", false, null, null),
+        };
+        metrics.ObserveRevocation(() => readings);
+        var text = exporter.Render();
+        Assert.Contains("# TYPE gatehouse_revocation_source_ok gauge", text);
+        Assert.Contains("gatehouse_revocation_source_ok{ca=\"CN=Corp Issuing, O=Corp\"} 1", text);
+        Assert.Contains("gatehouse_revocation_source_ok{ca=\"CN=\\\"Quoted\\\" CA\"} 0", text);
+        Assert.Contains("gatehouse_revocation_crl_age_seconds{ca=\"CN=Corp Issuing, O=Corp\"} 90", text);
+        Assert.Contains("gatehouse_revocation_last_refresh_timestamp_seconds{ca=\"CN=Corp Issuing, O=Corp\"} 1800000000", text);
+
+        readings.RemoveAt(1);
+        readings[0] = readings[0] with { Ok = false };
+        var again = exporter.Render();
+        Assert.Contains("gatehouse_revocation_source_ok{ca=\"CN=Corp Issuing, O=Corp\"} 0", again);
+        Assert.DoesNotContain("Quoted", again);
+    }
 }

@@ -19,11 +19,14 @@ internal sealed class TrustStore
     /// <summary>Intermediate CAs from the operator's bundles (offered to the chain builder, not trusted on their own).</summary>
     public required X509Certificate2Collection Intermediates { get; init; }
 
-    /// <summary>Verified CRLs by the thumbprint (SHA-256 hex) of the CA that signed them.</summary>
-    public required FrozenDictionary<string, CertificateRevocationList> CrlsByIssuer { get; init; }
+    /// <summary>
+    /// The revocation view of every CA that has a revocation policy, by the CA's thumbprint (SHA-256 hex). A CA listed
+    /// here with no CRL in force has its certificates refused unless its policy says otherwise (fail closed).
+    /// </summary>
+    public required FrozenDictionary<string, CaRevocation> RevocationByIssuer { get; init; }
 
-    /// <summary>CAs whose configured CRL could not be used, with why: their certificates are refused (fail closed).</summary>
-    public required FrozenDictionary<string, string> BrokenCrlIssuers { get; init; }
+    /// <summary>Every CRL source with its CRL in force and its current problem, for /healthz, metrics and the log.</summary>
+    public IReadOnlyList<CrlSourceStatus> CrlSources { get; init; } = [];
 
     /// <summary>Serials (canonical hex) the cluster revoked under its user CA.</summary>
     public required FrozenSet<string> RevokedGatehouseSerials { get; init; }

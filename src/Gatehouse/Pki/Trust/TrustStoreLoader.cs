@@ -7,14 +7,21 @@ using Gatehouse.Pki.Validation;
 namespace Gatehouse.Pki.Trust;
 
 /// <param name="ClientCaFiles">PEM bundles of external CAs whose certificates may become identities.</param>
-/// <param name="CrlFiles">External CRLs (PEM or DER), each signed by one of those CAs.</param>
+/// <param name="CrlFiles">External CRLs (PEM or DER), each signed by one of those CAs (the old form: default policy).</param>
 internal sealed record TrustOptions(IReadOnlyList<string> ClientCaFiles, IReadOnlyList<string> CrlFiles)
 {
     public static TrustOptions None { get; } = new([], []);
+
+    /// <summary>Per-CA revocation policies (<c>trust.revocation</c>).</summary>
+    public IReadOnlyList<RevocationPolicy> Revocation { get; init; } = [];
+
+    /// <summary>Where CRLs fetched from URLs are kept (the data directory's crl-cache), so a restart without network
+    /// still has the last good copy; null: URLs are not read.</summary>
+    public string? CrlCacheDirectory { get; init; }
 }
 
 /// <summary>Builds a <see cref="TrustStore"/> from the operator's files; every problem is reported, none is fatal here.</summary>
-internal static class TrustStoreLoader
+internal static partial class TrustStoreLoader
 {
     private static long _version;
 
@@ -27,7 +34,7 @@ internal static class TrustStoreLoader
     {
         var text = new System.Text.StringBuilder(gatehouseUserCa.Thumbprint);
         foreach (var serial in revokedSerials.Order(StringComparer.Ordinal)) text.Append('|').Append(serial);
-        foreach (var file in options.ClientCaFiles.Concat(options.CrlFiles))
+        foreach (var file in options.ClientCaFiles.Concat(options.CrlFiles).Concat(RevocationFiles(options)))
         {
             var info = new FileInfo(file);
             text.Append('|').Append(file).Append(':').Append(info.Exists ? $"{info.Length}:{info.LastWriteTimeUtc.Ticks}" : "missing");
@@ -35,7 +42,9 @@ internal static class TrustStoreLoader
         return Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    public static TrustStore Load(X509Certificate2 gatehouseUserCa, IEnumerable<string> revokedSerials, TrustOptions options)
+    /// <param name="previous">The view in force: a CRL source that fails now keeps the CRL it had there.</param>
+    public static TrustStore Load(X509Certificate2 gatehouseUserCa, IEnumerable<string> revokedSerials, TrustOptions options,
+        TrustStore? previous = null, DateTimeOffset? now = null)
     {
         var revoked = revokedSerials.ToList();
         var errors = new List<string>();
@@ -44,20 +53,17 @@ internal static class TrustStoreLoader
         foreach (var file in options.ClientCaFiles)
             LoadBundle(file, roots, intermediates, errors);
 
-        var crls = new Dictionary<string, CertificateRevocationList>();
-        var broken = new Dictionary<string, string>();
         var authorities = roots.Concat(intermediates).ToList();
-        foreach (var file in options.CrlFiles)
-            LoadCrl(file, authorities, crls, broken, errors);
-        foreach (var issuer in broken.Keys) crls.Remove(issuer);
+        var sources = LoadCrlSources(options, authorities, previous, now ?? DateTimeOffset.UtcNow, errors);
+        var revocation = RevocationByIssuer(options, authorities, sources, errors);
 
         return new TrustStore
         {
             GatehouseUserCa = gatehouseUserCa,
             Roots = roots,
             Intermediates = intermediates,
-            CrlsByIssuer = crls.ToFrozenDictionary(),
-            BrokenCrlIssuers = broken.ToFrozenDictionary(),
+            RevocationByIssuer = revocation.ToFrozenDictionary(),
+            CrlSources = sources,
             RevokedGatehouseSerials = revoked.ToFrozenSet(StringComparer.Ordinal),
             Errors = errors,
             Version = Interlocked.Increment(ref _version),
@@ -95,42 +101,4 @@ internal static class TrustStoreLoader
         }
     }
 
-    private static void LoadCrl(string file, List<X509Certificate2> authorities, Dictionary<string, CertificateRevocationList> crls,
-        Dictionary<string, string> broken, List<string> errors)
-    {
-        byte[] contents;
-        try { contents = File.ReadAllBytes(file); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            errors.Add($"{file}: cannot read the CRL ({e.Message.TrimEnd('.')}).");
-            return;
-        }
-        var parsed = CertificateRevocationList.Parse(contents);
-        if (parsed.Crl is not { } crl)
-        {
-            errors.Add($"{file}: {parsed.Error}");
-            return;
-        }
-        var candidates = authorities.Where(crl.IsIssuedBy).ToList();
-        if (candidates.Count == 0)
-        {
-            errors.Add($"{file}: the CRL's issuer {crl.Issuer.Name} is not one of the trusted CAs; add its CA certificate to trust.client_ca_files.");
-            return;
-        }
-        foreach (var issuer in candidates)
-        {
-            var key = CertificatePolicy.Sha256Fingerprint(issuer);
-            var check = crl.VerifySignature(issuer);
-            if (!check.IsValid)
-            {
-                // Fail closed: a CA whose revocation list we were given but cannot trust has its certificates refused.
-                var reason = $"{file}: the CRL was rejected: {check.Error}";
-                errors.Add(reason);
-                broken[key] = reason;
-                continue;
-            }
-            if (!crls.TryGetValue(key, out var existing) || (crl.CrlNumber ?? 0) >= (existing.CrlNumber ?? 0))
-                crls[key] = crl;
-        }
-    }
 }

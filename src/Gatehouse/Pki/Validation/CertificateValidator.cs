@@ -10,7 +10,12 @@ internal enum CertificateRefusal
     ClientCertExpired,
     ClientCertNotYetValid,
     ClientCertCrlHit,
-    ClientCertCrlProcessingError,
+    /// <summary>No revocation source of the issuer could say (never loaded, unreachable): refused unless on_unknown: allow.</summary>
+    ClientCertRevocationUnknown,
+    /// <summary>The issuer's CRL is past its nextUpdate plus the grace: refused unless on_stale: warn.</summary>
+    ClientCertRevocationStale,
+    /// <summary>The issuer's OCSP responder says the certificate is revoked.</summary>
+    ClientCertOcspRevoked,
     ClientCertPurposeInvalid,
     ClientCertTypeUnsupported,
     ClientCertMaxChainDepthExceeded,
@@ -21,6 +26,14 @@ internal enum CertificateRefusal
 internal sealed record CertificateValidationResult(CertificateRefusal? Refusal, string Message, bool IssuedByGatehouse, int ChainLength)
 {
     public bool IsValid => Refusal is null;
+
+    /// <summary>The verdict rests on revocation information that runs out then (a CRL's nextUpdate plus the grace):
+    /// a cache must not keep it longer.</summary>
+    public DateTimeOffset? RecheckBy { get; init; }
+
+    /// <summary>Accepted with a caveat an operator should hear of (a stale CRL under on_stale: warn, an unknown status
+    /// under on_unknown: allow).</summary>
+    public string? Warning { get; init; }
 }
 
 /// <param name="MaxChainDepth">Most certificates in a chain, leaf and root included (ALB's limit is 4).</param>
@@ -31,8 +44,64 @@ internal sealed record ValidationOptions(int MaxChainDepth = 4);
 /// policy (custom root trust, no downloads, no OS revocation), ALB-compatible key and signature policy, clientAuth,
 /// validity against <see cref="TimeProvider"/>, chain depth, and revocation from our own ledger and external CRLs.
 /// </summary>
-internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProvider time, ValidationOptions options)
+/// <remarks>OCSP answers come from <paramref name="ocsp"/>'s cache: <see cref="PrefetchRevocationAsync"/> asks the
+/// responders first (async), then the synchronous <see cref="Validate"/> reads what they said.</remarks>
+/// <param name="distributionPoints">Told the CRL locations named by a certificate of a trusted chain whose CA's policy
+/// reads distribution points; returns once those CRLs were fetched (or failed).</param>
+internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProvider time, ValidationOptions options, Ocsp.OcspService? ocsp = null,
+    Func<Revocation.RevocationPolicy, IReadOnlyList<Uri>, CancellationToken, ValueTask>? distributionPoints = null)
 {
+    /// <summary>True when some CA's policy needs the network before judging (OCSP, distribution points).</summary>
+    public static bool NeedsPrefetch(TrustStore trust) =>
+        trust.RevocationByIssuer.Values.Any(v => v.Policy.Ocsp != Revocation.OcspMode.Off || v.Policy.UseDistributionPoints);
+
+    /// <summary>
+    /// Asks the OCSP responders of the CAs whose policy wants OCSP about the certificates of this chain, so that
+    /// <see cref="Validate"/> finds their answers. Does nothing (and builds no chain) when no policy uses OCSP.
+    /// </summary>
+    public async ValueTask PrefetchRevocationAsync(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> presented, CancellationToken cancellationToken)
+    {
+        var trust = trustStore();
+        if (!NeedsPrefetch(trust)) return;
+        using var chain = BuildChain(leaf, presented, trust);
+        var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
+        // Only a chain to our anchors may send us to the network: a stranger's certificate names no URL we fetch.
+        var trusted = chain.ChainStatus.All(s => (s.Status & (X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain
+            | X509ChainStatusFlags.NotSignatureValid | X509ChainStatusFlags.ExplicitDistrust)) == 0);
+        try
+        {
+            for (var i = 0; trusted && i < elements.Count - 1; i++)
+            {
+                if (!trust.RevocationByIssuer.TryGetValue(CertificatePolicy.Sha256Fingerprint(elements[i + 1]), out var view)) continue;
+                if (view.Policy.UseDistributionPoints && distributionPoints is not null
+                    && Revocation.CrlDistributionPoints.Read(elements[i]) is { Count: > 0 } urls)
+                    await distributionPoints(view.Policy, urls, cancellationToken);
+                if (ocsp is not null && view.Policy.OcspResponderFor(elements[i]) is { } responder)
+                    await ocsp.EnsureAsync(elements[i], elements[i + 1], responder, cancellationToken);
+            }
+        }
+        finally
+        {
+            foreach (var element in elements) element.Dispose();
+        }
+    }
+
+    private X509Chain BuildChain(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> presented, TrustStore trust)
+    {
+        var chain = new X509Chain();
+        var policy = chain.ChainPolicy;
+        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        policy.CustomTrustStore.AddRange(trust.Roots);
+        policy.ExtraStore.AddRange(trust.Intermediates);
+        foreach (var certificate in presented) policy.ExtraStore.Add(certificate);
+        policy.DisableCertificateDownloads = true;
+        policy.RevocationMode = X509RevocationMode.NoCheck;
+        policy.VerificationTime = time.GetUtcNow().UtcDateTime;
+        policy.VerificationTimeIgnored = false;
+        chain.Build(leaf);
+        return chain;
+    }
+
     public CertificateValidationResult Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2>? presentedIntermediates = null)
     {
         var trust = trustStore();
@@ -55,17 +124,7 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
                 $"{CertificatePolicy.Describe(leaf)} is not for client authentication (its extended key usage lacks clientAuth)");
 
         // 2. Build the chain under an explicit policy: only our anchors, nothing fetched, revocation done by us below.
-        using var chain = new X509Chain();
-        var policy = chain.ChainPolicy;
-        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        policy.CustomTrustStore.AddRange(trust.Roots);
-        policy.ExtraStore.AddRange(trust.Intermediates);
-        foreach (var certificate in presented) policy.ExtraStore.Add(certificate);
-        policy.DisableCertificateDownloads = true;
-        policy.RevocationMode = X509RevocationMode.NoCheck;
-        policy.VerificationTime = time.GetUtcNow().UtcDateTime;
-        policy.VerificationTimeIgnored = false;
-        chain.Build(leaf);
+        using var chain = BuildChain(leaf, presented, trust);
         var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
         try
         {
@@ -119,8 +178,9 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
                 return Refuse(CertificateRefusal.ClientCertPurposeInvalid, $"intermediate CA {CertificatePolicy.Describe(ca)} is restricted to other purposes than client authentication");
         }
 
-        // 5. Revocation of every certificate below the anchor, by the CRL of its issuer.
+        // 5. Revocation of every certificate below the anchor, by its issuer's revocation view.
         var issuedByGatehouse = elements.Count == 2 && elements[1].RawDataMemory.Span.SequenceEqual(trust.GatehouseUserCa.RawDataMemory.Span);
+        var revocation = new RevocationJudgement(now);
         for (var i = 0; i < elements.Count - 1; i++)
         {
             var certificate = elements[i];
@@ -131,16 +191,27 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
                     return Refuse(CertificateRefusal.ClientCertCrlHit, $"{CertificatePolicy.Describe(certificate)} (serial {SerialNumbers.Of(certificate)}) was revoked");
                 continue;
             }
-            var issuerKey = CertificatePolicy.Sha256Fingerprint(issuer);
-            if (trust.BrokenCrlIssuers.TryGetValue(issuerKey, out var why))
-                return Refuse(CertificateRefusal.ClientCertCrlProcessingError,
-                    $"the revocation list for {issuer.Subject} could not be used, so its certificates are refused until it is fixed ({why})");
-            if (trust.CrlsByIssuer.TryGetValue(issuerKey, out var crl) && crl.IsRevoked(certificate.SerialNumberBytes.Span, out var entry))
-                return Refuse(CertificateRefusal.ClientCertCrlHit,
-                    $"{CertificatePolicy.Describe(certificate)} (serial {SerialNumbers.Of(certificate)}) was revoked by {issuer.Subject} at {entry.RevokedAt:u}");
+            if (trust.RevocationByIssuer.TryGetValue(CertificatePolicy.Sha256Fingerprint(issuer), out var view)
+                && revocation.Judge(certificate, view, OcspFor(certificate, issuer, view)) is { } refused)
+                return refused;
         }
-        return new CertificateValidationResult(null, $"{CertificatePolicy.Describe(leaf)} is valid", issuedByGatehouse, elements.Count);
+        return new CertificateValidationResult(null, $"{CertificatePolicy.Describe(leaf)} is valid", issuedByGatehouse, elements.Count)
+        {
+            RecheckBy = revocation.RecheckBy,
+            Warning = revocation.Warning,
+        };
     }
 
-    private static CertificateValidationResult Refuse(CertificateRefusal refusal, string message) => new(refusal, message, false, 0);
+    /// <summary>What OCSP said about <paramref name="certificate"/>, when its issuer's policy asks OCSP (null: it does not).</summary>
+    private RevocationJudgement.OcspInput? OcspFor(X509Certificate2 certificate, X509Certificate2 issuer, CaRevocation view)
+    {
+        if (view.Policy.Ocsp == Revocation.OcspMode.Off) return null;
+        if (view.Policy.OcspResponderFor(certificate) is not { } responder)
+            return new(null, null, "the certificate names no OCSP responder (authority information access) and none is configured");
+        return ocsp?.Cached(certificate, issuer) is { } check
+            ? new(responder, check, null)
+            : new(responder, null, $"the OCSP responder {Revocation.CrlCache.Display(responder)} has not answered yet");
+    }
+
+    internal static CertificateValidationResult Refuse(CertificateRefusal refusal, string message) => new(refusal, message, false, 0);
 }
