@@ -63,7 +63,7 @@ internal static class SshCommand
             Console.Out.Write(setup.ConfigBlock(profile.ClusterName));
             return 0;
         });
-        return new Command("config", "Configuration for other programs") { ssh };
+        return new Command("config", "Check Gatehouse's configuration; configuration for other programs") { ConfigCheckCommand.Create(), ssh };
     }
 
     public static Command List()
