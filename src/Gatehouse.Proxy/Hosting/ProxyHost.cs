@@ -85,7 +85,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton<IProtocolHandler, TcpAppHandler>();
         builder.Services.AddSingleton<IProtocolHandler, SshNodeHandler>();
         builder.Services.AddSingleton(services => new GatehouseMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
-        builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
+        builder.Services.AddGatehouseTelemetry();
         builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(), services.GetRequiredService<GatehouseMetrics>(),
             cluster.Time, services.GetRequiredService<ILogger<ConnectionRouter>>()));
         // Registered after the sockets transport: Kestrel asks the last registered factory first, and this one binds
@@ -128,8 +128,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options,
             app.Services.GetRequiredService<AccessAudit>(), cluster.Time, app.Services.GetRequiredService<GatehouseMetrics>(),
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TunnelEndpoint)));
-        var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
-        app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));
+        app.MapMetrics();
         WhoAmIEndpoint.Map(app);
         SshEndpoints.Map(app, options, app.Services.GetRequiredService<RoleCatalog>(), cluster.Authorities.SshHost.KnownHostsLine());
         LoginEndpoint.Map(app, cluster, options, app.Services.GetRequiredService<LoginService>());

@@ -64,7 +64,7 @@ internal sealed class GatehouseMetrics : IDisposable
         _bytes = Meter.CreateCounter<long>("gatehouse.bytes", "By", "Bytes relayed, by direction.");
     }
 
-    /// <summary>The meter; give it to <see cref="PrometheusTextExporter"/>.</summary>
+    /// <summary>The meter; the proxy host exports it with OpenTelemetry.</summary>
     public Meter Meter { get; }
 
     /// <summary>Counts a connection; a route not in <see cref="Routes"/> is counted as "unknown".</summary>
