@@ -37,4 +37,17 @@ public sealed class ToolInstallTests
         var ping = (await Peer.RunAsync("curl", "-sS", "-k", $"https://127.0.0.1:{port}/v1/ping")).EnsureSuccess("curl /v1/ping");
         Assert.Contains("\"cluster_name\":\"tool\"", ping.Stdout);
     }
+
+    [Fact]
+    public async Task The_systemd_unit_verifies_and_keeps_its_hardening()
+    {
+        using var dir = new TempDirectory();
+        var unit = await File.ReadAllTextAsync(Path.Combine(GatehouseCli.RepositoryRoot, "deploy", "gatehouse.service"));
+        foreach (var line in new[] { "DynamicUser=yes", "StateDirectory=gatehouse", "NoNewPrivileges=yes", "ProtectSystem=strict", "AmbientCapabilities=CAP_NET_BIND_SERVICE" })
+            Assert.Contains(line, unit);
+        // verify checks that ExecStart exists: the binary is installed on a server, not here.
+        await File.WriteAllTextAsync(dir.File("gatehouse.service"), unit.Replace("ExecStart=/usr/local/bin/gatehouse", "ExecStart=/bin/true"));
+        var verify = await Peer.RunAsync("systemd-analyze", "verify", dir.File("gatehouse.service"));
+        Assert.True(verify.ExitCode == 0 && verify.Output.Trim().Length == 0, verify.Output);
+    }
 }

@@ -121,7 +121,7 @@ internal static class SshCommand
     {
         var process = Environment.ProcessPath ?? "gatehouse";
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? $"\"{process}\" \"{System.Reflection.Assembly.GetEntryAssembly()!.Location}\""
+            ? $"\"{process}\" \"{Path.Combine(AppContext.BaseDirectory, "gatehouse.dll")}\"" // not Assembly.Location: empty in a single-file build
             : $"\"{process}\"";
     }
 
