@@ -4,6 +4,7 @@ using Gatehouse.Cli.Commands;
 var root = new RootCommand("Gatehouse: an identity-aware access proxy. One TLS port for SSH, databases, Kubernetes and apps.")
 {
     StartCommand.Create(),
+    VersionCommand.Create(),
     LoginCommand.Create(),
     ProfileCommands.Status(),
     ProfileCommands.Logout(),

@@ -28,15 +28,23 @@ internal sealed class GatehouseCli(string workingDirectory, IDictionary<string, 
         return env;
     }
 
+    /// <summary>The repository's root folder (where Gatehouse.slnx is), found from the test's output folder.</summary>
+    public static string RepositoryRoot => FindRoot();
+
+    /// <summary>The build configuration the tests were built in (Release or Debug); the command is built the same way.</summary>
+    public static string Configuration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
+
+    private static string FindRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Gatehouse.slnx"))) root = root.Parent;
+        return root?.FullName ?? throw new InvalidOperationException($"cannot find the repository above {AppContext.BaseDirectory}");
+    }
+
     private static string FindDll()
     {
         // The test output sits in tests/Gatehouse.EndToEnd/bin/<Configuration>/net10.0/; the command in the same place under src/.
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var configuration = output.Parent!.Name;
-        var root = output;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Gatehouse.slnx"))) root = root.Parent;
-        if (root is null) throw new InvalidOperationException($"cannot find the repository above {AppContext.BaseDirectory}");
-        var dll = Path.Combine(root.FullName, "src", "Gatehouse.Cli", "bin", configuration, "net10.0", "gatehouse.dll");
+        var dll = Path.Combine(RepositoryRoot, "src", "Gatehouse.Cli", "bin", Configuration, "net10.0", "gatehouse.dll");
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing; build the solution first");
     }
 }

@@ -77,8 +77,8 @@ public sealed class StartTests
         await File.WriteAllTextAsync(dir.File("typo.yaml"), "proxy:\n  listne: 127.0.0.1:1\n");
         var typo = await cli.RunAsync("start", "--config", "typo.yaml");
         Assert.Equal(2, typo.ExitCode);
-        Assert.Contains("typo.yaml:2", typo.Stderr);
-        Assert.Contains("listne", typo.Stderr);
+        Assert.Contains("typo.yaml", typo.Stderr);
+        Assert.Contains("proxy.listne (line 2): unknown key (did you mean listen?)", typo.Stderr);
     }
 
     [Fact]

@@ -80,6 +80,8 @@ internal static partial class CertsCommand
                 ssh.ToAuthorizedKeysLine($"{identity.User}@{cluster.Authorities.ClusterName}"),
                 OpenSshKeyFormat.PrivateKeyPem(key),
                 OpenSshKeyFormat.PublicKeyLine(key, $"{identity.User}@{cluster.Authorities.ClusterName}")).WriteTo(parse.GetValue(output)!);
+            // The cluster's host CA beside the identity: `gatehouse login --identity DIR` checks the proxy by it, no --ca needed.
+            Storage.AtomicFile.Write(Path.Combine(parse.GetValue(output)!, ProfileStore.HostCaFile), cluster.Authorities.Host.Certificate.ExportCertificatePem() + "\n");
 
             var serial = SerialNumbers.Of(certificate);
             var details = new Dictionary<string, string> { ["roles"] = string.Join(",", identity.Roles), ["logins"] = string.Join(",", identity.Logins) };

@@ -13,7 +13,7 @@ using Gatehouse.Pki.Ssh;
 namespace Gatehouse.Cli.Commands;
 
 /// <summary><c>gatehouse login</c>: get short-lived certificates from a proxy (password) or adopt an issued identity.</summary>
-internal static class LoginCommand
+internal static partial class LoginCommand
 {
     public static Command Create()
     {
@@ -27,7 +27,15 @@ internal static class LoginCommand
         };
         var identity = new Option<string?>("--identity") { Description = "Use the identity directory from `gatehouse admin certs issue` instead of a password" };
         var ca = new Option<string?>("--ca") { Description = "The cluster's host CA (PEM) to trust the proxy's certificate with" };
-        var insecure = new Option<bool>("--insecure") { Description = "Do not check the proxy's certificate (lab use only)" };
+        var insecure = new Option<bool>("--insecure")
+        {
+            Description = "Do not check the proxy's certificate (a lab, or a first contact): the cluster's host CA is then taken from the proxy once you " +
+                          "confirm its SHA-256 fingerprint (asked on a terminal, or --ca-fingerprint)",
+        };
+        var caFingerprint = new Option<string?>("--ca-fingerprint")
+        {
+            Description = "With --insecure: the SHA-256 fingerprint of the cluster's host CA you expect (from an administrator); the login stops if it differs",
+        };
         var outerCert = new Option<string?>("--outer-cert")
         {
             Description = "A company certificate (PEM) a balancer in front trusts, offered on the outer TLS only when it asks; kept in the profile for later commands",
@@ -36,14 +44,15 @@ internal static class LoginCommand
         var format = CommandKit.DataFormatOption();
         var command = new Command("login", "Log in to a proxy and keep the certificates in a profile ($GATEHOUSE_HOME, default ~/.gatehouse)")
         {
-            proxy, user, passwordStdin, totp, ttl, identity, ca, insecure, outerCert, outerKey, format,
+            proxy, user, passwordStdin, totp, ttl, identity, ca, insecure, caFingerprint, outerCert, outerKey, format,
         };
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var address = parse.GetValue(proxy)!.Trim();
             if (!Uri.TryCreate($"https://{address}/", UriKind.Absolute, out _)) return CommandKit.Fail($"--proxy: '{address}' is not HOST:PORT.");
             var profiles = ProfileStore.Default();
-            var trust = LoadTrust(parse.GetValue(ca), parse.GetValue(insecure), profiles, address);
+            var identityDirectory = parse.GetValue(identity);
+            var trust = LoadTrust(parse.GetValue(ca), identityDirectory, parse.GetValue(insecure), profiles, address);
             TimeSpan? lifetime = null;
             if (parse.GetValue(ttl) is { } ttlText)
             {
@@ -52,16 +61,17 @@ internal static class LoginCommand
             }
             var (outerCertPath, outerKeyPath) = (parse.GetValue(outerCert), parse.GetValue(outerKey));
             if (outerCertPath is null != outerKeyPath is null) return CommandKit.Fail("--outer-cert and --outer-key go together; give both or neither.");
-            var identityDirectory = parse.GetValue(identity);
             using var identityCertificate = identityDirectory is null ? null : LoadIdentityCertificate(identityDirectory);
             var outer = outerCertPath is not null
                 ? new OuterCertificate(OuterCertificate.Load(outerCertPath, outerKeyPath!, "--outer-cert/--outer-key"), OuterCertificate.FromOuterFiles)
                 : identityCertificate is not null ? new OuterCertificate(identityCertificate, OuterCertificate.FromIdentity)
                 : ProfileOuter(profiles, address);
+            using var hostCa = await PinHostCaAsync(address, trust, parse.GetValue(caFingerprint), outer, cancellationToken);
+            if (hostCa is null) return 1;
             var profile = identityDirectory is not null
-                ? await AdoptIdentityAsync(address, identityDirectory, identityCertificate!, trust, outer, profiles, cancellationToken)
+                ? await AdoptIdentityAsync(address, identityDirectory, identityCertificate!, trust, hostCa, outer, profiles, cancellationToken)
                 : await PasswordLoginAsync(address, parse.GetValue(user) ?? Environment.UserName, parse.GetValue(passwordStdin), parse.GetValue(totp),
-                    lifetime, trust, outer, profiles, cancellationToken);
+                    lifetime, trust, hostCa, outer, profiles, cancellationToken);
             if (profile is null) return 1;
             if (outerCertPath is not null)
                 profiles.SaveOuterCertificate(address, File.ReadAllText(outerCertPath), File.ReadAllText(outerKeyPath!));
@@ -76,7 +86,7 @@ internal static class LoginCommand
     }
 
     private static async Task<Profile?> PasswordLoginAsync(string address, string user, bool passwordStdin, string? totp, TimeSpan? ttl, ProxyTrust trust,
-        OuterCertificate outer, ProfileStore profiles, CancellationToken cancellationToken)
+        X509Certificate2 hostCa, OuterCertificate outer, ProfileStore profiles, CancellationToken cancellationToken)
     {
         var password = CommandKit.ReadSecret(passwordStdin, $"password for {user}") is { } p ? p
             : throw new SetupException("no terminal to ask for the password on: use --password-stdin, or --identity DIR.");
@@ -116,7 +126,9 @@ internal static class LoginCommand
         var profile = new Profile(address, Text("cluster_name"), Text("user"), Strings(json, "roles"), Strings(json, "logins"),
             json.GetProperty("expires").GetDateTimeOffset(), "login");
         profiles.Save(profile, new IdentityFiles(Text("certificate"), key.ExportPkcs8PrivateKeyPem(), Text("user_ca"), Text("ssh_certificate"),
-            OpenSshKeyFormat.PrivateKeyPem(key), OpenSshKeyFormat.PublicKeyLine(key, $"{profile.User}@{profile.ClusterName}")), Text("host_ca"));
+            OpenSshKeyFormat.PrivateKeyPem(key), OpenSshKeyFormat.PublicKeyLine(key, $"{profile.User}@{profile.ClusterName}")),
+            // Pinned from the ping at first contact: what was confirmed is kept, not what a later answer on the same channel says.
+            trust.HostCa is null ? hostCa.ExportCertificatePem() : Text("host_ca"));
         return profile;
     }
 
@@ -169,7 +181,7 @@ internal static class LoginCommand
     }
 
     private static async Task<Profile?> AdoptIdentityAsync(string address, string directory, X509Certificate2 certificate, ProxyTrust trust,
-        OuterCertificate outer, ProfileStore profiles, CancellationToken cancellationToken)
+        X509Certificate2 hostCa, OuterCertificate outer, ProfileStore profiles, CancellationToken cancellationToken)
     {
         string Read(string name) => ReadIdentityFile(directory, name);
         using var http = ProxyConnection.Create(address, trust, TimeSpan.FromSeconds(30), outer);
@@ -196,18 +208,20 @@ internal static class LoginCommand
         string Optional(string name) => File.Exists(Path.Combine(directory, name)) ? File.ReadAllText(Path.Combine(directory, name)) : "";
         profiles.Save(profile, new IdentityFiles(Read(IdentityFiles.Certificate), Read(IdentityFiles.PrivateKey), caPem,
             Optional(IdentityFiles.SshCertificate), Optional(IdentityFiles.SshKey), Optional(IdentityFiles.SshPublicKey)),
-            trust.HostCa?.ExportCertificatePem() ?? "");
+            hostCa.ExportCertificatePem());
         return profile;
     }
 
-    private static ProxyTrust LoadTrust(string? caFile, bool insecure, ProfileStore profiles, string address)
+    /// <summary>The host CA to check the proxy by: --ca, else the one beside an identity from `admin certs issue`, else the
+    /// profile's; none (this machine's store only, or --insecure) on a first contact.</summary>
+    private static ProxyTrust LoadTrust(string? caFile, string? identityDirectory, bool insecure, ProfileStore profiles, string address)
     {
-        if (insecure) return new ProxyTrust(null, true);
-        var path = caFile ?? Path.Combine(profiles.DirectoryOf(address), ProfileStore.HostCaFile);
-        if (caFile is null && (!File.Exists(path) || new FileInfo(path).Length == 0)) return ProxyTrust.System;
+        var beside = identityDirectory is null ? null : Path.Combine(identityDirectory, ProfileStore.HostCaFile);
+        var path = caFile ?? (beside is not null && File.Exists(beside) ? beside : Path.Combine(profiles.DirectoryOf(address), ProfileStore.HostCaFile));
+        if (caFile is null && (!File.Exists(path) || new FileInfo(path).Length == 0)) return new ProxyTrust(null, insecure);
         try
         {
-            return new ProxyTrust(X509Certificate2.CreateFromPem(File.ReadAllText(path)), false);
+            return new ProxyTrust(X509Certificate2.CreateFromPem(File.ReadAllText(path)), insecure);
         }
         catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
         {

@@ -64,7 +64,7 @@ internal static class SshCommand
             Console.Out.Write(setup.ConfigBlock(profile.ClusterName));
             return 0;
         });
-        return new Command("config", "Configuration for other programs") { ssh };
+        return new Command("config", "Check Gatehouse's configuration; configuration for other programs") { ConfigCheckCommand.Create(), ssh };
     }
 
     public static Command ListNodes()
@@ -122,7 +122,7 @@ internal static class SshCommand
     {
         var process = Environment.ProcessPath ?? "gatehouse";
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? $"\"{process}\" \"{System.Reflection.Assembly.GetEntryAssembly()!.Location}\""
+            ? $"\"{process}\" \"{Path.Combine(AppContext.BaseDirectory, "gatehouse.dll")}\"" // not Assembly.Location: empty in a single-file build
             : $"\"{process}\"";
     }
 }

@@ -1,5 +1,7 @@
 using YamlDotNet.Serialization;
 
+// Keys that take a list also take one value (ConfigBinder); ConfigHint words what a key takes for the messages.
+
 namespace Gatehouse.Cli.Configuration;
 
 /// <summary>The YAML shape of gatehouse.yaml, as written by people; <see cref="GatehouseConfig"/> validates it.</summary>
@@ -58,7 +60,7 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "token_file")] public string? TokenFile { get; set; }
         [YamlMember(Alias = "client_cert_file")] public string? ClientCertFile { get; set; }
         [YamlMember(Alias = "client_key_file")] public string? ClientKeyFile { get; set; }
-        [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
+        [ConfigHint("labels", "{ env: prod }")] [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
     }
 
     internal sealed class HttpAppSection
@@ -66,22 +68,22 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "name")] public string? Name { get; set; }
         [YamlMember(Alias = "uri")] public string? Uri { get; set; }
         [YamlMember(Alias = "public_host")] public string? PublicHost { get; set; }
-        [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
+        [ConfigHint("labels", "{ env: prod }")] [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
         [YamlMember(Alias = "rewrite_redirects")] public bool? RewriteRedirects { get; set; }
     }
 
     internal sealed class SshNodeSection
     {
         [YamlMember(Alias = "name")] public string? Name { get; set; }
-        [YamlMember(Alias = "addr")] public string? Addr { get; set; }
-        [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
+        [ConfigHint("host:port", "10.0.0.5:22")] [YamlMember(Alias = "addr")] public string? Addr { get; set; }
+        [ConfigHint("labels", "{ env: prod }")] [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
     }
 
     internal sealed class TcpAppSection
     {
         [YamlMember(Alias = "name")] public string? Name { get; set; }
-        [YamlMember(Alias = "addr")] public string? Addr { get; set; }
-        [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
+        [ConfigHint("host:port", "10.0.0.5:22")] [YamlMember(Alias = "addr")] public string? Addr { get; set; }
+        [ConfigHint("labels", "{ env: prod }")] [YamlMember(Alias = "labels")] public Dictionary<string, string>? Labels { get; set; }
     }
 
     internal sealed class MappingSection
@@ -92,14 +94,14 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "san_uri")] public string? SanUri { get; set; }
         [YamlMember(Alias = "subject_cn")] public string? SubjectCn { get; set; }
         [YamlMember(Alias = "user")] public string? User { get; set; }
-        [YamlMember(Alias = "roles")] public List<string>? Roles { get; set; }
+        [ConfigHint("a role or a list of them", "[dev]")] [YamlMember(Alias = "roles")] public List<string>? Roles { get; set; }
     }
 
     internal sealed class FrontSection
     {
         [YamlMember(Alias = "name")] public string? Name { get; set; }
         [YamlMember(Alias = "format")] public string? Format { get; set; }
-        [YamlMember(Alias = "source_cidrs")] public List<string>? SourceCidrs { get; set; }
+        [ConfigHint("a network or a list of them", "[10.0.0.0/16]")] [YamlMember(Alias = "source_cidrs")] public List<string>? SourceCidrs { get; set; }
         [YamlMember(Alias = "headers")] public Dictionary<string, string>? Headers { get; set; }
         [YamlMember(Alias = "shared_secret_header")] public SecretSection? SharedSecretHeader { get; set; }
         [YamlMember(Alias = "bind_tunnel_identity")] public string? BindTunnelIdentity { get; set; }
@@ -129,16 +131,16 @@ internal sealed class ConfigFile
         [YamlMember(Alias = "key_algorithm")] public string? KeyAlgorithm { get; set; }
         [YamlMember(Alias = "user_cert_ttl")] public string? UserCertTtl { get; set; }
         [YamlMember(Alias = "max_user_cert_ttl")] public string? MaxUserCertTtl { get; set; }
-        [YamlMember(Alias = "max_chain_depth")] public int? MaxChainDepth { get; set; }
+        [ConfigHint("a whole number", "4")] [YamlMember(Alias = "max_chain_depth")] public int? MaxChainDepth { get; set; }
         [YamlMember(Alias = "crl_url")] public string? CrlUrl { get; set; }
     }
 
     internal sealed class ProxySection
     {
-        [YamlMember(Alias = "listen")] public string? Listen { get; set; }
-        [YamlMember(Alias = "http_listen")] public string? HttpListen { get; set; }
-        [YamlMember(Alias = "public_addr")] public List<string>? PublicAddr { get; set; }
-        [YamlMember(Alias = "trusted_proxies")] public List<string>? TrustedProxies { get; set; }
+        [ConfigHint("an address:port", "127.0.0.1:3080")] [YamlMember(Alias = "listen")] public string? Listen { get; set; }
+        [ConfigHint("an address:port", "0.0.0.0:3081")] [YamlMember(Alias = "http_listen")] public string? HttpListen { get; set; }
+        [ConfigHint("a host name or a list of them", "[gatehouse.example.com]")] [YamlMember(Alias = "public_addr")] public List<string>? PublicAddr { get; set; }
+        [ConfigHint("a network or a list of them", "[10.0.0.0/16]")] [YamlMember(Alias = "trusted_proxies")] public List<string>? TrustedProxies { get; set; }
         [YamlMember(Alias = "ping_interval")] public string? PingInterval { get; set; }
         [YamlMember(Alias = "kube_default")] public string? KubeDefault { get; set; }
         [YamlMember(Alias = "trusted_fronts")] public List<FrontSection>? TrustedFronts { get; set; }
@@ -146,8 +148,8 @@ internal sealed class ConfigFile
 
     internal sealed class TrustSection
     {
-        [YamlMember(Alias = "client_ca_files")] public List<string>? ClientCaFiles { get; set; }
-        [YamlMember(Alias = "crl_files")] public List<string>? CrlFiles { get; set; }
+        [ConfigHint("a file or a list of them", "[corp-root.pem]")] [YamlMember(Alias = "client_ca_files")] public List<string>? ClientCaFiles { get; set; }
+        [ConfigHint("a file or a list of them", "[corp.crl]")] [YamlMember(Alias = "crl_files")] public List<string>? CrlFiles { get; set; }
         [YamlMember(Alias = "revocation")] public List<RevocationSection>? Revocation { get; set; }
     }
 

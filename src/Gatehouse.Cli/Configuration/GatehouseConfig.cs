@@ -6,7 +6,7 @@ using Gatehouse.Pki.Trust;
 using Gatehouse.Pki.Validation;
 using Gatehouse.Storage;
 using YamlDotNet.Core;
-using YamlDotNet.Serialization;
+using YamlDotNet.RepresentationModel;
 
 namespace Gatehouse.Cli.Configuration;
 
@@ -22,6 +22,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
     public static GatehouseConfig Load(string? path)
     {
         ConfigFile file;
+        IReadOnlyList<string> shapeErrors = [];
         string source, baseDirectory;
         if (path is null && !File.Exists(DefaultFileName))
         {
@@ -34,12 +35,12 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
             path ??= DefaultFileName;
             source = Path.GetFullPath(path);
             baseDirectory = Path.GetDirectoryName(source)!;
-            file = Parse(source);
+            (file, shapeErrors) = Parse(source);
         }
-        return Validate(file, source, baseDirectory);
+        return Validate(file, shapeErrors, source, baseDirectory);
     }
 
-    private static ConfigFile Parse(string path)
+    private static (ConfigFile File, IReadOnlyList<string> Errors) Parse(string path)
     {
         string text;
         try { text = File.ReadAllText(path); }
@@ -47,21 +48,24 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         {
             throw new SetupException($"{path}: cannot read the configuration ({e.Message.TrimEnd('.')}).");
         }
+        var stream = new YamlStream();
         try
         {
-            var deserializer = new DeserializerBuilder().Build();
-            return deserializer.Deserialize<ConfigFile?>(text) ?? new ConfigFile();
+            stream.Load(new StringReader(text));
         }
         catch (YamlException e)
         {
             var inner = e.InnerException?.Message ?? e.Message;
             throw new SetupException($"{path}:{e.Start.Line}:{e.Start.Column}: {inner.TrimEnd('.')} — see docs/configuration.md for the keys.");
         }
+        if (stream.Documents.Count > 1)
+            throw new SetupException($"{path}:{stream.Documents[1].RootNode.Start.Line}: one configuration per file; remove the second document (after ---).");
+        return ConfigBinder.Bind(stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode);
     }
 
-    private static GatehouseConfig Validate(ConfigFile file, string source, string baseDirectory)
+    private static GatehouseConfig Validate(ConfigFile file, IReadOnlyList<string> shapeErrors, string source, string baseDirectory)
     {
-        var errors = new List<string>();
+        var errors = new List<string>(shapeErrors);
         string Resolve(string p) => Path.GetFullPath(Path.Combine(baseDirectory, p));
 
         var cluster = file.ClusterName ?? ClusterOptions.DefaultClusterName;
@@ -105,7 +109,8 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
             else httpListen = parsed;
         }
 
-        var publicAddresses = file.Proxy?.PublicAddr ?? [.. ProxyOptions.DefaultPublicAddresses];
+        // Teleport writes public_addr as host:port; the port is the listener's (or the balancer's), the certificate needs the host.
+        var publicAddresses = file.Proxy?.PublicAddr?.Select(WithoutPort).Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? [.. ProxyOptions.DefaultPublicAddresses];
         if (publicAddresses.Count == 0)
             errors.Add("proxy.public_addr: give at least one host name or IP address clients use to reach the proxy");
         for (var i = 0; i < publicAddresses.Count; i++)
@@ -195,6 +200,17 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         var host = publicAddresses[0];
         if (IPAddress.TryParse(host, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) host = $"[{host}]";
         return Uri.TryCreate($"https://{host}{(listen.Port == 443 ? "" : $":{listen.Port}")}/v1/crl/user.crl", UriKind.Absolute, out var url) ? url : null;
+    }
+
+    /// <summary>gatehouse.example.com:443 → gatehouse.example.com, [::1]:3080 → ::1; anything else as written.</summary>
+    private static string WithoutPort(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+            return address;
+        var host = address[..colon];
+        if (host.StartsWith('[') && host.EndsWith(']')) return host[1..^1];
+        return host.Contains(':') ? address : host; // a bare IPv6 address ends in digits too
     }
 
     private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)

@@ -100,8 +100,9 @@ internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = nu
             if (options.HostCa is null)
             {
                 await tls.DisposeAsync();
-                return DialResult.Failed(route, $"no host CA is known for {options.Proxy}, so its certificate cannot be checked; log in " +
-                                                "(`gatehouse login --proxy HOST:PORT`) or pass --ca FILE.");
+                return DialResult.Failed(route, $"no host CA is pinned for {options.Proxy}, so its certificate cannot be checked. Log in again with " +
+                                                $"`gatehouse login --proxy {options.Proxy} --ca host-ca.pem` (an administrator exports it with " +
+                                                "`gatehouse admin ca export --kind host`), or with --insecure to be shown its fingerprint; or pass --ca FILE.");
             }
             await tls.AuthenticateAsClientAsync(DialTrust.InnerOptions(options, alpn), timeout.Token);
             var negotiated = tls.NegotiatedApplicationProtocol.Protocol.IsEmpty ? null : tls.NegotiatedApplicationProtocol.ToString();

@@ -14,6 +14,14 @@ namespace Gatehouse.Proxy.Authentication;
 /// <see cref="RequestIdentityFeature.Caller"/>; the principal carries only the name and roles); failure carries the
 /// reason in ALB's vocabulary, which the challenge answers as 401 JSON.
 /// </summary>
+/// <remarks>
+/// Not Microsoft.AspNetCore.Authentication.Certificate's handler (served now, issue 19): it judges only the certificate of
+/// our own TLS handshake, with its own chain policy and the OS's revocation checks, and takes forwarded certificates only
+/// through CertificateForwardingMiddleware, which believes a header from any sender. Ours must pick between a trusted
+/// front's header and the handshake per request, check the sender, apply our CRLs, depth limit and identity mappings,
+/// and refuse with ALB's reasons and an audit event; that is <see cref="ForwardedCertificateAuthenticator"/>, which this
+/// scheme only wraps.
+/// </remarks>
 internal sealed class ClientCertificateAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,

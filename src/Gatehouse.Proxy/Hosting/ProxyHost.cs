@@ -98,7 +98,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             metrics.ObserveRevocation(() => RevocationReadings(cluster));
             return metrics;
         });
-        builder.Services.AddSingleton(services => new PrometheusTextExporter(services.GetRequiredService<GatehouseMetrics>().Meter));
+        builder.Services.AddGatehouseTelemetry();
         builder.Services.AddSingleton(services => new ConnectionRouter(services.GetRequiredService<ServiceRouter>(),
             services.GetRequiredService<PostgresCancels>(), services.GetRequiredService<GatehouseMetrics>(),
             cluster.Time, services.GetRequiredService<ILogger<ConnectionRouter>>()));
@@ -144,8 +144,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         TunnelEndpoint.Map(app, app.Services.GetRequiredService<ServiceRouter>(), app.Services.GetRequiredService<InnerConnections>(), options,
             app.Services.GetRequiredService<AccessAudit>(), cluster.Time, app.Services.GetRequiredService<GatehouseMetrics>(),
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TunnelEndpoint)));
-        var exporter = app.Services.GetRequiredService<PrometheusTextExporter>();
-        app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusTextExporter.ContentType));
+        app.MapMetrics();
         WhoAmIEndpoint.Map(app);
         SshEndpoints.Map(app, options, app.Services.GetRequiredService<RoleCatalog>(), cluster.Authorities.SshHost.KnownHostsLine());
         DatabaseEndpoints.Map(app, options, app.Services.GetRequiredService<RoleCatalog>());

@@ -33,8 +33,10 @@ internal static class PingEndpoint
             Convert.ToHexString(SHA256.HashData(cluster.Authorities.User.Certificate.RawData)),
             Convert.ToHexString(SHA256.HashData(cluster.Authorities.Host.Certificate.RawData)),
             cluster.Authorities.SshUser.Fingerprint);
+        // The host CA itself too (public): a client's first contact pins it once its fingerprint is confirmed (gatehouse login --insecure).
+        var hostCa = cluster.Authorities.Host.Certificate.ExportCertificatePem();
         app.MapGet("/v1/ping", (HttpContext context) => Results.Json(new PingResponse(
-            cluster.Authorities.ClusterName, Version, fingerprints, Seen(context)), PingJson.Default.PingResponse));
+            cluster.Authorities.ClusterName, Version, fingerprints, Seen(context), hostCa), PingJson.Default.PingResponse));
     }
 
     private static SeenConnection Seen(HttpContext context)
@@ -74,7 +76,8 @@ internal sealed record PingResponse(
     [property: JsonPropertyName("cluster_name")] string ClusterName,
     [property: JsonPropertyName("proxy_version")] string ProxyVersion,
     [property: JsonPropertyName("ca_fingerprints")] CaFingerprints CaFingerprints,
-    [property: JsonPropertyName("seen")] SeenConnection Seen);
+    [property: JsonPropertyName("seen")] SeenConnection Seen,
+    [property: JsonPropertyName("host_ca")] string HostCa);
 
 [JsonSerializable(typeof(PingResponse))]
 internal sealed partial class PingJson : JsonSerializerContext;

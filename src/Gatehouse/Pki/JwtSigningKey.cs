@@ -1,16 +1,20 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Gatehouse.Pki;
 
 /// <summary>
 /// The cluster's key for the JWTs handed to HTTP apps (Gatehouse-Jwt-Assertion): ECDSA P-256, ES256 (RFC 7518 §3.4).
-/// Its public half is published at /.well-known/jwks.json under a kid that is the RFC 7638 thumbprint.
+/// Its public half is published at /.well-known/jwks.json under a kid that is the RFC 7638 thumbprint. Tokens, the JWK
+/// and its thumbprint come from Microsoft.IdentityModel; the key's storage and the JWKS document's shape are ours.
 /// </summary>
 internal sealed class JwtSigningKey : IDisposable
 {
     private readonly ECDsa _key;
+    private readonly SigningCredentials _credentials;
+    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false }; // the caller sets iat/nbf/exp
 
     public JwtSigningKey(ECDsa key)
     {
@@ -18,10 +22,12 @@ internal sealed class JwtSigningKey : IDisposable
         if (key.KeySize != 256 || !parameters.Curve.IsNamed)
             throw new CryptographicException("the JWT key must be ECDSA P-256 (ES256)");
         _key = key;
-        X = Base64Url(parameters.Q.X!);
-        Y = Base64Url(parameters.Q.Y!);
-        // RFC 7638 §3.2: the required members in lexicographic order, no whitespace.
-        KeyId = Base64Url(SHA256.HashData(Encoding.UTF8.GetBytes($"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{X}\",\"y\":\"{Y}\"}}")));
+        var securityKey = new ECDsaSecurityKey(key);
+        var jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(securityKey);
+        (X, Y) = (jwk.X, jwk.Y);
+        KeyId = Base64UrlEncoder.Encode(jwk.ComputeJwkThumbprint()); // RFC 7638
+        securityKey.KeyId = KeyId;
+        _credentials = new SigningCredentials(securityKey, SecurityAlgorithms.EcdsaSha256);
     }
 
     public static JwtSigningKey Generate() => new(ECDsa.Create(ECCurve.NamedCurves.nistP256));
@@ -54,18 +60,9 @@ internal sealed class JwtSigningKey : IDisposable
         keys = new[] { new { kty = "EC", crv = "P-256", x = X, y = Y, kid = KeyId, use = "sig", alg = "ES256" } },
     });
 
-    /// <summary>A compact JWS (RFC 7515 §7.1) of <paramref name="claims"/>, header {alg: ES256, typ: JWT, kid}.</summary>
-    public string Sign(IReadOnlyDictionary<string, object> claims)
-    {
-        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["alg"] = "ES256", ["typ"] = "JWT", ["kid"] = KeyId }));
-        var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims));
-        var signingInput = $"{header}.{payload}";
-        // JWS wants r||s (RFC 7518 §3.4), not the DER sequence .NET produces by default.
-        var signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return $"{signingInput}.{Base64Url(signature)}";
-    }
-
-    public static string Base64Url(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    /// <summary>A compact JWS (RFC 7515 §7.1) of <paramref name="claims"/>, header {alg: ES256, kid, typ: JWT}.</summary>
+    public string Sign(IReadOnlyDictionary<string, object> claims) =>
+        Handler.CreateToken(new SecurityTokenDescriptor { Claims = claims.ToDictionary(), SigningCredentials = _credentials, TokenType = "JWT" });
 
     public void Dispose() => _key.Dispose();
 }

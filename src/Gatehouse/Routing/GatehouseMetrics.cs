@@ -86,7 +86,7 @@ internal sealed class GatehouseMetrics : IDisposable
 
     private static Measurement<long> Reading(long value, string ca) => new(value, new KeyValuePair<string, object?>("ca", ca));
 
-    /// <summary>The meter; give it to <see cref="PrometheusTextExporter"/>.</summary>
+    /// <summary>The meter; the proxy host exports it with OpenTelemetry.</summary>
     public Meter Meter { get; }
 
     /// <summary>Counts a connection; a route not in <see cref="Routes"/> is counted as "unknown".</summary>

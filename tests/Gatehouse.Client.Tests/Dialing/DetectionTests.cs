@@ -107,20 +107,14 @@ public sealed class DetectionTests
     public void Cache_is_kept_a_day()
     {
         using var folder = new Gatehouse.Testing.TempDirectory();
-        var time = new ManualTime(DateTimeOffset.Parse("2030-01-01T00:00:00Z"));
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2030-01-01T00:00:00Z"));
         TunnelCache.Save(folder.Path, new TunnelDecision(true, TunnelDecision.FromDetection, ["r"], time.GetUtcNow()));
-        time.Now += TimeSpan.FromHours(23);
+        time.Advance(TimeSpan.FromHours(23));
         Assert.Equal(TunnelDecision.FromCache, TunnelCache.Load(folder.Path, time)?.Source);
         Assert.True(TunnelCache.Load(folder.Path, time)!.Tunnel);
-        time.Now += TimeSpan.FromHours(2);
+        time.Advance(TimeSpan.FromHours(2));
         Assert.Null(TunnelCache.Load(folder.Path, time));
         File.WriteAllText(folder.File(TunnelCache.FileName), "{not json");
         Assert.Null(TunnelCache.Load(folder.Path, time));
-    }
-
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

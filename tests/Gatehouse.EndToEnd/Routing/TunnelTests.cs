@@ -1,3 +1,4 @@
+using Gatehouse.Testing;
 using System.Security.Cryptography;
 
 namespace Gatehouse.EndToEnd.Routing;
@@ -38,6 +39,15 @@ public sealed class TunnelTests(RoutingCluster cluster)
         Assert.Equal("websocket", diag.GetProperty("upgrade").GetString());
 
         await EchoAndCloseAsync(client, nginx, "WebSocket");
+
+        // The Prometheus names dashboards use, as the hand-written exporter wrote them (OpenTelemetry may add labels).
+        var metrics = (await Peer.RunAsync("curl", "-sS", "--cacert", cluster.HostCa, $"https://127.0.0.1:{cluster.Proxy.Port}/metrics")).EnsureSuccess("curl /metrics").Stdout;
+        Assert.Contains("# TYPE gatehouse_connections_total counter", metrics);
+        Assert.Contains("# TYPE gatehouse_tunnels_open gauge", metrics);
+        Assert.Contains("# TYPE gatehouse_bytes_total counter", metrics);
+        Assert.Matches(@"gatehouse_connections_total\{[^}]*route=""tunnel""[^}]*\} [1-9]", metrics);
+        Assert.Matches(@"gatehouse_tunnels_open\{[^}]*kind=""websocket""[^}]*\} \d", metrics);
+        Assert.Matches(@"gatehouse_bytes_total\{[^}]*direction=""in""[^}]*\} [1-9]", metrics);
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Gatehouse.Pki;
 using Gatehouse.Proxy.Apps;
-using Gatehouse.Tests.Pki;
 
 namespace Gatehouse.Proxy.Tests.Apps;
 
@@ -12,7 +11,7 @@ public sealed class IdentityAssertionCacheTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
     private const string Issuer = "https://gatehouse.example";
-    private readonly FakeTime _time = new(Start);
+    private readonly FakeTimeProvider _time = new(Start);
     private readonly JwtSigningKey _key = JwtSigningKey.Generate();
     private static readonly HttpApp Wiki = new("wiki", new Uri("http://127.0.0.1:8080/"), null, new Dictionary<string, string>(), false);
     private static readonly HttpApp Grafana = new("grafana", new Uri("http://127.0.0.1:3000/"), null, new Dictionary<string, string>(), false);

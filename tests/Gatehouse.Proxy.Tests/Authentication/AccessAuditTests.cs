@@ -10,7 +10,7 @@ namespace Gatehouse.Proxy.Tests.Authentication;
 public sealed class AccessAuditTests
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
-    private readonly ManualTime _time = new(Start);
+    private readonly FakeTimeProvider _time = new(Start);
     private readonly MemoryAuditStore _store = new();
     private readonly AccessAudit _audit;
 

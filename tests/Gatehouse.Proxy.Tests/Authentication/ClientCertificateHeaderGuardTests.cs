@@ -11,7 +11,6 @@ using Gatehouse.Pki.Validation;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Storage;
 using Gatehouse.Testing;
-using Gatehouse.Tests.Pki;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -22,7 +21,7 @@ public sealed class ClientCertificateHeaderGuardTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     // A clock that stands still unless told: "within the window" never depends on how fast the machine is.
-    private readonly FakeTime _time = new(DateTimeOffset.UtcNow);
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly RecordingLogger<ClientCertificateHeaderGuard> _log = new();
     private ClusterState _cluster = null!;
     private ClientCertificateHeaderGuard _guard = null!;

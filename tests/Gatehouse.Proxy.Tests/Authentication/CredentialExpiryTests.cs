@@ -16,7 +16,7 @@ public sealed class CredentialExpiryTests
     [Fact]
     public void The_token_is_cancelled_when_the_certificate_expires_and_not_before()
     {
-        var time = new ManualTime(Start);
+        var time = new FakeTimeProvider(Start);
         using var expiry = new CredentialExpiry(CertificateCaller(Start + TimeSpan.FromHours(1)), time);
 
         time.Advance(TimeSpan.FromMinutes(59));
@@ -29,7 +29,7 @@ public sealed class CredentialExpiryTests
     [Fact]
     public void An_already_expired_credential_ends_the_session_at_once()
     {
-        using var expiry = new CredentialExpiry(CertificateCaller(Start - TimeSpan.FromSeconds(1)), new ManualTime(Start));
+        using var expiry = new CredentialExpiry(CertificateCaller(Start - TimeSpan.FromSeconds(1)), new FakeTimeProvider(Start));
         Assert.True(expiry.Token.IsCancellationRequested);
     }
 
@@ -37,7 +37,7 @@ public sealed class CredentialExpiryTests
     public void A_credential_that_lives_longer_than_a_timer_can_wait_still_ends_on_its_day()
     {
         // A company certificate valid for a year: a timer (or a CancellationTokenSource delay) refuses more than ~49.7 days.
-        var time = new ManualTime(Start);
+        var time = new FakeTimeProvider(Start);
         using var expiry = new CredentialExpiry(CertificateCaller(Start + TimeSpan.FromDays(400)), time);
 
         time.Advance(TimeSpan.FromDays(399));
@@ -49,7 +49,7 @@ public sealed class CredentialExpiryTests
     [Fact]
     public void A_web_session_is_named_as_such()
     {
-        var time = new ManualTime(Start);
+        var time = new FakeTimeProvider(Start);
         var caller = new Caller(new Identity.Identity { User = "bob", Cluster = "c" }, IdentitySource.WebSession, IPAddress.Loopback, Start + TimeSpan.FromHours(8),
             SessionId: "s1");
         using var expiry = new CredentialExpiry(caller, time);

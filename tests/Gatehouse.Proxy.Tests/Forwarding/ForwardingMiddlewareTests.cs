@@ -30,7 +30,7 @@ public sealed class ForwardingMiddlewareTests : IDisposable
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly HttpApp Echo = new("echo", new Uri("http://upstream.test/base/"), null, new Dictionary<string, string>(), false);
 
-    private readonly ManualTime _time = new(Start);
+    private readonly FakeTimeProvider _time = new(Start);
     private readonly MemoryAuditStore _store = new();
     private readonly RecordingLogger<ForwardingMiddleware<HttpApp, AccessDecision>> _log = new();
     private readonly ServiceProvider _services = new ServiceCollection().AddLogging().AddHttpForwarder()

@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using Gatehouse.Pki;
 using Gatehouse.Proxy.Sessions;
-using Gatehouse.Tests.Pki;
 using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Tests.Sessions;
@@ -12,7 +11,7 @@ public sealed class WebSessionCookieTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
     private readonly MasterKey _key = MasterKey.FromBytes(RandomNumberGenerator.GetBytes(32), "test");
-    private readonly FakeTime _time = new(Start);
+    private readonly FakeTimeProvider _time = new(Start);
 
     private static WebSession Session(TimeSpan lifetime) => new(WebSessionCookie.NewSessionId(), new Identity.Identity
     {

@@ -17,7 +17,7 @@ public sealed class ForwardedCertificateAuthenticatorTests : IAsyncLifetime
 {
     private static readonly IPAddress Client = IPAddress.Parse("203.0.113.7");
     private readonly TempDirectory _dir = new();
-    private readonly FakeTime _time = new(DateTimeOffset.UtcNow);
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private Gatehouse.Cluster.ClusterState _cluster = null!;
     private TrustedFront _front = null!;
     private ForwardedCertificateAuthenticator _authenticator = null!;

@@ -3,16 +3,28 @@ using Gatehouse.Routing;
 
 namespace Gatehouse.Tests.Routing;
 
+/// <summary>The instruments and their bounded tags; how they are exported (OpenTelemetry, /metrics) is tested end to end.</summary>
 public sealed class GatehouseMetricsTests
 {
     [Fact]
-    public void Renders_counters_and_gauges_with_bounded_labels()
+    public void Tags_come_from_fixed_lists_whatever_the_caller_passes()
     {
         using var metrics = new GatehouseMetrics();
-        using var exporter = new PrometheusTextExporter(metrics.Meter);
+        var totals = new Dictionary<(string Instrument, string Tag), long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == metrics.Meter) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var key = (instrument.Name, $"{tags[0].Key}={tags[0].Value}");
+            totals[key] = totals.GetValueOrDefault(key) + value;
+        });
+        listener.Start();
+
         metrics.Connection(GatehouseMetrics.Routes.Web);
         metrics.Connection(GatehouseMetrics.Routes.Web);
-        metrics.Connection(GatehouseMetrics.Routes.Ssh);
         metrics.Connection("evil\"route\n"); // not in the list: "unknown", never the peer's text
         metrics.HandshakeFailure(GatehouseMetrics.ReasonFor(ClientHelloStatus.TimedOut));
         metrics.HandshakeFailure("certificate expired at 12:00"); // free text: "other"
@@ -23,86 +35,53 @@ public sealed class GatehouseMetricsTests
         metrics.Bytes(ByteDirection.In, 1500);
         metrics.Bytes(ByteDirection.In, 500);
         metrics.Bytes(ByteDirection.Out, 42);
+        metrics.Bytes(ByteDirection.Out, 0); // nothing relayed: not a measurement
 
-        var lines = exporter.Render().Split('\n');
-        string[] expected =
-        [
-            "# HELP gatehouse_connections_total Connections accepted, by route.",
-            "# TYPE gatehouse_connections_total counter",
-            "gatehouse_connections_total{route=\"ssh\"} 1",
-            "gatehouse_connections_total{route=\"unknown\"} 1",
-            "gatehouse_connections_total{route=\"web\"} 2",
-            "# HELP gatehouse_handshake_failures_total Connections that failed before routing, by reason.",
-            "# TYPE gatehouse_handshake_failures_total counter",
-            "gatehouse_handshake_failures_total{reason=\"other\"} 1",
-            "gatehouse_handshake_failures_total{reason=\"timeout\"} 1",
-            "# HELP gatehouse_tunnels_open Tunnels open now, by kind.",
-            "# TYPE gatehouse_tunnels_open gauge",
-            "gatehouse_tunnels_open{kind=\"raw\"} 1",
-            "gatehouse_tunnels_open{kind=\"websocket\"} 1",
-            "# HELP gatehouse_bytes_total Bytes relayed, by direction.",
-            "# TYPE gatehouse_bytes_total counter",
-            "gatehouse_bytes_total{direction=\"in\"} 2000",
-            "gatehouse_bytes_total{direction=\"out\"} 42",
-            "",
-        ];
-        Assert.Equal(expected, lines);
+        var expected = new Dictionary<(string, string), long>
+        {
+            [("gatehouse.connections", "route=web")] = 2,
+            [("gatehouse.connections", "route=unknown")] = 1,
+            [("gatehouse.handshake.failures", "reason=timeout")] = 1,
+            [("gatehouse.handshake.failures", "reason=other")] = 1,
+            [("gatehouse.tunnels.open", "kind=websocket")] = 1,
+            [("gatehouse.tunnels.open", "kind=raw")] = 1,
+            [("gatehouse.bytes", "direction=in")] = 2000,
+            [("gatehouse.bytes", "direction=out")] = 42,
+        };
+        Assert.Equal(expected.OrderBy(e => e.Key), totals.OrderBy(e => e.Key));
     }
 
     [Fact]
-    public void Escapes_label_values_and_help_text_and_sanitises_names()
-    {
-        using var meter = new Meter("Gatehouse.Tests.Escaping");
-        using var exporter = new PrometheusTextExporter(meter);
-        var counter = meter.CreateCounter<long>("test.odd-name", description: "a \\ back\nslash");
-        var gauge = meter.CreateUpDownCounter<long>("test.no.tags");
-        counter.Add(3, new KeyValuePair<string, object?>("path", "C:\\dir \"quoted\"\nnext"));
-        counter.Add(1, new KeyValuePair<string, object?>("b", "2"), new KeyValuePair<string, object?>("a", 1));
-        gauge.Add(-2);
-
-        var text = exporter.Render();
-        Assert.Contains("# HELP test_odd_name_total a \\\\ back\\nslash\n", text);
-        Assert.Contains("test_odd_name_total{path=\"C:\\\\dir \\\"quoted\\\"\\nnext\"} 3\n", text);
-        Assert.Contains("test_odd_name_total{a=\"1\",b=\"2\"} 1\n", text); // several tags: sorted by name
-        Assert.Contains("# TYPE test_no_tags gauge\ntest_no_tags -2\n", text);
-        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", PrometheusTextExporter.ContentType);
-    }
-
-    [Fact]
-    public void Another_meter_of_the_same_name_is_not_mixed_in()
-    {
-        using var mine = new GatehouseMetrics();
-        using var other = new GatehouseMetrics();
-        using var exporter = new PrometheusTextExporter(mine.Meter);
-        other.Connection(GatehouseMetrics.Routes.Kube);
-        mine.Connection(GatehouseMetrics.Routes.NotTls);
-        var text = exporter.Render();
-        Assert.Contains("gatehouse_connections_total{route=\"not_tls\"} 1\n", text);
-        Assert.DoesNotContain("kube", text);
-    }
-
-    [Fact]
-    public void Revocation_gauges_are_read_at_each_render_and_drop_cas_that_are_gone()
+    public void Revocation_gauges_are_read_at_each_collection_and_drop_cas_that_are_gone()
     {
         using var metrics = new GatehouseMetrics();
-        using var exporter = new PrometheusTextExporter(metrics.Meter);
         var readings = new List<RevocationReading>
         {
             new("CN=Corp Issuing, O=Corp", true, TimeSpan.FromSeconds(90), DateTimeOffset.FromUnixTimeSeconds(1_800_000_000)),
             new("CN=\"Quoted\" CA", false, null, null),
         };
         metrics.ObserveRevocation(() => readings);
-        var text = exporter.Render();
-        Assert.Contains("# TYPE gatehouse_revocation_source_ok gauge", text);
-        Assert.Contains("gatehouse_revocation_source_ok{ca=\"CN=Corp Issuing, O=Corp\"} 1", text);
-        Assert.Contains("gatehouse_revocation_source_ok{ca=\"CN=\\\"Quoted\\\" CA\"} 0", text);
-        Assert.Contains("gatehouse_revocation_crl_age_seconds{ca=\"CN=Corp Issuing, O=Corp\"} 90", text);
-        Assert.Contains("gatehouse_revocation_last_refresh_timestamp_seconds{ca=\"CN=Corp Issuing, O=Corp\"} 1800000000", text);
+        var seen = new Dictionary<(string Name, string Ca), long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, metrics.Meter)) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            seen[(instrument.Name, (string)tags.ToArray().Single(t => t.Key == "ca").Value!)] = value);
+        listener.Start();
+
+        listener.RecordObservableInstruments();
+        Assert.Equal(1, seen[("gatehouse.revocation.source_ok", "CN=Corp Issuing, O=Corp")]);
+        Assert.Equal(0, seen[("gatehouse.revocation.source_ok", "CN=\"Quoted\" CA")]);
+        Assert.Equal(90, seen[("gatehouse.revocation.crl_age_seconds", "CN=Corp Issuing, O=Corp")]);
+        Assert.Equal(1_800_000_000, seen[("gatehouse.revocation.last_refresh_timestamp_seconds", "CN=Corp Issuing, O=Corp")]);
 
         readings.RemoveAt(1);
         readings[0] = readings[0] with { Ok = false };
-        var again = exporter.Render();
-        Assert.Contains("gatehouse_revocation_source_ok{ca=\"CN=Corp Issuing, O=Corp\"} 0", again);
-        Assert.DoesNotContain("Quoted", again);
+        seen.Clear();
+        listener.RecordObservableInstruments();
+        Assert.Equal(0, seen[("gatehouse.revocation.source_ok", "CN=Corp Issuing, O=Corp")]);
+        Assert.DoesNotContain(seen.Keys, k => k.Ca.Contains("Quoted"));
     }
 }

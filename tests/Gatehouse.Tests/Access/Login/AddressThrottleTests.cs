@@ -1,6 +1,5 @@
 using System.Net;
 using Gatehouse.Access.Login;
-using Gatehouse.Tests.Pki;
 
 namespace Gatehouse.Tests.Access.Login;
 
@@ -8,7 +7,7 @@ public sealed class AddressThrottleTests
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
     private static readonly IPAddress Guesser = IPAddress.Parse("192.0.2.1");
-    private readonly FakeTime _time = new(new DateTimeOffset(2026, 11, 21, 9, 30, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 21, 9, 30, 0, TimeSpan.Zero));
 
     private static IPAddress Address(int i) => new([10, (byte)(i >> 16), (byte)(i >> 8), (byte)i]);
 

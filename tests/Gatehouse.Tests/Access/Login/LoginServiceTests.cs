@@ -15,7 +15,7 @@ public sealed class LoginServiceTests : IAsyncLifetime
     private const string Password = "a long enough password";
     private static readonly IPAddress From = IPAddress.Parse("192.0.2.10");
     private readonly TempDirectory _dir = new();
-    private readonly FakeTime _time = new(DateTimeOffset.UtcNow);
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private Gatehouse.Cluster.ClusterState _cluster = null!;
     private LoginService _logins = null!;
@@ -25,8 +25,8 @@ public sealed class LoginServiceTests : IAsyncLifetime
         _cluster = await TestCluster.OpenAsync(_dir.Path, _time);
         await _cluster.Store.UpsertRolesAsync(
         [
-            new StoredRole("dev", "kind: role\nname: dev\nallow:\n  logins: ['{{internal.logins}}', ubuntu]\n  kube_groups: [developers]\noptions: { max_session_ttl: 2h }\n", _time.Now),
-            new StoredRole("ops", "kind: role\nname: ops\nallow:\n  logins: [root]\n", _time.Now),
+            new StoredRole("dev", "kind: role\nname: dev\nallow:\n  logins: ['{{internal.logins}}', ubuntu]\n  kube_groups: [developers]\noptions: { max_session_ttl: 2h }\n", _time.GetUtcNow()),
+            new StoredRole("ops", "kind: role\nname: ops\nallow:\n  logins: [root]\n", _time.GetUtcNow()),
         ], CancellationToken.None);
         var traits = new Dictionary<string, IReadOnlyList<string>> { ["logins"] = ["alice"] };
         await _cluster.Users.AddAsync("alice", ["dev", "ops"], traits, Password, withTotp: false, CancellationToken.None);
@@ -99,7 +99,7 @@ public sealed class LoginServiceTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromMinutes(31), login.SshCertificate!.ValidBefore - login.SshCertificate.ValidAfter);
         login.Certificate.Dispose();
         Assert.True(web.Ok, web.Message);
-        Assert.Equal(_time.Now + TimeSpan.FromMinutes(30), web.Expires);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromMinutes(30), web.Expires);
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public sealed class LoginServiceTests : IAsyncLifetime
         for (var i = 0; i < LoginService.MaxFailuresPerUser - 1; i++)
             await LoginAsync("alice", "wrong password again " + i);
         Assert.True((await LoginAsync("alice", Password)).Ok);
-        Assert.Equal(0, await _cluster.Store.CountLoginFailuresAsync("alice", _time.Now - LoginService.FailureWindow, CancellationToken.None));
+        Assert.Equal(0, await _cluster.Store.CountLoginFailuresAsync("alice", _time.GetUtcNow() - LoginService.FailureWindow, CancellationToken.None));
     }
 
     /// <summary>Starts every login on a thread of its own and lets them all go at once (the store's SQLite calls complete
@@ -202,7 +202,7 @@ public sealed class LoginServiceTests : IAsyncLifetime
         await _cluster.Users.AddAsync("bob", ["ops"], new Dictionary<string, IReadOnlyList<string>>(), Password, withTotp: true, CancellationToken.None);
         var secret = _cluster.Users.OpenTotpSecret((await _cluster.Store.GetUserAsync("bob", CancellationToken.None))!)!;
         Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("bob", Password)).Failure);
-        var right = Totp.Code(secret, _time.Now);
+        var right = Totp.Code(secret, _time.GetUtcNow());
         var wrong = (right[0] == '9' ? "0" : ((char)(right[0] + 1)).ToString()) + right[1..];
         Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("bob", Password, totp: wrong)).Failure);
         Assert.True((await LoginAsync("bob", Password, totp: right)).Ok);
@@ -212,7 +212,7 @@ public sealed class LoginServiceTests : IAsyncLifetime
     public async Task A_one_time_code_is_accepted_once_and_a_replay_is_answered_like_a_wrong_code()
     {
         var secret = await AddTotpUserAsync("bob");
-        var code = Totp.Code(secret, _time.Now);
+        var code = Totp.Code(secret, _time.GetUtcNow());
         var wrong = (code[0] == '9' ? "0" : ((char)(code[0] + 1)).ToString()) + code[1..];
         var wrongAnswer = await LoginAsync("bob", Password, totp: wrong);
         Assert.True((await LoginAsync("bob", Password, totp: code)).Ok);
@@ -236,14 +236,14 @@ public sealed class LoginServiceTests : IAsyncLifetime
         Assert.DoesNotContain("replay", replay.Message, StringComparison.Ordinal);
 
         // The next step's code is a new code.
-        Assert.True((await LoginAsync("bob", Password, totp: Totp.Code(secret, _time.Now))).Ok);
+        Assert.True((await LoginAsync("bob", Password, totp: Totp.Code(secret, _time.GetUtcNow()))).Ok);
     }
 
     [Fact]
     public async Task A_right_code_with_a_wrong_password_does_not_spend_the_code()
     {
         var secret = await AddTotpUserAsync("bob");
-        var code = Totp.Code(secret, _time.Now);
+        var code = Totp.Code(secret, _time.GetUtcNow());
 
         Assert.Equal(LoginFailure.Unauthenticated, (await LoginAsync("bob", "not the password at all", totp: code)).Failure);
         Assert.True((await LoginAsync("bob", Password, totp: code)).Ok);
@@ -297,8 +297,8 @@ public sealed class LoginServiceTests : IAsyncLifetime
         Assert.Equal(["alice", "root", "ubuntu"], identity.Logins.Order());
         Assert.Equal("web-session", identity.IssuedVia);
         Assert.Equal(_cluster.Authorities.ClusterName, identity.Cluster);
-        Assert.Equal(_time.Now, identity.IssuedAt);
-        Assert.Equal(_time.Now + TimeSpan.FromHours(2), result.Expires); // dev's max_session_ttl under the 12h default
+        Assert.Equal(_time.GetUtcNow(), identity.IssuedAt);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromHours(2), result.Expires); // dev's max_session_ttl under the 12h default
         var entry = Assert.Single(await _cluster.Store.QueryAuditAsync(new AuditQuery(Type: AuditEventTypes.Login), CancellationToken.None));
         Assert.Equal("web-session", entry.IdentitySource);
         Assert.Equal("session-1", entry.Details!["session"]);

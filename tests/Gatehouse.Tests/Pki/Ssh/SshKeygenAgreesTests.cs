@@ -69,7 +69,7 @@ public sealed class SshKeygenAgreesTests
     {
         using var dir = new TempDirectory();
         var now = new DateTimeOffset(2026, 3, 1, 9, 30, 0, TimeSpan.Zero);
-        await using var cluster = await TestCluster.OpenAsync(dir.File("data"), new FakeTime(now));
+        await using var cluster = await TestCluster.OpenAsync(dir.File("data"), new FakeTimeProvider(now));
         using var key = TestKeys.Create("P-256");
         var cert = await cluster.Issuer.IssueSshHostAsync("node1", ["node1", "Node1.Example.com", "10.0.0.5", "node1"], key,
             CertificateIssuer.DefaultSshHostTtl, CancellationToken.None);

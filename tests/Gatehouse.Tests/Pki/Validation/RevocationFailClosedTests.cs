@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Gatehouse.Cluster;
 using Gatehouse.Pki.Revocation;
 using Gatehouse.Pki.Trust;
@@ -13,7 +14,7 @@ namespace Gatehouse.Tests.Pki.Validation;
 public sealed class RevocationFailClosedTests(ValidatorFixture pki) : IClassFixture<ValidatorFixture>, IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly FakeTime _time = new(DateTimeOffset.UtcNow);
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
 
     private string CopyOfGoodCrl()
     {
