@@ -118,7 +118,8 @@ public sealed class CompanyRevocationTests : IAsyncLifetime
         Assert.Equal("ClientCertOcspRevoked", Reason(mallory.Body));
 
         var metrics = await GetAsync("/metrics");
-        Assert.Contains($"gatehouse_revocation_source_ok{{ca=\"{IssuingDn}\"}} 1", metrics.Body);
+        // The exporter may add labels of its own (otel_scope_name): the series is found by its ca label.
+        Assert.Matches($"gatehouse_revocation_source_ok\\{{[^}}]*ca=\"{System.Text.RegularExpressions.Regex.Escape(IssuingDn)}\"[^}}]*\\}} 1", metrics.Body);
         Assert.DoesNotContain("revocation", (await GetAsync("/healthz")).Body);
 
         // The CRL server goes away and the proxy restarts: the copy on disk is still in force, and the failure is reported.
@@ -130,7 +131,8 @@ public sealed class CompanyRevocationTests : IAsyncLifetime
         Assert.Equal(200, health.Status); // still serving, refusing what it cannot vouch for
         Assert.Equal("ClientCertCrlHit", Reason((await GetAsync("/v1/whoami", _eve)).Body));
         Assert.Equal(200, (await GetAsync("/v1/whoami", _dana)).Status);
-        Assert.Contains($"gatehouse_revocation_source_ok{{ca=\"{IssuingDn}\"}} 0", (await GetAsync("/metrics")).Body);
+        Assert.Matches($"gatehouse_revocation_source_ok\\{{[^}}]*ca=\"{System.Text.RegularExpressions.Regex.Escape(IssuingDn)}\"[^}}]*\\}} 0",
+            (await GetAsync("/metrics")).Body);
         await _proxy.WaitForOutputAsync($"Revocation source failing: http://127.0.0.1:{_crlPort}/issuing.crl");
 
         // Refusals are audited with their reason.
