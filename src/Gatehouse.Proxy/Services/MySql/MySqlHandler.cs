@@ -39,8 +39,8 @@ internal sealed class MySqlHandler(ProxyOptions options, RoleCatalog roles, DbCl
     public async Task ServeAsync(ServiceConnection connection, CancellationToken cancellationToken)
     {
         // 1. Which database.
-        if (await DatabaseSessions.AcceptAsync(connection, _databases, "MySQL",
-                "name the database: gatehouse proxy db NAME (`gatehouse ls dbs` lists them)", dbNameDefaultsToUser: false, roles, cancellationToken) is not { } accepted)
+        if (await DatabaseSessions.AcceptAsync(connection, _databases, "MySQL", "name the database: gatehouse proxy db NAME (`gatehouse ls dbs` lists them)",
+                dbNameDefaultsToUser: false, roles, cancellationToken) is not { } accepted)
             return;
         var (database, checker) = accepted;
         Stream client = connection.Ping ? new PingFramedStream(connection.Tls, options.PingInterval, time) : connection.Tls;
@@ -140,8 +140,8 @@ internal sealed class MySqlHandler(ProxyOptions options, RoleCatalog roles, DbCl
         var (handshake, error) = MySqlClientHandshake.Parse(response.Payload);
         if (handshake is null) return (null, error);
         foreach (var (what, name, max) in new[] { ("db user", handshake.User, 80), ("database name", handshake.Database ?? "", 64) })
-            if (name.Length > max || name.Any(char.IsControl))
-                return (null, $"the {what} '{UntrustedText.Show(name, 100)}' is not one MySQL keeps as it is (at most {max} characters, no control characters)");
+            if (name.Length > max || name.Any(char.IsControl) || name.Length > 0 && string.IsNullOrWhiteSpace(name))
+                return (null, $"the {what} '{UntrustedText.Show(name, 100)}' is not one MySQL keeps as it is (at most {max} characters, not blank, no control characters)");
         return (handshake, null);
     }
 
