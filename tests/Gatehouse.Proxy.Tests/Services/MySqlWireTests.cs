@@ -142,6 +142,23 @@ public sealed class MySqlWireTests
         Assert.Contains("db_names", Encoding.UTF8.GetString(answer));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1000)]
+    [InlineData(16 * 1024)]
+    public async Task A_statement_larger_than_a_read_passes_in_chunks_and_is_reported_once(int chunk)
+    {
+        var text = "select '" + new string('x', 40_000) + "'";
+        byte[] large = Command(0x03, text), after = Command(0x03, "select 2");
+        var judge = new Judge(allowed: "shop");
+        await using var gate = new MySqlCommandGate(new ClientStream([.. large, .. after]), judge, maxText: 10);
+
+        var upstream = await ReadAllAsync(gate, chunk);
+
+        Assert.Equal([.. large, .. after], upstream);
+        Assert.Equal([("text", "select 'xx", true), ("text", "select 2", false)], judge.Statements);
+    }
+
     [Fact]
     public async Task A_change_of_user_never_goes_upstream()
     {

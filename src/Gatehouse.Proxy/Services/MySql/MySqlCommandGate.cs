@@ -34,6 +34,9 @@ internal sealed class MySqlCommandGate(Stream client, IMySqlCommandJudge judge, 
     /// <summary>A database name is at most 64 characters; a COM_INIT_DB longer than this is no real one.</summary>
     private const int MaxInitDb = 1024;
 
+    /// <summary>Packets up to this size are read whole before they go on.</summary>
+    private const int WholePacket = 16 * 1024;
+
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly byte[] _text = new byte[maxText];
     private byte[] _pending = [];
@@ -87,10 +90,9 @@ internal sealed class MySqlCommandGate(Stream client, IMySqlCommandJudge judge, 
         _continues = length == MySqlWire.MaxPayload;
         if (!command)
         {
-            // A continuation, LOAD DATA LOCAL's file contents, or an empty packet: passed as it is.
+            // A continuation, or an empty packet: passed as it is.
             _remaining = length;
-            if (_remaining == 0) EndPacket();
-            return header;
+            return await WithBodyAsync(header, cancellationToken);
         }
         var first = new byte[1];
         await ReadExactlyAsync(first, cancellationToken);
@@ -122,8 +124,23 @@ internal sealed class MySqlCommandGate(Stream client, IMySqlCommandJudge judge, 
                 break;
         }
         _remaining = length - 1;
-        if (_remaining == 0) EndPacket();
-        return [.. header, first[0]];
+        return await WithBodyAsync([.. header, first[0]], cancellationToken);
+    }
+
+    /// <summary>A packet's start, with the rest of its payload when that is small (as commands are): the packet then goes
+    /// upstream in one write — one TLS record — rather than its head and its body apart. A larger one follows in chunks.</summary>
+    private async ValueTask<byte[]> WithBodyAsync(byte[] start, CancellationToken cancellationToken)
+    {
+        if (_remaining > WholePacket) return start;
+        var packet = new byte[start.Length + _remaining];
+        start.CopyTo(packet, 0);
+        var body = packet.AsMemory(start.Length);
+        if (await client.ReadAtLeastAsync(body, body.Length, throwOnEndOfStream: false, cancellationToken) < body.Length)
+            throw new InvalidDataException("the client's connection ended inside a packet");
+        Capture(body.Span);
+        _remaining = 0;
+        EndPacket();
+        return packet;
     }
 
     private void Capture(ReadOnlySpan<byte> bytes)
