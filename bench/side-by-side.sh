@@ -68,12 +68,7 @@ stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
 [ -f "$stream_module" ] || fail "$stream_module is missing (package libnginx-mod-stream)."
 
 # --- 1. Build the repository's own code in Release.
-say "building (Release)"
-for project in src/Gatehouse.Cli/Gatehouse.Cli.csproj bench/Gatehouse.LoadGen/Gatehouse.LoadGen.csproj; do
-  if ! log=$(dotnet build "$project" -c Release -nologo -v q 2>&1); then echo "$log" >&2; fail "the build of $project failed (above)."; fi
-done
-gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
-lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
+build_gatehouse
 loadgen() { dotnet "$lg_dll" "$@"; }
 
 # --- 2. A folder for this run; every background process is recorded and stopped by PID on exit.
