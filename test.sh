@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-peers=(openssl curl openssh-client openssh-server nginx libnginx-mod-stream haproxy postgresql kubectl)
+peers=(openssl curl openssh-client openssh-server nginx libnginx-mod-stream haproxy postgresql mariadb-server mariadb-client kubectl)
 missing=()
 for pkg in "${peers[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -12,7 +12,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing test peers: ${missing[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  # policy-rc.d keeps the packages' own services (sshd on :22, postgres on :5432, nginx on :80) from starting:
+  # policy-rc.d keeps the packages' own services (sshd on :22, postgres on :5432, mariadb on :3306, nginx on :80) from starting:
   # the tests start their own instances on free loopback ports.
   printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d
   if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then

@@ -1,5 +1,6 @@
-# Shared by bench/side-by-side.sh and bench/ssh-side-by-side.sh (sourced): messages, background processes recorded
-# and stopped by PID on exit, waiting for a port, running a command quietly. The sourcing script sets $bench_name,
+# Shared by the bench/*side-by-side.sh scripts (sourced): messages, background processes recorded
+# and stopped by PID on exit, waiting for a port, running a command quietly, the build, and for the database benches
+# the bench cluster and certificates. The sourcing script sets $bench_name,
 # then $work (its temporary folder) before starting anything, and calls `trap cleanup EXIT`.
 
 say() { echo "$bench_name: $*" >&2; }
@@ -34,4 +35,51 @@ wait_for_port() {
 quiet() {
   local out
   out=$("$@" 2>&1) || { echo "$out" >&2; fail "failed: $*"; }
+}
+
+# Builds the CLI and the load generator in Release; sets $gh_dll and $lg_dll. Needs $repo.
+build_gatehouse() {
+  say "building (Release)"
+  local project log
+  for project in src/Gatehouse.Cli/Gatehouse.Cli.csproj bench/Gatehouse.LoadGen/Gatehouse.LoadGen.csproj; do
+    if ! log=$(dotnet build "$project" -c Release -nologo -v q 2>&1); then echo "$log" >&2; fail "the build of $project failed (above)."; fi
+  done
+  gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
+  lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
+}
+
+# --- For the database benches (P6, P7): a cluster named bench in $work/cluster on $gh_port, and certificates in $certs.
+gh_config() {
+  cat <<CONFIG
+cluster_name: bench
+data_dir: data
+proxy:
+  listen: 127.0.0.1:$gh_port
+  public_addr: [localhost, 127.0.0.1]
+CONFIG
+}
+gh() { quiet bash -c 'cd "$1" && shift && exec dotnet "$@"' _ "$cluster" "$gh_dll" "$@" --config "$cluster/gatehouse.yaml"; }
+
+# The cluster's first start makes its db client CA, which the database must trust before the proxy can name it:
+# exported to $work/db-client-ca.pem, then the proxy stops until the database is registered.
+export_db_client_ca() {
+  cluster=$work/cluster
+  mkdir -p "$cluster"
+  gh_config >"$cluster/gatehouse.yaml"
+  start_bg gatehouse-first bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"
+  wait_for_port "$gh_port" 90
+  gh admin ca export --kind db-client --out "$work/db-client-ca.pem"
+  kill "$last_pid"; wait "$last_pid" 2>/dev/null || true
+}
+
+# A self-signed CA in $certs: subject CN, file name.
+ca() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 2 -subj "/CN=$1" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout "$certs/$2.key" -out "$certs/$2.pem" 2>/dev/null; }
+
+# A certificate in $certs: name, subject, extensions, the CA's file name.
+leaf() {
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$2" -keyout "$certs/$1.key" -out "$certs/$1.csr" 2>/dev/null
+  printf '%b' "$3" >"$certs/$1.ext"
+  openssl x509 -req -in "$certs/$1.csr" -CA "$certs/$4.pem" -CAkey "$certs/$4.key" -CAcreateserial -days 2 -extfile "$certs/$1.ext" -out "$certs/$1.pem" 2>/dev/null
+  chmod 600 "$certs/$1.key"
 }

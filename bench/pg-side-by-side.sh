@@ -23,12 +23,7 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$pg_bin/initdb" ] || fail "PostgreSQL is missing (./test.sh installs postgresql)"
 for tool in pgbench psql openssl; do command -v "$tool" >/dev/null || fail "$tool is missing (./test.sh installs postgresql)"; done
 
-say "building (Release)"
-for project in src/Gatehouse.Cli/Gatehouse.Cli.csproj bench/Gatehouse.LoadGen/Gatehouse.LoadGen.csproj; do
-  if ! log=$(dotnet build "$project" -c Release -nologo -v q 2>&1); then echo "$log" >&2; fail "the build of $project failed (above)."; fi
-done
-gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
-lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
+build_gatehouse
 
 work=$(mktemp -d /tmp/gatehouse-pg-bench.XXXXXX)
 chmod 755 "$work"
@@ -36,36 +31,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 read -r gh_port pg_port local_port <<<"$(dotnet "$lg_dll" free-ports --count 3)"
 
-# Gatehouse first (the database must trust its db client CA), started again once the database is registered.
-cluster=$work/cluster
-mkdir -p "$cluster"
-gh_config() {
-  cat <<EOF
-cluster_name: bench
-data_dir: data
-proxy:
-  listen: 127.0.0.1:$gh_port
-  public_addr: [localhost, 127.0.0.1]
-EOF
-}
-gh_config >"$cluster/gatehouse.yaml"
-gh() { quiet bash -c 'cd "$1" && shift && exec dotnet "$@"' _ "$cluster" "$gh_dll" "$@" --config "$cluster/gatehouse.yaml"; }
-start_bg gatehouse-first bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"
-wait_for_port "$gh_port" 90
-gh admin ca export --kind db-client --out "$work/db-client-ca.pem"
-kill "$last_pid"; wait "$last_pid" 2>/dev/null || true
+export_db_client_ca
 
 # Certificates: the server's, and a client certificate of the bench's own CA for the straight route.
 certs=$work/certs
 mkdir -p "$certs"
-ca() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 2 -subj "/CN=$1" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -keyout "$certs/$2.key" -out "$certs/$2.pem" 2>/dev/null; }
-leaf() { # name, subject, extensions, ca
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$2" -keyout "$certs/$1.key" -out "$certs/$1.csr" 2>/dev/null
-  printf '%b' "$3" >"$certs/$1.ext"
-  openssl x509 -req -in "$certs/$1.csr" -CA "$certs/$4.pem" -CAkey "$certs/$4.key" -CAcreateserial -days 2 -extfile "$certs/$1.ext" -out "$certs/$1.pem" 2>/dev/null
-  chmod 600 "$certs/$1.key"
-}
 ca "Bench PostgreSQL server CA" server-ca
 ca "Bench PostgreSQL client CA" client-ca
 leaf server "/CN=127.0.0.1" 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' server-ca

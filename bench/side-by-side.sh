@@ -9,6 +9,8 @@
 #      (bench/ssh-side-by-side.sh, run after the others)
 #   P6 PostgreSQL pgbench -S TPS and connection set-up through Gatehouse (plain psql's way, proxy db) vs straight to the
 #      server (bench/pg-side-by-side.sh, run after the others)
+#   P7 MySQL (a real MariaDB) mariadb-slap queries/s through `gatehouse proxy db` vs straight to the server
+#      (bench/mysql-side-by-side.sh, run after the others)
 # Everything runs on free loopback ports in a temporary folder, certificates are made now, every process started
 # here is stopped by PID on exit. Sizes and durations can be changed with the environment variables below;
 # SCENARIOS picks which to measure (e.g. SCENARIOS=P4 bench/side-by-side.sh).
@@ -25,16 +27,22 @@ P3_COUNT=${P3_COUNT:-200}          # sequential connections per route (after 10 
 P3_BYTES=${P3_BYTES:-268435456}    # 256 MiB per route
 P4_SECONDS=${P4_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
 P4_CONCURRENCY=${P4_CONCURRENCY:-8}  # kept-alive HTTPS connections to the front, one request at a time on each
-SCENARIOS=${SCENARIOS:-P1 P2 P3 P4 P5 P6}
+SCENARIOS=${SCENARIOS:-P1 P2 P3 P4 P5 P6 P7}
 
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 for scenario in $SCENARIOS; do
-  case $scenario in P1 | P2 | P3 | P4 | P5 | P6) ;; *) echo "side-by-side: SCENARIOS: '$scenario' is not one of P1 to P6" >&2; exit 2;; esac
+  case $scenario in P1 | P2 | P3 | P4 | P5 | P6 | P7) ;; *) echo "side-by-side: SCENARIOS: '$scenario' is not one of P1 to P7" >&2; exit 2;; esac
 done
-# P5 (SSH) and P6 (PostgreSQL) have set-ups of their own: alone, each is its script; with others, they run after them.
-[ "$(echo $SCENARIOS)" = P5 ] && exec bench/ssh-side-by-side.sh
-[ "$(echo $SCENARIOS)" = P6 ] && exec bench/pg-side-by-side.sh
-[ "$(echo $SCENARIOS)" = "P5 P6" ] && { bench/ssh-side-by-side.sh; exec bench/pg-side-by-side.sh; }
+# P5 (SSH), P6 (PostgreSQL) and P7 (MySQL) have set-ups of their own: alone, each is its script; with others, they run
+# after them.
+own_only=1
+for scenario in $SCENARIOS; do case $scenario in P5 | P6 | P7) ;; *) own_only=0;; esac; done
+if [ "$own_only" = 1 ]; then
+  for scenario in $SCENARIOS; do
+    case $scenario in P5) bench/ssh-side-by-side.sh;; P6) bench/pg-side-by-side.sh;; P7) bench/mysql-side-by-side.sh;; esac
+  done
+  exit 0
+fi
 
 bench_name=side-by-side
 # shellcheck source=bench/lib.sh
@@ -60,12 +68,7 @@ stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
 [ -f "$stream_module" ] || fail "$stream_module is missing (package libnginx-mod-stream)."
 
 # --- 1. Build the repository's own code in Release.
-say "building (Release)"
-for project in src/Gatehouse.Cli/Gatehouse.Cli.csproj bench/Gatehouse.LoadGen/Gatehouse.LoadGen.csproj; do
-  if ! log=$(dotnet build "$project" -c Release -nologo -v q 2>&1); then echo "$log" >&2; fail "the build of $project failed (above)."; fi
-done
-gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
-lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
+build_gatehouse
 loadgen() { dotnet "$lg_dll" "$@"; }
 
 # --- 2. A folder for this run; every background process is recorded and stopped by PID on exit.
@@ -441,3 +444,4 @@ want P4 && echo "P4 failures: Gatehouse $(field failed "$p4_gh"), nginx $(field 
 echo "Scenarios: $SCENARIOS. Whole run: ${elapsed} s (build included)."
 if want P5; then bench/ssh-side-by-side.sh; fi
 if want P6; then bench/pg-side-by-side.sh; fi
+if want P7; then bench/mysql-side-by-side.sh; fi

@@ -22,12 +22,7 @@ for tool in sshd ssh scp nginx openssl; do
 done
 sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
 
-say "building (Release)"
-for project in src/Gatehouse.Cli/Gatehouse.Cli.csproj bench/Gatehouse.LoadGen/Gatehouse.LoadGen.csproj; do
-  if ! log=$(dotnet build "$project" -c Release -nologo -v q 2>&1); then echo "$log" >&2; fail "the build of $project failed (above)."; fi
-done
-gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
-lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
+build_gatehouse
 
 work=$(mktemp -d /tmp/gatehouse-ssh-bench.XXXXXX)
 trap cleanup EXIT
@@ -50,7 +45,6 @@ resources:
       labels: { env: bench }
 EOF
 printf 'kind: role\nname: bench\nallow:\n  node_labels: { env: bench }\n  logins: [root]\n' >"$cluster/role.yaml"
-gh() { quiet bash -c 'cd "$1" && shift && exec dotnet "$@"' _ "$cluster" "$gh_dll" "$@" --config "$cluster/gatehouse.yaml"; }
 start_bg gatehouse bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"
 wait_for_port "$gh_port" 90
 gh admin roles apply "$cluster/role.yaml"

@@ -61,6 +61,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1704, LogLevel.Warning, "Connection {ConnectionId} from {Peer}: a PostgreSQL client was refused before its session: {Reason}")]
     public static partial void PostgresRefused(ILogger logger, string connectionId, string peer, string reason);
 
+    [LoggerMessage(1705, LogLevel.Warning, "Connection {ConnectionId} from {Peer}: a MySQL client was refused: {Reason}")]
+    public static partial void MySqlRefused(ILogger logger, string connectionId, string peer, string reason);
+
     [LoggerMessage(1302, LogLevel.Warning, "Forwarding to {Kind} {Name} failed ({Error}): {Message}")]
     public static partial void ForwardingFailed(ILogger logger, string kind, string name, string error, string message);
 

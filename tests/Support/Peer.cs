@@ -29,6 +29,9 @@ internal static class Peer
         ["nginx"] = "nginx",
         ["haproxy"] = "haproxy",
         ["psql"] = "postgresql-client",
+        ["mariadb"] = "mariadb-client",
+        ["mariadbd"] = "mariadb-server",
+        ["mariadb-install-db"] = "mariadb-server",
     };
 
     /// <summary>The full path of a program, or a test failure that says which package to install.</summary>

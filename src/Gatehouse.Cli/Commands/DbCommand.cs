@@ -35,19 +35,24 @@ internal static class DbCommand
 
     public static Command Create()
     {
-        return new Command("db", "PostgreSQL databases behind the proxy: plain psql with your Gatehouse certificate") { Config(), Connect() };
+        return new Command("db", "Databases behind the proxy: plain psql with your Gatehouse certificate, mariadb/mysql through a local port") { Config(), Connect() };
     }
 
     private static Command Config()
     {
         var name = new Argument<string>("NAME") { Description = "The database, as registered with the proxy" };
         var common = Common.Create();
-        var command = new Command("config", "Print psql's connection string and a pg_service.conf entry that reach the database straight through the one port") { name };
+        var command = new Command("config", "Print psql's connection string and a pg_service.conf entry (PostgreSQL), or an option-file block for mariadb/mysql with the local proxy to run") { name };
         common.AddTo(command);
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var (setup, database, dbUser, error) = await PrepareAsync(parse, common, parse.GetValue(name)!, cancellationToken);
             if (setup is null) return CommandKit.Fail(error!);
+            if (database!.Protocol == MySqlProtocol)
+            {
+                Console.Out.Write(DbSetup.OptionFileEntry(database, setup.Proxy, dbUser!, parse.GetValue(common.DbName)));
+                return 0;
+            }
             var parameters = await setup.DirectParametersAsync(database!, dbUser!, parse.GetValue(common.DbName), cancellationToken);
             Console.Out.Write($"""
                 # Database '{database!.Name}' through {setup.Proxy} (no local proxy; your certificate is the login)
@@ -65,7 +70,7 @@ internal static class DbCommand
     {
         var name = new Argument<string>("NAME") { Description = "The database, as registered with the proxy" };
         var common = Common.Create();
-        var command = new Command("connect", "Run psql on the database (straight through the one port, or through a local tunnelling port when a balancer is in front)") { name };
+        var command = new Command("connect", "Run psql (straight through the one port, or through a local port when a balancer is in front) or mariadb/mysql (through a local port) on the database") { name };
         common.AddTo(command);
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
@@ -74,17 +79,21 @@ internal static class DbCommand
             var dbName = parse.GetValue(common.DbName);
             var (decision, routeError) = await setup.Dialer.DecideAsync(cancellationToken);
             if (decision is null) return CommandKit.Fail(routeError!);
-            if (!decision.Tunnel)
+            var mysql = database!.Protocol == MySqlProtocol;
+            // A MySQL server speaks first, so its client cannot be recognised on the one port: always a local port.
+            if (!decision.Tunnel && !mysql)
                 return await RunPsqlAsync(DbSetup.ConnectionString(await setup.DirectParametersAsync(database!, dbUser!, dbName, cancellationToken)));
 
             // Through a balancer: psql talks to a local port for the length of its session.
             if (CommandKit.ListenLocally(0) is not { } listener) return 1;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var forwarding = TcpForwarder.RunAsync(listener, setup.Dialer, new DialTarget(AlpnProtocols.Postgres, database!.Name), verbose: false,
+            var forwarding = TcpForwarder.RunAsync(listener, setup.Dialer, new DialTarget(Alpn(database), database.Name), verbose: false,
                 Console.Error, stop.Token);
             try
             {
-                return await RunPsqlAsync(DbSetup.ConnectionString(DbSetup.LocalParameters(((IPEndPoint)listener.LocalEndpoint).Port, dbUser!, dbName)));
+                var local = ((IPEndPoint)listener.LocalEndpoint).Port;
+                return mysql ? await RunMySqlAsync(DbSetup.MySqlArguments(local, dbUser!, dbName))
+                    : await RunPsqlAsync(DbSetup.ConnectionString(DbSetup.LocalParameters(local, dbUser!, dbName)));
             }
             finally
             {
@@ -101,7 +110,7 @@ internal static class DbCommand
         var name = new Argument<string>("NAME") { Description = "The database, as registered with the proxy" };
         var port = new Option<int>("--port") { Description = "Local port on 127.0.0.1 (0: a free one, printed)", DefaultValueFactory = _ => 0 };
         var common = Common.Create();
-        var command = new Command("db", "Serve a PostgreSQL database on a local port (plain TCP on 127.0.0.1; the TLS and your certificate travel " +
+        var command = new Command("db", "Serve a database (PostgreSQL or MySQL) on a local port (plain TCP on 127.0.0.1; the TLS and your certificate travel " +
                                         "to the proxy, tunnelled through a balancer when one is in front)") { name, port };
         common.AddTo(command);
         command.SetGuardedAction(async (parse, cancellationToken) =>
@@ -109,18 +118,25 @@ internal static class DbCommand
             var database = parse.GetValue(name)!;
             var dbUser = parse.GetValue(common.DbUser);
             var dbName = parse.GetValue(common.DbName);
-            var dialer = new ProxyDialer(DialerSetup.Create(ProfileStore.Default(), parse.GetValue(common.Proxy), null, insecure: false, requireIdentity: true));
+            var setup = Setup(parse.GetValue(common.Proxy));
+            var dialer = setup.Dialer;
             var (decision, error) = await dialer.DecideAsync(cancellationToken);
             if (decision is null) return CommandKit.Fail(error!);
-            // Ask the proxy whether the database exists and may be reached (as the db user, when one is named) before listening.
-            var probe = await dialer.DialAsync(new DialTarget(AlpnProtocols.Postgres, database, Probe: true, DbUser: dbUser, DbName: dbName), cancellationToken);
+            // The listing says which protocol the database speaks (and whether it is one the user may reach at all).
+            var (listed, findError) = await setup.FindAsync(database, cancellationToken);
+            if (listed is null) return CommandKit.Fail(findError!);
+            var alpn = Alpn(listed);
+            // Ask the proxy whether the database may be reached (as the db user, when one is named) before listening.
+            var probe = await dialer.DialAsync(new DialTarget(alpn, listed.Name, Probe: true, DbUser: dbUser, DbName: dbName), cancellationToken);
             if (probe.Stream is { } probed) await probed.DisposeAsync();
             if (!probe.Ok) return CommandKit.Fail(probe.Error!);
             if (CommandKit.ListenLocally(parse.GetValue(port)) is not { } listener) return 1;
             var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
             Console.Out.WriteLine($"Serving database '{database}' at 127.0.0.1:{bound} via {dialer.Options.Proxy} ({decision.Name}; {decision.Source}). Ctrl-C to stop.");
-            Console.Out.WriteLine($"Connect with: psql \"{DbSetup.ConnectionString(DbSetup.LocalParameters(bound, dbUser ?? "DB_USER", dbName))}\"");
-            await TcpForwarder.RunAsync(listener, dialer, new DialTarget(AlpnProtocols.Postgres, database), verbose: false, Console.Error, cancellationToken);
+            Console.Out.WriteLine(listed.Protocol == MySqlProtocol
+                ? $"Connect with: mariadb {string.Join(' ', DbSetup.MySqlArguments(bound, dbUser ?? "DB_USER", dbName))}"
+                : $"Connect with: psql \"{DbSetup.ConnectionString(DbSetup.LocalParameters(bound, dbUser ?? "DB_USER", dbName))}\"");
+            await TcpForwarder.RunAsync(listener, dialer, new DialTarget(alpn, listed.Name), verbose: false, Console.Error, cancellationToken);
             return 0;
         });
         return command;
@@ -155,6 +171,11 @@ internal static class DbCommand
         return command;
     }
 
+    private const string MySqlProtocol = "mysql";
+
+    /// <summary>The service a database is dialled by: its protocol's.</summary>
+    private static string Alpn(DatabaseListing database) => database.Protocol == MySqlProtocol ? AlpnProtocols.MySql : AlpnProtocols.Postgres;
+
     private static DbSetup Setup(string? proxy)
     {
         var options = DialerSetup.Create(ProfileStore.Default(), proxy, null, insecure: false, requireIdentity: true);
@@ -172,5 +193,13 @@ internal static class DbCommand
         if (database is null) return (null, null, null, error);
         var (dbUser, userError) = DbSetup.DbUser(database, parse.GetValue(common.DbUser));
         return dbUser is null ? (null, null, null, userError) : (setup, database, dbUser, null);
+    }
+
+    /// <summary>Runs mariadb, or mysql where MariaDB's client is not installed.</summary>
+    private static Task<int> RunMySqlAsync(IReadOnlyList<string> arguments)
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries);
+        var program = path.Any(d => File.Exists(Path.Combine(d, "mariadb"))) || !path.Any(d => File.Exists(Path.Combine(d, "mysql"))) ? "mariadb" : "mysql";
+        return CommandKit.RunOnTerminalAsync(program, arguments, "install a MySQL client (Debian: mariadb-client)");
     }
 }

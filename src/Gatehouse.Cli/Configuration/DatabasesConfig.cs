@@ -22,9 +22,10 @@ internal static class DatabasesConfig
                 errors.Add($"{key}.name: '{section.Name}' must be one DNS label (letters, digits, '-'): plain psql reaches it as NAME.db.<proxy name>");
             else if (!names.Add(section.Name)) errors.Add($"{key}.name: '{section.Name}' is used by another database");
             var protocol = section.Protocol ?? Database.PostgresProtocol;
-            if (protocol != Database.PostgresProtocol)
-                errors.Add($"{key}.protocol: '{protocol}' is not one this proxy speaks; it speaks: {Database.PostgresProtocol}");
-            var (host, port) = ResourcesConfig.Address($"{key}.addr", section.Addr, "e.g. 10.1.2.3:5432 or db.internal:5432", errors);
+            if (!Database.Protocols.Contains(protocol))
+                errors.Add($"{key}.protocol: '{protocol}' is not one this proxy speaks; it speaks: {string.Join(", ", Database.Protocols)}");
+            var (host, port) = ResourcesConfig.Address($"{key}.addr", section.Addr,
+                protocol == Database.MySqlProtocol ? "e.g. 10.1.2.3:3306 or db.internal:3306" : "e.g. 10.1.2.3:5432 or db.internal:5432", errors);
             var auth = Auth($"{key}.auth", section.Auth, resolve, errors);
             var tls = Tls($"{key}.tls", section.Tls, resolve, errors);
             if (auth is CertificateDatabaseAuth && tls?.Mode == UpstreamTlsMode.Disable)

@@ -102,6 +102,36 @@ internal sealed class DbSetup(ProxyDialer dialer, string profileDirectory)
         return text.ToString();
     }
 
+    /// <summary>mariadb/mysql arguments for a local port of <c>gatehouse proxy db</c>. TLS stays off: the connection to
+    /// Gatehouse is encrypted already, and the proxy's greeting offers none; the client's password is not used.</summary>
+    public static IReadOnlyList<string> MySqlArguments(int port, string dbUser, string? dbName) =>
+    [
+        "--host=127.0.0.1", $"--port={port.ToString(System.Globalization.CultureInfo.InvariantCulture)}", $"--user={dbUser}",
+        .. dbName is null ? Array.Empty<string>() : [$"--database={dbName}"],
+    ];
+
+    /// <summary>The local port <c>gatehouse db config</c> suggests for a MySQL database.</summary>
+    public const int SuggestedMySqlPort = 3307;
+
+    /// <summary>An option-file block (<c>~/.my.cnf</c>) for a MySQL database through the local proxy it names.</summary>
+    public static string OptionFileEntry(DatabaseListing database, ProxyAddress proxy, string dbUser, string? dbName)
+    {
+        var group = $"client-gatehouse-{database.Name}";
+        var text = new StringBuilder($"""
+            # Database '{database.Name}' through {proxy}: MySQL's server speaks first, so its clients reach it through the local
+            # proxy, which carries the TLS and your Gatehouse certificate (no password, no client TLS). Keep it running:
+            #   gatehouse proxy db {database.Name} --port {SuggestedMySqlPort}
+            # then put this in ~/.my.cnf and connect with: mariadb --defaults-group-suffix=-gatehouse-{database.Name}
+            [{group}]
+            host=127.0.0.1
+            port={SuggestedMySqlPort}
+            user={dbUser}
+
+            """);
+        if (dbName is not null) text.Append("database=").Append(dbName).Append('\n');
+        return text.ToString();
+    }
+
     private static string Quote(string value) =>
         value.Length > 0 && !value.Any(c => char.IsWhiteSpace(c) || c is '\'' or '\\') ? value
             : "'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";

@@ -14,6 +14,7 @@ using Gatehouse.Proxy.Resources;
 using Gatehouse.Proxy.Routing;
 using Gatehouse.Proxy.Services;
 using Gatehouse.Proxy.Services.Ssh;
+using Gatehouse.Proxy.Services.MySql;
 using Gatehouse.Proxy.Services.Postgres;
 using Gatehouse.Proxy.Services.Databases;
 using Gatehouse.Proxy.Services.Tcp;
@@ -89,6 +90,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.Services.AddSingleton<IProtocolHandler, SshNodeHandler>();
         builder.Services.AddSingleton<PostgresHandler>();
         builder.Services.AddSingleton<IProtocolHandler>(services => services.GetRequiredService<PostgresHandler>());
+        builder.Services.AddSingleton<IProtocolHandler, MySqlHandler>();
         builder.Services.AddSingleton(_ => new DbClientCertificates(cluster.Issuer, cluster.Time)); // from a factory, so the host disposes it
         builder.Services.AddSingleton<PostgresCancels>();
         builder.Services.AddSingleton<QueryAuditWriter>();

@@ -28,17 +28,20 @@ internal abstract record DatabaseAuth;
 /// </summary>
 internal sealed record CertificateDatabaseAuth : DatabaseAuth;
 
-/// <summary>The proxy logs in as one configured user with a password (SCRAM-SHA-256 for PostgreSQL), for managed
+/// <summary>The proxy logs in as one configured user with a password (SCRAM-SHA-256 for PostgreSQL; caching_sha2_password or mysql_native_password for MySQL), for managed
 /// databases that cannot trust a CA; a session may then only ask for that user.</summary>
 /// <param name="ReadPassword">Reads the password when a session logs in (a file is re-read, so it may be rotated).</param>
 internal sealed record PasswordDatabaseAuth(string User, Func<string> ReadPassword) : DatabaseAuth;
 
-/// <summary>A database reached through <c>gatehouse-postgres</c> (resources.databases).</summary>
+/// <summary>A database reached through <c>gatehouse-postgres</c> or <c>gatehouse-mysql</c> (resources.databases).</summary>
 /// <param name="AuditQueries">Whether each statement is recorded as a <c>db.query</c> event.</param>
 internal sealed record Database(string Name, string Protocol, string Host, int Port, IReadOnlyDictionary<string, string> Labels,
     DatabaseTls Tls, DatabaseAuth Auth, bool AuditQueries)
 {
-    public const string PostgresProtocol = "postgres";
+    public const string PostgresProtocol = "postgres", MySqlProtocol = "mysql";
+
+    /// <summary>The protocols resources.databases[].protocol may name.</summary>
+    public static readonly IReadOnlyList<string> Protocols = [PostgresProtocol, MySqlProtocol];
 
     public string Address => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 

@@ -30,15 +30,8 @@ public sealed class PostgresDbCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // The first start creates the cluster and its db client CA, which the database must trust before the proxy can
-        // name it; the proxy is started again below with resources.databases.
-        Proxy = await ProxyUnderTest.CreateAsync(ClusterName, publicAddr: "[localhost, 127.0.0.1]");
-        await Proxy.StartProxyAsync();
-        await Proxy.KillAsync();
-        var dbClientCa = Proxy.File("db-client-ca.pem");
-        (await Proxy.Admin.RunAsync("admin", "ca", "export", "--kind", "db-client", "--out", dbClientCa)).EnsureSuccess("ca export --kind db-client");
-        var serverCa = await OpensslCa.RootAsync(Proxy.Directory, "pg-server-ca", "/O=Databases/CN=PostgreSQL server CA");
-        var (serverCert, serverKey) = await serverCa.ServerAsync("pg-server");
+        var (proxy, dbClientCa, serverCa, serverCert, serverKey) = await DbClusterKit.PrepareAsync(ClusterName, "pg-server");
+        Proxy = proxy;
 
         Server = await PostgresServer.StartAsync(async data =>
         {
@@ -71,8 +64,7 @@ public sealed class PostgresDbCluster : IAsyncLifetime
         }
 
         await File.WriteAllTextAsync(Proxy.File("ledger-password"), LedgerPassword + "\n");
-        await File.AppendAllTextAsync(Proxy.File("gatehouse.yaml"), $$"""
-
+        var databases = $$"""
             resources:
               databases:
                 - name: orders
@@ -89,17 +81,13 @@ public sealed class PostgresDbCluster : IAsyncLifetime
                   labels: { env: dev }
                   tls: { mode: require }
                   auth: { kind: password, user: ledger_app, password_file: ledger-password }
-            """);
-        await Proxy.StartProxyAsync();
-        await Proxy.ApplyRoleAsync("dba", """
+            """;
+        (HostCa, Alice, Balancer) = await DbClusterKit.StartAsync(Proxy, databases, """
             allow:
               db_labels: { env: dev }
               db_users: [alice, ledger_app]
               db_names: [orders, postgres]
             """);
-        HostCa = await Proxy.ExportHostCaAsync();
-        Alice = await Proxy.IssueAsync("alice", "--roles", "dba");
-        Balancer = await PlainBalancer.StartAsync(Proxy.Port, HostCa);
     }
 
     /// <summary>A libpq connection string for plain psql straight to the one port: the database in the host name, the

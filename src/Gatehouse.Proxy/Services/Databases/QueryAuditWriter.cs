@@ -1,5 +1,8 @@
 using System.Threading.Channels;
+using Gatehouse.Access;
 using Gatehouse.Audit;
+using Gatehouse.Proxy.Authentication;
+using Gatehouse.Proxy.Resources;
 using Gatehouse.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +38,20 @@ internal sealed class QueryAuditWriter : IAsyncDisposable
     /// <summary>Queues one event (its time set now); false when the queue is full or the proxy is stopping.</summary>
     public bool TryEnqueue(AuditEvent auditEvent) =>
         _queue.Writer.TryWrite(auditEvent.Time == default ? auditEvent with { Time = _log.Time.GetUtcNow() } : auditEvent);
+
+    /// <summary>Queues the <c>db.query</c> event of one statement of a session (<paramref name="protocol"/>: how it was
+    /// sent, e.g. simple or extended).</summary>
+    /// <exception cref="InvalidDataException">The queue is full: the session is to end rather than run unaudited.</exception>
+    public void Statement(Caller caller, Database database, string dbUser, string dbName, string protocol, string text, bool cut)
+    {
+        var details = new Dictionary<string, string>
+        {
+            ["db_user"] = dbUser, ["db_name"] = dbName, ["protocol"] = protocol, ["query"] = text,
+        };
+        if (cut) details["truncated"] = "true";
+        if (!TryEnqueue(AccessAudit.SessionEvent(AuditEventTypes.DbQuery, caller, database.Resource, details)))
+            throw new InvalidDataException("the audit trail cannot keep up with this session's statements; the session is ended rather than run unaudited");
+    }
 
     private async Task WriteAsync()
     {

@@ -22,37 +22,17 @@ internal sealed class PostgresHandler(ProxyOptions options, RoleCatalog roles, D
     private const string InvalidAuthorization = "28000", ProtocolViolation = "08P01", ConnectionFailure = "08006";
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
 
-    // Host names are compared as DNS does: plain psql names the database in the TLS server name.
-    private readonly Dictionary<string, Database> _databases = options.Databases
-        .Where(d => d.Protocol == Database.PostgresProtocol).ToDictionary(d => d.Name, StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Database> _databases = DatabaseSessions.Of(options, Database.PostgresProtocol);
 
     public string Protocol => AlpnProtocols.Postgres;
 
     public async Task ServeAsync(ServiceConnection connection, CancellationToken cancellationToken)
     {
-        var request = connection.Request;
-        var caller = connection.Caller;
-
         // 1. Which database. A native client names it in its TLS server name: NAME.db.<public name>.
-        if (!_databases.TryGetValue(request.Target, out var database))
-        {
-            await connection.AnswerAsync(DialAnswer.Refuse(DialCodes.NotFound, request.Target.Length == 0
-                ? "name the database in the host: host=NAME.db.<proxy name> (`gatehouse db config NAME` prints the connection string)"
-                : $"there is no PostgreSQL database named '{request.Target}' behind this proxy; `gatehouse ls dbs` lists the ones you may reach"),
-                cancellationToken);
-            return;
-        }
-        var checker = await roles.CheckerForAsync(caller.Identity, cancellationToken);
-        if (request.Probe == true)
-        {
-            // A probe names the db user (and name) when the client knows them; else only the database is judged.
-            var probe = request.DbUser is { } probeUser
-                ? checker.CheckDatabase(database.Name, database.Labels, probeUser, request.DbName ?? probeUser)
-                : checker.CheckDatabaseLabels(database.Name, database.Labels);
-            await connection.AnswerAsync(probe.Allowed ? DialAnswer.Accepted : DialAnswer.Refuse(DialCodes.Denied, probe.Reason), cancellationToken);
-            return;
-        }
-        await connection.AnswerAsync(DialAnswer.Accepted, cancellationToken);
+        if (await DatabaseSessions.AcceptAsync(connection, _databases, "PostgreSQL",
+                "name the database in the host: host=NAME.db.<proxy name> (`gatehouse db config NAME` prints the connection string)",
+                dbNameDefaultsToUser: true, roles, cancellationToken) is not { } accepted) return;
+        var (database, checker) = accepted;
 
         // 2. The client's StartupMessage names the database user and name (or it cancels another session).
         Stream client = connection.Ping ? new PingFramedStream(connection.Tls, options.PingInterval, time) : connection.Tls;
@@ -93,15 +73,9 @@ internal sealed class PostgresHandler(ProxyOptions options, RoleCatalog roles, D
         }
 
         // 3. May they: the roles, and for a password database its one user.
-        var decision = checker.CheckDatabase(database.Name, database.Labels, dbUser, dbName);
-        var reason = decision.Allowed && database.Auth is PasswordDatabaseAuth password && dbUser != password.User
-            ? $"database '{database.Name}' is reached as db user '{password.User}' only (it logs in with that user's password); connect as {password.User}"
-            : decision.Allowed ? null : decision.Reason;
         var details = new Dictionary<string, string> { ["db_user"] = dbUser, ["db_name"] = dbName, ["arrival"] = connection.Facts.Arrival };
-        await connection.AuditDecisionAsync(database.Resource, AuditWords.Outcome(reason is null), reason ?? decision.Reason, cancellationToken);
-        if (reason is not null)
+        if (await DatabaseSessions.DecideAsync(connection, checker, database, dbUser, dbName, logger, cancellationToken) is { } reason)
         {
-            ProxyLog.DatabaseAccessDenied(logger, caller.User, dbUser, database.Name, dbName, reason);
             await WriteAsync(client, PostgresWire.ErrorResponse(InvalidAuthorization, $"gatehouse: {reason}"), cancellationToken);
             return;
         }
@@ -121,7 +95,7 @@ internal sealed class PostgresHandler(ProxyOptions options, RoleCatalog roles, D
         // 5. Relay, auditing statements, until either side ends or the certificate expires.
         await connection.AuditSessionAsync(AuditEventTypes.DbSessionStart, database.Resource, details, cancellationToken);
         var scanner = database.AuditQueries ? new PostgresQueryScanner(options.DbQueryAuditMaxLength,
-            (kind, text, cut) => AuditStatement(caller, database, dbUser, dbName, kind, text, cut)) : null;
+            (kind, text, cut) => queryAudit.Statement(caller, database, dbUser, dbName, kind == 'Q' ? "simple" : "extended", text, cut)) : null;
         var outcome = await UpstreamRelay.PumpAsync(connection, client, upstream, scanner, time, metrics, cancellationToken);
         ProxyLog.SessionEnded(logger, connection.Facts.ConnectionId, caller.User, $"{dbUser}@{database.Resource}/{dbName}", outcome.BytesIn, outcome.BytesOut, outcome.How);
         // The session is over whatever happens to the request: its end is recorded even when the proxy is stopping.
@@ -167,17 +141,6 @@ internal sealed class PostgresHandler(ProxyOptions options, RoleCatalog roles, D
         await client.WriteAsync(PostgresWire.BackendKeyData(cancelKey.ProcessId, cancelKey.SecretKey), cancellationToken);
         await client.WriteAsync(session.Greeting[^1], cancellationToken);
         await client.FlushAsync(cancellationToken);
-    }
-
-    private void AuditStatement(Caller caller, Database database, string dbUser, string dbName, char kind, string text, bool cut)
-    {
-        var details = new Dictionary<string, string>
-        {
-            ["db_user"] = dbUser, ["db_name"] = dbName, ["protocol"] = kind == 'Q' ? "simple" : "extended", ["query"] = text,
-        };
-        if (cut) details["truncated"] = "true";
-        if (!queryAudit.TryEnqueue(AccessAudit.SessionEvent(AuditEventTypes.DbQuery, caller, database.Resource, details)))
-            throw new InvalidDataException("the audit trail cannot keep up with this session's statements; the session is ended rather than run unaudited");
     }
 
     public async Task RefuseNativelyAsync(Stream tls, DialAnswer refusal, CancellationToken cancellationToken)

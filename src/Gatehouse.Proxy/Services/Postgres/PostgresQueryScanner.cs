@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Text;
+using Gatehouse.Proxy.Services.Databases;
 using Gatehouse.Routing;
 
 namespace Gatehouse.Proxy.Services.Postgres;
@@ -86,24 +86,7 @@ internal sealed class PostgresQueryScanner(int maxText, Action<char, string, boo
     {
         _headerFill = 0;
         if (_capture is Capture.Text or Capture.Done && _type is 'Q' or 'P')
-            onStatement(_type, DecodeCut(_text.AsSpan(0, _textLength), _cut), _cut);
+            onStatement(_type, StatementText.DecodeCut(_text.AsSpan(0, _textLength), _cut), _cut);
         _capture = Capture.None;
-    }
-
-    /// <summary>UTF-8 text that may have been cut inside a character: the broken tail is dropped, not replaced.</summary>
-    private static string DecodeCut(ReadOnlySpan<byte> text, bool cut)
-    {
-        if (cut)
-            for (var back = 1; back <= 3 && back <= text.Length; back++)
-            {
-                var b = text[^back];
-                if ((b & 0xC0) != 0x80)
-                {
-                    var width = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-                    if (width > back) text = text[..^back];
-                    break;
-                }
-            }
-        return Encoding.UTF8.GetString(text);
     }
 }

@@ -1,10 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Gatehouse.Pki.Trust;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Proxy.Services.Databases;
 
@@ -13,10 +9,6 @@ namespace Gatehouse.Proxy.Services.Postgres;
 /// <summary>A session the database has accepted: the stream to it, what it said up to its first <c>ReadyForQuery</c>
 /// (parameter statuses, notices — passed on to the client) and its cancel key.</summary>
 internal sealed record PostgresSession(Stream Stream, IReadOnlyList<byte[]> Greeting, (int ProcessId, int SecretKey) BackendKey);
-
-/// <summary>Why a database refused or could not be reached: a sentence for the client, or the database's own
-/// <c>ErrorResponse</c> passed on as it is (a database that does not exist, a role without login).</summary>
-internal sealed record PostgresUpstreamFailure(string Message, byte[]? ServerError = null);
 
 /// <summary>
 /// Opens a session on a database for a user: TCP, then TLS as resources.databases[].tls says (SSLRequest first, as libpq
@@ -28,104 +20,39 @@ internal static class PostgresUpstream
     /// <summary>Parameter statuses and notices before ReadyForQuery: a server sends a few dozen.</summary>
     private const int MaxGreetingMessages = 1000;
 
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10), StartTimeout = TimeSpan.FromSeconds(30);
-
-    public static async Task<(PostgresSession? Session, PostgresUpstreamFailure? Failure)> OpenAsync(Database database, string dbUser,
-        IReadOnlyList<KeyValuePair<string, string>> clientParameters, DbClientCertificates certificates, CancellationToken cancellationToken)
-    {
-        var tcp = new TcpClient { NoDelay = true };
-        Stream? stream = null;
-        try
+    public static Task<(PostgresSession? Session, DatabaseStartFailure? Failure)> OpenAsync(Database database, string dbUser,
+        IReadOnlyList<KeyValuePair<string, string>> clientParameters, DbClientCertificates certificates, CancellationToken cancellationToken) =>
+        DatabaseUpstream.OpenAsync(database, async (connection, deadline) =>
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(ConnectTimeout);
-            try
-            {
-                await tcp.ConnectAsync(database.Host, database.Port, deadline.Token);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                tcp.Dispose();
-                return Fail($"database '{database.Name}' at {database.Address} does not answer ({(e is OperationCanceledException ? "timed out" : e.Message)}); tell its owner");
-            }
-            deadline.CancelAfter(StartTimeout);
-            stream = tcp.GetStream();
             if (database.Tls.Mode != UpstreamTlsMode.Disable)
             {
-                var (tls, failure) = await StartTlsAsync(stream, database, dbUser, certificates, deadline.Token);
+                var (tls, failure) = await StartTlsAsync(connection.Stream, database, dbUser, certificates, deadline);
                 if (failure is not null) return (null, failure);
-                stream = tls!;
+                connection.Stream = tls!;
             }
             var user = database.Auth is PasswordDatabaseAuth password ? password.User : dbUser;
             IEnumerable<KeyValuePair<string, string>> parameters =
                 [new("user", user), .. clientParameters.Where(p => p.Key != "user")];
-            await stream.WriteAsync(PostgresWire.StartupMessage(parameters), deadline.Token);
-            await stream.FlushAsync(deadline.Token);
-            var (session, startFailure) = await AuthenticateAsync(stream, database, deadline.Token);
-            if (session is null) return (null, startFailure);
-            stream = null; // the session owns the stream, and the stream the socket
-            return (session, null);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or AuthenticationException or SocketException
-            || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return Fail($"database '{database.Name}' at {database.Address} failed while starting the session ({(e is OperationCanceledException ? "timed out" : e.Message)})");
-        }
-        finally
-        {
-            if (stream is not null)
-            {
-                await stream.DisposeAsync();
-                tcp.Dispose();
-            }
-        }
-    }
+            await connection.Stream.WriteAsync(PostgresWire.StartupMessage(parameters), deadline);
+            await connection.Stream.FlushAsync(deadline);
+            return await AuthenticateAsync(connection.Stream, database, deadline);
+        }, cancellationToken);
 
-    private static (PostgresSession?, PostgresUpstreamFailure) Fail(string message) => (null, new PostgresUpstreamFailure(message));
-
-    private static async Task<(SslStream? Tls, PostgresUpstreamFailure? Failure)> StartTlsAsync(Stream stream, Database database, string dbUser,
+    private static async Task<(SslStream? Tls, DatabaseStartFailure? Failure)> StartTlsAsync(Stream stream, Database database, string dbUser,
         DbClientCertificates certificates, CancellationToken cancellationToken)
     {
         await stream.WriteAsync(PostgresWire.SslRequest(), cancellationToken);
         await stream.FlushAsync(cancellationToken);
         var answer = new byte[1];
         if (await stream.ReadAtLeastAsync(answer, 1, throwOnEndOfStream: false, cancellationToken) < 1 || answer[0] != (byte)'S')
-            return (null, new PostgresUpstreamFailure(
+            return (null, new DatabaseStartFailure(
                 $"database '{database.Name}' at {database.Address} does not speak TLS (it answered the SSLRequest with '{(char)answer[0]}'); turn ssl on in its postgresql.conf, or set tls.mode: disable for a network you trust"));
-        var clientCertificates = new X509CertificateCollection();
-        if (database.Auth is CertificateDatabaseAuth) clientCertificates.Add(await certificates.ForAsync(dbUser, cancellationToken));
-        var serverName = database.Tls.ServerName ?? database.Host;
-        string? refusal = null;
-        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-        try
-        {
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = serverName,
-                ClientCertificates = clientCertificates,
-                LocalCertificateSelectionCallback = (_, _, local, _, _) => local.Count > 0 ? local[0] : null!,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                {
-                    if (database.Tls.Mode == UpstreamTlsMode.Require) return true;
-                    refusal = certificate is null ? "it presented no certificate"
-                        : (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0 ? $"its certificate does not name '{serverName}' (set tls.server_name to the name it carries)"
-                        : !Chains.ChainsTo(database.Tls.Roots, certificate, Chains.ServerAuth, chain?.ChainPolicy.ExtraStore) ? "its certificate does not chain to tls.ca_file"
-                        : null;
-                    return refusal is null;
-                },
-            }, cancellationToken);
-            return (tls, null);
-        }
-        catch (AuthenticationException e)
-        {
-            await tls.DisposeAsync();
-            return (null, new PostgresUpstreamFailure($"the TLS handshake with database '{database.Name}' at {database.Address} failed: {refusal ?? e.Message}"));
-        }
+        var (tls, failure) = await DatabaseTlsClient.AuthenticateAsync(stream, database, dbUser, certificates, cancellationToken);
+        return (tls, failure is null ? null : new DatabaseStartFailure(failure));
     }
 
     /// <summary>Answers the database's authentication requests and collects what it says until <c>ReadyForQuery</c>.</summary>
-    private static async Task<(PostgresSession?, PostgresUpstreamFailure?)> AuthenticateAsync(Stream stream, Database database,
+    private static async Task<(PostgresSession?, DatabaseStartFailure?)> AuthenticateAsync(Stream stream, Database database,
         CancellationToken cancellationToken)
     {
         var greeting = new List<byte[]>();
@@ -143,7 +70,7 @@ internal static class PostgresUpstream
                     scram = step.Scram;
                     break;
                 case 'E':
-                    return (null, new PostgresUpstreamFailure("", PostgresWire.Message('E', body)));
+                    return (null, new DatabaseStartFailure("", PostgresWire.Message('E', body)));
                 case 'K' when body.Length == 8:
                     backendKey = (BinaryPrimitives.ReadInt32BigEndian(body), BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(4)));
                     break;
@@ -162,7 +89,7 @@ internal static class PostgresUpstream
         throw new InvalidDataException("the database closed the connection while the session started");
     }
 
-    private static async Task<(ScramSha256Client? Scram, PostgresUpstreamFailure? Failure)> AuthenticationStepAsync(Stream stream, Database database,
+    private static async Task<(ScramSha256Client? Scram, DatabaseStartFailure? Failure)> AuthenticationStepAsync(Stream stream, Database database,
         int code, byte[] data, ScramSha256Client? scram, CancellationToken cancellationToken)
     {
         const int Ok = 0, Sasl = 10, SaslContinue = 11, SaslFinal = 12;
@@ -173,7 +100,7 @@ internal static class PostgresUpstream
             case Sasl when database.Auth is PasswordDatabaseAuth password:
                 var mechanisms = Encoding.UTF8.GetString(data).Split('\0', StringSplitOptions.RemoveEmptyEntries);
                 if (!mechanisms.Contains(ScramSha256Client.Mechanism))
-                    return (null, new PostgresUpstreamFailure($"database '{database.Name}' offers {string.Join(", ", mechanisms)}; Gatehouse logs in with {ScramSha256Client.Mechanism}"));
+                    return (null, new DatabaseStartFailure($"database '{database.Name}' offers {string.Join(", ", mechanisms)}; Gatehouse logs in with {ScramSha256Client.Mechanism}"));
                 scram = new ScramSha256Client(password.ReadPassword());
                 await WriteSaslAsync(stream, scram.ClientFirst(), initial: true, cancellationToken);
                 return (scram, null);
@@ -182,11 +109,11 @@ internal static class PostgresUpstream
                 return (scram, null);
             case SaslFinal when scram is not null:
                 return scram.CheckServerFinal(Encoding.UTF8.GetString(data)) is { } problem
-                    ? (null, new PostgresUpstreamFailure($"database '{database.Name}': {problem}"))
+                    ? (null, new DatabaseStartFailure($"database '{database.Name}': {problem}"))
                     : (scram, null);
             default:
                 var asked = code switch { 3 => "a cleartext password", 5 => "an MD5 password", Sasl => "a SCRAM password", 7 or 8 => "GSSAPI", 9 => "SSPI", _ => $"authentication {code}" };
-                return (null, new PostgresUpstreamFailure(database.Auth is CertificateDatabaseAuth
+                return (null, new DatabaseStartFailure(database.Auth is CertificateDatabaseAuth
                     ? $"database '{database.Name}' asked for {asked} instead of accepting the db client certificate: its pg_hba.conf needs `hostssl <db> <user> <proxy address> cert` (see docs/databases.md)"
                     : $"database '{database.Name}' asked for {asked}; Gatehouse logs in with {ScramSha256Client.Mechanism} (set password_encryption = scram-sha-256 and the user's password again)"));
         }

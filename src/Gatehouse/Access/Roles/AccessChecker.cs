@@ -56,6 +56,12 @@ internal sealed class AccessChecker
             new Requirement("db user", "db_users", dbUser, c => c.DbUsers, StarMeansAny: true),
             new Requirement("db name", "db_names", dbName, c => c.DbNames, StarMeansAny: true));
 
+    /// <summary>A database session that names no database inside the server (MySQL without a default database): the
+    /// labels and the db user are judged; db_names judges the database when one is chosen later.</summary>
+    public AccessDecision CheckDatabaseUser(string name, IReadOnlyDictionary<string, string> labels, string dbUser) =>
+        Check($"database '{name}'", "db_labels", c => c.DbLabels, labels, $"db user '{dbUser}' on database '{name}'",
+            new Requirement("db user", "db_users", dbUser, c => c.DbUsers, StarMeansAny: true));
+
     /// <summary>Whether the database may be reached at all (db_labels), before a db user is named.</summary>
     public AccessDecision CheckDatabaseLabels(string name, IReadOnlyDictionary<string, string> labels) =>
         Check($"database '{name}'", "db_labels", c => c.DbLabels, labels, $"database '{name}'");
