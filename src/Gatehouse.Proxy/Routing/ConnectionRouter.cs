@@ -22,19 +22,29 @@ internal sealed class ConnectionRouter(ServiceRouter services, PostgresCancels p
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
-        // 1. A PostgreSQL client asks for TLS first (or cancels a query in the clear): answered before any ClientHello.
-        var preamble = await PostgresPreamble.ReadAsync(connection.Transport, postgresCancels, PeekTimeout, time, connection.ConnectionClosed);
-        if (preamble == PreambleOutcome.Done)
+        // 1. Peek: read until the ClientHello is whole (or clearly is not one), consuming nothing.
+        var input = connection.Transport.Input;
+        var hello = await ClientHelloReader.PeekAsync(input, MaxClientHello, PeekTimeout, time, connection.ConnectionClosed);
+
+        // 2. Not TLS: a PostgreSQL client asks for TLS first (or cancels a query in the clear), answered here; then its
+        //    ClientHello follows. Only such connections pay for this look: a TLS one is judged by its first byte above.
+        var postgres = false;
+        if (hello.Status == ClientHelloStatus.NotTls)
         {
-            metrics.Connection(GatehouseMetrics.Routes.Postgres);
-            return;
+            switch (await PostgresPreamble.ReadAsync(connection.Transport, postgresCancels, PeekTimeout, time, connection.ConnectionClosed))
+            {
+                case PreambleOutcome.Done:
+                    metrics.Connection(GatehouseMetrics.Routes.Postgres);
+                    return;
+                case PreambleOutcome.TlsAccepted:
+                    postgres = true;
+                    hello = await ClientHelloReader.PeekAsync(input, MaxClientHello, PeekTimeout, time, connection.ConnectionClosed);
+                    break;
+            }
         }
 
-        // 2. Peek: read until the ClientHello is whole (or clearly is not one), consuming nothing.
-        var hello = await ClientHelloReader.PeekAsync(connection.Transport.Input, MaxClientHello, PeekTimeout, time, connection.ConnectionClosed);
-
         // 3. Route.
-        var route = Route.Decide(hello, postgresRequested: preamble == PreambleOutcome.TlsAccepted);
+        var route = Route.Decide(hello, postgresRequested: postgres);
         switch (route.Kind)
         {
             case RouteKind.Refused:
