@@ -16,6 +16,7 @@ var root = new RootCommand("Gatehouse: an identity-aware access proxy. One TLS p
     KubeCommand.Create(),
     AppCommand.Create(),
     DiagCommand.Create(),
+    EdgeCommand.Create(),
     new Command("admin", "Administer the cluster: CAs, CRLs, certificates, users, roles, audit")
     {
         CaCommand.Create(),

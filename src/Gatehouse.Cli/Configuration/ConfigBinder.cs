@@ -16,10 +16,13 @@ internal sealed class ConfigBinder
 {
     private readonly List<string> _errors = [];
 
-    public static (ConfigFile File, IReadOnlyList<string> Errors) Bind(YamlNode? root)
+    public static (ConfigFile File, IReadOnlyList<string> Errors) Bind(YamlNode? root) => Bind<ConfigFile>(root);
+
+    /// <summary>Binds to any file shape made the same way (properties with <see cref="YamlMemberAttribute.Alias"/>): gatehouse.yaml, edge.yaml.</summary>
+    public static (T File, IReadOnlyList<string> Errors) Bind<T>(YamlNode? root) where T : class, new()
     {
         var binder = new ConfigBinder();
-        var file = root is null || IsNull(root) ? new ConfigFile() : (ConfigFile?)binder.Bind(root, typeof(ConfigFile), "") ?? new ConfigFile();
+        var file = root is null || IsNull(root) ? new T() : (T?)binder.Bind(root, typeof(T), "") ?? new T();
         return (file, binder._errors);
     }
 

@@ -40,7 +40,10 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         return Validate(file, shapeErrors, source, baseDirectory);
     }
 
-    private static (ConfigFile File, IReadOnlyList<string> Errors) Parse(string path)
+    private static (ConfigFile File, IReadOnlyList<string> Errors) Parse(string path) => Parse<ConfigFile>(path, "docs/configuration.md");
+
+    /// <summary>Reads one YAML document into <typeparamref name="T"/>'s shape; syntax errors stop here, shape errors are returned.</summary>
+    internal static (T File, IReadOnlyList<string> Errors) Parse<T>(string path, string docs) where T : class, new()
     {
         string text;
         try { text = File.ReadAllText(path); }
@@ -56,11 +59,11 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         catch (YamlException e)
         {
             var inner = e.InnerException?.Message ?? e.Message;
-            throw new SetupException($"{path}:{e.Start.Line}:{e.Start.Column}: {inner.TrimEnd('.')} — see docs/configuration.md for the keys.");
+            throw new SetupException($"{path}:{e.Start.Line}:{e.Start.Column}: {inner.TrimEnd('.')} — see {docs} for the keys.");
         }
         if (stream.Documents.Count > 1)
             throw new SetupException($"{path}:{stream.Documents[1].RootNode.Start.Line}: one configuration per file; remove the second document (after ---).");
-        return ConfigBinder.Bind(stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode);
+        return ConfigBinder.Bind<T>(stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode);
     }
 
     private static GatehouseConfig Validate(ConfigFile file, IReadOnlyList<string> shapeErrors, string source, string baseDirectory)
@@ -213,7 +216,7 @@ internal sealed record GatehouseConfig(string Source, ClusterOptions Cluster, Pr
         return host.Contains(':') ? address : host; // a bare IPv6 address ends in digits too
     }
 
-    private static bool TryParseEndpoint(string text, out IPEndPoint endpoint)
+    internal static bool TryParseEndpoint(string text, out IPEndPoint endpoint)
     {
         if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase))
             text = "127.0.0.1:" + text["localhost:".Length..];

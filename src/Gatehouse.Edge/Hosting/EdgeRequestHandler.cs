@@ -62,8 +62,8 @@ internal sealed class EdgeRequestHandler(EdgeOptions options, IReadOnlyDictionar
             ForwardedHeaders.AddForwarded(request.Headers, options.Xff, options.XffClientPort, connection.Client.Address, connection.Client.Port,
                 connection.Local.Port);
 
-            // 4. Forward (YARP copies the headers but the hop-by-hop ones, keeps Host, and carries upgrades across).
-            var result = await forwarder.SendAsync(context, target.Prefix, group.Invoker, _config, HttpTransformer.Default);
+            // 4. Forward (YARP copies the headers but the hop-by-hop ones, keeps Host — the empty transform adds no X-Forwarded-* of its own — and carries upgrades across).
+            var result = await forwarder.SendAsync(context, target.Prefix, group.Invoker, _config, HttpTransformer.Empty);
             if (result != ForwarderError.None)
             {
                 error = result.ToString();

@@ -53,13 +53,14 @@ internal static class LogLines
 
     private static string Address(IPAddress address) => (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 
-    /// <summary>In quotes; '"' and '\' escaped, control characters as \xNN, so one entry stays one line whatever a client sends.</summary>
+    /// <summary>In quotes; '"' escaped as \", control characters as \xNN, so one entry stays one line whatever a client sends.
+    /// A backslash stays as it is: RFC 2253 names use it for their own escapes.</summary>
     private static string Quote(string text)
     {
         var builder = new System.Text.StringBuilder(text.Length + 2).Append('"');
         foreach (var c in text)
         {
-            if (c is '"' or '\\') builder.Append('\\').Append(c);
+            if (c == '"') builder.Append("\\\"");
             else if (c < ' ' || c == '\x7F') builder.Append("\\x").Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
             else builder.Append(c);
         }
