@@ -52,11 +52,11 @@ public sealed partial class LayoutTests
 
     private sealed record SourceFile(string Path, string Text);
 
-    /// <summary>The folder a namespace belongs to: Gatehouse.X in the core, Gatehouse.Proxy.X (Client, Cli) elsewhere.</summary>
+    /// <summary>The folder a namespace belongs to: Gatehouse.X in the core, Gatehouse.Proxy.X (Client, Cli, Edge) elsewhere.</summary>
     private static string Folder(string ns)
     {
         var parts = ns.Split('.');
-        var depth = parts.Length >= 2 && parts[1] is "Proxy" or "Client" or "Cli" ? 3 : 2;
+        var depth = parts.Length >= 2 && parts[1] is "Proxy" or "Client" or "Cli" or "Edge" ? 3 : 2;
         return string.Join('.', parts.Take(depth));
     }
 

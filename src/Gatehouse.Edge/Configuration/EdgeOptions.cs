@@ -46,7 +46,7 @@ internal sealed record MutualAuthenticationOptions(MtlsMode Mode, TrustStoreOpti
     public static MutualAuthenticationOptions Off { get; } = new(MtlsMode.Off);
 }
 
-/// <param name="CaBundle">The PEM bundle, held to ALB's rules (<see cref="Trust.EdgeTrustStore"/>).</param>
+/// <param name="CaBundle">The PEM bundle, held to ALB's rules (the Trust folder's EdgeTrustStore).</param>
 /// <param name="Crls">CRL files (PEM or DER), each signed by a CA of the bundle.</param>
 internal sealed record TrustStoreOptions(string CaBundle, IReadOnlyList<string> Crls);
 
