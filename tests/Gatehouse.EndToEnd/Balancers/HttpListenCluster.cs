@@ -14,7 +14,8 @@ public sealed class HttpListenCollection : ICollectionFixture<HttpListenCluster>
 /// An ALB in verify mode whose target group speaks plain HTTP, played by nginx (issue 7): <c>ssl_verify_client on</c>
 /// against the Gatehouse user CA, forwarding <c>X-Amzn-Mtls-Clientcert</c> and WebSocket upgrades over
 /// <c>proxy_pass http://</c> to Gatehouse's <c>proxy.http_listen</c>, whose only trusted front is 127.0.0.1/32. Behind
-/// it, the TCP app <c>echo</c> (labels env: dev) and users alice and bob, both with role dev.
+/// it, the TCP app <c>echo</c> (labels env: dev) and users alice and bob, both with role dev. Beside nginx,
+/// <c>gatehouse edge</c> in passthrough mode forwards to the TLS port (an HTTPS target group) as a second front.
 /// </summary>
 public sealed class HttpListenCluster : IAsyncLifetime
 {
@@ -26,8 +27,12 @@ public sealed class HttpListenCluster : IAsyncLifetime
     private readonly TempDirectory _kubeDir = new();
     internal NginxPeer Nginx { get; private set; } = null!;
 
+    /// <summary><c>gatehouse edge</c> in passthrough mode in front of the TLS port (docs/edge.md), beside nginx.</summary>
+    internal EdgeProcess Edge { get; private set; } = null!;
+
     public int HttpPort { get; } = Peer.FreePort();
     public int NginxPort { get; } = Peer.FreePort();
+    public int EdgePort { get; } = Peer.FreePort();
 
     public string HostCa { get; private set; } = "";
     public string BalancerCa { get; private set; } = "";
@@ -80,6 +85,19 @@ public sealed class HttpListenCluster : IAsyncLifetime
         BalancerCa = balancerCa.Certificate;
         var (serverCert, serverKey) = await balancerCa.ServerAsync("balancer-server");
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey, userCa)), NginxPort);
+        Edge = await EdgeProcess.StartAsync(Proxy.Directory, EdgePort, $$"""
+            - listen: 127.0.0.1:{{EdgePort}}
+              certificate: { cert_file: {{serverCert}}, key_file: {{serverKey}} }
+              mutual_authentication: { mode: passthrough }
+              rules:
+                - { path: "/*", target_group: gatehouse }
+            """, $$"""
+            - name: gatehouse
+              protocol: HTTPS
+              targets: [127.0.0.1:{{Proxy.Port}}]
+              tls: { ca_file: {{HostCa}}, server_name: gatehouse.internal }
+              health_check: { path: /healthz, interval: 10s }
+            """);
     }
 
     /// <summary>The verify-mode front over plain HTTP (an ALB's HTTP target group), as docs/alb-mtls.md shows it.</summary>
@@ -125,8 +143,35 @@ public sealed class HttpListenCluster : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Plain <c>kubectl get pods</c> through the balancer on <paramref name="balancerPort"/>: kubeconfig server
+    /// https://&lt;balancer&gt;/kube/dev, alice's Gatehouse certificate as the client certificate, the balancer's CA.
+    /// </summary>
+    internal async Task<ProcessResult> KubectlGetPodsAsync(int balancerPort)
+    {
+        using var home = new TempDirectory();
+        var kubeconfig = home.File("kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, $$"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: gatehouse
+                cluster: { server: "https://127.0.0.1:{{balancerPort}}/kube/dev", certificate-authority: "{{BalancerCa}}" }
+            users:
+              - name: alice
+                user: { client-certificate: "{{Alice.Certificate}}", client-key: "{{Alice.Key}}" }
+            contexts:
+              - name: gatehouse
+                context: { cluster: gatehouse, user: alice, namespace: default }
+            current-context: gatehouse
+            """);
+        return await Peer.RunAsync("kubectl", ["--request-timeout=20s", "get", "pods"], timeout: TimeSpan.FromSeconds(40),
+            environment: new Dictionary<string, string> { ["KUBECONFIG"] = kubeconfig, ["HOME"] = home.Path });
+    }
+
     public async Task DisposeAsync()
     {
+        if (Edge is not null) await Edge.DisposeAsync();
         if (Nginx is not null) await Nginx.DisposeAsync();
         if (Proxy is not null) await Proxy.DisposeAsync();
         if (KubeApi is not null) await KubeApi.DisposeAsync();

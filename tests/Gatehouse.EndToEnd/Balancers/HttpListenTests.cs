@@ -152,25 +152,8 @@ public sealed class HttpListenTests(HttpListenCluster cluster)
         // kubeconfig server https://<balancer>/kube/dev, alice's Gatehouse certificate as the client certificate, the
         // balancer's CA: nginx verifies the certificate, forwards it in X-Amzn-Mtls-Clientcert over plain HTTP, and
         // Gatehouse takes the identity from the header and impersonates alice at the API (a stand-in).
-        using var home = new TempDirectory();
-        var kubeconfig = home.File("kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, $$"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: gatehouse
-                cluster: { server: "https://127.0.0.1:{{cluster.NginxPort}}/kube/dev", certificate-authority: "{{cluster.BalancerCa}}" }
-            users:
-              - name: alice
-                user: { client-certificate: "{{cluster.Alice.Certificate}}", client-key: "{{cluster.Alice.Key}}" }
-            contexts:
-              - name: gatehouse
-                context: { cluster: gatehouse, user: alice, namespace: default }
-            current-context: gatehouse
-            """);
         var before = cluster.KubeApi.Seen.Count;
-        var result = await Peer.RunAsync("kubectl", ["--request-timeout=20s", "get", "pods"], timeout: TimeSpan.FromSeconds(40),
-            environment: new Dictionary<string, string> { ["KUBECONFIG"] = kubeconfig, ["HOME"] = home.Path });
+        var result = await cluster.KubectlGetPodsAsync(cluster.NginxPort);
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains(Gatehouse.EndToEnd.Kube.KubeApiStandIn.ListedPod, result.Stdout, StringComparison.Ordinal);
         var seen = cluster.KubeApi.Seen.Skip(before).ToList();
