@@ -30,10 +30,13 @@ internal sealed class EdgeHost : IAsyncDisposable
     private readonly LogSink? _connectionLog, _accessLog;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _healthChecks = [];
+    private readonly ILoggerFactory _loggers;
 
-    private EdgeHost(WebApplication app, List<EdgeListener> listeners, Dictionary<string, TargetGroup> groups, LogSink? connectionLog, LogSink? accessLog)
+    private EdgeHost(WebApplication app, List<EdgeListener> listeners, Dictionary<string, TargetGroup> groups, LogSink? connectionLog, LogSink? accessLog,
+        ILoggerFactory loggers)
     {
         _app = app;
+        _loggers = loggers;
         _listeners = listeners;
         _groups = groups;
         _connectionLog = connectionLog;
@@ -48,8 +51,9 @@ internal sealed class EdgeHost : IAsyncDisposable
         logging(builder.Logging);
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton(time);
-        using var bootstrapLoggers = LoggerFactory.Create(logging);
-        var logger = bootstrapLoggers.CreateLogger("Gatehouse.Edge");
+        // The edge's own loggers live as long as the host: listeners log refusals from TLS callbacks, outside any request.
+        var loggers = LoggerFactory.Create(logging);
+        var logger = loggers.CreateLogger("Gatehouse.Edge");
 
         var errors = new List<string>();
         LogSink? connectionLog = OpenLog(options.ConnectionLog, "logs.connection", logger, errors), accessLog = OpenLog(options.AccessLog, "logs.access", logger, errors);
@@ -60,6 +64,10 @@ internal sealed class EdgeHost : IAsyncDisposable
         if (errors.Count > 0)
         {
             foreach (var listener in listeners) listener.Dispose();
+            // Start-up only: close what was opened (the sinks' writers end at once, nothing queued yet).
+            connectionLog?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            accessLog?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            loggers.Dispose();
             throw new SetupException($"the edge cannot start; {errors.Count} problem(s):\n  " + string.Join("\n  ", errors));
         }
 
@@ -73,11 +81,10 @@ internal sealed class EdgeHost : IAsyncDisposable
         });
         var app = builder.Build();
         var groups = options.TargetGroups.ToDictionary(g => g.Name, g => new TargetGroup(g, options.IdleTimeout));
-        var handler = new EdgeRequestHandler(options, groups, app.Services.GetRequiredService<IHttpForwarder>(), accessLog,
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Edge"), time);
+        var handler = new EdgeRequestHandler(options, groups, app.Services.GetRequiredService<IHttpForwarder>(), accessLog, logger, time);
         app.Run(handler.InvokeAsync);
-        var host = new EdgeHost(app, listeners, groups, connectionLog, accessLog);
-        var healthLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gatehouse.Edge.Health");
+        var host = new EdgeHost(app, listeners, groups, connectionLog, accessLog, loggers);
+        var healthLogger = loggers.CreateLogger("Gatehouse.Edge.Health");
         foreach (var group in groups.Values)
             if (group.Options.HealthCheck is { } check)
                 host._healthChecks.Add(Task.Run(() => new HealthChecker(group, check, healthLogger, time).RunAsync(host._stopping.Token)));
@@ -147,6 +154,7 @@ internal sealed class EdgeHost : IAsyncDisposable
         foreach (var listener in _listeners) listener.Dispose();
         if (_connectionLog is not null) await _connectionLog.DisposeAsync();
         if (_accessLog is not null) await _accessLog.DisposeAsync();
+        _loggers.Dispose();
         _stopping.Dispose();
     }
 }
