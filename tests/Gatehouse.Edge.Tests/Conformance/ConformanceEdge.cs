@@ -12,7 +12,7 @@ public sealed class ConformanceCollection : ICollectionFixture<ConformanceEdge>
 
 /// <summary>
 /// One edge with a listener per behaviour under test — off, passthrough, verify, verify with expired certificates
-/// allowed, and verify with every mTLS header renamed — in front of one echo target, and a company PKI (root → issuing
+/// allowed, verify with every mTLS header renamed, and verify advertising the trust store's CA names — in front of one echo target, and a company PKI (root → issuing
 /// CA) whose clients are the cases: alice (good, her chain's base64 holds '+' and '='), an expired, a revoked (the
 /// issuing CA's CRL is in the trust store), an untrusted (another root), an X.509v1, an RSA-1024 and a SHA-1 one.
 /// </summary>
@@ -27,6 +27,7 @@ public sealed class ConformanceEdge : IAsyncLifetime
     public int VerifyPort { get; } = Peer.FreePort();
     public int ExpiryIgnoredPort { get; } = Peer.FreePort();
     public int RenamedPort { get; } = Peer.FreePort();
+    public int AdvertisingPort { get; } = Peer.FreePort();
 
     internal EdgeUnderTest Edge => _edge!;
     internal TestCa Root { get; private set; } = null!;
@@ -77,6 +78,7 @@ public sealed class ConformanceEdge : IAsyncLifetime
             EdgeUnderTest.Listener(VerifyPort, server, new MutualAuthenticationOptions(MtlsMode.Verify, trust)),
             EdgeUnderTest.Listener(ExpiryIgnoredPort, server, new MutualAuthenticationOptions(MtlsMode.Verify, trust, IgnoreClientCertificateExpiry: true)),
             EdgeUnderTest.Listener(RenamedPort, server, new MutualAuthenticationOptions(MtlsMode.Verify, trust), Renamed),
+            EdgeUnderTest.Listener(AdvertisingPort, server, new MutualAuthenticationOptions(MtlsMode.Verify, trust, AdvertiseTrustStoreCaNames: true)),
         ], [EdgeUnderTest.Group("echo", _target)]));
     }
 

@@ -85,6 +85,24 @@ public sealed partial class VerifyRefusalTests(ConformanceEdge fixture)
                        $"Success {tid} - conformance 127\\.0\\.0\\.1$", connection);
     }
 
+    [Fact]
+    public async Task Advertise_trust_store_ca_names_puts_the_bundles_cas_in_the_certificate_request()
+    {
+        async Task<string> CaNamesAsync(int port)
+        {
+            var result = await Gatehouse.Testing.Peer.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{port}", "-CAfile", fixture.Edge.ServerCa,
+                "-cert", fixture.Alice.CertificateFile, "-key", fixture.Alice.KeyFile], stdin: "", timeout: TimeSpan.FromSeconds(30));
+            var start = result.Stdout.IndexOf("client certificate CA names", StringComparison.Ordinal);
+            Assert.True(start >= 0, result.Output);
+            return result.Stdout[start..result.Stdout.IndexOf("---", start, StringComparison.Ordinal)];
+        }
+
+        var advertised = await CaNamesAsync(fixture.AdvertisingPort);
+        Assert.Contains("Corp Root CA", advertised, StringComparison.Ordinal);
+        Assert.Contains("Corp Issuing CA", advertised, StringComparison.Ordinal);
+        Assert.DoesNotContain("Corp Root CA", await CaNamesAsync(fixture.VerifyPort), StringComparison.Ordinal);
+    }
+
     private const string Time = @"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z";
 
     /// <summary>The space-separated fields of a log line, a quoted field counted as one.</summary>
