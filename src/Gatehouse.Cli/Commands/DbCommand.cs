@@ -139,10 +139,12 @@ internal static class DbCommand
             if (!probe.Ok) return CommandKit.Fail(probe.Error!);
             if (CommandKit.ListenLocally(parse.GetValue(port)) is not { } listener) return 1;
             var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
-            Console.Out.WriteLine($"Serving database '{database}' at 127.0.0.1:{bound} via {dialer.Options.Proxy} ({decision.Name}; {decision.Source}). Ctrl-C to stop.");
-            Console.Out.WriteLine(listed.Protocol == MySqlProtocol
-                ? $"Connect with: mariadb {string.Join(' ', DbSetup.MySqlArguments(bound, dbUser ?? "DB_USER", dbName))}"
-                : $"Connect with: psql \"{DbSetup.ConnectionString(DbSetup.LocalParameters(bound, dbUser ?? "DB_USER", dbName))}\"");
+            var connectWith = listed.Protocol == MySqlProtocol
+                ? $"mariadb {string.Join(' ', DbSetup.MySqlArguments(bound, dbUser ?? "DB_USER", dbName))}"
+                : $"psql \"{DbSetup.ConnectionString(DbSetup.LocalParameters(bound, dbUser ?? "DB_USER", dbName))}\"";
+            // One write, "Ctrl-C to stop" last: whoever waits for that line (a script, a supervisor) has read the rest.
+            Console.Out.WriteLine($"Serving database '{database}' at 127.0.0.1:{bound} via {dialer.Options.Proxy} ({decision.Name}; {decision.Source}).\n" +
+                                  $"Connect with: {connectWith}\nCtrl-C to stop.");
             await TcpForwarder.RunAsync(listener, dialer, new DialTarget(alpn, listed.Name), verbose: false, Console.Error, cancellationToken);
             return 0;
         });
