@@ -144,9 +144,10 @@ counter() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 while kill -0 "$load_pid" 2>/dev/null; do
   sleep 10
   kill -0 "$gh_pid" 2>/dev/null || fail "the proxy died (log: $work/gatehouse.log; KEEP_WORK=1 keeps it)"
-  heap=$(curl -sk --max-time 5 "https://127.0.0.1:$gh_port/metrics" | awk '/^dotnet_gc_last_collection_heap_size_bytes/ { s += $NF } END { printf "%.0f", s }')
+  # A scrape that times out on a busy machine leaves the heap cell empty rather than ending the soak.
+  heap=$({ curl -sk --max-time 15 "https://127.0.0.1:$gh_port/metrics" || true; } | awk '/^dotnet_gc_last_collection_heap_size_bytes/ { s += $NF; n++ } END { if (n) printf "%.0f", s }')
   counters=$({ grep -v '^total' "$work/load.log" || true; } | tail -n 1)
-  echo "$((SECONDS - started)),$(status_of "$gh_pid" VmRSS),$(ls "/proc/$gh_pid/fd" | wc -l),$(status_of "$gh_pid" Threads),${heap:-0},$(status_of "$app_pid" VmRSS),$(counter "$counters" tunnels_open),$(counter "$counters" tunnels_opened),$(counter "$counters" tunnel_errors),$(counter "$counters" echoes),$(counter "$counters" http_ok),$(counter "$counters" http_errors)" >>"$csv"
+  echo "$((SECONDS - started)),$(status_of "$gh_pid" VmRSS),$(ls "/proc/$gh_pid/fd" | wc -l),$(status_of "$gh_pid" Threads),${heap},$(status_of "$app_pid" VmRSS),$(counter "$counters" tunnels_open),$(counter "$counters" tunnels_opened),$(counter "$counters" tunnel_errors),$(counter "$counters" echoes),$(counter "$counters" http_ok),$(counter "$counters" http_errors)" >>"$csv"
 done
 load_status=0; wait "$load_pid" || load_status=$?
 grep -E '^total|first error' "$work/load.log" >&2 || true
