@@ -32,7 +32,7 @@ public sealed partial class ProxyFaultTests
             await load.StopAsync();
 
             await proxy.StartProxyAsync();
-            var audited = LoginLoad.AuditedSerials(await proxy.AuditAsync("--type", "user.login", "--user", "alice"));
+            var audited = LoginLoad.AuditedSerials(await proxy.AuditAsync("--type", "user.login", "--user", "alice", "--limit", "100000"));
             var missing = load.Acknowledged.Select(LoginLoad.Normalise).Where(s => !audited.Contains(s)).ToList();
             Assert.True(missing.Count == 0, $"{missing.Count} of {load.Acknowledged.Count} acknowledged logins are not in the audit trail: {string.Join(", ", missing)}");
         }
