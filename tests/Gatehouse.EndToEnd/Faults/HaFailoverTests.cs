@@ -10,7 +10,8 @@ namespace Gatehouse.EndToEnd.Faults;
 
 /// <summary>
 /// Deployment (e): two proxies on one PostgreSQL behind nginx round robin (layer 4: each client's TLS reaches a proxy).
-/// One is killed; new connections through the balancer go on through the other. Revocations and the per-user login
+/// One is killed; new connections through the balancer go on through the other (the client retries a connection that
+/// fails before the proxy answered, once). Revocations and the per-user login
 /// throttle are the cluster's, not a proxy's (the one-time-code replay across proxies is in PostgresClusterTests).
 /// </summary>
 public sealed class HaFailoverTests(PostgresServerFixture postgres) : IClassFixture<PostgresServerFixture>
@@ -32,7 +33,9 @@ public sealed class HaFailoverTests(PostgresServerFixture postgres) : IClassFixt
             load_module /usr/lib/nginx/modules/ngx_stream_module.so;
             stream {
                 upstream gatehouse { server 127.0.0.1:{{a.Port}}; server 127.0.0.1:{{b.Port}}; }
-                server { listen 127.0.0.1:{{port}}; proxy_pass gatehouse; proxy_connect_timeout 5s; }
+                # No retry by the balancer: a connection sent to the dead proxy is closed, and the client's one retry
+                # (the next connection goes to the other proxy) is what keeps it working.
+                server { listen 127.0.0.1:{{port}}; proxy_pass gatehouse; proxy_connect_timeout 5s; proxy_next_upstream off; }
             }
             """), port);
         var balancer = $"127.0.0.1:{port}";
