@@ -176,7 +176,7 @@ awk -F, -v out="$SOAK_OUT/soak.svg" '
 # --- The summary: means of the first and the last third of the samples (after the 20 s ramp-up), and the errors.
 awk -F, '
   NR == 1 || $1 < 30 { next }
-  { n++; for (c = 2; c <= 5; c++) v[c, n] = $c; last = $0 }
+  { n++; for (c = 2; c <= 5; c++) v[c, n] = $c; if ($8 != "") last = $0 }
   END {
     third = int(n / 3); if (third < 1) third = 1
     split("rss_kib fds threads gc_heap_bytes", name, " ")
