@@ -11,6 +11,7 @@ try
         "bulk" => await BulkSender.RunAsync(BulkSender.Options.From(parsed)),
         "handshakes" => await HandshakeLoad.RunAsync(HandshakeLoad.Options.From(parsed)),
         "requests" => await HttpRequestLoad.RunAsync(HttpRequestLoad.Options.From(parsed)),
+        "soak" => await SoakLoad.RunAsync(SoakLoad.Options.From(parsed)),
         "latency" => await ConnectLatency.RunAsync(parsed.Int("port"), parsed.Int("count", 200), parsed.Int("warmup", 10)),
         _ => Usage(),
     };
@@ -33,6 +34,8 @@ static int Usage()
           handshakes --port P --mode gatehouse|tls --cert F --key F --seconds S --concurrency C [--target APP]
           requests --url https://... --cert F --key F --seconds S --concurrency C
                                                  GET the URL over C kept-alive HTTPS connections, print requests/s
+          soak --tunnel-port P --tunnels N --url https://... --cert F --key F --rate R --seconds S
+                                                 N churning tunnels (echoes checked) + R GETs/s; counters every 10 s
           latency --port P --count N [--warmup W]  N sequential connect → 'E' → first echoed byte, print p50/p99
         """);
     return 2;

@@ -26,6 +26,9 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
     public string Address => $"127.0.0.1:{Port}";
 
+    /// <summary>The running proxy's process id (for /proc: its open file descriptors).</summary>
+    public int Pid => (_process ?? throw new InvalidOperationException("the proxy is not running")).Pid;
+
     public string Directory => _dir.Path;
 
     /// <summary>The command run in the cluster directory (so it reads its gatehouse.yaml).</summary>

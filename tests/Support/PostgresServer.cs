@@ -105,9 +105,7 @@ internal sealed class PostgresServer : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             Port = Peer.FreePort();
-            // fsync off: these servers hold test data only, and the shared box has slow disks. Commit semantics are unchanged.
-            var options = $"-p {Port} -k {SocketDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200";
-            var result = await RunAsServiceUserAsync(Path.Combine(_bin, "pg_ctl"), "-D", DataDirectory, "-l", LogFile, "-o", options, "-w", "-t", "60", "start");
+            var result = await PgCtlStartAsync();
             if (result.ExitCode == 0)
             {
                 _running = true;
@@ -117,6 +115,28 @@ internal sealed class PostgresServer : IAsyncDisposable
             if (attempt == 3)
                 throw new Xunit.Sdk.XunitException($"pg_ctl start failed ({result.ExitCode}):\n{result.Output}\n{Log}");
         }
+    }
+
+    private Task<ProcessResult> PgCtlStartAsync()
+    {
+        // fsync off: these servers hold test data only, and the shared box has slow disks. Commit semantics are unchanged.
+        var options = $"-p {Port} -k {SocketDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200";
+        return RunAsServiceUserAsync(Path.Combine(_bin, "pg_ctl"), "-D", DataDirectory, "-l", LogFile, "-o", options, "-w", "-t", "60", "start");
+    }
+
+    /// <summary>Stops the server in fast mode (every session is ended, as when a database fails over or restarts).</summary>
+    public async Task StopAsync()
+    {
+        (await RunAsServiceUserAsync(Path.Combine(_bin, "pg_ctl"), "-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop")).EnsureSuccess("pg_ctl stop");
+        _running = false;
+    }
+
+    /// <summary>Starts a stopped server again on its port (clients configured with it find it where it was).</summary>
+    public async Task StartAgainAsync()
+    {
+        (await PgCtlStartAsync()).EnsureSuccess("pg_ctl start (again)");
+        _running = true;
+        await Peer.WaitForPortAsync(Port, TimeSpan.FromSeconds(30), () => Log);
     }
 
     /// <summary>Connection string (password included) for a database of this server.</summary>

@@ -34,19 +34,25 @@ internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = nu
         var (decided, error) = await DecideAsync(cancellationToken);
         if (decided is null) return DialResult.Failed(DialRoute.Direct, error!);
         var result = await DialOnceAsync(target, decided.Tunnel, cancellationToken);
+        // A refusal by the proxy (it has a code) is an answer, not a route problem: it is never retried.
+        if (result.Ok || result.Code is not null || cancellationToken.IsCancellationRequested) return result;
         // 2. A transport failure on a remembered decision may mean the network changed (a balancer appeared or went):
-        //    detect again and retry once. A refusal by the proxy (it has a code) is an answer, not a route problem.
-        if (!result.Ok && result.Code is null && decided.Source == TunnelDecision.FromCache)
+        //    detect again and retry once.
+        if (decided.Source == TunnelDecision.FromCache)
         {
             TunnelCache.Forget(options.ProfileDirectory);
             var (fresh, _) = await _detector.DecideAsync(refresh: true, cancellationToken);
             if (fresh is not null)
             {
                 _decision = fresh;
-                result = await DialOnceAsync(target, fresh.Tunnel, cancellationToken);
+                return await DialOnceAsync(target, fresh.Tunnel, cancellationToken);
             }
+            return result;
         }
-        return result;
+        // 3. Otherwise once more on the same route: behind a balancer with several proxies (deployment e), a proxy that
+        //    just died may still be in its rotation (refused, reset, a 502), and the next connection reaches another.
+        var again = await DialOnceAsync(target, decided.Tunnel, cancellationToken);
+        return again.Ok || again.Code is not null ? again : result;
     }
 
     /// <summary>One attempt on a fixed route.</summary>

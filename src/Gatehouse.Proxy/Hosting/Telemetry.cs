@@ -18,7 +18,9 @@ internal static class Telemetry
     public static void AddGatehouseTelemetry(this IServiceCollection services) =>
         services.AddOpenTelemetry().WithMetrics(metrics =>
         {
-            metrics.AddMeter(GatehouseMetrics.MeterName)
+            // System.Runtime: the runtime's own meter (.NET 9+): GC heap sizes, working set, threads, exceptions — what an
+            // operator (and bench/soak.sh) watches for growth.
+            metrics.AddMeter(GatehouseMetrics.MeterName, "System.Runtime")
                 // No response cache: a scrape right after a connection must count it (tests and health checks rely on it).
                 .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
             if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(OtlpEndpointVariable)))

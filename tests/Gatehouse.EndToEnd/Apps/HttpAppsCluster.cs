@@ -153,7 +153,7 @@ public sealed class HttpAppsCluster : IAsyncLifetime
 
     private static async Task<HttpAnswer> CurlAsync(string[] args)
     {
-        var result = await Peer.RunAsync("curl", ["-sS", "--max-time", "20", "-w", "\n%{http_code}", .. args], timeout: TimeSpan.FromSeconds(30));
+        var result = await Peer.RunAsync("curl", ["-sS", "--max-time", "60", "-w", "\n%{http_code}", .. args], timeout: TimeSpan.FromSeconds(90));
         result.EnsureSuccess("curl " + string.Join(' ', args));
         var cut = result.Stdout.LastIndexOf('\n');
         var body = result.Stdout[..cut];

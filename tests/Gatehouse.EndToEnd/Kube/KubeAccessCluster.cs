@@ -177,11 +177,23 @@ public sealed class KubeAccessCluster : IAsyncLifetime
     }
 
     internal static Task<ProcessResult> KubectlAsync(Dictionary<string, string> environment, params string[] args) =>
-        Peer.RunAsync("kubectl", ["--request-timeout=20s", .. args], timeout: TimeSpan.FromSeconds(40), environment: environment);
+        KubectlWithStdinAsync(environment, null, args);
 
     /// <summary>kubectl with <paramref name="stdin"/> written to it and then closed (exec -i reads it to the end).</summary>
-    internal static Task<ProcessResult> KubectlWithStdinAsync(Dictionary<string, string> environment, string stdin, params string[] args) =>
-        Peer.RunAsync("kubectl", ["--request-timeout=20s", .. args], stdin, timeout: TimeSpan.FromSeconds(40), environment: environment);
+    internal static async Task<ProcessResult> KubectlWithStdinAsync(Dictionary<string, string> environment, string? stdin, params string[] args)
+    {
+        var result = await Peer.RunAsync("kubectl", ["--request-timeout=20s", .. args], stdin, timeout: TimeSpan.FromSeconds(40), environment: environment);
+        // kubectl up to 1.33 starts reading the exec WebSocket before it has made its stdout/stderr/status pipes, and drops
+        // a message that arrives in between, saying so on stderr (kubernetes/kubernetes#131189, fixed in client-go 1.34).
+        // The message reached kubectl, so Gatehouse delivered it; run the command once more. Any other loss still fails.
+        if (KubectlDroppedAMessage(result))
+            result = await Peer.RunAsync("kubectl", ["--request-timeout=20s", .. args], stdin, timeout: TimeSpan.FromSeconds(40), environment: environment);
+        return result;
+    }
+
+    /// <summary>kubectl's own line for a message it received on a channel it had not opened yet (client-go's readDemuxLoop).</summary>
+    internal static bool KubectlDroppedAMessage(ProcessResult result) =>
+        result.Stderr.Contains("Unknown stream id", StringComparison.Ordinal) && result.Stderr.Contains("discarding message", StringComparison.Ordinal);
 
     public async Task DisposeAsync()
     {
