@@ -69,6 +69,7 @@ stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
 
 # --- 1. Build the repository's own code in Release.
 build_gatehouse
+profile_env   # PROFILE=1: CPU profiles of the proxy in each measurement (bench/lib.sh)
 loadgen() { dotnet "$lg_dll" "$@"; }
 
 # --- 2. A folder for this run; every background process is recorded and stopped by PID on exit.
@@ -338,18 +339,30 @@ minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 
 if want P1; then
   cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "$app_direct_pid")
+  profile_start P1-proxy-app "$app_direct_pid"
   p1_gh=$(measure "P1 Gatehouse: $P1_BYTES bytes through proxy app (direct)" bulk --port "$app_direct_port" --bytes "$P1_BYTES")
+  profile_stop
   p1_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); p1_app_cpu=$(minus "$(cpu_seconds "$app_direct_pid")" "$app_cpu0")
+  profile_start P1b-proxy "$gh_pid"
   p1_gh_alone=$(measure "P1 Gatehouse proxy alone: $P1_BYTES bytes, the load generator dialling gatehouse-tcp itself" \
     bulk --port "$gh_port" --bytes "$P1_BYTES" --dial sink --cert "$work/identity/cert.pem" --key "$work/identity/key.pem")
+  profile_stop
   cpu0=$(cpu_seconds $nginx_workers)
   p1_ngx=$(measure "P1 nginx: $P1_BYTES bytes over TLS to nginx stream" bulk --port "$ngx_bulk_port" --bytes "$P1_BYTES" --tls-host nginx.bench)
   p1_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
 fi
 if want P2; then
-  p2_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --seconds "$P2_SECONDS" --concurrency "$P2_CONCURRENCY")
+  p2_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --concurrency "$P2_CONCURRENCY")
+  # Warm-up, not counted and outside the CPU counts: a profile of the counted window with only the load generator's own
+  # 2 s before it showed a third of the proxy's CPU in the runtime's background JIT (tier-1 compilation of the
+  # handshake path), a one-off that nginx does not have; 5 s a side.
+  measure "P2 warm-up (Gatehouse)" handshakes --port "$gh_port" --mode gatehouse "${p2_args[@]}" --seconds 5 >/dev/null
+  measure "P2 warm-up (nginx)" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}" --seconds 5 >/dev/null
+  p2_args+=(--seconds "$P2_SECONDS")
   cpu0=$(cpu_seconds "$gh_pid")
+  profile_start P2-proxy "$gh_pid"
   p2_gh=$(measure "P2 Gatehouse: gatehouse-tcp handshakes + dial, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$gh_port" --mode gatehouse "${p2_args[@]}")
+  profile_stop
   p2_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0")
   cpu0=$(cpu_seconds $nginx_workers)
   p2_ngx=$(measure "P2 nginx: mTLS handshakes + 1-byte echo, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}")
@@ -371,12 +384,14 @@ if want P4; then
   # Warm-up, not counted and outside the CPU counts: the app path's first use (JIT in the proxy, nginx's first
   # upstream connections), 3 s a side.
   for port in "$alb_gh_port" "$alb_ngx_port"; do
-    measure "P4 warm-up (front on $port)" requests --url "https://127.0.0.1:$port/apps/page/" "${p4_args[@]}" --seconds 1 >/dev/null
+    measure "P4 warm-up (front on $port)" requests --url "https://127.0.0.1:$port/apps/page/" "${p4_args[@]}" --seconds 3 >/dev/null
   done
   p4_args+=(--seconds "$P4_SECONDS")
   cpu0=$(cpu_seconds "$gh_pid"); front_cpu0=$(cpu_seconds $nginx_workers)
+  profile_start P4-proxy "$gh_pid"
   p4_gh=$(measure "P4 Gatehouse: GET /apps/page/ via the ALB-style front, ${P4_SECONDS}s x $P4_CONCURRENCY connections" \
     requests --url "https://127.0.0.1:$alb_gh_port/apps/page/" "${p4_args[@]}")
+  profile_stop
   p4_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); p4_gh_front_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$front_cpu0")
   cpu0=$(cpu_seconds $middle_workers); front_cpu0=$(cpu_seconds $nginx_workers)
   p4_ngx=$(measure "P4 nginx: GET /apps/page/ via the same front and a middle nginx, ${P4_SECONDS}s x $P4_CONCURRENCY connections" \
