@@ -12,6 +12,7 @@ try
         "handshakes" => await HandshakeLoad.RunAsync(HandshakeLoad.Options.From(parsed)),
         "requests" => await HttpRequestLoad.RunAsync(HttpRequestLoad.Options.From(parsed)),
         "latency" => await ConnectLatency.RunAsync(parsed.Int("port"), parsed.Int("count", 200), parsed.Int("warmup", 10)),
+        "idle" => await IdleConnections.RunAsync(parsed),
         _ => Usage(),
     };
 }
@@ -34,6 +35,9 @@ static int Usage()
           requests --url https://... --cert F --key F --seconds S --concurrency C
                                                  GET the URL over C kept-alive HTTPS connections, print requests/s
           latency --port P --count N [--warmup W]  N sequential connect → 'E' → first echoed byte, print p50/p99
+          idle --port P --count N [--dial APP --cert F --key F]
+                                                 open N connections (each echoes once), print open=N, hold them
+                                                 until standard input ends
         """);
     return 2;
 }
