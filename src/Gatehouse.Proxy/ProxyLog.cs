@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Gatehouse.Proxy;
 
 /// <summary>Every log event of the proxy, with ids from one registry (1000s: authentication and routing, 1300s: forwarded

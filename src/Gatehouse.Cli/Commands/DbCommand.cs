@@ -38,24 +38,19 @@ internal static class DbCommand
         return new Command("db", "Databases behind the proxy: plain psql with your Gatehouse certificate, mariadb/mysql through a local port") { Config(), Connect() };
     }
 
-    private static Command Config()
-    {
-        var name = new Argument<string>("NAME") { Description = "The database, as registered with the proxy" };
-        var common = Common.Create();
-        var command = new Command("config", "Print psql's connection string and a pg_service.conf entry (PostgreSQL), or an option-file block for mariadb/mysql with the local proxy to run") { name };
-        common.AddTo(command);
-        command.SetGuardedAction(async (parse, cancellationToken) =>
+    private static Command Config() => OnDatabase("config",
+        "Print psql's connection string and a pg_service.conf entry (PostgreSQL), or an option-file block for mariadb/mysql with the local proxy to run",
+        async (target, cancellationToken) =>
         {
-            var (setup, database, dbUser, error) = await PrepareAsync(parse, common, parse.GetValue(name)!, cancellationToken);
-            if (setup is null) return CommandKit.Fail(error!);
-            if (database!.Protocol == MySqlProtocol)
+            var (setup, database, dbUser, dbName) = target;
+            if (database.Protocol == MySqlProtocol)
             {
-                Console.Out.Write(DbSetup.OptionFileEntry(database, setup.Proxy, dbUser!, parse.GetValue(common.DbName)));
+                Console.Out.Write(DbSetup.OptionFileEntry(database, setup.Proxy, dbUser, dbName));
                 return 0;
             }
-            var parameters = await setup.DirectParametersAsync(database!, dbUser!, parse.GetValue(common.DbName), cancellationToken);
+            var parameters = await setup.DirectParametersAsync(database, dbUser, dbName, cancellationToken);
             Console.Out.Write($"""
-                # Database '{database!.Name}' through {setup.Proxy} (no local proxy; your certificate is the login)
+                # Database '{database.Name}' through {setup.Proxy} (no local proxy; your certificate is the login)
                 psql "{DbSetup.ConnectionString(parameters)}"
 
                 # or, in ~/.pg_service.conf, then: psql service=gatehouse-{database.Name}
@@ -63,26 +58,18 @@ internal static class DbCommand
                 """);
             return 0;
         });
-        return command;
-    }
 
-    private static Command Connect()
-    {
-        var name = new Argument<string>("NAME") { Description = "The database, as registered with the proxy" };
-        var common = Common.Create();
-        var command = new Command("connect", "Run psql (straight through the one port, or through a local port when a balancer is in front) or mariadb/mysql (through a local port) on the database") { name };
-        common.AddTo(command);
-        command.SetGuardedAction(async (parse, cancellationToken) =>
+    private static Command Connect() => OnDatabase("connect",
+        "Run psql (straight through the one port, or through a local port when a balancer is in front) or mariadb/mysql (through a local port) on the database",
+        async (target, cancellationToken) =>
         {
-            var (setup, database, dbUser, error) = await PrepareAsync(parse, common, parse.GetValue(name)!, cancellationToken);
-            if (setup is null) return CommandKit.Fail(error!);
-            var dbName = parse.GetValue(common.DbName);
+            var (setup, database, dbUser, dbName) = target;
             var (decision, routeError) = await setup.Dialer.DecideAsync(cancellationToken);
             if (decision is null) return CommandKit.Fail(routeError!);
-            var mysql = database!.Protocol == MySqlProtocol;
+            var mysql = database.Protocol == MySqlProtocol;
             // A MySQL server speaks first, so its client cannot be recognised on the one port: always a local port.
             if (!decision.Tunnel && !mysql)
-                return await RunPsqlAsync(DbSetup.ConnectionString(await setup.DirectParametersAsync(database!, dbUser!, dbName, cancellationToken)));
+                return await RunPsqlAsync(DbSetup.ConnectionString(await setup.DirectParametersAsync(database, dbUser, dbName, cancellationToken)));
 
             // Through a balancer: psql talks to a local port for the length of its session.
             if (CommandKit.ListenLocally(0) is not { } listener) return 1;
@@ -92,14 +79,34 @@ internal static class DbCommand
             try
             {
                 var local = ((IPEndPoint)listener.LocalEndpoint).Port;
-                return mysql ? await RunMySqlAsync(DbSetup.MySqlArguments(local, dbUser!, dbName))
-                    : await RunPsqlAsync(DbSetup.ConnectionString(DbSetup.LocalParameters(local, dbUser!, dbName)));
+                return mysql ? await RunMySqlAsync(DbSetup.MySqlArguments(local, dbUser, dbName))
+                    : await RunPsqlAsync(DbSetup.ConnectionString(DbSetup.LocalParameters(local, dbUser, dbName)));
             }
             finally
             {
                 await stop.CancelAsync();
                 await forwarding;
             }
+        });
+
+    /// <summary>The database a <c>db</c> verb works on, found in the proxy's listing, with the db user the roles allow.</summary>
+    private sealed record DatabaseTarget(DbSetup Setup, DatabaseListing Database, string DbUser, string? DbName);
+
+    /// <summary>A <c>db</c> verb on NAME: the shared options, the database looked up (or the sentence why not), then <paramref name="run"/>.</summary>
+    private static Command OnDatabase(string verb, string description, Func<DatabaseTarget, CancellationToken, Task<int>> run)
+    {
+        var name = new Argument<string>("NAME") { Description = "The database, as registered with the proxy" };
+        var common = Common.Create();
+        var command = new Command(verb, description) { name };
+        common.AddTo(command);
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var setup = Setup(parse.GetValue(common.Proxy));
+            var (database, error) = await setup.FindAsync(parse.GetValue(name)!, cancellationToken);
+            if (database is null) return CommandKit.Fail(error!);
+            var (dbUser, userError) = DbSetup.DbUser(database, parse.GetValue(common.DbUser));
+            if (dbUser is null) return CommandKit.Fail(userError!);
+            return await run(new DatabaseTarget(setup, database, dbUser, parse.GetValue(common.DbName)), cancellationToken);
         });
         return command;
     }
@@ -132,10 +139,12 @@ internal static class DbCommand
             if (!probe.Ok) return CommandKit.Fail(probe.Error!);
             if (CommandKit.ListenLocally(parse.GetValue(port)) is not { } listener) return 1;
             var bound = ((IPEndPoint)listener.LocalEndpoint).Port;
-            Console.Out.WriteLine($"Serving database '{database}' at 127.0.0.1:{bound} via {dialer.Options.Proxy} ({decision.Name}; {decision.Source}). Ctrl-C to stop.");
-            Console.Out.WriteLine(listed.Protocol == MySqlProtocol
-                ? $"Connect with: mariadb {string.Join(' ', DbSetup.MySqlArguments(bound, dbUser ?? "DB_USER", dbName))}"
-                : $"Connect with: psql \"{DbSetup.ConnectionString(DbSetup.LocalParameters(bound, dbUser ?? "DB_USER", dbName))}\"");
+            var connectWith = listed.Protocol == MySqlProtocol
+                ? $"mariadb {string.Join(' ', DbSetup.MySqlArguments(bound, dbUser ?? "DB_USER", dbName))}"
+                : $"psql \"{DbSetup.ConnectionString(DbSetup.LocalParameters(bound, dbUser ?? "DB_USER", dbName))}\"";
+            // One write, "Ctrl-C to stop" last: whoever waits for that line (a script, a supervisor) has read the rest.
+            Console.Out.WriteLine($"Serving database '{database}' at 127.0.0.1:{bound} via {dialer.Options.Proxy} ({decision.Name}; {decision.Source}).\n" +
+                                  $"Connect with: {connectWith}\nCtrl-C to stop.");
             await TcpForwarder.RunAsync(listener, dialer, new DialTarget(alpn, listed.Name), verbose: false, Console.Error, cancellationToken);
             return 0;
         });
@@ -184,16 +193,6 @@ internal static class DbCommand
 
     private static Task<int> RunPsqlAsync(string connection) =>
         CommandKit.RunOnTerminalAsync("psql", [connection], "install the PostgreSQL client (Debian: postgresql-client)");
-
-    private static async Task<(DbSetup? Setup, DatabaseListing? Database, string? DbUser, string? Error)> PrepareAsync(ParseResult parse, Common common,
-        string name, CancellationToken cancellationToken)
-    {
-        var setup = Setup(parse.GetValue(common.Proxy));
-        var (database, error) = await setup.FindAsync(name, cancellationToken);
-        if (database is null) return (null, null, null, error);
-        var (dbUser, userError) = DbSetup.DbUser(database, parse.GetValue(common.DbUser));
-        return dbUser is null ? (null, null, null, userError) : (setup, database, dbUser, null);
-    }
 
     /// <summary>Runs mariadb, or mysql where MariaDB's client is not installed.</summary>
     private static Task<int> RunMySqlAsync(IReadOnlyList<string> arguments)

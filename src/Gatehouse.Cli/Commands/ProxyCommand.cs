@@ -50,21 +50,15 @@ internal static class ProxyCommand
 
     private static Command App()
     {
-        var name = new Argument<string>("NAME") { Description = "The app (TCP or HTTP), as registered with the proxy" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print a line per connection (TCP apps)" };
-        var common = Common.Create();
-        var command = new Command("app", "Serve an app on a local port: a TCP app's bytes, or an HTTP app over plain HTTP on 127.0.0.1 " +
-                                         "(through a balancer without mTLS, your certificate travels inside a tunnel)") { name, verbose };
-        common.AddTo(command);
-        command.SetGuardedAction(async (parse, cancellationToken) =>
+        return OnLocalPort("app", "Serve an app on a local port: a TCP app's bytes, or an HTTP app over plain HTTP on 127.0.0.1 " +
+                                  "(through a balancer without mTLS, your certificate travels inside a tunnel)",
+            "The app (TCP or HTTP), as registered with the proxy", verbose, checkName: null, async (parse, app, dialer, decision, localPort, cancellationToken) =>
         {
-            var app = parse.GetValue(name)!;
-            var (dialer, decision, localPort, error) = await common.PrepareAsync(parse, cancellationToken);
-            if (dialer is null) return CommandKit.Fail(error!);
             // Ask the proxy what NAME is (and whether we may reach it) without connecting to it.
             var probe = await dialer.DialAsync(new DialTarget(AlpnProtocols.Tcp, app, Probe: true), cancellationToken);
             if (probe.Stream is { } probed) await probed.DisposeAsync();
-            var route = $"via {dialer.Options.Proxy} ({dialer.Decision?.Name ?? decision!.Name}; {decision!.Source})";
+            var route = $"via {dialer.Options.Proxy} ({dialer.Decision?.Name ?? decision.Name}; {decision.Source})";
             if (probe.Code == DialCodes.HttpApp)
                 return await ServeHttpAsync(dialer, localPort, LocalTargets.HttpApp(app), null,
                     port => $"Serving HTTP app '{app}' at http://127.0.0.1:{port}/ {route}. Ctrl-C to stop.", cancellationToken);
@@ -79,7 +73,6 @@ internal static class ProxyCommand
             await TcpForwarder.RunAsync(listener, dialer, new DialTarget(AlpnProtocols.Tcp, app), parse.GetValue(verbose), Console.Error, cancellationToken);
             return 0;
         });
-        return command;
     }
 
     /// <summary><c>gatehouse proxy ssh LOGIN@NODE[:PORT]</c>: OpenSSH's ProxyCommand (standard input and output are the
@@ -105,25 +98,20 @@ internal static class ProxyCommand
 
     private static Command Kube()
     {
-        var name = new Argument<string>("NAME") { Description = "The Kubernetes cluster, as registered with the proxy" };
         var kubeconfig = new Option<string?>("--kubeconfig")
         {
             Description = "Where to write the kubeconfig for the local proxy (default: kube-NAME.kubeconfig in the profile's directory); removed at exit",
         };
-        var common = Common.Create();
-        var command = new Command("kube", "Serve a Kubernetes cluster on a local HTTPS port with its own local CA and write a kubeconfig for it " +
-                                          "(for balancers without mTLS; your certificate travels inside a tunnel)") { name, kubeconfig };
-        common.AddTo(command);
-        command.SetGuardedAction(async (parse, cancellationToken) =>
+        return OnLocalPort("kube", "Serve a Kubernetes cluster on a local HTTPS port with its own local CA and write a kubeconfig for it " +
+                                   "(for balancers without mTLS; your certificate travels inside a tunnel)",
+            "The Kubernetes cluster, as registered with the proxy", kubeconfig,
+            checkName: cluster => KubeCommand.IsLabel(cluster) ? null : $"'{cluster}' is not a cluster name (one DNS label).",
+            async (parse, cluster, dialer, decision, localPort, cancellationToken) =>
         {
-            var cluster = parse.GetValue(name)!;
-            if (!KubeCommand.IsLabel(cluster)) return CommandKit.Fail($"'{cluster}' is not a cluster name (one DNS label).");
-            var (dialer, decision, localPort, error) = await common.PrepareAsync(parse, cancellationToken);
-            if (dialer is null) return CommandKit.Fail(error!);
             var file = parse.GetValue(kubeconfig) is { } k ? Path.GetFullPath(k)
                 : Path.Combine(Path.GetFullPath(dialer.Options.ProfileDirectory ?? "."), $"kube-{cluster}.kubeconfig");
             using var certificates = LocalCertificates.Create($"kube {cluster}");
-            var route = $"via {dialer.Options.Proxy} ({decision!.Name}; {decision.Source})";
+            var route = $"via {dialer.Options.Proxy} ({decision.Name}; {decision.Source})";
             return await ServeHttpAsync(dialer, localPort, LocalTargets.KubeCluster(cluster),
                 certificates, port =>
                 {
@@ -131,6 +119,28 @@ internal static class ProxyCommand
                     return $"Serving Kubernetes cluster '{cluster}' at https://127.0.0.1:{port} {route}.\n" +
                            $"Use it with: export KUBECONFIG={file}\nCtrl-C to stop (the kubeconfig is removed then).";
                 }, cancellationToken, cleanup: () => File.Delete(file));
+        });
+    }
+
+    private delegate Task<int> ServeLocally(ParseResult parse, string name, ProxyDialer dialer, TunnelDecision decision, int localPort,
+        CancellationToken cancellationToken);
+
+    /// <summary>A verb that serves NAME on a local port: the shared options and <paramref name="extra"/>, NAME checked, the dialer
+    /// prepared with the route decided (or the sentence why not), then <paramref name="serve"/>.</summary>
+    private static Command OnLocalPort(string verb, string description, string nameDescription, Option extra, Func<string, string?>? checkName,
+        ServeLocally serve)
+    {
+        var name = new Argument<string>("NAME") { Description = nameDescription };
+        var common = Common.Create();
+        var command = new Command(verb, description) { name, extra };
+        common.AddTo(command);
+        command.SetGuardedAction(async (parse, cancellationToken) =>
+        {
+            var target = parse.GetValue(name)!;
+            if (checkName?.Invoke(target) is { } wrong) return CommandKit.Fail(wrong);
+            var (dialer, decision, localPort, error) = await common.PrepareAsync(parse, cancellationToken);
+            if (dialer is null) return CommandKit.Fail(error!);
+            return await serve(parse, target, dialer, decision!, localPort, cancellationToken);
         });
         return command;
     }

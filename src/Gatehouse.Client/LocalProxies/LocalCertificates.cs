@@ -10,20 +10,13 @@ namespace Gatehouse.Client.LocalProxies;
 /// certificate (127.0.0.1, localhost) and the one client certificate the local proxy accepts — so that another user on
 /// the machine cannot borrow the local port, and nothing needs the system's trust store.
 /// </summary>
-internal sealed class LocalCertificates : IDisposable
+internal sealed class LocalCertificates(X509Certificate2 authority, X509Certificate2 server, X509Certificate2 client) : IDisposable
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromDays(1);
 
-    private LocalCertificates(X509Certificate2 authority, X509Certificate2 server, X509Certificate2 client)
-    {
-        Authority = authority;
-        Server = server;
-        Client = client;
-    }
-
-    public X509Certificate2 Authority { get; }
-    public X509Certificate2 Server { get; }
-    public X509Certificate2 Client { get; }
+    public X509Certificate2 Authority { get; } = authority;
+    public X509Certificate2 Server { get; } = server;
+    public X509Certificate2 Client { get; } = client;
 
     public static LocalCertificates Create(string purpose)
     {

@@ -1,13 +1,7 @@
 using System.Net;
 using System.Net.Http;
 using Gatehouse.Client.Dialing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gatehouse.Client.LocalProxies;
@@ -22,7 +16,7 @@ internal sealed record LocalTarget(string RemotePrefix, string Description, Func
 /// networks where a balancer without mTLS sits in front, so the user's certificate must travel inside a tunnel.
 /// With <see cref="LocalCertificates"/> the port is HTTPS and accepts only the local authority's client certificate.
 /// </summary>
-internal sealed class LocalForwarder : IAsyncDisposable
+internal sealed class LocalForwarder(WebApplication app, HttpMessageInvoker client, int port) : IAsyncDisposable
 {
     // Watches and exec sessions are long; the API server and the proxy end them, not this hop.
     private static readonly ForwarderRequestConfig RequestConfig = new()
@@ -32,17 +26,7 @@ internal sealed class LocalForwarder : IAsyncDisposable
         VersionPolicy = HttpVersionPolicy.RequestVersionExact,
     };
 
-    private readonly WebApplication _app;
-    private readonly HttpMessageInvoker _client;
-
-    private LocalForwarder(WebApplication app, HttpMessageInvoker client, int port)
-    {
-        _app = app;
-        _client = client;
-        Port = port;
-    }
-
-    public int Port { get; }
+    public int Port { get; } = port;
 
     public static async Task<LocalForwarder> StartAsync(int port, ProxyDialer dialer, LocalTarget target, LocalCertificates? tls, TextWriter errors,
         CancellationToken cancellationToken)
@@ -110,14 +94,14 @@ internal sealed class LocalForwarder : IAsyncDisposable
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
         try
         {
-            await _app.StopAsync(stop.Token);
+            await app.StopAsync(stop.Token);
         }
         catch (OperationCanceledException)
         {
             // Open watches and exec sessions are cut at shutdown.
         }
-        await _app.DisposeAsync();
-        _client.Dispose();
+        await app.DisposeAsync();
+        client.Dispose();
     }
 
     /// <summary>Sends to the proxy's name (not 127.0.0.1:PORT), and takes the remote prefix back out of redirects so that

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace Gatehouse.Client.LocalProxies;
 
 /// <summary>What a local HTTP proxy serves: the HTTP apps and Kubernetes clusters behind the proxy, with their errors in the

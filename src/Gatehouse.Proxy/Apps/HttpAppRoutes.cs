@@ -1,7 +1,6 @@
 using System.Net;
 using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Resources;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Apps;
 

@@ -1,7 +1,6 @@
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Resources;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Apps;
 

@@ -2,8 +2,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Gatehouse.ForwardedCerts;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Proxy.Authentication;

@@ -3,8 +3,6 @@ using Gatehouse.Audit;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.ForwardedCerts.Formats;
 using Gatehouse.Routing;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Authentication;
 

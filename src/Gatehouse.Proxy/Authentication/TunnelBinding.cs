@@ -1,5 +1,4 @@
 using Gatehouse.ForwardedCerts;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Authentication;
 

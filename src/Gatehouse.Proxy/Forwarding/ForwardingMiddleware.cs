@@ -2,8 +2,6 @@ using Gatehouse.Audit;
 using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Resources;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gatehouse.Proxy.Forwarding;

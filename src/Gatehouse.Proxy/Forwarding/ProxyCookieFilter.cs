@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using Gatehouse.Proxy.Sessions;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
 namespace Gatehouse.Proxy.Forwarding;

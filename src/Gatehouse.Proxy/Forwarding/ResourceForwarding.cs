@@ -1,6 +1,5 @@
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Resources;
-using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gatehouse.Proxy.Forwarding;

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace Gatehouse.Proxy.Forwarding;
 
 /// <summary>Paths of the form <c>/PREFIX/NAME/rest</c>, how apps (<c>/apps/NAME/</c>) and Kubernetes clusters

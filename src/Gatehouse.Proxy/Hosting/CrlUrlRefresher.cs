@@ -1,7 +1,5 @@
 using Gatehouse.Cluster;
 using Gatehouse.Pki.Revocation;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Hosting;
 

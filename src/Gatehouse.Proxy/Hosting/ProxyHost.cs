@@ -25,13 +25,7 @@ using Gatehouse.Proxy.Tunnel;
 using Gatehouse.Proxy.Web;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Hosting;
 

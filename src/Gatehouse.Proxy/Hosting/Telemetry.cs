@@ -1,6 +1,4 @@
 using Gatehouse.Routing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 
 namespace Gatehouse.Proxy.Hosting;

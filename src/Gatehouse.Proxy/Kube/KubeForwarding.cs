@@ -5,7 +5,6 @@ using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Resources;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gatehouse.Proxy.Kube;

@@ -1,7 +1,6 @@
 using Gatehouse.Proxy.Forwarding;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Routing;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Kube;
 

@@ -3,7 +3,6 @@ using System.Net;
 using Gatehouse.Routing;
 using Gatehouse.Proxy.Services.Postgres;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Routing;
 

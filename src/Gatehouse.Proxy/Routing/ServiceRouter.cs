@@ -5,7 +5,6 @@ using Gatehouse.ForwardedCerts;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Services;
 using Gatehouse.Routing;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Routing;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using Gatehouse.Routing;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Routing;
 

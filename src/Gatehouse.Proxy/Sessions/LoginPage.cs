@@ -1,5 +1,4 @@
 using System.Text.Encodings.Web;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Sessions;
 

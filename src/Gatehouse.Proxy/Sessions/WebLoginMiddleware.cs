@@ -1,9 +1,7 @@
 using System.Net;
 using Gatehouse.Access.Login;
 using Gatehouse.Proxy.Authentication;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Sessions;
 

@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Gatehouse.Pki;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Sessions;
 

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json.Serialization;
 using Gatehouse.Access;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Web;
 

@@ -1,9 +1,5 @@
 using System.Text.Json.Serialization;
 using Gatehouse.Cluster;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Web;
 

@@ -1,8 +1,6 @@
 using System.Text.Json.Serialization;
 using Gatehouse.Access.Login;
 using Gatehouse.Cluster;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Web;
 

@@ -3,9 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using Gatehouse.Cluster;
 using Gatehouse.Proxy.Authentication;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 

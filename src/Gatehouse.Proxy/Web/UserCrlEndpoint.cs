@@ -1,7 +1,5 @@
 using Gatehouse.Cluster;
 using Gatehouse.Pki.Revocation;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Web;
 

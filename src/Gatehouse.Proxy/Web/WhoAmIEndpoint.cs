@@ -1,8 +1,6 @@
 using System.Text.Json.Serialization;
 using Gatehouse.Proxy.Authentication;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.Proxy.Web;
 

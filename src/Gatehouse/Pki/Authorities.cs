@@ -11,40 +11,29 @@ internal sealed record AuthorityOptions(string ClusterName, KeyAlgorithm Algorit
 /// <summary>The cluster's authorities (user, host, SSH user and SSH host CAs, and the JWT key for HTTP apps), loaded from
 /// the store or created there on first start; a data directory from before a kind existed gets that kind on its next
 /// start (the store's AddAuthorityIfAbsent keeps that safe when several proxies start at once).</summary>
-internal sealed class Authorities : IDisposable
+internal sealed class Authorities(CertificateAuthority user, CertificateAuthority host, SshAuthority sshUser, SshAuthority sshHost,
+    JwtSigningKey jwt, CertificateAuthority dbClient, string cluster) : IDisposable
 {
     public const string UserKind = "user", HostKind = "host", SshUserKind = "ssh-user", SshHostKind = "ssh-host", JwtKind = "jwt",
         DbClientKind = "db-client";
 
-    private Authorities(CertificateAuthority user, CertificateAuthority host, SshAuthority sshUser, SshAuthority sshHost, JwtSigningKey jwt,
-        CertificateAuthority dbClient, string cluster)
-    {
-        DbClient = dbClient;
-        Jwt = jwt;
-        User = user;
-        Host = host;
-        SshUser = sshUser;
-        SshHost = sshHost;
-        ClusterName = cluster;
-    }
-
-    public CertificateAuthority User { get; }
-    public CertificateAuthority Host { get; }
+    public CertificateAuthority User { get; } = user;
+    public CertificateAuthority Host { get; } = host;
 
     /// <summary>Signs OpenSSH user certificates; nodes trust it through sshd's <c>TrustedUserCAKeys</c>.</summary>
-    public SshAuthority SshUser { get; }
+    public SshAuthority SshUser { get; } = sshUser;
 
     /// <summary>Signs OpenSSH host certificates (<c>admin certs issue-host --ssh</c>); clients trust nodes through its
     /// <c>@cert-authority</c> known_hosts line (<see cref="SshAuthority.KnownHostsLine"/>).</summary>
-    public SshAuthority SshHost { get; }
+    public SshAuthority SshHost { get; } = sshHost;
 
     /// <summary>Signs the short-lived certificates the proxy logs in to databases with (CN = the database user); databases
     /// trust it (PostgreSQL's <c>ssl_ca_file</c> with pg_hba <c>cert</c>). It vouches for nothing else.</summary>
-    public CertificateAuthority DbClient { get; }
+    public CertificateAuthority DbClient { get; } = dbClient;
 
     /// <summary>Signs the identity assertions HTTP apps receive; always ECDSA P-256 (ES256), whatever pki.algorithm says.</summary>
-    public JwtSigningKey Jwt { get; }
-    public string ClusterName { get; }
+    public JwtSigningKey Jwt { get; } = jwt;
+    public string ClusterName { get; } = cluster;
 
     public static async Task<Authorities> LoadOrCreateAsync(IAuthorityStore store, MasterKey masterKey, AuthorityOptions options,
         TimeProvider time, CancellationToken cancellationToken)

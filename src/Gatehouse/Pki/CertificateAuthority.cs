@@ -4,24 +4,15 @@ using System.Security.Cryptography.X509Certificates;
 namespace Gatehouse.Pki;
 
 /// <summary>An X.509 certificate authority of the cluster (the user CA or the host CA) with its private key in memory.</summary>
-internal sealed class CertificateAuthority : IDisposable
+internal sealed class CertificateAuthority(string kind, X509Certificate2 certificate, AsymmetricAlgorithm key) : IDisposable
 {
-    private readonly AsymmetricAlgorithm _key;
-
-    public CertificateAuthority(string kind, X509Certificate2 certificate, AsymmetricAlgorithm key)
-    {
-        Kind = kind;
-        Certificate = certificate;
-        _key = key;
-    }
-
-    /// <summary>"user" or "host".</summary>
-    public string Kind { get; }
+    /// <summary>Which authority of <see cref="Authorities"/> this is ("user", "host", "db-client").</summary>
+    public string Kind { get; } = kind;
 
     /// <summary>The CA certificate, public part only.</summary>
-    public X509Certificate2 Certificate { get; }
+    public X509Certificate2 Certificate { get; } = certificate;
 
-    public X509SignatureGeneratorAndHash Signer => _key.SignatureGenerator();
+    public X509SignatureGeneratorAndHash Signer => key.SignatureGenerator();
 
     public X509AuthorityKeyIdentifierExtension AuthorityKeyIdentifier =>
         X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Certificate, includeKeyIdentifier: true, includeIssuerAndSerial: false);
@@ -67,13 +58,13 @@ internal sealed class CertificateAuthority : IDisposable
             ? new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
             : new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
 
-    public byte[] ExportPrivateKey() => _key.ExportPkcs8();
+    public byte[] ExportPrivateKey() => key.ExportPkcs8();
 
-    public string KeyFamily => _key.Family();
+    public string KeyFamily => key.Family();
 
     public void Dispose()
     {
-        _key.Dispose();
+        key.Dispose();
         Certificate.Dispose();
     }
 }

@@ -4,7 +4,6 @@ using Gatehouse.Audit;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Storage;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Services.Databases;
 

@@ -6,7 +6,6 @@ using Gatehouse.Audit;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Proxy.Services.Databases;
 using Gatehouse.Routing;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Services.MySql;
 

@@ -3,7 +3,6 @@ using Gatehouse.Access.Roles;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Proxy.Services.Databases;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Services.MySql;
 

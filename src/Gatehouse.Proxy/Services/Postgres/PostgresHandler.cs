@@ -5,7 +5,6 @@ using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Proxy.Services.Databases;
 using Gatehouse.Routing;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Services.Postgres;
 

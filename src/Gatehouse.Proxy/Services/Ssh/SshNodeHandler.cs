@@ -3,7 +3,6 @@ using Gatehouse.Audit;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Routing;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Services.Ssh;
 

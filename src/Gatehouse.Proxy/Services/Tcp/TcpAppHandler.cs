@@ -2,7 +2,6 @@ using Gatehouse.Access;
 using Gatehouse.Proxy.Authentication;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Routing;
-using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Proxy.Services.Tcp;
 
