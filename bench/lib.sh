@@ -83,3 +83,40 @@ leaf() {
   openssl x509 -req -in "$certs/$1.csr" -CA "$certs/$4.pem" -CAkey "$certs/$4.key" -CAcreateserial -days 2 -extfile "$certs/$1.ext" -out "$certs/$1.pem" 2>/dev/null
   chmod 600 "$certs/$1.key"
 }
+
+# --- PROFILE=1: a CPU profile of one process during one measurement, with Linux perf (cpu-clock samples, so it works
+# in a VM without hardware counters) and the runtime's perf map for the JIT-compiled .NET frames. Export
+# DOTNET_PerfMapEnabled=1 before starting the processes to be profiled (profile_env does). The summaries (top frames by
+# self CPU, and CPU by library) land in $PROFILE_DIR (default bench/profiles, git-ignored).
+profile_env() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  command -v perf >/dev/null || fail "PROFILE=1 needs perf (Debian package linux-perf)"
+  export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0   # without W^X the JIT-compiled code is where the map says
+  PROFILE_DIR=${PROFILE_DIR:-$repo/bench/profiles}
+  mkdir -p "$PROFILE_DIR"
+}
+# profile_start NAME PID...: samples those processes until profile_stop.
+profile_start() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  local name=$1; shift
+  profile_name=$name
+  perf record -e cpu-clock -F 999 -g -o "$work/$name.perf" -p "$(IFS=,; echo "$*")" >"$work/$name.perf.log" 2>&1 &
+  profile_pid=$!
+  pids+=("$profile_pid")
+  sleep 0.5   # perf attaches in well under this; a few samples lost at the start do not change a top list
+}
+profile_stop() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  kill -INT "$profile_pid" 2>/dev/null || true
+  wait "$profile_pid" 2>/dev/null || true
+  local out=$PROFILE_DIR/$profile_name.txt
+  {
+    echo "# $profile_name: CPU samples by library (perf, cpu-clock, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg))"
+    perf report -i "$work/$profile_name.perf" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g' | head -n 12 || true
+    echo "# top frames by self CPU"
+    perf report -i "$work/$profile_name.perf" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g; s/ - - *$//' | cut -c1-220 | head -n 40 || true
+  } >"$out"
+  # The samples stay for a closer look (perf report -i FILE; the JIT's symbol maps are /tmp/perf-PID.map).
+  mv "$work/$profile_name.perf" "$PROFILE_DIR/$profile_name.perf" 2>/dev/null || true
+  say "profile of $profile_name: $out"
+}

@@ -23,6 +23,7 @@ for tool in mariadbd mariadb-install-db mariadb mariadb-slap openssl; do
 done
 
 build_gatehouse
+profile_env   # PROFILE=1: a CPU profile of the proxy during the measured run through `proxy db` (bench/lib.sh)
 
 work=$(mktemp -d /tmp/gatehouse-mysql-bench.XXXXXX)
 chmod 755 "$work"
@@ -70,6 +71,7 @@ resources:
 EOF
 } >"$cluster/gatehouse.yaml"
 start_bg gatehouse bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"
+gh_pid=$last_pid
 wait_for_port "$gh_port" 90
 printf 'kind: role\nname: bench\nallow:\n  db_labels: { env: bench }\n  db_users: [bench]\n  db_names: [bench]\n' >"$cluster/role.yaml"
 gh admin roles apply "$cluster/role.yaml"
@@ -90,8 +92,11 @@ for route in direct local; do
   # shellcheck disable=SC2086
   slap() { mariadb-slap --no-defaults --host=127.0.0.1 ${route_args[$route]} --user=bench --create-schema=bench \
     --query="select name from items where id = 500" --concurrency="$P7_CLIENTS" --iterations=1 --number-of-queries="$1" 2>&1; }
-  out=$(slap 2000) || { echo "$out" >&2; fail "mariadb-slap via $route failed"; }
+  # Warm-up long enough for the runtime's tier-1 JIT of the relay to be done before the counted run.
+  out=$(slap 20000) || { echo "$out" >&2; fail "mariadb-slap via $route failed"; }
+  [ "$route" = direct ] || profile_start P7-proxy "$gh_pid"
   out=$(slap "$P7_QUERIES") || { echo "$out" >&2; fail "mariadb-slap via $route failed"; }
+  [ "$route" = direct ] || profile_stop
   seconds[$route]=$(echo "$out" | sed -n 's/.*Average number of seconds to run all queries: \([0-9.]*\) seconds.*/\1/p' | head -n 1)
   [ -n "${seconds[$route]}" ] || { echo "$out" >&2; fail "mariadb-slap via $route printed no time (above; logs in $work with KEEP_WORK=1)"; }
   qps[$route]=$(awk -v n="$P7_QUERIES" -v s="${seconds[$route]}" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "n/a" }')

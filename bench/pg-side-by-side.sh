@@ -24,6 +24,7 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 for tool in pgbench psql openssl; do command -v "$tool" >/dev/null || fail "$tool is missing (./test.sh installs postgresql)"; done
 
 build_gatehouse
+profile_env   # PROFILE=1: CPU profiles of the proxy (plain psql's way) and of `proxy db` (bench/lib.sh)
 
 work=$(mktemp -d /tmp/gatehouse-pg-bench.XXXXXX)
 chmod 755 "$work"
@@ -81,6 +82,7 @@ resources:
 EOF
 } >"$cluster/gatehouse.yaml"
 start_bg gatehouse bash -c "cd '$cluster' && exec dotnet '$gh_dll' start --config '$cluster/gatehouse.yaml'"
+gh_pid=$last_pid
 wait_for_port "$gh_port" 90
 printf 'kind: role\nname: bench\nallow:\n  db_labels: { env: bench }\n  db_users: [bench]\n  db_names: [bench]\n' >"$cluster/role.yaml"
 gh admin roles apply "$cluster/role.yaml"
@@ -89,6 +91,7 @@ gh admin ca export --kind host --out "$work/host-ca.pem"
 export GATEHOUSE_HOME=$work/home
 quiet dotnet "$gh_dll" login --proxy "127.0.0.1:$gh_port" --identity "$work/identity" --ca "$work/host-ca.pem"
 start_bg proxy-db env GATEHOUSE_TUNNEL=never dotnet "$gh_dll" proxy db bench --proxy "127.0.0.1:$gh_port" --port "$local_port"
+proxy_db_pid=$last_pid
 wait_for_port "$local_port" 60
 
 declare -A conn
@@ -99,8 +102,12 @@ conn[local]="host=127.0.0.1 port=$local_port user=bench dbname=bench sslmode=dis
 declare -A tps lat setup
 for route in direct psql local; do
   say "$route: warm-up, pgbench -S ($P6_CLIENTS clients, $P6_SECONDS s), then -C for the set-up"
-  quiet pgbench -S -n -c 1 -T 1 "${conn[$route]}"
+  # Warm-up long enough for the runtime's tier-1 JIT of the relay to be done before the counted run (a profile with a
+  # 1 s warm-up had a third of the proxy's CPU in the JIT).
+  quiet pgbench -S -n -c "$P6_CLIENTS" -j 2 -T 5 "${conn[$route]}"
+  case $route in psql) profile_start P6-psql-proxy "$gh_pid";; local) profile_start P6-local-proxy-db "$proxy_db_pid";; esac
   out=$(pgbench -S -n -c "$P6_CLIENTS" -j 2 -T "$P6_SECONDS" "${conn[$route]}" 2>&1) || { echo "$out" >&2; fail "pgbench via $route failed"; }
+  [ "$route" = direct ] || profile_stop
   tps[$route]=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
   [ -n "${tps[$route]}" ] || { echo "$out" >&2; fail "pgbench via $route printed no tps (above; logs in $work with KEEP_WORK=1)"; }
   lat[$route]=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | head -n 1)

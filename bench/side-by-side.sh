@@ -11,6 +11,9 @@
 #      server (bench/pg-side-by-side.sh, run after the others)
 #   P7 MySQL (a real MariaDB) mariadb-slap queries/s through `gatehouse proxy db` vs straight to the server
 #      (bench/mysql-side-by-side.sh, run after the others)
+#   P8 memory per idle connection: IDLE_COUNT connections held open and idle, the growth of the processes' resident
+#      memory (proxy; `proxy app`) divided by the count — gatehouse-tcp straight to the proxy, through `proxy app`
+#      direct, and through `proxy app` in WebSocket tunnels (one tunnel per connection)
 # Everything runs on free loopback ports in a temporary folder, certificates are made now, every process started
 # here is stopped by PID on exit. Sizes and durations can be changed with the environment variables below;
 # SCENARIOS picks which to measure (e.g. SCENARIOS=P4 bench/side-by-side.sh).
@@ -27,11 +30,12 @@ P3_COUNT=${P3_COUNT:-200}          # sequential connections per route (after 10 
 P3_BYTES=${P3_BYTES:-268435456}    # 256 MiB per route
 P4_SECONDS=${P4_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
 P4_CONCURRENCY=${P4_CONCURRENCY:-8}  # kept-alive HTTPS connections to the front, one request at a time on each
-SCENARIOS=${SCENARIOS:-P1 P2 P3 P4 P5 P6 P7}
+IDLE_COUNT=${IDLE_COUNT:-500}      # P8: idle connections held open per way
+SCENARIOS=${SCENARIOS:-P1 P2 P3 P4 P8 P5 P6 P7}
 
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 for scenario in $SCENARIOS; do
-  case $scenario in P1 | P2 | P3 | P4 | P5 | P6 | P7) ;; *) echo "side-by-side: SCENARIOS: '$scenario' is not one of P1 to P7" >&2; exit 2;; esac
+  case $scenario in P1 | P2 | P3 | P4 | P5 | P6 | P7 | P8) ;; *) echo "side-by-side: SCENARIOS: '$scenario' is not one of P1 to P8" >&2; exit 2;; esac
 done
 # P5 (SSH), P6 (PostgreSQL) and P7 (MySQL) have set-ups of their own: alone, each is its script; with others, they run
 # after them.
@@ -69,6 +73,7 @@ stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
 
 # --- 1. Build the repository's own code in Release.
 build_gatehouse
+profile_env   # PROFILE=1: CPU profiles of the proxy in each measurement (bench/lib.sh)
 loadgen() { dotnet "$lg_dll" "$@"; }
 
 # --- 2. A folder for this run; every background process is recorded and stopped by PID on exit.
@@ -282,7 +287,7 @@ done
 # --- 6. The client machine: one profile for the proxy itself, one for the nginx front (P1 and P3 only; P2 and P4
 # present the issued certificate from the load generator).
 export GATEHOUSE_HOME=$work/home
-if want P1 || want P3; then
+if want P1 || want P3 || want P8; then
   quiet dotnet "$gh_dll" login --proxy "127.0.0.1:$gh_port" --identity "$work/identity" --ca "$work/host-ca.pem"
   # The front shows its own certificate (from the balancer CA, made above), which the client must trust as a public one:
   # SSL_CERT_FILE makes it the machine's trust store for these processes. `login --ca` cannot be used: it wants the
@@ -295,9 +300,10 @@ if want P1 || want P3; then
   app_direct_pid=$last_pid
   wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-direct.log"
 fi
-if want P3; then
+if want P3 || want P8; then
   start_bg app-ws env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=websocket SSL_CERT_FILE="$certs/ca.pem" \
     dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_ws_port"
+  app_ws_pid=$last_pid
   wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-ws.log"
   start_bg app-raw env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=raw SSL_CERT_FILE="$certs/ca.pem" \
     dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_raw_port"
@@ -318,9 +324,10 @@ measure() {
 }
 # Warm-up, not counted: 64 MiB through each bulk path (JIT tiering of the proxy, proxy app, sink; nginx's first use).
 warmups=()
-{ want P1 || want P3; } && warmups+=("--port $app_direct_port")
+{ want P1 || want P3 || want P8; } && warmups+=("--port $app_direct_port")
 want P1 && warmups+=("--port $ngx_bulk_port --tls-host nginx.bench")
-want P3 && warmups+=("--port $app_ws_port" "--port $app_raw_port")
+{ want P3 || want P8; } && warmups+=("--port $app_ws_port")
+want P3 && warmups+=("--port $app_raw_port")
 for args in "${warmups[@]}"; do
   # shellcheck disable=SC2086 # the arguments are split on purpose
   measure "warm-up ($args)" bulk $args --bytes 67108864 >/dev/null
@@ -338,18 +345,30 @@ minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 
 if want P1; then
   cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "$app_direct_pid")
+  profile_start P1-proxy-app "$app_direct_pid"
   p1_gh=$(measure "P1 Gatehouse: $P1_BYTES bytes through proxy app (direct)" bulk --port "$app_direct_port" --bytes "$P1_BYTES")
+  profile_stop
   p1_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); p1_app_cpu=$(minus "$(cpu_seconds "$app_direct_pid")" "$app_cpu0")
+  profile_start P1b-proxy "$gh_pid"
   p1_gh_alone=$(measure "P1 Gatehouse proxy alone: $P1_BYTES bytes, the load generator dialling gatehouse-tcp itself" \
     bulk --port "$gh_port" --bytes "$P1_BYTES" --dial sink --cert "$work/identity/cert.pem" --key "$work/identity/key.pem")
+  profile_stop
   cpu0=$(cpu_seconds $nginx_workers)
   p1_ngx=$(measure "P1 nginx: $P1_BYTES bytes over TLS to nginx stream" bulk --port "$ngx_bulk_port" --bytes "$P1_BYTES" --tls-host nginx.bench)
   p1_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
 fi
 if want P2; then
-  p2_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --seconds "$P2_SECONDS" --concurrency "$P2_CONCURRENCY")
+  p2_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --concurrency "$P2_CONCURRENCY")
+  # Warm-up, not counted and outside the CPU counts: a profile of the counted window with only the load generator's own
+  # 2 s before it showed a third of the proxy's CPU in the runtime's background JIT (tier-1 compilation of the
+  # handshake path), a one-off that nginx does not have; 5 s a side.
+  measure "P2 warm-up (Gatehouse)" handshakes --port "$gh_port" --mode gatehouse "${p2_args[@]}" --seconds 5 >/dev/null
+  measure "P2 warm-up (nginx)" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}" --seconds 5 >/dev/null
+  p2_args+=(--seconds "$P2_SECONDS")
   cpu0=$(cpu_seconds "$gh_pid")
+  profile_start P2-proxy "$gh_pid"
   p2_gh=$(measure "P2 Gatehouse: gatehouse-tcp handshakes + dial, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$gh_port" --mode gatehouse "${p2_args[@]}")
+  profile_stop
   p2_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0")
   cpu0=$(cpu_seconds $nginx_workers)
   p2_ngx=$(measure "P2 nginx: mTLS handshakes + 1-byte echo, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}")
@@ -371,17 +390,45 @@ if want P4; then
   # Warm-up, not counted and outside the CPU counts: the app path's first use (JIT in the proxy, nginx's first
   # upstream connections), 3 s a side.
   for port in "$alb_gh_port" "$alb_ngx_port"; do
-    measure "P4 warm-up (front on $port)" requests --url "https://127.0.0.1:$port/apps/page/" "${p4_args[@]}" --seconds 1 >/dev/null
+    measure "P4 warm-up (front on $port)" requests --url "https://127.0.0.1:$port/apps/page/" "${p4_args[@]}" --seconds 3 >/dev/null
   done
   p4_args+=(--seconds "$P4_SECONDS")
   cpu0=$(cpu_seconds "$gh_pid"); front_cpu0=$(cpu_seconds $nginx_workers)
+  profile_start P4-proxy "$gh_pid"
   p4_gh=$(measure "P4 Gatehouse: GET /apps/page/ via the ALB-style front, ${P4_SECONDS}s x $P4_CONCURRENCY connections" \
     requests --url "https://127.0.0.1:$alb_gh_port/apps/page/" "${p4_args[@]}")
+  profile_stop
   p4_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); p4_gh_front_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$front_cpu0")
   cpu0=$(cpu_seconds $middle_workers); front_cpu0=$(cpu_seconds $nginx_workers)
   p4_ngx=$(measure "P4 nginx: GET /apps/page/ via the same front and a middle nginx, ${P4_SECONDS}s x $P4_CONCURRENCY connections" \
     requests --url "https://127.0.0.1:$alb_ngx_port/apps/page/" "${p4_args[@]}")
   p4_ngx_cpu=$(minus "$(cpu_seconds $middle_workers)" "$cpu0"); p4_ngx_front_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$front_cpu0")
+fi
+
+# P8: memory per idle connection. The load generator opens IDLE_COUNT connections (each echoes one byte, so the whole
+# path is up), prints open=N and holds them until its standard input closes; the resident memory of the proxy and of
+# `proxy app` is read before and while they are held.
+declare -A idle_gh idle_app
+if want P8; then
+  rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+  idle_way() {
+    local way=$1 port=$2 app_pid=$3; shift 3
+    local fifo=$work/idle.fifo out=$work/idle-$way.out idle_pid gh0 app0=0
+    say "P8 $way: $IDLE_COUNT idle connections"
+    rm -f "$fifo"; mkfifo "$fifo"
+    gh0=$(rss_kib "$gh_pid"); [ "$app_pid" = - ] || app0=$(rss_kib "$app_pid")
+    loadgen idle --port "$port" --count "$IDLE_COUNT" "$@" <"$fifo" >"$out" 2>"$work/idle.err" &
+    idle_pid=$!
+    exec 7>"$fifo"   # the load generator's standard input stays open until this is closed
+    wait_for_line "$idle_pid" "open=" "$out" 600
+    idle_gh[$way]=$(( $(rss_kib "$gh_pid") - gh0 ))
+    [ "$app_pid" = - ] || idle_app[$way]=$(( $(rss_kib "$app_pid") - app0 ))
+    exec 7>&-
+    wait "$idle_pid" || { cat "$work/idle.err" >&2; fail "P8 $way failed (above)"; }
+  }
+  idle_way tcp "$gh_port" - --dial sink --cert "$work/identity/cert.pem" --key "$work/identity/key.pem"
+  idle_way app "$app_direct_port" "$app_direct_pid"
+  idle_way ws "$app_ws_port" "$app_ws_pid"
 fi
 
 # --- 8. Report.
@@ -437,6 +484,17 @@ EOF
     p50=$(field p50_ms "${lat[$route]}"); p99=$(field p99_ms "${lat[$route]}"); mbs=$(field mb_per_s "${bulk[$route]}")
     echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $(ratio "$mbs" "$(field mb_per_s "${bulk[direct]}")") |"
   done
+fi
+if want P8; then
+  kib() { awk -v k="$1" -v n="$IDLE_COUNT" 'BEGIN { printf "%.1f", k / n }'; }
+  cat <<EOF
+
+| P8 memory per idle connection ($IDLE_COUNT held open) | proxy KiB per connection | \`proxy app\` KiB per connection |
+|---|---:|---:|
+| gatehouse-tcp straight to the proxy | $(kib "${idle_gh[tcp]}") | |
+| through \`proxy app\`, direct | $(kib "${idle_gh[app]}") | $(kib "${idle_app[app]}") |
+| through \`proxy app\`, one WebSocket tunnel via nginx each | $(kib "${idle_gh[ws]}") | $(kib "${idle_app[ws]}") |
+EOF
 fi
 echo
 want P2 && echo "P2 failures: Gatehouse $(field failed "$p2_gh"), nginx $(field failed "$p2_ngx")."

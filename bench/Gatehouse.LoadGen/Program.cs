@@ -13,6 +13,7 @@ try
         "requests" => await HttpRequestLoad.RunAsync(HttpRequestLoad.Options.From(parsed)),
         "soak" => await SoakLoad.RunAsync(SoakLoad.Options.From(parsed)),
         "latency" => await ConnectLatency.RunAsync(parsed.Int("port"), parsed.Int("count", 200), parsed.Int("warmup", 10)),
+        "idle" => await IdleConnections.RunAsync(parsed),
         _ => Usage(),
     };
 }
@@ -37,6 +38,9 @@ static int Usage()
           soak --tunnel-port P --tunnels N --url https://... --cert F --key F --rate R --seconds S
                                                  N churning tunnels (echoes checked) + R GETs/s; counters every 10 s
           latency --port P --count N [--warmup W]  N sequential connect → 'E' → first echoed byte, print p50/p99
+          idle --port P --count N [--dial APP --cert F --key F]
+                                                 open N connections (each echoes once), print open=N, hold them
+                                                 until standard input ends
         """);
     return 2;
 }

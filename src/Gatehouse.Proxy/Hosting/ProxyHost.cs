@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Access;
 using Gatehouse.Access.Roles;
 using Gatehouse.Access.Login;
@@ -155,13 +157,20 @@ internal sealed class ProxyHost : IAsyncDisposable
             new RevocationReading(v.CaSubject, v.IsHealthy(now), v.Crl is null ? null : now - v.Crl.ThisUpdate, v.LoadedAt));
     }
 
-    private static HttpsConnectionAdapterOptions HttpsOptions(HostCertificateProvider certificates) => new()
+    /// <summary>TLS for the HTTP side. A callback rather than a certificate selector so that the handshake gets the host
+    /// certificate's context made once per certificate (a selector makes SslStream build a context, and the chain, on
+    /// every handshake). ALPN is left to Kestrel (it fills in the listener's HTTP protocols).</summary>
+    private static TlsHandshakeCallbackOptions HttpsOptions(HostCertificateProvider certificates) => new()
     {
-        ServerCertificateSelector = (_, _) => certificates.Select(),
-        // Asked for, not required: a client may present one (curl --cert), and the authentication handler judges it with
-        // the same validator as forwarded certificates, so TLS itself accepts any.
-        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-        ClientCertificateValidation = (_, _, _) => true,
+        OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = certificates.SelectContext(),
+            // Asked for, not required: a client may present one (curl --cert), and the authentication handler judges it
+            // with the same validator as forwarded certificates, so TLS itself accepts any (or none).
+            ClientCertificateRequired = true,
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            CertificateChainPolicy = HostCertificateProvider.UnusedClientChainPolicy(),
+        }),
     };
 
     /// <summary>Starts listening; returns once the port accepts connections.</summary>

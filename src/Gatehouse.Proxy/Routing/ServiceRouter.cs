@@ -46,11 +46,11 @@ internal sealed class ServiceRouter(
             {
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
                 {
-                    ServerCertificate = certificates.Select(),
+                    ServerCertificateContext = certificates.SelectContext(),
                     ApplicationProtocols = route.Alpn is { } alpn ? [new SslApplicationProtocol(alpn)] : null,
                     ClientCertificateRequired = service != AlpnProtocols.Tunnel,
                     RemoteCertificateValidationCallback = (_, _, _, _) => true,
-                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    CertificateChainPolicy = HostCertificateProvider.UnusedClientChainPolicy(),
                 }, timeout.Token);
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)

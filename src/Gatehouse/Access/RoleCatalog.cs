@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gatehouse.Access.Roles;
 using Gatehouse.Storage;
 
@@ -9,11 +10,23 @@ internal sealed class RoleCatalog(IStore store)
     private readonly SemaphoreSlim _loading = new(1, 1);
     private (long Revision, IReadOnlyDictionary<string, Role> Roles) _current = (-1, new Dictionary<string, Role>());
 
+    /// <summary>Checkers already built, per identity (the same identity object while its certificate's verdict is cached)
+    /// and only for the roles they were built from: a checker expands every role's conditions with the identity's traits,
+    /// which was a tenth of an HTTP app request's CPU when done per request (docs/benchmarks.md, "Issue 17").</summary>
+    private readonly ConditionalWeakTable<Identity.Identity, BuiltChecker> _checkers = new();
+
+    private sealed record BuiltChecker(IReadOnlyDictionary<string, Role> Roles, AccessChecker Checker);
+
     /// <summary>The checker for what an identity's roles allow now; roles that no longer exist grant nothing.</summary>
     public async ValueTask<AccessChecker> CheckerForAsync(Identity.Identity identity, CancellationToken cancellationToken)
     {
+        // The roles are read at the store's current revision on every call, so a change applies to the next decision; a
+        // checker is reused only while it was built from that very set of roles, for that very identity (immutable).
         var roles = await RolesAsync(cancellationToken);
-        return new AccessChecker([.. identity.Roles.Where(roles.ContainsKey).Select(name => roles[name])], identity.Traits);
+        if (_checkers.TryGetValue(identity, out var built) && ReferenceEquals(built.Roles, roles)) return built.Checker;
+        var checker = new AccessChecker([.. identity.Roles.Where(roles.ContainsKey).Select(name => roles[name])], identity.Traits);
+        _checkers.AddOrUpdate(identity, new BuiltChecker(roles, checker));
+        return checker;
     }
 
     private async ValueTask<IReadOnlyDictionary<string, Role>> RolesAsync(CancellationToken cancellationToken)

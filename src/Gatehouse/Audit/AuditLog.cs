@@ -18,16 +18,73 @@ internal sealed class AuditLog(IAuditStore store, TimeProvider time, string? jso
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>The most events one group commit writes; the rest wait for the next transaction.</summary>
+    private const int MaxGroup = 256;
+
     private readonly SemaphoreSlim _fileLock = new(1, 1);
+    private readonly Lock _gate = new();
+    private List<(AuditEvent Event, TaskCompletionSource<long> Committed)>? _pending;
+    private bool _writing;
 
     public TimeProvider Time => time;
 
+    /// <summary>Records one event; returns once it is committed (with its id). Events recorded at the same time share one
+    /// commit (group commit): while one transaction is being written, the events that arrive queue for the next, so a
+    /// burst of new connections pays one fsync per batch instead of one each, and every caller still waits for its own
+    /// event to be durable (docs/benchmarks.md, "P2 profile").</summary>
     public async ValueTask<AuditEvent> RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         if (auditEvent.Time == default) auditEvent = auditEvent with { Time = time.GetUtcNow() };
-        auditEvent = auditEvent with { Id = await store.AppendAuditAsync(auditEvent, cancellationToken) };
-        await AppendToFileAsync([auditEvent], cancellationToken);
-        return auditEvent;
+        var committed = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool lead;
+        lock (_gate)
+        {
+            (_pending ??= []).Add((auditEvent, committed));
+            lead = !_writing;
+            _writing = true;
+        }
+        if (lead) _ = Task.Run(WriteQueuedAsync, CancellationToken.None);
+        return auditEvent with { Id = await committed.Task.WaitAsync(cancellationToken) };
+    }
+
+    /// <summary>Writes what has queued, one transaction per batch, until nothing is left; then the next caller leads.</summary>
+    private async Task WriteQueuedAsync()
+    {
+        while (true)
+        {
+            List<(AuditEvent Event, TaskCompletionSource<long> Committed)> batch;
+            lock (_gate)
+            {
+                if (_pending is not { Count: > 0 } pending)
+                {
+                    _writing = false;
+                    return;
+                }
+                if (pending.Count <= MaxGroup)
+                {
+                    batch = pending;
+                    _pending = null;
+                }
+                else
+                {
+                    batch = pending[..MaxGroup];
+                    pending.RemoveRange(0, MaxGroup);
+                }
+            }
+            try
+            {
+                var events = batch.ConvertAll(p => p.Event);
+                var ids = batch.Count == 1 ? [await store.AppendAuditAsync(events[0], CancellationToken.None)]
+                    : await store.AppendAuditBatchAsync(events, CancellationToken.None);
+                await AppendToFileAsync([.. events.Select((e, i) => e with { Id = ids[i] })], CancellationToken.None);
+                for (var i = 0; i < batch.Count; i++) batch[i].Committed.TrySetResult(ids[i]);
+            }
+            catch (Exception e)
+            {
+                // Nothing of the batch is acknowledged: each caller fails as a lone write would have.
+                foreach (var (_, committed) in batch) committed.TrySetException(e);
+            }
+        }
     }
 
     /// <summary>Records the events together: one commit in the store, then one flush of the file. For a writer of many

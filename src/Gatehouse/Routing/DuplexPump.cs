@@ -11,11 +11,13 @@ internal sealed record PumpResult(long LeftToRight, long RightToLeft, Exception?
 /// Copies two streams into each other until both directions end (STYLE habit 4). A clean end of one direction is
 /// passed on as a half-close where the other stream can express it, and the other direction goes on; the first
 /// failure wins, cancels the other direction, which is awaited. Buffers are pooled and rented only once data is
-/// ready (a zero-byte read waits first), so idle tunnels hold no buffer.
+/// ready (a zero-byte read waits first), so idle tunnels hold no buffer; a direction whose reads fill the buffer moves
+/// to a larger one until it next waits.
 /// </summary>
 internal static class DuplexPump
 {
     private const int BufferSize = 16 * 1024;
+    private const int MaxBufferSize = 64 * 1024;
 
     /// <param name="observeLeftToRight">Sees each chunk from <paramref name="left"/> before it is written on (a protocol's
     /// auditor); what it throws ends the pump as a failure.</param>
@@ -58,12 +60,30 @@ internal static class DuplexPump
     private static async Task CopyAsync(Stream source, Stream destination, long[] counted, int direction, CancellationToken cancellationToken,
         IByteObserver? observer)
     {
-        while (true)
+        byte[]? buffer = null;
+        var size = BufferSize;
+        try
         {
-            _ = await source.ReadAsync(Memory<byte>.Empty, cancellationToken); // wait for data without holding a buffer
-            var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-            try
+            while (true)
             {
+                // Wait for data without holding a buffer: only a direction that must wait gives its buffer back, so a
+                // busy one keeps it (one rent per burst, not per chunk) and an idle one holds none.
+                var ready = source.ReadAsync(Memory<byte>.Empty, cancellationToken);
+                if (ready.IsCompletedSuccessfully)
+                {
+                    _ = ready.Result;
+                }
+                else
+                {
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                    }
+                    size = BufferSize;
+                    await ready;
+                }
+                buffer ??= ArrayPool<byte>.Shared.Rent(size);
                 var read = await source.ReadAsync(buffer, cancellationToken);
                 if (read == 0)
                 {
@@ -74,11 +94,19 @@ internal static class DuplexPump
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 await destination.FlushAsync(cancellationToken);
                 counted[direction] += read; // one writer per direction; read after both tasks have ended
+                if (read == buffer.Length && size < MaxBufferSize)
+                {
+                    // A full read: data keeps flowing, so read more per call (fewer reads, writes and TLS records' worth
+                    // of calls per megabyte) until this direction has to wait again.
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                    size = MaxBufferSize;
+                }
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+        }
+        finally
+        {
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -22,9 +22,12 @@ internal abstract partial class SqlStore
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
         var ids = new List<long>(auditEvents.Count);
+        // One command for the batch: the statement is prepared once and run with each event's values (a command per event
+        // parsed the INSERT again for every statement a database session audits).
+        await using var command = Command(connection, transaction, InsertAuditSql);
         foreach (var auditEvent in auditEvents)
         {
-            await using var command = Command(connection, transaction, InsertAuditSql);
+            command.Parameters.Clear();
             BindAudit(command, auditEvent);
             ids.Add((long)(await command.ExecuteScalarAsync(cancellationToken))!);
         }

@@ -12,6 +12,9 @@ internal sealed class SqliteStore : SqlStore
     public const string FileName = "gatehouse.db";
     private readonly string _connectionString;
 
+    /// <summary>Native connections already given the PRAGMAs below (weak: a connection the pool closes is forgotten).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> Configured = new();
+
     private SqliteStore(string connectionString, string path)
     {
         _connectionString = connectionString;
@@ -50,9 +53,16 @@ internal sealed class SqliteStore : SqlStore
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        // The settings belong to the native connection, which the pool keeps open between uses: set once per native
+        // connection, not per open (they were three statements parsed and run before every query, the largest SQLite
+        // cost of a role check; docs/benchmarks.md, "P4 profile").
+        if (connection.Handle is { } handle && !Configured.TryGetValue(handle, out _))
+        {
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            Configured.AddOrUpdate(handle, Configured);
+        }
         return connection;
     }
 
