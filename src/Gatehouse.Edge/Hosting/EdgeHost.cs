@@ -22,26 +22,11 @@ namespace Gatehouse.Edge.Hosting;
 /// — then one request handler that forwards to the target groups; health checks run beside it. The one place that knows
 /// every folder.
 /// </summary>
-internal sealed class EdgeHost : IAsyncDisposable
+internal sealed class EdgeHost(WebApplication app, List<EdgeListener> listeners, Dictionary<string, TargetGroup> groups, LogSink? connectionLog,
+    LogSink? accessLog, ILoggerFactory loggers) : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly List<EdgeListener> _listeners;
-    private readonly Dictionary<string, TargetGroup> _groups;
-    private readonly LogSink? _connectionLog, _accessLog;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _healthChecks = [];
-    private readonly ILoggerFactory _loggers;
-
-    private EdgeHost(WebApplication app, List<EdgeListener> listeners, Dictionary<string, TargetGroup> groups, LogSink? connectionLog, LogSink? accessLog,
-        ILoggerFactory loggers)
-    {
-        _app = app;
-        _loggers = loggers;
-        _listeners = listeners;
-        _groups = groups;
-        _connectionLog = connectionLog;
-        _accessLog = accessLog;
-    }
 
     /// <summary>Builds the edge; a certificate, key, trust store or log file it cannot use stops it here, every problem named.</summary>
     internal static EdgeHost Create(EdgeOptions options, Action<ILoggingBuilder> logging, TimeProvider time)
@@ -139,22 +124,22 @@ internal sealed class EdgeHost : IAsyncDisposable
 
     /// <summary>Where each listener listens (its configured port, or the one the system chose for port 0).</summary>
     public IReadOnlyList<Uri> Addresses =>
-        [.. (_app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []).Select(a => new Uri(a))];
+        [.. (app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []).Select(a => new Uri(a))];
 
-    public Task StartAsync(CancellationToken cancellationToken) => _app.StartAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken) => app.StartAsync(cancellationToken);
 
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => app.WaitForShutdownAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
         await Task.WhenAll(_healthChecks);
-        await _app.DisposeAsync();
-        foreach (var group in _groups.Values) group.Dispose();
-        foreach (var listener in _listeners) listener.Dispose();
-        if (_connectionLog is not null) await _connectionLog.DisposeAsync();
-        if (_accessLog is not null) await _accessLog.DisposeAsync();
-        _loggers.Dispose();
+        await app.DisposeAsync();
+        foreach (var group in groups.Values) group.Dispose();
+        foreach (var listener in listeners) listener.Dispose();
+        if (connectionLog is not null) await connectionLog.DisposeAsync();
+        if (accessLog is not null) await accessLog.DisposeAsync();
+        loggers.Dispose();
         _stopping.Dispose();
     }
 }

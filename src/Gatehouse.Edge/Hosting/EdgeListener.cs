@@ -16,36 +16,18 @@ namespace Gatehouse.Edge.Hosting;
 /// in verify mode — the trust store's verifier. Gives each connection its own TLS options, so the client-certificate
 /// callback knows which connection it judges.
 /// </summary>
-internal sealed class EdgeListener : IDisposable
+internal sealed class EdgeListener(ListenerOptions options, string elb, X509Certificate2 certificate, SslStreamCertificateContext context,
+    ClientCertificateVerifier? verifier, LogSink? connectionLog, ILogger logger) : IDisposable
 {
-    private readonly X509Certificate2 _certificate;
-    private readonly SslStreamCertificateContext _context;
-    private readonly ClientCertificateVerifier? _verifier;
-    private readonly ILogger _logger;
+    public ListenerOptions Options { get; } = options;
 
-    private EdgeListener(ListenerOptions options, string elb, X509Certificate2 certificate, SslStreamCertificateContext context,
-        ClientCertificateVerifier? verifier, LogSink? connectionLog, ILogger logger)
-    {
-        Options = options;
-        Elb = elb;
-        _certificate = certificate;
-        _context = context;
-        _verifier = verifier;
-        ConnectionLog = connectionLog;
-        _logger = logger;
-        Rules = new ListenerRules(options.Rules, options.DefaultTargetGroup);
-        StrippedHeaders = ForwardedHeaders.StrippedNames(options.HeaderNames);
-    }
+    public string Elb { get; } = elb;
 
-    public ListenerOptions Options { get; }
+    public ListenerRules Rules { get; } = new(options.Rules, options.DefaultTargetGroup);
 
-    public string Elb { get; }
+    public IReadOnlySet<string> StrippedHeaders { get; } = ForwardedHeaders.StrippedNames(options.HeaderNames);
 
-    public ListenerRules Rules { get; }
-
-    public IReadOnlySet<string> StrippedHeaders { get; }
-
-    public LogSink? ConnectionLog { get; }
+    public LogSink? ConnectionLog { get; } = connectionLog;
 
     public string Name => Options.Listen.ToString();
 
@@ -91,9 +73,9 @@ internal sealed class EdgeListener : IDisposable
     public SslServerAuthenticationOptions ServerOptions(EdgeConnection connection)
     {
         var mode = Options.Mtls.Mode;
-        var options = new SslServerAuthenticationOptions
+        var tls = new SslServerAuthenticationOptions
         {
-            ServerCertificateContext = _context,
+            ServerCertificateContext = context,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
             ClientCertificateRequired = mode != MtlsMode.Off,
@@ -102,20 +84,20 @@ internal sealed class EdgeListener : IDisposable
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         };
         if (mode != MtlsMode.Off)
-            options.RemoteCertificateValidationCallback = (_, certificate, chain, _) => Judge(connection, certificate, chain);
-        return options;
+            tls.RemoteCertificateValidationCallback = (_, presented, chain, _) => Judge(connection, presented, chain);
+        return tls;
     }
 
     private bool Judge(EdgeConnection connection, X509Certificate? certificate, X509Chain? chain)
     {
         connection.Present(certificate, chain);
-        if (_verifier is null) return true; // passthrough: ALB verifies nothing
-        var verdict = _verifier.Verify(connection.Leaf, connection.Presented);
+        if (verifier is null) return true; // passthrough: ALB verifies nothing
+        var verdict = verifier.Verify(connection.Leaf, connection.Presented);
         connection.Verdict = verdict;
         if (!verdict.Accepted)
-            EdgeLog.CertificateRefused(_logger, Name, connection.Client.ToString(), verdict.LogWord, verdict.Reason);
+            EdgeLog.CertificateRefused(logger, Name, connection.Client.ToString(), verdict.LogWord, verdict.Reason);
         return verdict.Accepted;
     }
 
-    public void Dispose() => _certificate.Dispose();
+    public void Dispose() => certificate.Dispose();
 }

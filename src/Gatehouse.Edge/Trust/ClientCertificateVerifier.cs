@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki.Trust;
 using Gatehouse.Pki.Validation;
 
 namespace Gatehouse.Edge.Trust;
@@ -51,16 +52,7 @@ internal sealed class ClientCertificateVerifier(EdgeTrustStore store, bool ignor
             if ((CertificatePolicy.CheckKeyAndVersion(certificate) ?? CertificatePolicy.CheckSignatureAlgorithm(certificate)) is { } problem)
                 return new(TlsVerifyStatus.ClientCertTypeUnsupported, $"{CertificatePolicy.Describe(certificate)}: {problem}");
 
-        using var chain = new X509Chain();
-        var policy = chain.ChainPolicy;
-        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        policy.CustomTrustStore.AddRange(store.Roots);
-        policy.ExtraStore.AddRange(store.Intermediates);
-        foreach (var certificate in presented) policy.ExtraStore.Add(certificate);
-        policy.DisableCertificateDownloads = true;
-        policy.RevocationMode = X509RevocationMode.NoCheck;
-        policy.VerificationTime = time.GetUtcNow().UtcDateTime;
-        chain.Build(leaf);
+        using var chain = Chains.Build(leaf, store.Roots, store.Intermediates, presented, time.GetUtcNow());
         var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
         try
         {

@@ -17,6 +17,27 @@ internal static class Chains
     /// <paramref name="usage"/> in its extended key usage. Intermediates may come from <paramref name="intermediates"/>;
     /// nothing is downloaded and the operating system's revocation cache is not asked (STYLE: crypto policy is explicit).
     /// </summary>
+    /// <summary>
+    /// Builds <paramref name="leaf"/>'s chain toward <paramref name="roots"/> only, at <paramref name="at"/>, with the
+    /// trust's own intermediates and what the peer <paramref name="presented"/> as candidates; no downloads, no revocation
+    /// (the callers check revocation themselves, against their CRLs). The caller judges the chain and disposes it.
+    /// </summary>
+    public static X509Chain Build(X509Certificate2 leaf, IEnumerable<X509Certificate2> roots, IEnumerable<X509Certificate2> intermediates,
+        IEnumerable<X509Certificate2> presented, DateTimeOffset at)
+    {
+        var chain = new X509Chain();
+        var policy = chain.ChainPolicy;
+        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        foreach (var root in roots) policy.CustomTrustStore.Add(root);
+        foreach (var certificate in intermediates.Concat(presented)) policy.ExtraStore.Add(certificate);
+        policy.DisableCertificateDownloads = true;
+        policy.RevocationMode = X509RevocationMode.NoCheck;
+        policy.VerificationTime = at.UtcDateTime;
+        policy.VerificationTimeIgnored = false;
+        chain.Build(leaf);
+        return chain;
+    }
+
     public static bool ChainsTo(IEnumerable<X509Certificate2> roots, X509Certificate presented, Oid usage,
         X509Certificate2Collection? intermediates = null)
     {

@@ -86,21 +86,8 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
         }
     }
 
-    private X509Chain BuildChain(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> presented, TrustStore trust)
-    {
-        var chain = new X509Chain();
-        var policy = chain.ChainPolicy;
-        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        policy.CustomTrustStore.AddRange(trust.Roots);
-        policy.ExtraStore.AddRange(trust.Intermediates);
-        foreach (var certificate in presented) policy.ExtraStore.Add(certificate);
-        policy.DisableCertificateDownloads = true;
-        policy.RevocationMode = X509RevocationMode.NoCheck;
-        policy.VerificationTime = time.GetUtcNow().UtcDateTime;
-        policy.VerificationTimeIgnored = false;
-        chain.Build(leaf);
-        return chain;
-    }
+    private X509Chain BuildChain(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> presented, TrustStore trust) =>
+        Chains.Build(leaf, trust.Roots, trust.Intermediates, presented, time.GetUtcNow());
 
     public CertificateValidationResult Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2>? presentedIntermediates = null)
     {
