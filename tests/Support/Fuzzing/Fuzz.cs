@@ -63,7 +63,7 @@ internal static class Fuzz
             }
         }, TaskCreationOptions.LongRunning);
 
-        while (!worker.Wait(TimeSpan.FromMilliseconds(500)))
+        while (!Finished(worker))
             if (state.Running(out var index, out var input) is { } running && running > hangLimit)
                 throw Failure(target, seed, index, input!, $"still running after {running.TotalSeconds:0} s (a hang)");
         worker.GetAwaiter().GetResult();
@@ -73,6 +73,19 @@ internal static class Fuzz
         if (Environment.GetEnvironmentVariable("GATEHOUSE_FUZZ_REPORT") is { Length: > 0 } report)
             File.AppendAllText(report, summary + "\n");
         return summary;
+    }
+
+    /// <summary>Waits up to half a second; a failed run counts as finished (its exception is thrown unwrapped after).</summary>
+    private static bool Finished(Task worker)
+    {
+        try
+        {
+            return worker.Wait(TimeSpan.FromMilliseconds(500));
+        }
+        catch (AggregateException)
+        {
+            return true;
+        }
     }
 
     private static int InputSeed(ulong seed, string target, long index)
