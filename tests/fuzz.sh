@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Long mode of the parser fuzzing (docs/reliability.md, "Fuzzing"): the same targets ./test.sh runs briefly, each with
-# GATEHOUSE_FUZZ_INPUTS inputs (10^6 by default). Usage: tests/fuzz.sh TARGET|all
+# GATEHOUSE_FUZZ_INPUTS inputs (10^6 by default). Usage: tests/fuzz.sh TARGET[,TARGET...]|all
 #   GATEHOUSE_FUZZ_SEED=N       another seed than the default (the seed is printed; a failure prints the one to reuse)
 #   GATEHOUSE_FUZZ_ONLY=I       run input I alone (with the seed of a failure: reproduces it)
 # Targets: client-hello dial-frames ping-framing x-forwarded-for header-<format> (ten: aws-alb-passthrough, aws-alb-verify,
@@ -8,7 +8,7 @@
 # forwarded-certificate role-yaml postgres-startup postgres-messages mysql-handshake mysql-greeting mysql-commands upgrade-response
 set -uo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: tests/fuzz.sh TARGET|all}
+target=${1:?usage: tests/fuzz.sh TARGET[,TARGET...]|all}
 export GATEHOUSE_FUZZ_TARGET=$target
 export GATEHOUSE_FUZZ_INPUTS=${GATEHOUSE_FUZZ_INPUTS:-1000000}
 export GATEHOUSE_FUZZ_REPORT=${GATEHOUSE_FUZZ_REPORT:-$PWD/.fuzz-results/summary.txt}

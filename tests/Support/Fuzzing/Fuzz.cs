@@ -27,8 +27,9 @@ internal static class Fuzz
 
     public static FuzzSummary? Run(FuzzTarget target, Func<byte[], Random, string> property, Action<string> log)
     {
-        // tests/fuzz.sh TARGET runs one target's long mode; the others return at once.
-        if (Environment.GetEnvironmentVariable("GATEHOUSE_FUZZ_TARGET") is { Length: > 0 } chosen && chosen != "all" && chosen != target.Name)
+        // tests/fuzz.sh TARGET[,TARGET…] runs those targets' long mode; the others return at once.
+        if (Environment.GetEnvironmentVariable("GATEHOUSE_FUZZ_TARGET") is { Length: > 0 } chosen && chosen != "all"
+            && !chosen.Split(',', StringSplitOptions.TrimEntries).Contains(target.Name))
             return null;
         var seed = Environment.GetEnvironmentVariable("GATEHOUSE_FUZZ_SEED") is { Length: > 0 } s ? ulong.Parse(s) : DefaultSeed;
         var inputs = Environment.GetEnvironmentVariable("GATEHOUSE_FUZZ_INPUTS") is { Length: > 0 } n ? int.Parse(n) : target.ShortInputs;
