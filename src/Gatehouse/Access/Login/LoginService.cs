@@ -190,7 +190,7 @@ internal sealed class LoginService(IStore store, UserService users, CertificateI
         return (ttl, requested is not null && cappedBy is not null ? $"the lifetime asked for is above {cappedBy}: {Durations.Format(ttl)} instead" : null);
     }
 
-    private static bool TryReadPublicKey(string pem, out PublicKey key, out string problem)
+    internal static bool TryReadPublicKey(string pem, out PublicKey key, out string problem)
     {
         key = null!;
         problem = "public_key must be a PEM 'PUBLIC KEY' (SubjectPublicKeyInfo) of an ECDSA P-256/384/521 or RSA 2048–8192 key";
@@ -199,13 +199,15 @@ internal sealed class LoginService(IStore store, UserService users, CertificateI
             var fields = PemEncoding.Find(pem);
             if (pem[fields.Label] is not "PUBLIC KEY") return false;
             key = PublicKey.CreateFromSubjectPublicKeyInfo(Convert.FromBase64String(pem[fields.Base64Data]), out _);
+            // Inside the try: the key is imported only here, where a point off its curve or a curve the platform does
+            // not know throws (both found by fuzzing, issue 18).
+            using var ec = key.GetECDsaPublicKey();
+            using var rsa = ec is null ? key.GetRSAPublicKey() : null;
+            return ec is { KeySize: 256 or 384 or 521 } || rsa is { KeySize: >= 2048 and <= 8192 };
         }
-        catch (Exception e) when (e is ArgumentException or CryptographicException or FormatException)
+        catch (Exception e) when (e is ArgumentException or CryptographicException or FormatException or PlatformNotSupportedException)
         {
             return false;
         }
-        using var ec = key.GetECDsaPublicKey();
-        using var rsa = ec is null ? key.GetRSAPublicKey() : null;
-        return ec is { KeySize: 256 or 384 or 521 } || rsa is { KeySize: >= 2048 and <= 8192 };
     }
 }

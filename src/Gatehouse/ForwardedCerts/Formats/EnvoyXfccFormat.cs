@@ -5,9 +5,11 @@ namespace Gatehouse.ForwardedCerts.Formats;
 /// <summary>
 /// Envoy's x-forwarded-client-cert (spec §2.1): ','-separated elements, one per hop, each ';'-separated key=value
 /// pairs whose values may be double-quoted with \" inside. Cert is the URL-encoded PEM leaf, Chain the URL-encoded
-/// PEM chain including the leaf, Hash the hex SHA-256 of the leaf's DER. With several elements only the last counts:
-/// it is the one the trusted hop added (spec §6.1 item 4); the whole value must still parse, since a stray quote in
-/// an earlier element would otherwise move where the last one seems to start.
+/// PEM chain including the leaf, Hash the hex SHA-256 of the leaf's DER. Exactly one element is taken (issue 18): with
+/// Envoy's SANITIZE_SET, the mode the docs ask for, that is all a front sends. Several elements mean a hop passed on
+/// what came before it (APPEND_FORWARD, FORWARD_ONLY) — a client's own value among them — and whether the last one is
+/// really the trusted hop's cannot be told from here, so the value is refused rather than guessed at (spec §6.1 item 4
+/// allows either; default deny picks refusal). The whole value is parsed first, so a malformed one says where.
 /// </summary>
 internal sealed class EnvoyXfccFormat() : ForwardedCertificateFormat("envoy-xfcc", new Dictionary<HeaderRole, string> { [HeaderRole.Cert] = "x-forwarded-client-cert" })
 {
@@ -17,8 +19,11 @@ internal sealed class EnvoyXfccFormat() : ForwardedCertificateFormat("envoy-xfcc
         if (header.Error is not null) return PresentedDecode.Refused(header.Error);
         if (header.IsAbsent) return PresentedDecode.Absent();
 
-        var error = ParseLastElement(header.Name, header.Text!, out var pairs);
+        var error = ParseElements(header.Name, header.Text!, out var pairs, out var elements);
         if (error is not null) return PresentedDecode.Refused(error);
+        if (elements > 1)
+            return PresentedDecode.Refused($"{header.Name} has {elements} elements, and Gatehouse takes exactly one: set Envoy's " +
+                "forward_client_cert_details to SANITIZE_SET, so that no client's own value is passed on beside the one Envoy adds");
         string? cert = null, chain = null, hash = null;
         foreach (var (key, value) in pairs)
         {
@@ -27,11 +32,11 @@ internal sealed class EnvoyXfccFormat() : ForwardedCertificateFormat("envoy-xfcc
             else if (key.Equals("Chain", StringComparison.OrdinalIgnoreCase)) slot = ref chain;
             else if (key.Equals("Hash", StringComparison.OrdinalIgnoreCase)) slot = ref hash;
             else continue; // By, Subject, URI, DNS, issuer: not ours to judge
-            if (slot is not null) return PresentedDecode.Refused($"{header.Name} has {key} twice in its last element");
+            if (slot is not null) return PresentedDecode.Refused($"{header.Name} has {key} twice");
             slot = value;
         }
         if (cert is null && chain is null)
-            return PresentedDecode.Refused($"{header.Name} carries no Cert or Chain in its last element; set Envoy's set_current_client_cert_details cert: true");
+            return PresentedDecode.Refused($"{header.Name} carries no Cert or Chain; set Envoy's set_current_client_cert_details cert: true");
 
         var certificates = new PresentedChain((cert?.Length ?? 0) + (chain?.Length ?? 0));
         error = Read(header.Name, cert, chain, hash, headers.Limits, certificates);
@@ -58,11 +63,11 @@ internal sealed class EnvoyXfccFormat() : ForwardedCertificateFormat("envoy-xfcc
         return hash is null ? null : Digests.Check(new HeaderValue($"{name} Hash", hash, null), into[0], DigestSpelling.Hex);
     }
 
-    /// <summary>One linear pass over the whole value; returns the pairs of the last element.</summary>
-    private static string? ParseLastElement(string name, string value, out List<(string Key, string Value)> pairs)
+    /// <summary>One linear pass over the whole value; returns the pairs of the last element and how many elements there are.</summary>
+    private static string? ParseElements(string name, string value, out List<(string Key, string Value)> pairs, out int element)
     {
         pairs = [];
-        var element = 1;
+        element = 1;
         var i = 0;
         while (true)
         {

@@ -82,8 +82,63 @@ internal sealed class PresentedChain : IDisposable
             }
             if (i == 0) leaf = certificate;
             else intermediates.Add(certificate);
+            if (Unreadable(certificate) is { } field)
+            {
+                leaf?.Dispose();
+                CertificateEncodings.DisposeAll(intermediates);
+                leaf = null;
+                intermediates.Clear();
+                return $"{_headers[i]} holds a certificate whose {field} cannot be read (certificate {i + 1} of the chain, leaf first)";
+            }
+            // After the leaf come its issuers, CAs all. Another end-entity certificate there is two values joined into
+            // one (a client's copy and the balancer's: traefik's comma list, a merged header): refused, not ignored.
+            if (i > 0 && !IsCa(certificate))
+            {
+                leaf?.Dispose();
+                CertificateEncodings.DisposeAll(intermediates);
+                leaf = null;
+                intermediates.Clear();
+                return $"{_headers[i]} holds a certificate that is not a CA's after the leaf (certificate {i + 1} of the chain, leaf first): " +
+                    "a chain is the client's certificate and its issuers, so two values were joined into one";
+            }
         }
         return null;
+    }
+
+    /// <summary>
+    /// The runtime parses a certificate's fields lazily: DER that loads can still hold a validity time or an extension
+    /// that throws when first read (found by the header fuzzing: a decoded leaf's NotAfter threw in a format's leaf
+    /// check, past every decoder). Each field judged later is read here once, so it is refused here, not thrown there.
+    /// </summary>
+    private static string? Unreadable(X509Certificate2 certificate)
+    {
+        var field = "validity";
+        try
+        {
+            _ = (certificate.NotBefore, certificate.NotAfter);
+            field = "names";
+            _ = (certificate.SubjectName.Name, certificate.IssuerName.Name, certificate.SerialNumber);
+            field = "extensions";
+            foreach (var extension in certificate.Extensions) _ = extension.Oid;
+            return null;
+        }
+        catch (CryptographicException)
+        {
+            return field;
+        }
+    }
+
+    /// <summary>True when the certificate says it is a CA; false too when its extensions cannot be read.</summary>
+    private static bool IsCa(X509Certificate2 certificate)
+    {
+        try
+        {
+            return certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is { CertificateAuthority: true };
+        }
+        catch (CryptographicException)
+        {
+            return false; // found by the header fuzzing: a malformed extension throws on first read
+        }
     }
 
     public void Dispose()

@@ -34,7 +34,16 @@ internal static class Chains
         policy.RevocationMode = X509RevocationMode.NoCheck;
         policy.VerificationTime = at.UtcDateTime;
         policy.VerificationTimeIgnored = false;
-        chain.Build(leaf);
+        try
+        {
+            chain.Build(leaf);
+        }
+        catch
+        {
+            // The builder throws on some malformed certificates (a point off its curve): callers refuse, nothing leaks.
+            chain.Dispose();
+            throw;
+        }
         return chain;
     }
 

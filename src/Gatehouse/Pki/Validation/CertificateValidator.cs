@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Pki.Trust;
 
@@ -90,6 +91,21 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
         Chains.Build(leaf, trust.Roots, trust.Intermediates, presented, time.GetUtcNow());
 
     public CertificateValidationResult Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2>? presentedIntermediates = null)
+    {
+        try
+        {
+            return ValidateCore(leaf, presentedIntermediates);
+        }
+        catch (CryptographicException e)
+        {
+            // Found by fuzzing the forwarded-certificate path (issue 18): DER the runtime loads can still make the
+            // chain builder (OpenSSL's X509_verify_cert) or a field's first read throw. Such a certificate is refused.
+            return Refuse(CertificateRefusal.ClientCertInvalid,
+                $"the client certificate could not be checked: the platform failed on it ({e.Message}); it is malformed");
+        }
+    }
+
+    private CertificateValidationResult ValidateCore(X509Certificate2 leaf, IReadOnlyList<X509Certificate2>? presentedIntermediates)
     {
         var trust = trustStore();
         var presented = presentedIntermediates ?? [];
