@@ -67,19 +67,15 @@ internal sealed class ClientCertificateVerifier(EdgeTrustStore store, bool ignor
     private ClientCertificateVerdict Judge(X509Chain chain, List<X509Certificate2> elements)
     {
         var leaf = elements[0];
-        var flags = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
-        const X509ChainStatusFlags untrusted = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain | X509ChainStatusFlags.ExplicitDistrust;
-        if ((flags & untrusted) != 0)
+        var flags = ChainStatus.Flags(chain);
+        if ((flags & ChainStatus.Untrusted) != 0)
             return new(TlsVerifyStatus.ClientCertUntrusted, $"{CertificatePolicy.Describe(leaf)} (issuer {leaf.Issuer}) does not chain to a CA of the trust store");
         if (elements.Count > MaxChainDepth)
             return new(TlsVerifyStatus.ClientCertMaxChainDepthExceeded, $"the chain of {CertificatePolicy.Describe(leaf)} has {elements.Count} certificates; at most {MaxChainDepth}");
         if ((flags & X509ChainStatusFlags.NotValidForUsage) != 0)
             return new(TlsVerifyStatus.ClientCertPurposeInvalid, $"a CA in the chain of {CertificatePolicy.Describe(leaf)} may not issue client certificates");
-        const X509ChainStatusFlags timeFlags = X509ChainStatusFlags.NotTimeValid | X509ChainStatusFlags.NotTimeNested;
-        var structural = flags & ~timeFlags & ~X509ChainStatusFlags.RevocationStatusUnknown & ~X509ChainStatusFlags.OfflineRevocation;
-        if (structural != X509ChainStatusFlags.NoError)
-            return new(TlsVerifyStatus.ClientCertInvalid,
-                $"the chain of {CertificatePolicy.Describe(leaf)} is invalid: {string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct())}");
+        if (ChainStatus.Structural(flags) != X509ChainStatusFlags.NoError)
+            return new(TlsVerifyStatus.ClientCertInvalid, $"the chain of {CertificatePolicy.Describe(leaf)} is invalid: {ChainStatus.Describe(chain)}");
         var now = time.GetUtcNow();
         for (var i = 0; i < elements.Count; i++)
         {

@@ -142,20 +142,16 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
     private CertificateValidationResult Judge(X509Chain chain, List<X509Certificate2> elements, TrustStore trust)
     {
         var leaf = elements[0];
-        var flags = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
+        var flags = ChainStatus.Flags(chain);
 
         // 3. Map chain status, most fundamental first: whose it is, then whether it is intact, then when.
-        const X509ChainStatusFlags untrusted = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain | X509ChainStatusFlags.ExplicitDistrust;
-        if ((flags & untrusted) != 0)
+        if ((flags & ChainStatus.Untrusted) != 0)
             return Refuse(CertificateRefusal.ClientCertUntrusted,
                 $"{CertificatePolicy.Describe(leaf)} does not chain to a trusted CA (issuer {leaf.Issuer}); it must be issued by the Gatehouse user CA or a CA in trust.client_ca_files");
         if ((flags & X509ChainStatusFlags.NotValidForUsage) != 0)
             return Refuse(CertificateRefusal.ClientCertPurposeInvalid, $"a CA in the chain of {CertificatePolicy.Describe(leaf)} is not allowed to issue client certificates");
-        const X509ChainStatusFlags timeFlags = X509ChainStatusFlags.NotTimeValid | X509ChainStatusFlags.NotTimeNested;
-        var structural = flags & ~timeFlags & ~X509ChainStatusFlags.RevocationStatusUnknown & ~X509ChainStatusFlags.OfflineRevocation;
-        if (structural != X509ChainStatusFlags.NoError)
-            return Refuse(CertificateRefusal.ClientCertInvalid,
-                $"the chain of {CertificatePolicy.Describe(leaf)} is invalid: {string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct())}");
+        if (ChainStatus.Structural(flags) != X509ChainStatusFlags.NoError)
+            return Refuse(CertificateRefusal.ClientCertInvalid, $"the chain of {CertificatePolicy.Describe(leaf)} is invalid: {ChainStatus.Describe(chain)}");
         if (elements.Count > options.MaxChainDepth)
             return Refuse(CertificateRefusal.ClientCertMaxChainDepthExceeded,
                 $"the chain of {CertificatePolicy.Describe(leaf)} has {elements.Count} certificates; at most {options.MaxChainDepth} are accepted");
@@ -167,7 +163,7 @@ internal sealed class CertificateValidator(Func<TrustStore> trustStore, TimeProv
             if (now > certificate.NotAfter.ToUniversalTime())
                 return Refuse(CertificateRefusal.ClientCertExpired, $"{CertificatePolicy.Describe(certificate)} expired at {certificate.NotAfter.ToUniversalTime():u}; get a new certificate");
         }
-        if ((flags & timeFlags) != 0)
+        if ((flags & ChainStatus.Time) != 0)
             return Refuse(CertificateRefusal.ClientCertInvalid, $"the validity periods in the chain of {CertificatePolicy.Describe(leaf)} do not nest");
 
         // 4. Policy on the CAs the chain builder found (the presented ones were checked already).
