@@ -38,12 +38,16 @@ quiet() {
 }
 
 # Builds the CLI and the load generator in Release; sets $gh_dll and $lg_dll. Needs $repo.
+# Once per run: the scripts side-by-side.sh starts after its own rows see GATEHOUSE_BENCH_BUILT and skip the build.
 build_gatehouse() {
-  say "building (Release)"
   local project log
-  for project in src/Gatehouse.Cli/Gatehouse.Cli.csproj bench/Gatehouse.LoadGen/Gatehouse.LoadGen.csproj; do
-    if ! log=$(dotnet build "$project" -c Release -nologo -v q 2>&1); then echo "$log" >&2; fail "the build of $project failed (above)."; fi
-  done
+  if [ "${GATEHOUSE_BENCH_BUILT:-}" != 1 ]; then
+    say "building (Release)"
+    for project in src/Gatehouse.Cli/Gatehouse.Cli.csproj bench/Gatehouse.LoadGen/Gatehouse.LoadGen.csproj; do
+      if ! log=$(dotnet build "$project" -c Release -nologo -v q 2>&1); then echo "$log" >&2; fail "the build of $project failed (above)."; fi
+    done
+    export GATEHOUSE_BENCH_BUILT=1
+  fi
   gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
   lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
 }
