@@ -35,7 +35,7 @@ public sealed class ForwardedHeaderFuzzTests(ITestOutputHelper output)
             ShortInputs = 1500,
             MemoryPerInputByte = 256,
         };
-        var originalTbs = Tbs(pki.EcLeaf.RawData);
+        var originalTbs = SignedCertificates.Tbs(pki.EcLeaf.RawData);
         Fuzz.Run(target, (input, _) =>
         {
             var headers = Parse(input);
@@ -46,8 +46,8 @@ public sealed class ForwardedHeaderFuzzTests(ITestOutputHelper output)
             // The digest is checked when it is sent (all three formats make it optional); a mutation may remove it.
             if (ValidHeaders.CarriesDigest(formatId) && DigestSent(formatId, headers))
                 throw new InvalidOperationException("decoded an altered leaf despite the digest header");
-            var tbs = Tbs(result.Leaf.RawData);
-            if (tbs is not null && !tbs.AsSpan().SequenceEqual(originalTbs) && SignedBy(result.Leaf.RawData, pki.EcIntermediateKey))
+            var tbs = SignedCertificates.Tbs(result.Leaf.RawData);
+            if (tbs is not null && !tbs.AsSpan().SequenceEqual(originalTbs) && SignedCertificates.SignedBy(result.Leaf.RawData, pki.EcIntermediateKey))
                 throw new InvalidOperationException("decoded a different certificate that the issuer signed");
             return "Decoded, altered and unsigned";
         }, output.WriteLine);
@@ -119,33 +119,5 @@ public sealed class ForwardedHeaderFuzzTests(ITestOutputHelper output)
             if (line.IndexOf(':') is > 0 and var colon)
                 lines.Add((line[..colon], line[(colon + 1)..].TrimStart(' ', '\t')));
         return ReceivedHeaders.Of([.. lines]);
-    }
-
-    private static byte[]? Tbs(byte[] der)
-    {
-        try
-        {
-            return new AsnReader(der, AsnEncodingRules.DER).ReadSequence().ReadEncodedValue().ToArray();
-        }
-        catch (AsnContentException)
-        {
-            return null;
-        }
-    }
-
-    private static bool SignedBy(byte[] der, ECDsa issuerKey)
-    {
-        try
-        {
-            var certificate = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
-            var tbs = certificate.ReadEncodedValue();
-            certificate.ReadSequence();
-            var signature = certificate.ReadBitString(out _);
-            return issuerKey.VerifyData(tbs.Span, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-        }
-        catch (Exception e) when (e is AsnContentException or CryptographicException)
-        {
-            return false;
-        }
     }
 }

@@ -26,7 +26,7 @@ public sealed class FormatMutationTests(ITestOutputHelper output)
         var valid = ValidHeaders.For(formatId);
         Encode.AssertDecoded(format.Decode(ReceivedHeaders.Of(valid), Encode.Defaults, new DecodeLimits()), pki.EcLeaf,
             formatId is "aws-alb-verify" or "nginx" or "haproxy" or "cloudflare" or "azure-arr" ? [] : [pki.EcIntermediate, pki.EcRoot]);
-        var originalTbs = Tbs(pki.EcLeaf.RawData)!;
+        var originalTbs = SignedCertificates.Tbs(pki.EcLeaf.RawData)!;
 
         var random = new Random(formatId.Aggregate(9440, (hash, c) => hash * 31 + c));
         var outcomes = new Dictionary<string, int>();
@@ -50,8 +50,8 @@ public sealed class FormatMutationTests(ITestOutputHelper output)
                 if (!result.Leaf.RawData.AsSpan().SequenceEqual(pki.EcLeaf.RawData))
                 {
                     Assert.False(ValidHeaders.CarriesDigest(formatId), $"{formatId} decoded an altered leaf despite its digest after mutation {i} ({mutation})");
-                    var tbs = Tbs(result.Leaf.RawData);
-                    var signed = tbs is not null && SignedBy(result.Leaf.RawData, pki.EcIntermediateKey);
+                    var tbs = SignedCertificates.Tbs(result.Leaf.RawData);
+                    var signed = tbs is not null && SignedCertificates.SignedBy(result.Leaf.RawData, pki.EcIntermediateKey);
                     Assert.False(signed && !tbs!.AsSpan().SequenceEqual(originalTbs),
                         $"{formatId} decoded a different certificate that the issuer signed after mutation {i} ({mutation})");
                     outcome = "Decoded, altered and unsigned";
@@ -84,33 +84,5 @@ public sealed class FormatMutationTests(ITestOutputHelper output)
         if (kind == 4) lines.Add((name, value));
         else lines[index] = (name, value);
         return [.. lines];
-    }
-
-    private static byte[]? Tbs(byte[] der)
-    {
-        try
-        {
-            return new AsnReader(der, AsnEncodingRules.DER).ReadSequence().ReadEncodedValue().ToArray();
-        }
-        catch (AsnContentException)
-        {
-            return null;
-        }
-    }
-
-    private static bool SignedBy(byte[] der, ECDsa issuerKey)
-    {
-        try
-        {
-            var certificate = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
-            var tbs = certificate.ReadEncodedValue();
-            certificate.ReadSequence();
-            var signature = certificate.ReadBitString(out _);
-            return issuerKey.VerifyData(tbs.Span, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-        }
-        catch (Exception e) when (e is AsnContentException or CryptographicException)
-        {
-            return false;
-        }
     }
 }
