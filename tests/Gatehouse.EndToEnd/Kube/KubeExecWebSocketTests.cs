@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Gatehouse.Pki.Trust;
 
 namespace Gatehouse.EndToEnd.Kube;
 
@@ -19,13 +20,7 @@ public sealed class KubeExecWebSocketTests(KubeAccessCluster cluster)
         using var socket = new ClientWebSocket();
         socket.Options.ClientCertificates.Add(certificate);
         socket.Options.RemoteCertificateValidationCallback = (_, presented, _, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(hostCa);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return presented is X509Certificate2 leaf && chain.Build(leaf);
-        };
+            presented is not null && Chains.ChainsTo([hostCa], presented, Chains.ServerAuth);
         socket.Options.AddSubProtocol(KubeApiStandIn.ChannelV4);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var before = cluster.Api.Seen.Count;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Pki.Trust;
 
 namespace Gatehouse.EndToEnd.Kube;
 
@@ -32,13 +33,7 @@ public sealed class KubeHostRouteTests(KubeAccessCluster cluster)
                 ClientCertificates = [certificate],
                 // The host certificate names only public_addr (127.0.0.1 here), not kube-gatehouse.*: check the chain, not the name.
                 RemoteCertificateValidationCallback = (_, presented, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(hostCa);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return presented is X509Certificate2 leaf && chain.Build(leaf);
-                },
+                    presented is not null && Chains.ChainsTo([hostCa], presented, Chains.ServerAuth),
             },
         };
         using var client = new HttpClient(handler);

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Testing;
+using Gatehouse.Pki.Trust;
 
 namespace Gatehouse.EndToEnd.Kube;
 
@@ -69,13 +70,7 @@ public sealed class KubectlExecUnderLoadTests(KubeAccessCluster cluster)
         using var socket = new ClientWebSocket();
         socket.Options.ClientCertificates.Add(certificate);
         socket.Options.RemoteCertificateValidationCallback = (_, presented, _, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(hostCa);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return presented is X509Certificate2 leaf && chain.Build(leaf);
-        };
+            presented is not null && Chains.ChainsTo([hostCa], presented, Chains.ServerAuth);
         socket.Options.AddSubProtocol(KubeApiStandIn.ChannelV5);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await socket.ConnectAsync(uri, timeout.Token);
