@@ -33,6 +33,9 @@ namespace Gatehouse.Proxy.Hosting;
 /// optionally a plain-HTTP one on <see cref="ProxyOptions.HttpListen"/> for balancers that speak HTTP to targets.</summary>
 internal sealed class ProxyHost : IAsyncDisposable
 {
+    /// <summary>The longest HTTP request line the TLS port reads (kubectl exec commands travel in the query string).</summary>
+    internal const int MaxRequestLineBytes = 64 * 1024;
+
     private readonly WebApplication _app;
     private readonly HostCertificateProvider _certificates;
 
@@ -55,6 +58,9 @@ internal sealed class ProxyHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // kubectl exec and attach carry the command in the query string; the API server reads request lines up to
+            // its 1 MB header limit, Kestrel's default stops at 8 KiB. 64 KiB lets long commands through, still bounded.
+            kestrel.Limits.MaxRequestLineSize = MaxRequestLineBytes;
             kestrel.Listen(options.Listen, listen =>
             {
                 // First the ClientHello router: gatehouse-* protocols leave here; the rest goes on to HTTPS below.

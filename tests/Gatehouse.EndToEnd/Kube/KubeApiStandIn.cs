@@ -54,6 +54,8 @@ internal sealed partial class KubeApiStandIn : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         var clientCa = clientCaFile is null ? null : X509CertificateLoader.LoadCertificateFromFile(clientCaFile);
+        // Like the API server (Go's 1 MB header limit), not Kestrel's 8 KiB request line.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestLineSize = 1 << 20);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(https =>
         {
             https.ServerCertificate = certificate;

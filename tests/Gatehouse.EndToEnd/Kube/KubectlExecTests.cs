@@ -30,6 +30,18 @@ public sealed class KubectlExecTests(KubeAccessCluster cluster)
     }
 
     [Fact]
+    public async Task A_kubectl_exec_command_longer_than_8_KiB_reaches_the_api_server_and_its_output_comes_back()
+    {
+        var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.AliceCorp);
+        var word = string.Concat(Enumerable.Range(0, 2_000).Select(i => $"w{i:x4}")); // 10,000 characters in the query
+
+        var result = await KubeAccessCluster.KubectlAsync(env, "exec", KubeApiStandIn.ListedPod, "--", "echo", word);
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Equal(word + "\n", result.Stdout);
+    }
+
+    [Fact]
     public async Task Kubectl_exec_i_cat_sends_stdin_and_gets_it_back_until_stdin_ends()
     {
         var env = await cluster.KubeconfigAsync(cluster.DirectServer, cluster.HostCa, cluster.AliceCorp);
