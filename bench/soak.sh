@@ -2,9 +2,10 @@
 # Soak (not in CI): SOAK_SECONDS (default 1800) of SOAK_TUNNELS (default 1000) tunnels churning through an nginx
 # layer-7 front (`gatehouse proxy app` → nginx → /v1/tunnel → Gatehouse → a TCP echo), each living 5–55 s, plus
 # SOAK_RATE (default 20) HTTP app requests/s through nginx playing an ALB in mTLS passthrough. Every 10 s it samples the
-# proxy's RSS, open file descriptors, threads and GC heap (the runtime's System.Runtime meter at /metrics) with the
-# load's counters, into $SOAK_OUT/soak.csv, and at the end writes $SOAK_OUT/soak.svg (a chart drawn here, no plotting
-# tool) and prints a summary: first and last ten-minute means, and the error counts. SOAK_OUT defaults to ./soak-results.
+# proxy's RSS, open file descriptors, threads, GC heap and GC committed memory (the runtime's System.Runtime meter at
+# /metrics) with the load's counters, into $SOAK_OUT/soak.csv, and at the end writes $SOAK_OUT/soak.svg (a chart
+# drawn here, no plotting tool) and prints a summary: first and last third means, and the error counts. SOAK_OUT
+# defaults to ./soak-results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -136,7 +137,7 @@ start_bg load dotnet "$lg_dll" soak --tunnel-port "$app_port" --tunnels "$SOAK_T
   --cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --rate "$SOAK_RATE" --seconds "$SOAK_SECONDS"
 load_pid=$last_pid
 csv=$SOAK_OUT/soak.csv
-echo "seconds,rss_kib,fds,threads,gc_heap_bytes,client_rss_kib,tunnels_open,tunnels_opened,tunnel_errors,echoes,http_ok,http_errors" >"$csv"
+echo "seconds,rss_kib,fds,threads,gc_heap_bytes,client_rss_kib,tunnels_open,tunnels_opened,tunnel_errors,echoes,http_ok,http_errors,gc_committed_bytes" >"$csv"
 say "soaking for $SOAK_SECONDS s: $SOAK_TUNNELS churning tunnels + $SOAK_RATE requests/s; samples in $csv"
 started=$SECONDS
 status_of() { sed -n "s/^$2:[[:space:]]*\([0-9]*\).*/\1/p" "/proc/$1/status"; }
@@ -145,9 +146,12 @@ while kill -0 "$load_pid" 2>/dev/null; do
   sleep 10
   kill -0 "$gh_pid" 2>/dev/null || fail "the proxy died (log: $work/gatehouse.log; KEEP_WORK=1 keeps it)"
   # A scrape that times out on a busy machine leaves the heap cell empty rather than ending the soak.
-  heap=$({ curl -sk --max-time 15 "https://127.0.0.1:$gh_port/metrics" || true; } | awk '/^dotnet_gc_last_collection_heap_size_bytes/ { s += $NF; n++ } END { if (n) printf "%.0f", s }')
+  metrics=$({ curl -sk --max-time 15 "https://127.0.0.1:$gh_port/metrics" || true; })
+  heap=$(echo "$metrics" | awk '/^dotnet_gc_last_collection_heap_size_bytes/ { s += $NF; n++ } END { if (n) printf "%.0f", s }')
+  # Memory the GC holds from the system (heap plus free space it keeps): RSS above it is native (TLS, allocator).
+  committed=$(echo "$metrics" | awk '/^dotnet_gc_last_collection_memory_committed_size_bytes/ { s += $NF; n++ } END { if (n) printf "%.0f", s }')
   counters=$({ grep -v '^total' "$work/load.log" || true; } | tail -n 1)
-  echo "$((SECONDS - started)),$(status_of "$gh_pid" VmRSS),$(ls "/proc/$gh_pid/fd" | wc -l),$(status_of "$gh_pid" Threads),${heap},$(status_of "$app_pid" VmRSS),$(counter "$counters" tunnels_open),$(counter "$counters" tunnels_opened),$(counter "$counters" tunnel_errors),$(counter "$counters" echoes),$(counter "$counters" http_ok),$(counter "$counters" http_errors)" >>"$csv"
+  echo "$((SECONDS - started)),$(status_of "$gh_pid" VmRSS),$(ls "/proc/$gh_pid/fd" | wc -l),$(status_of "$gh_pid" Threads),${heap},$(status_of "$app_pid" VmRSS),$(counter "$counters" tunnels_open),$(counter "$counters" tunnels_opened),$(counter "$counters" tunnel_errors),$(counter "$counters" echoes),$(counter "$counters" http_ok),$(counter "$counters" http_errors),${committed}" >>"$csv"
 done
 load_status=0; wait "$load_pid" || load_status=$?
 grep -E '^total|first error' "$work/load.log" >&2 || true

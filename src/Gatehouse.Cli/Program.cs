@@ -1,5 +1,8 @@
 using System.CommandLine;
+using Gatehouse.Cli;
 using Gatehouse.Cli.Commands;
+
+NativeAllocator.LimitArenas();
 
 var root = new RootCommand("Gatehouse: an identity-aware access proxy. One TLS port for SSH, databases, Kubernetes and apps.")
 {
