@@ -5,7 +5,7 @@
 #   GATEHOUSE_FUZZ_ONLY=I       run input I alone (with the seed of a failure: reproduces it)
 # Targets: client-hello dial-frames ping-framing x-forwarded-for header-<format> (ten: aws-alb-passthrough, aws-alb-verify,
 # azure-arr, cloudflare, envoy-xfcc, gcp, haproxy, nginx, rfc9440, traefik) x500-rfc2253 x500-der crl openssh-certificate
-# forwarded-certificate login-public-key role-yaml postgres-startup postgres-messages mysql-handshake mysql-greeting mysql-commands upgrade-response
+# forwarded-certificate login-public-key role-yaml postgres-startup postgres-messages postgres-scram mysql-handshake mysql-greeting mysql-commands upgrade-response
 set -uo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: tests/fuzz.sh TARGET[,TARGET...]|all}

@@ -80,6 +80,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1103, LogLevel.Warning, "Connection {ConnectionId}: refused inside a tunnel, front {Front} forwarded the certificate of {OuterUser} but the inner {Credential} is {InnerUser}'s")]
     public static partial void TunnelBindingRefused(ILogger logger, string connectionId, string front, string outerUser, string innerUser, string credential);
 
+    [LoggerMessage(1105, LogLevel.Warning, "Tunnel {ConnectionId} from {Client} was cut with no WebSocket close after {IdleSeconds:0.#} s idle, before the next ping was due (proxy.ping_interval: {PingSeconds:0.#} s): a balancer in front most likely closes idle connections sooner. Lower proxy.ping_interval below the balancer's idle timeout, or raise that timeout (nginx proxy_read_timeout, HAProxy timeout tunnel, ALB idle_timeout.timeout_seconds)")]
+    public static partial void TunnelCutWhileIdle(ILogger logger, string connectionId, string client, double idleSeconds, double pingSeconds);
+
     [LoggerMessage(1104, LogLevel.Warning, "Connection {ConnectionId} from {Client}: refused an upgrade to /v1/tunnel inside a tunnel ({Arrival})")]
     public static partial void NestedTunnelRefused(ILogger logger, string connectionId, string client, string arrival);
 

@@ -25,7 +25,7 @@ internal static class AppCommand
             var app = parse.GetValue(name)!;
             if (!KubeCommand.IsLabel(app)) return CommandKit.Fail($"'{app}' is not an app name (one DNS label).");
             var profiles = ProfileStore.Default();
-            var options = DialerSetup.Create(profiles, parse.GetValue(proxy), null, insecure: false, requireIdentity: true);
+            var options = DialerSetup.Create(profiles, parse.GetValue(proxy), null, insecure: false, requireIdentity: true, warnings: Console.Error);
             var address = options.Proxy.ToString();
             var (deployment, reason) = await HttpDeploymentDetector.DetectAsync(options, parse.GetValue(viaFront), cancellationToken);
             if (deployment is null) return CommandKit.Fail(reason);

@@ -47,7 +47,20 @@ internal static class CommandKit
                 Console.Error.WriteLine($"gatehouse: {e.Message}");
                 return 2;
             }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Not the user's Ctrl-C: a timeout (HttpClient's, or SocketsHttpHandler's connect timeout). System.CommandLine's
+                // own handler prints nothing for a cancellation and exits 1, which left a refused command without its reason.
+                Console.Error.WriteLine($"gatehouse: {TimedOut(e)}");
+                return 1;
+            }
         });
+
+    /// <summary>The sentence for a timeout that ended a command: what timed out, as .NET words it, and what to try.</summary>
+    public static string TimedOut(OperationCanceledException e) =>
+        $"gave up waiting for an answer ({(e.InnerException as TimeoutException ?? (Exception)e).Message.TrimEnd('.')}): the proxy, or a " +
+        "balancer in front of it, did not answer in time. Try again; if it keeps happening, check that the proxy is up (GET /healthz) " +
+        "and not overloaded.";
 
     /// <summary>Reads a secret: one line from standard input with <paramref name="fromStdin"/>, else a hidden prompt (twice) on a
     /// terminal, else null (no terminal to ask on).</summary>

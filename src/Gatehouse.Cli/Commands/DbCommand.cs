@@ -187,7 +187,7 @@ internal static class DbCommand
 
     private static DbSetup Setup(string? proxy)
     {
-        var options = DialerSetup.Create(ProfileStore.Default(), proxy, null, insecure: false, requireIdentity: true);
+        var options = DialerSetup.Create(ProfileStore.Default(), proxy, null, insecure: false, requireIdentity: true, warnings: Console.Error);
         return new DbSetup(new ProxyDialer(options), options.ProfileDirectory!);
     }
 

@@ -70,7 +70,7 @@ internal static class KubeCommand
             var cluster = parse.GetValue(name)!;
             if (!IsLabel(cluster)) return CommandKit.Fail($"'{cluster}' is not a cluster name (one DNS label).");
             var profiles = ProfileStore.Default();
-            var options = DialerSetup.Create(profiles, parse.GetValue(proxy), null, insecure: false, requireIdentity: true);
+            var options = DialerSetup.Create(profiles, parse.GetValue(proxy), null, insecure: false, requireIdentity: true, warnings: Console.Error);
             var address = options.Proxy.ToString();
             var caFile = parse.GetValue(ca) is { } c ? Path.GetFullPath(c) : null;
             if (caFile is not null && !File.Exists(caFile)) return CommandKit.Fail($"--ca: {caFile} does not exist.");

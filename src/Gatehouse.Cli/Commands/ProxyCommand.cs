@@ -41,7 +41,7 @@ internal static class ProxyCommand
         {
             var port = parse.GetValue(Port);
             if (port is < 0 or > 65535) return (null, null, 0, $"--port: {port} is not a port (0 to 65535).");
-            var options = DialerSetup.Create(ProfileStore.Default(), parse.GetValue(Proxy), parse.GetValue(Ca), parse.GetValue(Insecure), requireIdentity: true);
+            var options = DialerSetup.Create(ProfileStore.Default(), parse.GetValue(Proxy), parse.GetValue(Ca), parse.GetValue(Insecure), requireIdentity: true, warnings: Console.Error);
             var dialer = new ProxyDialer(options);
             var (decision, error) = await dialer.DecideAsync(cancellationToken);
             return decision is null ? (null, null, 0, error) : (dialer, decision, port, null);
@@ -87,7 +87,7 @@ internal static class ProxyCommand
         command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             var profiles = ProfileStore.Default();
-            var options = DialerSetup.Create(profiles, parse.GetValue(proxy), parse.GetValue(ca), insecure: false, requireIdentity: true);
+            var options = DialerSetup.Create(profiles, parse.GetValue(proxy), parse.GetValue(ca), insecure: false, requireIdentity: true, warnings: Console.Error);
             var (parsed, error) = SshTarget.Parse(parse.GetValue(target)!, profiles.Load(options.Proxy.ToString())?.ClusterName);
             if (parsed is null) return CommandKit.Fail(error!);
             return await SshProxyCommand.RunAsync(new ProxyDialer(options), parsed, Console.OpenStandardInput(), Console.OpenStandardOutput(),

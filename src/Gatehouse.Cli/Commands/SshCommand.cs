@@ -94,7 +94,7 @@ internal static class SshCommand
     private static (SshSetup Setup, Profile Profile) Prepare(string? proxy)
     {
         var profiles = ProfileStore.Default();
-        var options = DialerSetup.Create(profiles, proxy, null, insecure: false, requireIdentity: true);
+        var options = DialerSetup.Create(profiles, proxy, null, insecure: false, requireIdentity: true, warnings: Console.Error);
         var address = options.Proxy.ToString();
         var profile = profiles.Load(address) ?? throw new SetupException($"not logged in to {address}: run `gatehouse login --proxy {address}` first.");
         return (new SshSetup(new ProxyDialer(options), options.ProfileDirectory!, GatehouseCommandLine()), profile);

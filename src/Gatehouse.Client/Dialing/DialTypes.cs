@@ -55,6 +55,9 @@ internal sealed record DialerOptions(
     /// on request). Shared by copies made with <c>with</c>, so one command's connections report together.</summary>
     public OuterCertificate Outer { get; init; } = new(ClientCertificate, OuterCertificate.FromProfile);
 
+    /// <summary>Where a warning about a connection goes (the command's stderr); null: nowhere.</summary>
+    public Action<string>? Warn { get; init; }
+
     public TimeSpan EffectivePingInterval => PingInterval ?? ProxyProtocol.DefaultPingInterval;
     public TimeSpan EffectiveConnectTimeout => ConnectTimeout ?? TimeSpan.FromSeconds(15);
 }

@@ -10,12 +10,19 @@ namespace Gatehouse.Client.Dialing;
 internal static class DialerSetup
 {
     /// <param name="requireIdentity">A dial needs the profile's certificate; diagnostics can go without one.</param>
-    public static DialerOptions Create(ProfileStore profiles, string? proxy, string? caFile, bool insecure, bool requireIdentity)
+    /// <param name="warnings">Where warnings about connections go (the command's stderr).</param>
+    public static DialerOptions Create(ProfileStore profiles, string? proxy, string? caFile, bool insecure, bool requireIdentity,
+        TextWriter? warnings = null)
     {
         var setting = TunnelSetting.FromEnvironment();
         if (setting.Errors.Count > 0) throw new SetupException(string.Join(" ", setting.Errors));
         var kindText = Environment.GetEnvironmentVariable(TunnelSetting.KindVariable);
         var kind = TunnelSetting.ParseKind(kindText) ?? throw new SetupException($"{TunnelSetting.KindVariable}: '{kindText}' is not websocket or raw.");
+        var pingText = Environment.GetEnvironmentVariable(TunnelSetting.PingVariable);
+        TimeSpan? ping = null;
+        if (!string.IsNullOrWhiteSpace(pingText))
+            ping = Durations.TryParse(pingText, out var parsedPing) ? parsedPing
+                : throw new SetupException($"{TunnelSetting.PingVariable}: '{pingText}' is not a duration like 20s.");
         var address = proxy ?? profiles.CurrentProxy()
             ?? throw new SetupException("no proxy given and no current profile: log in (`gatehouse login --proxy HOST:PORT`) or pass --proxy.");
         var parsed = ProxyAddress.TryParse(address) ?? throw new SetupException($"--proxy: '{address}' is not HOST:PORT.");
@@ -37,8 +44,9 @@ internal static class DialerSetup
         else if (requireIdentity) throw new SetupException($"{directory} has no {IdentityFiles.Certificate} and {IdentityFiles.PrivateKey}; log in again.");
 
         return new DialerOptions(parsed, certificate, LoadHostCa(caFile ?? Path.Combine(directory, ProfileStore.HostCaFile), caFile is not null), insecure,
-            hasProfile ? directory : null, Tunnel: setting, TunnelKind: kind)
+            hasProfile ? directory : null, PingInterval: ping, Tunnel: setting, TunnelKind: kind)
         {
+            Warn = warnings is null ? null : line => warnings.WriteLine("gatehouse: warning: " + line),
             Outer = hasProfile ? OuterCertificate.FromProfileDirectory(directory, certificate) : OuterCertificate.None(),
         };
     }

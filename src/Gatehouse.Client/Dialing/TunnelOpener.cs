@@ -62,8 +62,18 @@ internal static class TunnelOpener
                           $"'{socket.SubProtocol ?? "(none)"}' instead of '{subProtocol}': it is not a Gatehouse tunnel endpoint, or a balancer " +
                           "dropped Sec-WebSocket-Protocol.");
         }
-        return (WebSocketStream.Create(socket, WebSocketMessageType.Binary, CloseTimeout), null);
+        var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, CloseTimeout);
+        if (options.Warn is not { } warn) return (stream, null);
+        var interval = options.EffectivePingInterval;
+        return (new IdleCutWatch(stream, socket, interval, TimeProvider.System, idle => warn(IdleCutWarning(options, idle, interval))), null);
     }
+
+    /// <summary>What the client says when a balancer's idle timeout cut its tunnel (<see cref="IdleCutWatch"/>).</summary>
+    public static string IdleCutWarning(DialerOptions options, TimeSpan idle, TimeSpan interval) =>
+        $"the tunnel to {options.Proxy} was cut with no WebSocket close after {idle.TotalSeconds:0.#} s idle, before the next ping was due " +
+        $"(every {interval.TotalSeconds:0.#} s): a balancer in between most likely closes idle connections sooner. Set {TunnelSetting.PingVariable} " +
+        "below its idle timeout (e.g. 20s), or raise that timeout (nginx proxy_read_timeout, HAProxy timeout tunnel, ALB " +
+        "idle_timeout.timeout_seconds); the proxy's own pings are proxy.ping_interval.";
 
     /// <summary>
     /// The raw upgrade: 1. outer TLS; 2. <c>GET /v1/tunnel</c> with <c>Upgrade: gatehouse-tls</c> (and the same token in

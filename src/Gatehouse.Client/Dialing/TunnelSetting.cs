@@ -13,6 +13,9 @@ internal sealed record TunnelSetting(TunnelMode Default, IReadOnlyDictionary<str
 {
     public const string Variable = "GATEHOUSE_TUNNEL", KindVariable = "GATEHOUSE_TUNNEL_MODE";
 
+    /// <summary>How often this client pings a tunnel (and a -ping connection); the proxy's side is proxy.ping_interval.</summary>
+    public const string PingVariable = "GATEHOUSE_PING_INTERVAL";
+
     public static TunnelSetting Auto { get; } = new(TunnelMode.Auto, new Dictionary<string, TunnelMode>(), []);
 
     public TunnelMode ModeFor(ProxyAddress proxy) =>

@@ -23,7 +23,8 @@ internal static class ProxyConnection
     {
         var handler = new SocketsHttpHandler
         {
-            ConnectTimeout = TimeSpan.FromSeconds(10),
+            // Connect and TLS handshake; a busy proxy host can take seconds to finish a handshake, so not too tight.
+            ConnectTimeout = TimeSpan.FromSeconds(30),
             // Copied per connection by SocketsHttpHandler, callbacks included, so every connection reports to the same outer.
             SslOptions = outer.ApplyTo(new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Check(trust, certificate, errors) }),
         };

@@ -68,7 +68,10 @@ internal static class TunnelEndpoint
                 });
                 // Disposing closes the WebSocket gracefully (a close frame, then the peer's): disposing it outright aborts the
                 // connection, and the balancer may never see the last bytes written — a WebSocket app's close frame, say.
-                tunnel = WebSocketStream.Create(socket, WebSocketMessageType.Binary, TimeSpan.FromSeconds(5));
+                var connectionId = context.Connection.Id;
+                tunnel = new IdleCutWatch(WebSocketStream.Create(socket, WebSocketMessageType.Binary, TimeSpan.FromSeconds(5)), socket,
+                    options.PingInterval, time,
+                    idle => ProxyLog.TunnelCutWhileIdle(logger, connectionId, clientAddress.ToString(), idle.TotalSeconds, options.PingInterval.TotalSeconds));
                 kind = TunnelKind.WebSocket;
             }
             else if (string.Equals(context.Request.Headers.Upgrade, ProxyProtocol.RawUpgrade, StringComparison.OrdinalIgnoreCase)

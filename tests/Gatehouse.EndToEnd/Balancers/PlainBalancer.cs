@@ -26,7 +26,8 @@ internal sealed class PlainBalancer : IAsyncDisposable
     /// <summary>The CA of the balancer's certificate; clients trust it as a public one would be (SSL_CERT_FILE).</summary>
     public string Ca { get; }
 
-    public static async Task<PlainBalancer> StartAsync(int proxyPort, string hostCa)
+    /// <param name="readTimeout">nginx's proxy_read_timeout: how long a quiet upstream (a quiet tunnel) lives.</param>
+    public static async Task<PlainBalancer> StartAsync(int proxyPort, string hostCa, string readTimeout = "1h")
     {
         var dir = new TempDirectory();
         try
@@ -40,7 +41,7 @@ internal sealed class PlainBalancer : IAsyncDisposable
                     {NginxBlocks.PassUpgradesOrClose}
                     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                     proxy_buffering off;
-                    proxy_read_timeout 1h;
+                    proxy_read_timeout {readTimeout};
                     """)), port);
             return new PlainBalancer(dir, nginx, port, ca.Certificate);
         }

@@ -10,7 +10,7 @@ namespace Gatehouse.EndToEnd.Faults;
 /// <summary>Faults under load (issue 18): the proxy killed with SIGKILL, and a TCP app restarting mid-stream.</summary>
 public sealed partial class ProxyFaultTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+    internal static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
 
     [Fact]
     public async Task Killed_with_sigkill_under_load_every_acknowledged_login_is_audited_and_a_running_proxy_app_serves_its_next_connection()
@@ -103,7 +103,7 @@ public sealed partial class ProxyFaultTests
     }
 
     /// <summary>True when the stream ends (EOF or reset) before the deadline; false when it is still open then.</summary>
-    private static async Task<bool> EndsAsync(NetworkStream stream)
+    internal static async Task<bool> EndsAsync(NetworkStream stream)
     {
         using var timeout = new CancellationTokenSource(Deadline);
         var buffer = new byte[256];

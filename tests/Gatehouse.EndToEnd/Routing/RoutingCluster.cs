@@ -295,6 +295,9 @@ internal sealed partial class LocalForward : IAsyncDisposable
         return socket;
     }
 
+    /// <summary>Waits (with a deadline) for <paramref name="text"/> in the command's output.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan deadline) => _process.WaitForOutputAsync(text, deadline);
+
     /// <summary>Waits (with a deadline) for the -v line "connection N closed: …"; returns it.</summary>
     public async Task<string> WaitForClosedAsync(int connection, TimeSpan deadline)
     {
