@@ -392,22 +392,25 @@ for loops in $P2_CONCURRENCY; do
 done
 # P2 with resumption: the .NET client (the load generator, and Gatehouse's own client) never offers a session when it
 # presents a client certificate, so openssl s_time is the client: -new (full handshakes) and -reuse (every connection
-# resumes the first one's session), one loop, no ALPN (the proxy's HTTPS side, the same SslStream and host certificate
+# resumes the first one's session), one loop, no ALPN, TLS 1.2 (s_time never reads, so it never receives a TLS 1.3
+# ticket and would not resume at all: its markers, r for resumed and * for new, are counted and printed) (the proxy's HTTPS side, the same SslStream and host certificate
 # context as gatehouse-*); nginx on a port with its session cache and tickets on. Server CPU per connection from /proc.
-declare -A p2r_rate p2r_cpu
-p2_s_time() { # PORT MODE SERVER-PIDS... -> "connections_per_second cpu_ms_per_connection"
+declare -A p2r_rate p2r_cpu p2r_resumed
+p2_s_time() { # PORT MODE SERVER-PIDS... -> "connections_per_second cpu_ms_per_connection resumed_percent"
   local port=$1 mode=$2; shift 2
   local c0 out n real; c0=$(cpu_seconds "$@")
-  out=$(openssl s_time -connect "127.0.0.1:$port" -cert "$work/identity/cert.pem" -key "$work/identity/key.pem" "-$mode" -time "$P2_SECONDS" 2>&1) ||
+  out=$(openssl s_time -tls1_2 -connect "127.0.0.1:$port" -cert "$work/identity/cert.pem" -key "$work/identity/key.pem" "-$mode" -time "$P2_SECONDS" 2>&1) ||
     fail "openssl s_time -$mode on port $port failed: $out"
   read -r n real <<<"$(echo "$out" | sed -n 's/^\([0-9]*\) connections in \([0-9.]*\) real seconds.*/\1 \2/p' | tail -n 1)"
-  echo "$(per "${n:-0}" "${real:-0}" 1 1) $(per "$(minus "$(cpu_seconds "$@")" "$c0")" "${n:-0}" 1000)"
+  local cpu resumed; cpu=$(minus "$(cpu_seconds "$@")" "$c0")
+  resumed=$(echo "$out" | grep -E '^[r*]+$' | tr -cd 'r' | wc -c)
+  echo "$(per "${n:-0}" "${real:-0}" 1 1) $(per "$cpu" "${n:-0}" 1000) $(per "$resumed" "${n:-0}" 100 0)"
 }
 if want P2 && [ "$P2_RESUME" = 1 ]; then
   for mode in new reuse; do
     echo "side-by-side: P2 resumption, openssl s_time -$mode, ${P2_SECONDS}s (Gatehouse; nginx)" >&2
-    read -r rate cpu <<<"$(p2_s_time "$gh_port" "$mode" "$gh_pid")"; p2r_rate[gh_$mode]=$rate; p2r_cpu[gh_$mode]=$cpu
-    read -r rate cpu <<<"$(p2_s_time "$ngx_resume_port" "$mode" $nginx_workers)"; p2r_rate[ngx_$mode]=$rate; p2r_cpu[ngx_$mode]=$cpu
+    read -r rate cpu resumed <<<"$(p2_s_time "$gh_port" "$mode" "$gh_pid")"; p2r_rate[gh_$mode]=$rate; p2r_cpu[gh_$mode]=$cpu; p2r_resumed[gh_$mode]=$resumed
+    read -r rate cpu resumed <<<"$(p2_s_time "$ngx_resume_port" "$mode" $nginx_workers)"; p2r_rate[ngx_$mode]=$rate; p2r_cpu[ngx_$mode]=$cpu; p2r_resumed[ngx_$mode]=$resumed
   done
 fi
 declare -A lat bulk
@@ -487,7 +490,7 @@ if want P1; then cat <<EOF
 EOF
 fi
 if want P2; then for loops in $P2_CONCURRENCY; do cat <<EOF
-| P2 new mTLS connections/s ($loops loops, ${P2_SECONDS} s) | $(field per_s "${p2_gh[$loops]}") | $(field per_s "${p2_ngx[$loops]}") | $(ratio "$(field per_s "${p2_gh[$loops]}")" "$(field per_s "${p2_ngx[$loops]}")") |
+| P2 new mTLS connections/s ($loops loop(s), ${P2_SECONDS} s) | $(field per_s "${p2_gh[$loops]}") | $(field per_s "${p2_ngx[$loops]}") | $(ratio "$(field per_s "${p2_gh[$loops]}")" "$(field per_s "${p2_ngx[$loops]}")") |
 EOF
 done; fi
 if want P1; then cat <<EOF
@@ -498,12 +501,12 @@ fi
 if want P2; then for loops in $P2_CONCURRENCY; do
   gh_ms=$(per "${p2_gh_cpu[$loops]}" "$(field all_connections "${p2_gh[$loops]}")" 1000)
   ngx_ms=$(per "${p2_ngx_cpu[$loops]}" "$(field all_connections "${p2_ngx[$loops]}")" 1000)
-  echo "| P2 CPU ms per connection, the server (Gatehouse proxy; nginx workers; $loops loops) | $gh_ms | $ngx_ms | $(ratio "$gh_ms" "$ngx_ms") |"
+  echo "| P2 CPU ms per connection, the server (Gatehouse proxy; nginx workers; $loops loop(s)) | $gh_ms | $ngx_ms | $(ratio "$gh_ms" "$ngx_ms") |"
 done; fi
 if want P2 && [ "$P2_RESUME" = 1 ]; then for mode in new reuse; do
   case $mode in new) name="full handshakes";; reuse) name="every connection resumes a saved session";; esac
-  echo "| P2r openssl s_time, $name: connections/s (1 loop, ${P2_SECONDS} s; the proxy's HTTPS side) | ${p2r_rate[gh_$mode]} | ${p2r_rate[ngx_$mode]} | $(ratio "${p2r_rate[gh_$mode]}" "${p2r_rate[ngx_$mode]}") |"
-  echo "| P2r $name: server CPU ms per connection | ${p2r_cpu[gh_$mode]} | ${p2r_cpu[ngx_$mode]} | $(ratio "${p2r_cpu[gh_$mode]}" "${p2r_cpu[ngx_$mode]}") |"
+  echo "| P2r openssl s_time, TLS 1.2, $name: connections/s (1 loop, ${P2_SECONDS} s; the proxy's HTTPS side) | ${p2r_rate[gh_$mode]} | ${p2r_rate[ngx_$mode]} | $(ratio "${p2r_rate[gh_$mode]}" "${p2r_rate[ngx_$mode]}") |"
+  echo "| P2r $name: server CPU ms per connection (resumed: ${p2r_resumed[gh_$mode]}%; ${p2r_resumed[ngx_$mode]}%) | ${p2r_cpu[gh_$mode]} | ${p2r_cpu[ngx_$mode]} | $(ratio "${p2r_cpu[gh_$mode]}" "${p2r_cpu[ngx_$mode]}") |"
 done; fi
 if want P4; then
   p4_gh_n=$(field all_requests "$p4_gh"); p4_ngx_n=$(field all_requests "$p4_ngx")
@@ -538,7 +541,7 @@ EOF
 fi
 echo
 if want P2; then for loops in $P2_CONCURRENCY; do
-  echo "P2 failures ($loops loops): Gatehouse $(field failed "${p2_gh[$loops]}"), nginx $(field failed "${p2_ngx[$loops]}")."
+  echo "P2 failures ($loops loop(s)): Gatehouse $(field failed "${p2_gh[$loops]}"), nginx $(field failed "${p2_ngx[$loops]}")."
 done; fi
 want P4 && echo "P4 failures: Gatehouse $(field failed "$p4_gh"), nginx $(field failed "$p4_ngx"); answer body $(field body_bytes "$p4_gh") / $(field body_bytes "$p4_ngx") bytes."
 echo "Scenarios: $SCENARIOS. Whole run: ${elapsed} s (build included)."
