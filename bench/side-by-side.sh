@@ -25,7 +25,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 P1_BYTES=${P1_BYTES:-1073741824}   # 1 GiB per side
 P2_SECONDS=${P2_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
-P2_CONCURRENCY=${P2_CONCURRENCY:-8}
+P2_CONCURRENCY=${P2_CONCURRENCY:-8}  # loops; a list (P2_CONCURRENCY="1 8 64") measures each, one pair of rows per value
+P2_RESUME=${P2_RESUME:-0}          # 1: also new connections/s that resume a saved TLS session (openssl s_time, 1 loop)
 P3_COUNT=${P3_COUNT:-200}          # sequential connections per route (after 10 not counted)
 P3_BYTES=${P3_BYTES:-268435456}    # 256 MiB per route
 P4_SECONDS=${P4_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
@@ -94,7 +95,7 @@ wait_for_line() {
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 read -r gh_port sink_port ngx_bulk_port ngx_mtls_port ngx_l7_port app_direct_port app_ws_port app_raw_port \
-  alb_gh_port alb_ngx_port middle_port page_port <<<"$(loadgen free-ports --count 12)"
+  alb_gh_port alb_ngx_port middle_port page_port ngx_resume_port <<<"$(loadgen free-ports --count 13)"
 
 # --- 3. The sink (the TCP app behind everything).
 start_bg sink dotnet "$lg_dll" sink --port "$sink_port"; sink_pid=$last_pid
@@ -206,6 +207,17 @@ stream {
         ssl_verify_client      on;
         ssl_session_cache      off;
         ssl_session_tickets    off;
+        proxy_pass 127.0.0.1:$sink_port;
+    }
+    # P2 with resumption (P2_RESUME=1): the same, with nginx's session cache and tickets on.
+    server {
+        listen 127.0.0.1:$ngx_resume_port ssl backlog=4096;
+        ssl_certificate        $certs/server.pem;
+        ssl_certificate_key    $certs/server.key;
+        ssl_client_certificate $work/user-ca.pem;
+        ssl_verify_client      on;
+        ssl_session_cache      shared:bench:10m;
+        ssl_session_tickets    on;
         proxy_pass 127.0.0.1:$sink_port;
     }
 }
@@ -342,6 +354,8 @@ cpu_seconds() {
 }
 nginx_workers=$(pgrep -P "$nginx_pid" | tr '\n' ' ')
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+per() { awk -v a="$1" -v b="$2" -v k="$3" -v d="${4:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a * k / b; else print "n/a" }'; }
 
 if want P1; then
   cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "$app_direct_pid")
@@ -357,8 +371,10 @@ if want P1; then
   p1_ngx=$(measure "P1 nginx: $P1_BYTES bytes over TLS to nginx stream" bulk --port "$ngx_bulk_port" --bytes "$P1_BYTES" --tls-host nginx.bench)
   p1_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
 fi
-if want P2; then
-  p2_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --concurrency "$P2_CONCURRENCY")
+declare -A p2_gh p2_ngx p2_gh_cpu p2_ngx_cpu
+for loops in $P2_CONCURRENCY; do
+  want P2 || break
+  p2_args=(--cert "$work/identity/cert.pem" --key "$work/identity/key.pem" --concurrency "$loops")
   # Warm-up, not counted and outside the CPU counts: a profile of the counted window with only the load generator's own
   # 2 s before it showed a third of the proxy's CPU in the runtime's background JIT (tier-1 compilation of the
   # handshake path), a one-off that nginx does not have; 5 s a side.
@@ -366,13 +382,36 @@ if want P2; then
   measure "P2 warm-up (nginx)" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}" --seconds 5 >/dev/null
   p2_args+=(--seconds "$P2_SECONDS")
   cpu0=$(cpu_seconds "$gh_pid")
-  profile_start P2-proxy "$gh_pid"
-  p2_gh=$(measure "P2 Gatehouse: gatehouse-tcp handshakes + dial, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$gh_port" --mode gatehouse "${p2_args[@]}")
+  profile_start "P2-proxy-$loops" "$gh_pid"
+  p2_gh[$loops]=$(measure "P2 Gatehouse: gatehouse-tcp handshakes + dial, ${P2_SECONDS}s x $loops loops" handshakes --port "$gh_port" --mode gatehouse "${p2_args[@]}")
   profile_stop
-  p2_gh_cpu=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0")
+  p2_gh_cpu[$loops]=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0")
   cpu0=$(cpu_seconds $nginx_workers)
-  p2_ngx=$(measure "P2 nginx: mTLS handshakes + 1-byte echo, ${P2_SECONDS}s x $P2_CONCURRENCY loops" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}")
-  p2_ngx_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
+  p2_ngx[$loops]=$(measure "P2 nginx: mTLS handshakes + 1-byte echo, ${P2_SECONDS}s x $loops loops" handshakes --port "$ngx_mtls_port" --mode tls "${p2_args[@]}")
+  p2_ngx_cpu[$loops]=$(minus "$(cpu_seconds $nginx_workers)" "$cpu0")
+done
+# P2 with resumption: the .NET client (the load generator, and Gatehouse's own client) never offers a session when it
+# presents a client certificate, so openssl s_time is the client: -new (full handshakes) and -reuse (every connection
+# resumes the first one's session), one loop, no ALPN, TLS 1.2 (s_time never reads, so it never receives a TLS 1.3
+# ticket and would not resume at all: its markers, r for resumed and * for new, are counted and printed) (the proxy's HTTPS side, the same SslStream and host certificate
+# context as gatehouse-*); nginx on a port with its session cache and tickets on. Server CPU per connection from /proc.
+declare -A p2r_rate p2r_cpu p2r_resumed
+p2_s_time() { # PORT MODE SERVER-PIDS... -> "connections_per_second cpu_ms_per_connection resumed_percent"
+  local port=$1 mode=$2; shift 2
+  local c0 out n real; c0=$(cpu_seconds "$@")
+  out=$(openssl s_time -tls1_2 -connect "127.0.0.1:$port" -cert "$work/identity/cert.pem" -key "$work/identity/key.pem" "-$mode" -time "$P2_SECONDS" 2>&1) ||
+    fail "openssl s_time -$mode on port $port failed: $out"
+  read -r n real <<<"$(echo "$out" | sed -n 's/^\([0-9]*\) connections in \([0-9.]*\) real seconds.*/\1 \2/p' | tail -n 1)"
+  local cpu resumed; cpu=$(minus "$(cpu_seconds "$@")" "$c0")
+  resumed=$(echo "$out" | grep -E '^[r*]+$' | tr -cd 'r' | wc -c)
+  echo "$(per "${n:-0}" "${real:-0}" 1 1) $(per "$cpu" "${n:-0}" 1000) $(per "$resumed" "${n:-0}" 100 0)"
+}
+if want P2 && [ "$P2_RESUME" = 1 ]; then
+  for mode in new reuse; do
+    echo "side-by-side: P2 resumption, openssl s_time -$mode, ${P2_SECONDS}s (Gatehouse; nginx)" >&2
+    read -r rate cpu resumed <<<"$(p2_s_time "$gh_port" "$mode" "$gh_pid")"; p2r_rate[gh_$mode]=$rate; p2r_cpu[gh_$mode]=$cpu; p2r_resumed[gh_$mode]=$resumed
+    read -r rate cpu resumed <<<"$(p2_s_time "$ngx_resume_port" "$mode" $nginx_workers)"; p2r_rate[ngx_$mode]=$rate; p2r_cpu[ngx_$mode]=$cpu; p2r_resumed[ngx_$mode]=$resumed
+  done
 fi
 declare -A lat bulk
 if want P3; then
@@ -432,8 +471,6 @@ if want P8; then
 fi
 
 # --- 8. Report.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-per() { awk -v a="$1" -v b="$2" -v k="$3" -v d="${4:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a * k / b; else print "n/a" }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%g MiB", b / 1048576 }'; }
 elapsed=$(( $(date +%s) - started ))
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -452,19 +489,25 @@ if want P1; then cat <<EOF
 | P1b, not a side: the proxy alone (no \`proxy app\`; the load generator dials gatehouse-tcp) | $(field mb_per_s "$p1_gh_alone") | | $(ratio "$(field mb_per_s "$p1_gh_alone")" "$(field mb_per_s "$p1_ngx")") |
 EOF
 fi
-if want P2; then cat <<EOF
-| P2 new mTLS connections/s ($P2_CONCURRENCY loops, ${P2_SECONDS} s) | $(field per_s "$p2_gh") | $(field per_s "$p2_ngx") | $(ratio "$(field per_s "$p2_gh")" "$(field per_s "$p2_ngx")") |
+if want P2; then for loops in $P2_CONCURRENCY; do cat <<EOF
+| P2 new mTLS connections/s ($loops loop(s), ${P2_SECONDS} s) | $(field per_s "${p2_gh[$loops]}") | $(field per_s "${p2_ngx[$loops]}") | $(ratio "$(field per_s "${p2_gh[$loops]}")" "$(field per_s "${p2_ngx[$loops]}")") |
 EOF
-fi
+done; fi
 if want P1; then cat <<EOF
 | P1 CPU s per GB, the TLS-terminating server (Gatehouse proxy; nginx workers) | $(per "$p1_gh_cpu" "$P1_BYTES" 1e9) | $(per "$p1_ngx_cpu" "$P1_BYTES" 1e9) | $(ratio "$(per "$p1_gh_cpu" "$P1_BYTES" 1e9)" "$(per "$p1_ngx_cpu" "$P1_BYTES" 1e9)") |
 | P1b CPU s per GB in \`proxy app\` (the client-side TLS, done by the load generator for nginx) | $(per "$p1_app_cpu" "$P1_BYTES" 1e9) | | |
 EOF
 fi
-if want P2; then cat <<EOF
-| P2 CPU ms per connection, the server (Gatehouse proxy; nginx workers) | $(per "$p2_gh_cpu" "$(field all_connections "$p2_gh")" 1000) | $(per "$p2_ngx_cpu" "$(field all_connections "$p2_ngx")" 1000) | $(ratio "$(per "$p2_gh_cpu" "$(field all_connections "$p2_gh")" 1000)" "$(per "$p2_ngx_cpu" "$(field all_connections "$p2_ngx")" 1000)") |
-EOF
-fi
+if want P2; then for loops in $P2_CONCURRENCY; do
+  gh_ms=$(per "${p2_gh_cpu[$loops]}" "$(field all_connections "${p2_gh[$loops]}")" 1000)
+  ngx_ms=$(per "${p2_ngx_cpu[$loops]}" "$(field all_connections "${p2_ngx[$loops]}")" 1000)
+  echo "| P2 CPU ms per connection, the server (Gatehouse proxy; nginx workers; $loops loop(s)) | $gh_ms | $ngx_ms | $(ratio "$gh_ms" "$ngx_ms") |"
+done; fi
+if want P2 && [ "$P2_RESUME" = 1 ]; then for mode in new reuse; do
+  case $mode in new) name="full handshakes";; reuse) name="every connection resumes a saved session";; esac
+  echo "| P2r openssl s_time, TLS 1.2, $name: connections/s (1 loop, ${P2_SECONDS} s; the proxy's HTTPS side) | ${p2r_rate[gh_$mode]} | ${p2r_rate[ngx_$mode]} | $(ratio "${p2r_rate[gh_$mode]}" "${p2r_rate[ngx_$mode]}") |"
+  echo "| P2r $name: server CPU ms per connection (resumed: ${p2r_resumed[gh_$mode]}%; ${p2r_resumed[ngx_$mode]}%) | ${p2r_cpu[gh_$mode]} | ${p2r_cpu[ngx_$mode]} | $(ratio "${p2r_cpu[gh_$mode]}" "${p2r_cpu[ngx_$mode]}") |"
+done; fi
 if want P4; then
   p4_gh_n=$(field all_requests "$p4_gh"); p4_ngx_n=$(field all_requests "$p4_ngx")
   cat <<EOF
@@ -497,7 +540,9 @@ if want P8; then
 EOF
 fi
 echo
-want P2 && echo "P2 failures: Gatehouse $(field failed "$p2_gh"), nginx $(field failed "$p2_ngx")."
+if want P2; then for loops in $P2_CONCURRENCY; do
+  echo "P2 failures ($loops loop(s)): Gatehouse $(field failed "${p2_gh[$loops]}"), nginx $(field failed "${p2_ngx[$loops]}")."
+done; fi
 want P4 && echo "P4 failures: Gatehouse $(field failed "$p4_gh"), nginx $(field failed "$p4_ngx"); answer body $(field body_bytes "$p4_gh") / $(field body_bytes "$p4_ngx") bytes."
 echo "Scenarios: $SCENARIOS. Whole run: ${elapsed} s (build included)."
 if want P5; then bench/ssh-side-by-side.sh; fi

@@ -47,6 +47,26 @@ public sealed class RoleCatalogTests : IAsyncLifetime
         Assert.False((await catalog.CheckerForAsync(bob, CancellationToken.None)).CheckApp("web", Labels).Allowed);
     }
 
+    [Fact]
+    public async Task A_role_changed_through_another_store_on_the_same_file_applies_to_the_next_check()
+    {
+        // The admin command opens the database on its own: its commit must be seen by the proxy's very next read, even
+        // though the proxy reads the revision on a connection it keeps open with the statement prepared.
+        var catalog = new RoleCatalog(_store);
+        var alice = new Gatehouse.Identity.Identity { User = "alice", Cluster = "test", Roles = ["dev"] };
+        await ApplyAsync("kind: role\nname: dev\nallow:\n  app_labels: { env: prod }\n");
+        Assert.True((await catalog.CheckerForAsync(alice, CancellationToken.None)).CheckApp("web", Labels).Allowed);
+
+        await using var admin = await SqliteStore.OpenAsync(Path.Combine(_dir.Path, SqliteStore.FileName), CancellationToken.None);
+        for (var round = 0; round < 20; round++)
+        {
+            var env = round % 2 == 0 ? "staging" : "prod";
+            await admin.UpsertRolesAsync([new StoredRole("dev", $"kind: role\nname: dev\nallow:\n  app_labels: {{ env: {env} }}\n",
+                DateTimeOffset.UtcNow)], CancellationToken.None);
+            Assert.Equal(env == "prod", (await catalog.CheckerForAsync(alice, CancellationToken.None)).CheckApp("web", Labels).Allowed);
+        }
+    }
+
     private Task ApplyAsync(string yaml) =>
         _store.UpsertRolesAsync([new StoredRole("dev", yaml, DateTimeOffset.UtcNow)], CancellationToken.None).AsTask();
 }

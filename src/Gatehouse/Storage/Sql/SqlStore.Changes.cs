@@ -11,8 +11,16 @@ internal abstract partial class SqlStore
     /// read, so a change that lands between the read and the wait still wakes the waiter. SQLite has none: it polls.</summary>
     protected virtual Task ChangeSignal() => Never;
 
-    public async ValueTask<long> GetRevisionAsync(CancellationToken cancellationToken) =>
-        (long)(await ScalarAsync("SELECT value FROM revision WHERE id = 1", NoParameters, cancellationToken))!;
+    /// <summary>The revision as committed now: every call reads it, so what was committed before the call is seen (a role
+    /// change applies to the next access decision, whichever process made it).</summary>
+    public ValueTask<long> GetRevisionAsync(CancellationToken cancellationToken) => ReadRevisionAsync(cancellationToken);
+
+    protected const string RevisionSql = "SELECT value FROM revision WHERE id = 1";
+
+    /// <summary>One read of the revision; an engine may read it on a connection of its own (SQLite: every access decision
+    /// reads it).</summary>
+    protected virtual async ValueTask<long> ReadRevisionAsync(CancellationToken cancellationToken) =>
+        (long)(await ScalarAsync(RevisionSql, NoParameters, cancellationToken))!;
 
     public async ValueTask<long> WaitForChangeAsync(long known, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -27,8 +27,63 @@ internal sealed class SqliteStore : SqlStore
 
     public override ValueTask DisposeAsync()
     {
+        lock (_revisionGate)
+        {
+            _revisionReadsStopped = true;
+            CloseRevisionConnection();
+        }
         SqliteConnection.ClearAllPools();
         return ValueTask.CompletedTask;
+    }
+
+    private readonly Lock _revisionGate = new();
+    private SqliteConnection? _revisionConnection;
+    private SqliteCommand? _revisionCommand;
+    private bool _revisionReadsStopped;
+
+    /// <summary>Every access decision reads the revision: on one connection kept open with its statement prepared once,
+    /// instead of a pooled connection and a statement parsed per read (4% of an HTTP app request's CPU;
+    /// docs/benchmarks.md, "Issue 17, second pass"). Still one read per call: each step is its own read transaction, which
+    /// sees every commit made before it by this or any other process (SQLite's WAL index), so nothing is stale. The
+    /// statement takes microseconds and SQLite runs it synchronously anyway, so a lock serialises the few callers.</summary>
+    protected override ValueTask<long> ReadRevisionAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_revisionGate)
+        {
+            ObjectDisposedException.ThrowIf(_revisionReadsStopped, this);
+            try
+            {
+                if (_revisionCommand is null)
+                {
+                    _revisionConnection = new SqliteConnection(_connectionString);
+                    _revisionConnection.Open();
+                    using (var pragma = _revisionConnection.CreateCommand())
+                    {
+                        pragma.CommandText = "PRAGMA busy_timeout=30000;";
+                        pragma.ExecuteNonQuery();
+                    }
+                    _revisionCommand = _revisionConnection.CreateCommand();
+                    _revisionCommand.CommandText = RevisionSql;
+                    _revisionCommand.Prepare();
+                }
+                return ValueTask.FromResult((long)_revisionCommand.ExecuteScalar()!);
+            }
+            catch
+            {
+                // A broken connection is not kept: the next read opens a new one.
+                CloseRevisionConnection();
+                throw;
+            }
+        }
+    }
+
+    private void CloseRevisionConnection()
+    {
+        _revisionCommand?.Dispose();
+        _revisionConnection?.Dispose();
+        _revisionCommand = null;
+        _revisionConnection = null;
     }
 
     /// <summary>Opens (creating if needed) the database and brings its schema up to date.</summary>
