@@ -19,6 +19,10 @@ internal enum DialRoute { Direct, WebSocket, RawUpgrade }
 internal sealed record DialResult(Stream? Stream, DialRoute Route, string? Error, string? Code = null)
 {
     public bool Ok => Stream is not null;
+
+    /// <summary>The connection rode a tunnel the pool had ready (<see cref="TunnelPool"/>).</summary>
+    public bool Pooled { get; init; }
+
     public static DialResult Connected(Stream stream, DialRoute route) => new(stream, route, null);
     public static DialResult Failed(DialRoute route, string error, string? code = null) => new(null, route, error, code);
 }
@@ -54,6 +58,10 @@ internal sealed record DialerOptions(
     /// <summary>The outer TLS's client certificate and what the fronts asked for (default: <paramref name="ClientCertificate"/>
     /// on request). Shared by copies made with <c>with</c>, so one command's connections report together.</summary>
     public OuterCertificate Outer { get; init; } = new(ClientCertificate, OuterCertificate.FromProfile);
+
+    /// <summary>Keep tunnels ready (<see cref="TunnelPool"/>): set by the long-running local proxies; null (one-shot commands,
+    /// or <c>GATEHOUSE_TUNNEL_POOL=off</c>): every tunnel is opened when dialled.</summary>
+    public TunnelPoolSettings? Pool { get; init; }
 
     public TimeSpan EffectivePingInterval => PingInterval ?? ProxyProtocol.DefaultPingInterval;
     public TimeSpan EffectiveConnectTimeout => ConnectTimeout ?? TimeSpan.FromSeconds(15);

@@ -43,6 +43,15 @@ internal static class DialerSetup
         };
     }
 
+    /// <summary>For the long-running local proxies: <paramref name="options"/> keeping tunnels ready, unless
+    /// <c>GATEHOUSE_TUNNEL_POOL</c> turns that off.</summary>
+    public static DialerOptions WithPool(DialerOptions options)
+    {
+        var (pool, error) = TunnelPoolSettings.FromEnvironment();
+        if (error is not null) throw new SetupException(error);
+        return options with { Pool = pool };
+    }
+
     private static X509Certificate2? LoadHostCa(string path, bool given)
     {
         if (!given && (!File.Exists(path) || new FileInfo(path).Length == 0)) return null;
