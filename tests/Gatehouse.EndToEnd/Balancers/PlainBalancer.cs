@@ -53,9 +53,12 @@ internal sealed class PlainBalancer : IAsyncDisposable
 
     /// <summary>A client machine that trusts the balancer and is logged in through it with <paramref name="identityCertificate"/>'s
     /// directory (`gatehouse login --identity`).</summary>
-    public async Task<ClientMachine> LoggedInClientAsync(string identityCertificate, string hostCa)
+    /// <param name="tunnelPool">False: GATEHOUSE_TUNNEL_POOL=off, for tests that count the proxy's open tunnels per session.</param>
+    public async Task<ClientMachine> LoggedInClientAsync(string identityCertificate, string hostCa, bool tunnelPool = true)
     {
-        var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = Ca });
+        var environment = new Dictionary<string, string> { ["SSL_CERT_FILE"] = Ca };
+        if (!tunnelPool) environment["GATEHOUSE_TUNNEL_POOL"] = "off";
+        var client = new ClientMachine(environment);
         (await client.Cli.RunAsync("login", "--proxy", Address, "--identity", Path.GetDirectoryName(identityCertificate)!, "--ca", hostCa))
             .EnsureSuccess("login --identity through the plain balancer");
         return client;
