@@ -95,7 +95,7 @@ wait_for_line() {
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 read -r gh_port sink_port ngx_bulk_port ngx_mtls_port ngx_l7_port app_direct_port app_ws_port app_raw_port \
-  alb_gh_port alb_ngx_port middle_port page_port ngx_resume_port <<<"$(loadgen free-ports --count 13)"
+  alb_gh_port alb_ngx_port middle_port page_port ngx_resume_port app_wsoff_port app_rawoff_port <<<"$(loadgen free-ports --count 15)"
 
 # --- 3. The sink (the TCP app behind everything).
 start_bg sink dotnet "$lg_dll" sink --port "$sink_port"; sink_pid=$last_pid
@@ -313,13 +313,25 @@ if want P1 || want P3 || want P8; then
   wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-direct.log"
 fi
 if want P3 || want P8; then
-  start_bg app-ws env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=websocket SSL_CERT_FILE="$certs/ca.pem" \
+  start_bg app-ws env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=websocket GATEHOUSE_TUNNEL_POOL=on SSL_CERT_FILE="$certs/ca.pem" \
     dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_ws_port"
   app_ws_pid=$last_pid
   wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-ws.log"
-  start_bg app-raw env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=raw SSL_CERT_FILE="$certs/ca.pem" \
+  start_bg app-raw env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=raw GATEHOUSE_TUNNEL_POOL=on SSL_CERT_FILE="$certs/ca.pem" \
     dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "$app_raw_port"
+  app_raw_pid=$last_pid
   wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-raw.log"
+fi
+# P3 with the tunnel pool off (the default; the ws/raw ways above turn it on): every connection opens its own tunnel.
+if want P3; then
+  for mode in websocket raw; do
+    name=wsoff; [ "$mode" = raw ] && name=rawoff
+    port_var=app_${name}_port
+    start_bg "app-$name" env GATEHOUSE_TUNNEL=always GATEHOUSE_TUNNEL_MODE=$mode GATEHOUSE_TUNNEL_POOL=off SSL_CERT_FILE="$certs/ca.pem" \
+      dotnet "$gh_dll" proxy app sink --proxy "127.0.0.1:$ngx_l7_port" --port "${!port_var}"
+    printf -v "app_${name}_pid" %s "$last_pid"
+    wait_for_line "$last_pid" "Forwarding 127.0.0.1" "$work/app-$name.log"
+  done
 fi
 
 # --- 7. Measure. Each line comes from the load generator; a failed measurement stops the run (no made-up numbers).
@@ -339,7 +351,7 @@ warmups=()
 { want P1 || want P3 || want P8; } && warmups+=("--port $app_direct_port")
 want P1 && warmups+=("--port $ngx_bulk_port --tls-host nginx.bench")
 { want P3 || want P8; } && warmups+=("--port $app_ws_port")
-want P3 && warmups+=("--port $app_raw_port")
+want P3 && warmups+=("--port $app_raw_port" "--port $app_wsoff_port" "--port $app_rawoff_port")
 for args in "${warmups[@]}"; do
   # shellcheck disable=SC2086 # the arguments are split on purpose
   measure "warm-up ($args)" bulk $args --bytes 67108864 >/dev/null
@@ -413,11 +425,18 @@ if want P2 && [ "$P2_RESUME" = 1 ]; then
     read -r rate cpu resumed <<<"$(p2_s_time "$ngx_resume_port" "$mode" $nginx_workers)"; p2r_rate[ngx_$mode]=$rate; p2r_cpu[ngx_$mode]=$cpu; p2r_resumed[ngx_$mode]=$resumed
   done
 fi
-declare -A lat bulk
+declare -A lat bulk lat_cpu
 if want P3; then
+  # Set-up with the pool on and off alternated (ws, wsoff, raw, rawoff), each with the CPU of everything on the path
+  # (the proxy, that route's `proxy app`, nginx's workers) over its connections.
+  for route in direct ws wsoff raw rawoff; do
+    port_var=app_${route}_port; pid_var=app_${route}_pid
+    cpu0=$(cpu_seconds "$gh_pid" "${!pid_var}" $nginx_workers)
+    lat[$route]=$(measure "P3 $route: $P3_COUNT sequential connections" latency --port "${!port_var}" --count "$P3_COUNT")
+    lat_cpu[$route]=$(minus "$(cpu_seconds "$gh_pid" "${!pid_var}" $nginx_workers)" "$cpu0")
+  done
   for route in direct ws raw; do
     port_var=app_${route}_port
-    lat[$route]=$(measure "P3 $route: $P3_COUNT sequential connections" latency --port "${!port_var}" --count "$P3_COUNT")
     bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
   done
 fi
@@ -519,13 +538,15 @@ fi
 if want P3; then
   cat <<EOF
 
-| P3 via \`gatehouse proxy app\` | set-up p50 ms | set-up p99 ms | bulk MB/s ($(mib "$P3_BYTES")) | p50 / direct | p99 / direct | MB/s / direct |
-|---|---:|---:|---:|---:|---:|---:|
+| P3 via \`gatehouse proxy app\` | set-up p50 ms | set-up p99 ms | bulk MB/s ($(mib "$P3_BYTES")) | p50 / direct | p99 / direct | MB/s / direct | set-up CPU ms per connection |
+|---|---:|---:|---:|---:|---:|---:|---:|
 EOF
-  for route in direct ws raw; do
-    case $route in direct) name="direct (TLS to the proxy)";; ws) name="WebSocket tunnel via nginx L7";; raw) name="raw-upgrade tunnel via nginx L7";; esac
-    p50=$(field p50_ms "${lat[$route]}"); p99=$(field p99_ms "${lat[$route]}"); mbs=$(field mb_per_s "${bulk[$route]}")
-    echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $(ratio "$mbs" "$(field mb_per_s "${bulk[direct]}")") |"
+  for route in direct ws wsoff raw rawoff; do
+    case $route in direct) name="direct (TLS to the proxy)";; ws) name="WebSocket tunnel via nginx L7, pool on";; raw) name="raw-upgrade tunnel via nginx L7, pool on";;
+      wsoff) name="WebSocket tunnel, pool off";; rawoff) name="raw-upgrade tunnel, pool off";; esac
+    p50=$(field p50_ms "${lat[$route]}"); p99=$(field p99_ms "${lat[$route]}"); mbs=$(field mb_per_s "${bulk[$route]:-}")
+    mbs_ratio=""; [ -n "$mbs" ] && mbs_ratio=$(ratio "$mbs" "$(field mb_per_s "${bulk[direct]}")")
+    echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $mbs_ratio | $(per "${lat_cpu[$route]}" "$P3_COUNT" 1000 2) |"
   done
 fi
 if want P8; then

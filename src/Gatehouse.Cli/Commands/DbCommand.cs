@@ -125,8 +125,8 @@ internal static class DbCommand
             var database = parse.GetValue(name)!;
             var dbUser = parse.GetValue(common.DbUser);
             var dbName = parse.GetValue(common.DbName);
-            var setup = Setup(parse.GetValue(common.Proxy));
-            var dialer = setup.Dialer;
+            var setup = Setup(parse.GetValue(common.Proxy), pool: true);
+            await using var dialer = setup.Dialer;
             var (decision, error) = await dialer.DecideAsync(cancellationToken);
             if (decision is null) return CommandKit.Fail(error!);
             // The listing says which protocol the database speaks (and whether it is one the user may reach at all).
@@ -185,9 +185,11 @@ internal static class DbCommand
     /// <summary>The service a database is dialled by: its protocol's.</summary>
     private static string Alpn(DatabaseListing database) => database.Protocol == MySqlProtocol ? AlpnProtocols.MySql : AlpnProtocols.Postgres;
 
-    private static DbSetup Setup(string? proxy)
+    /// <param name="pool">Keep tunnels ready: for the long-running local port only.</param>
+    private static DbSetup Setup(string? proxy, bool pool = false)
     {
         var options = DialerSetup.Create(ProfileStore.Default(), proxy, null, insecure: false, requireIdentity: true, warnings: Console.Error);
+        if (pool) options = DialerSetup.WithPool(options);
         return new DbSetup(new ProxyDialer(options), options.ProfileDirectory!);
     }
 

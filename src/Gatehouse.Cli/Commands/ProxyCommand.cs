@@ -41,10 +41,13 @@ internal static class ProxyCommand
         {
             var port = parse.GetValue(Port);
             if (port is < 0 or > 65535) return (null, null, 0, $"--port: {port} is not a port (0 to 65535).");
-            var options = DialerSetup.Create(ProfileStore.Default(), parse.GetValue(Proxy), parse.GetValue(Ca), parse.GetValue(Insecure), requireIdentity: true, warnings: Console.Error);
+            var options = DialerSetup.WithPool(
+                DialerSetup.Create(ProfileStore.Default(), parse.GetValue(Proxy), parse.GetValue(Ca), parse.GetValue(Insecure), requireIdentity: true, warnings: Console.Error));
             var dialer = new ProxyDialer(options);
             var (decision, error) = await dialer.DecideAsync(cancellationToken);
-            return decision is null ? (null, null, 0, error) : (dialer, decision, port, null);
+            if (decision is not null) return (dialer, decision, port, null);
+            await dialer.DisposeAsync();
+            return (null, null, 0, error);
         }
     }
 
@@ -140,7 +143,7 @@ internal static class ProxyCommand
             if (checkName?.Invoke(target) is { } wrong) return CommandKit.Fail(wrong);
             var (dialer, decision, localPort, error) = await common.PrepareAsync(parse, cancellationToken);
             if (dialer is null) return CommandKit.Fail(error!);
-            return await serve(parse, target, dialer, decision!, localPort, cancellationToken);
+            await using (dialer) return await serve(parse, target, dialer, decision!, localPort, cancellationToken);
         });
         return command;
     }

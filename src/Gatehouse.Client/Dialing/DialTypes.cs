@@ -19,6 +19,10 @@ internal enum DialRoute { Direct, WebSocket, RawUpgrade }
 internal sealed record DialResult(Stream? Stream, DialRoute Route, string? Error, string? Code = null)
 {
     public bool Ok => Stream is not null;
+
+    /// <summary>The connection rode a tunnel the pool had ready (<see cref="TunnelPool"/>).</summary>
+    public bool Pooled { get; init; }
+
     public static DialResult Connected(Stream stream, DialRoute route) => new(stream, route, null);
     public static DialResult Failed(DialRoute route, string error, string? code = null) => new(null, route, error, code);
 }
@@ -57,6 +61,10 @@ internal sealed record DialerOptions(
 
     /// <summary>Where a warning about a connection goes (the command's stderr); null: nowhere.</summary>
     public Action<string>? Warn { get; init; }
+
+    /// <summary>Keep tunnels ready (<see cref="TunnelPool"/>): set by the long-running local proxies when
+    /// <c>GATEHOUSE_TUNNEL_POOL</c> asks for it; null (the default, and one-shot commands): every tunnel is opened when dialled.</summary>
+    public TunnelPoolSettings? Pool { get; init; }
 
     public TimeSpan EffectivePingInterval => PingInterval ?? ProxyProtocol.DefaultPingInterval;
     public TimeSpan EffectiveConnectTimeout => ConnectTimeout ?? TimeSpan.FromSeconds(15);

@@ -51,6 +51,15 @@ internal static class DialerSetup
         };
     }
 
+    /// <summary>For the long-running local proxies: <paramref name="options"/> keeping tunnels ready when
+    /// <c>GATEHOUSE_TUNNEL_POOL</c> turns that on (off by default, see <see cref="TunnelPoolSettings"/>).</summary>
+    public static DialerOptions WithPool(DialerOptions options)
+    {
+        var (pool, error) = TunnelPoolSettings.FromEnvironment();
+        if (error is not null) throw new SetupException(error);
+        return options with { Pool = pool };
+    }
+
     private static X509Certificate2? LoadHostCa(string path, bool given)
     {
         if (!given && (!File.Exists(path) || new FileInfo(path).Length == 0)) return null;

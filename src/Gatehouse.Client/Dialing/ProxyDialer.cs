@@ -9,10 +9,16 @@ namespace Gatehouse.Client.Dialing;
 /// tunnel, sends the dial frame and reads the answer. The stream returned carries the service's bytes; every expected
 /// failure is a sentence in the <see cref="DialResult"/>.
 /// </summary>
-internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = null)
+internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = null) : IAsyncDisposable
 {
     private readonly TunnelDetector _detector = new(options, time);
+    private readonly TunnelPool? _pool = options.Pool is { } pool
+        ? new TunnelPool(pool, (key, token) => TunnelOpener.OpenAsync(options, key.Kind, key.Ping, token), time)
+        : null;
     private TunnelDecision? _decision;
+
+    /// <summary>The tunnels kept ready, when <see cref="DialerOptions.Pool"/> asks for them.</summary>
+    public TunnelPool? Pool => _pool;
 
     public DialerOptions Options => options;
 
@@ -59,9 +65,15 @@ internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = nu
     public async Task<DialResult> DialOnceAsync(DialTarget target, bool tunnel, CancellationToken cancellationToken)
     {
         var ping = target.Ping ?? tunnel;
-        var (transport, route, error) = await ConnectAsync(tunnel, ping, cancellationToken);
+        var (transport, route, error, pooled) = await ConnectCoreAsync(tunnel, ping, usePool: true, cancellationToken);
         if (transport is null) return DialResult.Failed(route, error!);
-        return await DialOverAsync(transport, target, ping, route, cancellationToken);
+        var result = await DialOverAsync(transport, target, ping, route, cancellationToken);
+        if (!pooled) return result;
+        if (result.Ok || result.Code is not null || cancellationToken.IsCancellationRequested) return result with { Pooled = true };
+        // A ready tunnel that failed before the proxy answered had died unseen (a balancer cut it as the dial came): the
+        // user must not see that, so once more on a fresh one.
+        (transport, route, error, _) = await ConnectCoreAsync(tunnel, ping, usePool: false, cancellationToken);
+        return transport is null ? DialResult.Failed(route, error!) : await DialOverAsync(transport, target, ping, route, cancellationToken);
     }
 
     /// <summary>
@@ -71,22 +83,35 @@ internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = nu
     /// </summary>
     public async Task<(Stream? Transport, DialRoute Route, string? Error)> ConnectAsync(bool tunnel, bool ping, CancellationToken cancellationToken)
     {
+        var (transport, route, error, _) = await ConnectCoreAsync(tunnel, ping, usePool: true, cancellationToken);
+        return (transport, route, error);
+    }
+
+    /// <summary><see cref="ConnectAsync"/>, saying whether the tunnel came from the pool.</summary>
+    private async Task<(Stream? Transport, DialRoute Route, string? Error, bool Pooled)> ConnectCoreAsync(bool tunnel, bool ping, bool usePool,
+        CancellationToken cancellationToken)
+    {
         var kind = options.TunnelKind ?? TunnelKind.WebSocket;
         var route = !tunnel ? DialRoute.Direct : kind == TunnelKind.Raw ? DialRoute.RawUpgrade : DialRoute.WebSocket;
+        if (tunnel && usePool && _pool is not null)
+        {
+            var (stream, pooled, error) = await _pool.TakeAsync(TunnelPoolKey.For(options, kind, ping), cancellationToken);
+            return (stream, route, error, pooled);
+        }
         if (tunnel)
         {
             var (stream, error) = await TunnelOpener.OpenAsync(options, kind, ping, cancellationToken);
-            return (stream, route, error);
+            return (stream, route, error, false);
         }
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.EffectiveConnectTimeout);
-            return (await OuterConnection.ConnectTcpAsync(options.Proxy, timeout.Token), route, null);
+            return (await OuterConnection.ConnectTcpAsync(options.Proxy, timeout.Token), route, null, false);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return (null, route, OuterConnection.Explain(e, options.Proxy, "direct"));
+            return (null, route, OuterConnection.Explain(e, options.Proxy, "direct"), false);
         }
     }
 
@@ -161,4 +186,6 @@ internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = nu
             _ => $"the proxy refused {target.Target}: {said}{(answer.Code is { } c ? $" ({c})" : "")}.",
         };
     }
+
+    public ValueTask DisposeAsync() => _pool?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -70,7 +70,8 @@ internal static class TcpForwarder
             }
             await using (remote)
             {
-                if (verbose) messages.WriteLine($"connection {id} from {from}: connected to '{target.Target}' ({result.Route})");
+                if (verbose) messages.WriteLine($"connection {id} from {from}: connected to '{target.Target}' ({result.Route})" +
+                                               (result.Pooled ? " over a ready tunnel" : ""));
                 var pumped = await DuplexPump.RunAsync(local, remote, cancellationToken);
                 if (verbose)
                     messages.WriteLine($"connection {id} closed: {pumped.LeftToRight} bytes sent, {pumped.RightToLeft} received" +

@@ -94,7 +94,7 @@ internal static class TunnelEndpoint
             {
                 await using (tunnel)
                 {
-                    var (hello, buffered, length) = await ClientHelloReader.ReadAsync(tunnel, ConnectionRouter.MaxClientHello, TimeSpan.FromSeconds(10),
+                    var (hello, buffered, length) = await ClientHelloReader.ReadAsync(tunnel, ConnectionRouter.MaxClientHello, ProxyProtocol.TunnelHelloTimeout,
                         time, context.RequestAborted);
                     var route = Route.Decide(hello);
                     if (route.Kind == RouteKind.Refused)

@@ -41,4 +41,8 @@ internal static class ProxyProtocol
     public const string UpgradeHeader = "X-Gatehouse-Upgrade";
 
     public static readonly TimeSpan DefaultPingInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the proxy waits for the inner ClientHello on an upgraded tunnel before closing it (an upgrade
+    /// costs the proxy a connection and needs no identity). Clients that keep tunnels ready hand them out well before.</summary>
+    public static readonly TimeSpan TunnelHelloTimeout = TimeSpan.FromSeconds(10);
 }

@@ -56,7 +56,8 @@ internal sealed class PlainBalancer : IAsyncDisposable
     /// directory (`gatehouse login --identity`).</summary>
     public async Task<ClientMachine> LoggedInClientAsync(string identityCertificate, string hostCa)
     {
-        var client = new ClientMachine(new Dictionary<string, string> { ["SSL_CERT_FILE"] = Ca });
+        var environment = new Dictionary<string, string> { ["SSL_CERT_FILE"] = Ca };
+        var client = new ClientMachine(environment);
         (await client.Cli.RunAsync("login", "--proxy", Address, "--identity", Path.GetDirectoryName(identityCertificate)!, "--ca", hostCa))
             .EnsureSuccess("login --identity through the plain balancer");
         return client;

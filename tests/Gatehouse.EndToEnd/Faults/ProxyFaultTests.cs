@@ -51,6 +51,7 @@ public sealed partial class ProxyFaultTests
         var alice = await proxy.IssueAsync("alice", "--roles", "dev");
         var hostCa = await proxy.ExportHostCaAsync();
         await using var balancer = await PlainBalancer.StartAsync(proxy.Port, hostCa);
+        // Tunnels are counted per session: none kept ready (that pool has its own tests, Routing/TunnelPoolTests).
         using var client = await balancer.LoggedInClientAsync(alice.Certificate, hostCa);
         await using var forward = await LocalForward.StartAsync(client, "echo", balancer.Address);
 

@@ -58,6 +58,9 @@ public sealed class RoutingCluster : IAsyncLifetime
     public int HaproxyPort { get; } = Peer.FreePort();
     public int HaproxySecondHopPort { get; } = Peer.FreePort();
     public int NginxVerifyPort { get; } = Peer.FreePort();
+
+    /// <summary>nginx's stub_status over plain HTTP: its open client connections, as a balancer's own count.</summary>
+    public int NginxStatusPort { get; } = Peer.FreePort();
     public int NginxCompanyOnlyPort { get; } = Peer.FreePort();
 
     /// <summary>A company CA (openssl) that the verify-mode nginx trusts besides the Gatehouse user CA, and a laptop
@@ -103,7 +106,7 @@ public sealed class RoutingCluster : IAsyncLifetime
         await File.WriteAllTextAsync(clientCas, await File.ReadAllTextAsync(userCa) + await File.ReadAllTextAsync(CompanyCa.Certificate));
         Nginx = await NginxPeer.StartAsync(_ => Task.FromResult(NginxServers(serverCert, serverKey) + NginxVerifyServers(serverCert, serverKey, clientCas)),
             _ => Task.FromResult(NginxMain()),
-            NginxL7Port, NginxStreamPort, NginxNoUpgradePort, NginxIdlePort, NginxForgingPort, NginxFirstHopPort, NginxVerifyPort, NginxCompanyOnlyPort);
+            NginxL7Port, NginxStreamPort, NginxNoUpgradePort, NginxIdlePort, NginxForgingPort, NginxFirstHopPort, NginxVerifyPort, NginxCompanyOnlyPort, NginxStatusPort);
         var combined = Proxy.File("balancer-server-combined.pem");
         await File.WriteAllTextAsync(combined, await File.ReadAllTextAsync(serverCert) + await File.ReadAllTextAsync(serverKey));
         Haproxy = await HaproxyPeer.StartAsync(_ => Task.FromResult(HaproxySections(combined)), HaproxyPort, HaproxySecondHopPort);
@@ -124,6 +127,13 @@ public sealed class RoutingCluster : IAsyncLifetime
 
     /// <summary>The http { } body: every L7 server block. These are the configurations docs/behind-a-load-balancer.md shows.</summary>
     private string NginxServers(string serverCert, string serverKey) => string.Concat(
+        $$"""
+        server {
+            listen 127.0.0.1:{{NginxStatusPort}};
+            location = /status { stub_status; }
+        }
+
+        """,
         // HTTPS reverse proxy that passes WebSocket (and raw) upgrades to Gatehouse.
         NginxBlocks.Server(NginxL7Port, serverCert, serverKey, location: $"""
             {NginxBlocks.ProxyToGatehouseTls(Proxy.Port, HostCa)}
