@@ -80,17 +80,17 @@ internal sealed class TargetGroup : IDisposable
 
     public HttpMessageInvoker Invoker { get; }
 
-    /// <summary>The next target in turn, or null when the group has none.</summary>
+    /// <summary>The next healthy target in turn (any target when none is healthy), or null when the group has none.</summary>
     public Target? Next()
     {
         if (Targets.Count == 0) return null;
-        var healthy = Targets.Any(t => t.Healthy);
         for (var tries = 0; tries < Targets.Count; tries++)
         {
             var candidate = Targets[(int)((uint)Interlocked.Increment(ref _next) % (uint)Targets.Count)];
-            if (!healthy || candidate.Healthy) return candidate;
+            if (candidate.Healthy) return candidate;
         }
-        return null;
+        // None healthy, or the health checks took the last one out while this looked: fail open, as an ALB does.
+        return Targets[(int)((uint)Interlocked.Increment(ref _next) % (uint)Targets.Count)];
     }
 
     public void Dispose()
