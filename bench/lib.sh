@@ -48,7 +48,9 @@ build_gatehouse() {
     done
     export GATEHOUSE_BENCH_BUILT=1
   fi
-  gh_dll=$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll
+  # GATEHOUSE_DLL=path/gatehouse.dll measures another build (a copy of the bin folder before a change, for before/after
+  # runs back to back with the same script).
+  gh_dll=${GATEHOUSE_DLL:-$repo/src/Gatehouse.Cli/bin/Release/net10.0/gatehouse.dll}
   lg_dll=$repo/bench/Gatehouse.LoadGen/bin/Release/net10.0/Gatehouse.LoadGen.dll
 }
 
@@ -99,28 +101,42 @@ profile_env() {
   PROFILE_DIR=${PROFILE_DIR:-$repo/bench/profiles}
   mkdir -p "$PROFILE_DIR"
 }
-# profile_start NAME PID...: samples those processes until profile_stop.
+# profile_start NAME PID... [-- NAME PID...]: samples those processes until profile_stop, one profile per NAME (several
+# at once: the proxy and `gatehouse proxy db` during the same measurement).
 profile_start() {
   [ "${PROFILE:-0}" = 1 ] || return 0
-  local name=$1; shift
-  profile_name=$name
-  perf record -e cpu-clock -F 999 -g -o "$work/$name.perf" -p "$(IFS=,; echo "$*")" >"$work/$name.perf.log" 2>&1 &
-  profile_pid=$!
-  pids+=("$profile_pid")
+  profile_names=() profile_pids=()
+  while [ $# -gt 0 ]; do
+    local name=$1 targets=(); shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do targets+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    perf record -e cpu-clock -F 999 -g -o "$work/$name.perf" -p "$(IFS=,; echo "${targets[*]}")" >"$work/$name.perf.log" 2>&1 &
+    profile_names+=("$name") profile_pids+=("$!")
+    pids+=("$!")
+  done
   sleep 0.5   # perf attaches in well under this; a few samples lost at the start do not change a top list
 }
 profile_stop() {
   [ "${PROFILE:-0}" = 1 ] || return 0
-  kill -INT "$profile_pid" 2>/dev/null || true
-  wait "$profile_pid" 2>/dev/null || true
-  local out=$PROFILE_DIR/$profile_name.txt
+  local i
+  for i in "${!profile_pids[@]}"; do kill -INT "${profile_pids[$i]}" 2>/dev/null || true; done
+  for i in "${!profile_pids[@]}"; do wait "${profile_pids[$i]}" 2>/dev/null || true; profile_summary "${profile_names[$i]}"; done
+}
+profile_summary() {
+  local name=$1 out=$PROFILE_DIR/$1.txt
   {
-    echo "# $profile_name: CPU samples by library (perf, cpu-clock, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg))"
-    perf report -i "$work/$profile_name.perf" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g' | head -n 12 || true
+    echo "# $name: CPU samples by library (perf, cpu-clock, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg))"
+    perf report -i "$work/$name.perf" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g' | head -n 12 || true
     echo "# top frames by self CPU"
-    perf report -i "$work/$profile_name.perf" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g; s/ - - *$//' | cut -c1-220 | head -n 40 || true
+    perf report -i "$work/$name.perf" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g; s/ - - *$//' | cut -c1-220 | head -n 40 || true
   } >"$out"
   # The samples stay for a closer look (perf report -i FILE; the JIT's symbol maps are /tmp/perf-PID.map).
-  mv "$work/$profile_name.perf" "$PROFILE_DIR/$profile_name.perf" 2>/dev/null || true
-  say "profile of $profile_name: $out"
+  mv "$work/$name.perf" "$PROFILE_DIR/$name.perf" 2>/dev/null || true
+  say "profile of $name: $out"
 }
+
+# CPU seconds a process has used so far (user + system, from /proc): read before and after a measurement, the difference
+# divided by the work done is CPU per unit of work, which holds up on a shared machine where rates do not.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.3f", ($12 + $13) / hz }' "/proc/$1/stat"; }
+# Milliseconds of CPU per unit: cpu_per BEFORE AFTER COUNT.
+cpu_ms_per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.4f", (b - a) * 1000 / n; else print "n/a" }'; }

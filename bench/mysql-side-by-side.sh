@@ -23,7 +23,7 @@ for tool in mariadbd mariadb-install-db mariadb mariadb-slap openssl; do
 done
 
 build_gatehouse
-profile_env   # PROFILE=1: a CPU profile of the proxy during the measured run through `proxy db` (bench/lib.sh)
+profile_env   # PROFILE=1: CPU profiles of the proxy and of `proxy db` during the measured run through `proxy db` (bench/lib.sh)
 
 work=$(mktemp -d /tmp/gatehouse-mysql-bench.XXXXXX)
 chmod 755 "$work"
@@ -80,13 +80,15 @@ gh admin ca export --kind host --out "$work/host-ca.pem"
 export GATEHOUSE_HOME=$work/home
 quiet dotnet "$gh_dll" login --proxy "127.0.0.1:$gh_port" --identity "$work/identity" --ca "$work/host-ca.pem"
 start_bg proxy-db env GATEHOUSE_TUNNEL=never dotnet "$gh_dll" proxy db bench --proxy "127.0.0.1:$gh_port" --port "$local_port"
+proxy_db_pid=$last_pid
 wait_for_port "$local_port" 60
+profile_tag=${PROFILE_TAG:+-$PROFILE_TAG}   # PROFILE_TAG=before: P7-proxy-before.txt
 
 declare -A route_args
 route_args[direct]="--port=$my_port --ssl --ssl-ca=$certs/server-ca.pem --ssl-cert=$certs/client.pem --ssl-key=$certs/client.key --ssl-verify-server-cert"
 route_args[local]="--port=$local_port"
 
-declare -A qps seconds
+declare -A qps seconds cpu_proxy cpu_local
 for route in direct local; do
   say "$route: warm-up, then mariadb-slap ($P7_CLIENTS connections, $P7_QUERIES point selects)"
   # shellcheck disable=SC2086
@@ -94,9 +96,13 @@ for route in direct local; do
     --query="select name from items where id = 500" --concurrency="$P7_CLIENTS" --iterations=1 --number-of-queries="$1" 2>&1; }
   # Warm-up long enough for the runtime's tier-1 JIT of the relay to be done before the counted run.
   out=$(slap 20000) || { echo "$out" >&2; fail "mariadb-slap via $route failed"; }
-  [ "$route" = direct ] || profile_start P7-proxy "$gh_pid"
+  [ "$route" = direct ] || profile_start "P7-proxy$profile_tag" "$gh_pid" -- "P7-proxy-db$profile_tag" "$proxy_db_pid"
+  gh_cpu=$(cpu_seconds "$gh_pid") local_cpu=$(cpu_seconds "$proxy_db_pid")
   out=$(slap "$P7_QUERIES") || { echo "$out" >&2; fail "mariadb-slap via $route failed"; }
+  gh_cpu_after=$(cpu_seconds "$gh_pid") local_cpu_after=$(cpu_seconds "$proxy_db_pid")
   [ "$route" = direct ] || profile_stop
+  cpu_proxy[$route]=$(cpu_ms_per "$gh_cpu" "$gh_cpu_after" "$P7_QUERIES")
+  cpu_local[$route]=$(cpu_ms_per "$local_cpu" "$local_cpu_after" "$P7_QUERIES")
   seconds[$route]=$(echo "$out" | sed -n 's/.*Average number of seconds to run all queries: \([0-9.]*\) seconds.*/\1/p' | head -n 1)
   [ -n "${seconds[$route]}" ] || { echo "$out" >&2; fail "mariadb-slap via $route printed no time (above; logs in $work with KEEP_WORK=1)"; }
   qps[$route]=$(awk -v n="$P7_QUERIES" -v s="${seconds[$route]}" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "n/a" }')
@@ -110,12 +116,13 @@ cat <<EOF
 Machine: $(nproc) cores, $(uname -sr); .NET $(dotnet --version), $(mariadbd --version | head -n 1). Load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg).
 mariadb-slap, Gatehouse, \`gatehouse proxy db\` and MariaDB share this machine (loopback); both routes use TLS to the server and a client certificate. Query audit: $P7_AUDIT_QUERIES.
 
-| P7 MySQL (MariaDB) | queries/s | seconds for $P7_QUERIES | queries/s / direct |
-|---|---:|---:|---:|
+| P7 MySQL (MariaDB) | queries/s | seconds for $P7_QUERIES | queries/s / direct | proxy CPU ms / query | \`proxy db\` CPU ms / query |
+|---|---:|---:|---:|---:|---:|
 EOF
 for route in direct local; do
   case $route in direct) name="straight to MariaDB";; local) name="through \`gatehouse proxy db\`";; esac
-  echo "| $name | ${qps[$route]} | ${seconds[$route]} | $(ratio "${qps[$route]}" "${qps[direct]}") |"
+  case $route in direct) cpu="| | ";; local) cpu="| ${cpu_proxy[$route]} | ${cpu_local[$route]} ";; esac
+  echo "| $name | ${qps[$route]} | ${seconds[$route]} | $(ratio "${qps[$route]}" "${qps[direct]}") ${cpu}|"
 done
 echo
 echo "P7 whole run: $(( $(date +%s) - started )) s (build included)."

@@ -24,7 +24,7 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 for tool in pgbench psql openssl; do command -v "$tool" >/dev/null || fail "$tool is missing (./test.sh installs postgresql)"; done
 
 build_gatehouse
-profile_env   # PROFILE=1: CPU profiles of the proxy (plain psql's way) and of `proxy db` (bench/lib.sh)
+profile_env   # PROFILE=1: CPU profiles of the proxy (plain psql's way), and of the proxy and `proxy db` together (bench/lib.sh)
 
 work=$(mktemp -d /tmp/gatehouse-pg-bench.XXXXXX)
 chmod 755 "$work"
@@ -99,15 +99,22 @@ conn[direct]="host=127.0.0.1 port=$pg_port user=bench dbname=bench sslmode=verif
 conn[psql]="host=bench.db.localhost hostaddr=127.0.0.1 port=$gh_port user=bench dbname=bench sslmode=verify-full sslrootcert=$work/host-ca.pem sslcert=$work/identity/cert.pem sslkey=$work/identity/key.pem"
 conn[local]="host=127.0.0.1 port=$local_port user=bench dbname=bench sslmode=disable"
 
-declare -A tps lat setup
+declare -A tps lat setup cpu_proxy cpu_local
+profile_tag=${PROFILE_TAG:+-$PROFILE_TAG}   # PROFILE_TAG=before: P6-psql-proxy-before.txt
 for route in direct psql local; do
   say "$route: warm-up, pgbench -S ($P6_CLIENTS clients, $P6_SECONDS s), then -C for the set-up"
   # Warm-up long enough for the runtime's tier-1 JIT of the relay to be done before the counted run (a profile with a
   # 1 s warm-up had a third of the proxy's CPU in the JIT).
   quiet pgbench -S -n -c "$P6_CLIENTS" -j 2 -T 5 "${conn[$route]}"
-  case $route in psql) profile_start P6-psql-proxy "$gh_pid";; local) profile_start P6-local-proxy-db "$proxy_db_pid";; esac
+  case $route in psql) profile_start "P6-psql-proxy$profile_tag" "$gh_pid";;
+    local) profile_start "P6-local-proxy$profile_tag" "$gh_pid" -- "P6-local-proxy-db$profile_tag" "$proxy_db_pid";; esac
+  gh_cpu=$(cpu_seconds "$gh_pid") local_cpu=$(cpu_seconds "$proxy_db_pid")
   out=$(pgbench -S -n -c "$P6_CLIENTS" -j 2 -T "$P6_SECONDS" "${conn[$route]}" 2>&1) || { echo "$out" >&2; fail "pgbench via $route failed"; }
+  gh_cpu_after=$(cpu_seconds "$gh_pid") local_cpu_after=$(cpu_seconds "$proxy_db_pid")
   [ "$route" = direct ] || profile_stop
+  queries=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' | head -n 1)
+  cpu_proxy[$route]=$(cpu_ms_per "$gh_cpu" "$gh_cpu_after" "$queries")
+  cpu_local[$route]=$(cpu_ms_per "$local_cpu" "$local_cpu_after" "$queries")
   tps[$route]=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
   [ -n "${tps[$route]}" ] || { echo "$out" >&2; fail "pgbench via $route printed no tps (above; logs in $work with KEEP_WORK=1)"; }
   lat[$route]=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | head -n 1)
@@ -123,12 +130,13 @@ cat <<EOF
 Machine: $(nproc) cores, $(uname -sr); .NET $(dotnet --version), $(psql --version). Load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg).
 pgbench, Gatehouse, \`gatehouse proxy db\` and PostgreSQL share this machine (loopback); every route uses TLS to the server and a client certificate. Query audit: $P6_AUDIT_QUERIES.
 
-| P6 PostgreSQL | pgbench -S TPS | latency avg ms | TPS / direct | set-up ms (pgbench -C average) | set-up / direct |
-|---|---:|---:|---:|---:|---:|
+| P6 PostgreSQL | pgbench -S TPS | latency avg ms | TPS / direct | set-up ms (pgbench -C average) | set-up / direct | proxy CPU ms / query | \`proxy db\` CPU ms / query |
+|---|---:|---:|---:|---:|---:|---:|---:|
 EOF
 for route in direct psql local; do
   case $route in direct) name="straight to PostgreSQL";; psql) name="plain psql's way through Gatehouse (one port)";; local) name="through \`gatehouse proxy db\`";; esac
-  echo "| $name | ${tps[$route]} | ${lat[$route]} | $(ratio "${tps[$route]}" "${tps[direct]}") | ${setup[$route]} | $(ratio "${setup[$route]}" "${setup[direct]}") |"
+  case $route in direct) cpu="| | ";; psql) cpu="| ${cpu_proxy[$route]} | ";; local) cpu="| ${cpu_proxy[$route]} | ${cpu_local[$route]} ";; esac
+  echo "| $name | ${tps[$route]} | ${lat[$route]} | $(ratio "${tps[$route]}" "${tps[direct]}") | ${setup[$route]} | $(ratio "${setup[$route]}" "${setup[direct]}") ${cpu}|"
 done
 echo
 echo "P6 whole run: $(( $(date +%s) - started )) s (build included)."
