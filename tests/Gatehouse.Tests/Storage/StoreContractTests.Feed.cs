@@ -87,6 +87,32 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task Each_event_of_a_batch_keeps_its_own_values_and_no_other()
+    {
+        // The batch binds one set of parameters again for each event: a value (or a null) of one row must not reach the next.
+        await using var store = await NewStoreAsync();
+        IReadOnlyList<AuditEvent> batch = [.. Enumerable.Range(0, 9).Select(i => (i % 3) switch
+        {
+            0 => new AuditEvent(0, T0.AddSeconds(i), "db.query", null, null, null, null, null, null, null, null, null, null),
+            1 => Audit("db.query", "alice", T0.AddSeconds(i), new Dictionary<string, string>
+            {
+                ["query"] = $"select '\"quoted\"', '<b>&</b>', 'ünï ☃ 𝄞', e'\\t\t\n{i}'", ["truncated"] = "true", ["empty"] = "",
+            }) with { Resource = "db/bench", Decision = "allowed", SourceIp = "127.0.0.1" },
+            _ => Audit("db.query", "bob", T0.AddSeconds(i), new Dictionary<string, string> { ["query"] = $"select {i}" }) with { Reason = "r" },
+        })];
+
+        var ids = await store.AppendAuditBatchAsync(batch, None);
+
+        var written = (await store.QueryAuditAsync(new AuditQuery(Type: "db.query"), None)).Reverse().ToList();
+        Assert.Equal(ids, written.Select(e => e.Id));
+        for (var i = 0; i < batch.Count; i++)
+        {
+            Assert.Equal(batch[i] with { Id = ids[i], Details = written[i].Details }, written[i]);
+            Assert.Equal(batch[i].Details?.OrderBy(p => p.Key), written[i].Details?.OrderBy(p => p.Key));
+        }
+    }
+
+    [Fact]
     public async Task Audit_queries_filter_newest_first()
     {
         await using var store = await NewStoreAsync();

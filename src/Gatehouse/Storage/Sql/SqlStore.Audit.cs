@@ -13,7 +13,7 @@ internal abstract partial class SqlStore
     public async ValueTask<long> AppendAuditAsync(AuditEvent auditEvent, CancellationToken cancellationToken) =>
         // Autocommit: when the statement returns, the row is committed — in SQLite's WAL, or by a PostgreSQL server (flushed,
         // with synchronous_commit on) — and survives the process being killed.
-        (long)(await ScalarAsync(InsertAuditSql, command => BindAudit(command, auditEvent), cancellationToken))!;
+        (long)(await ScalarAsync(InsertAuditSql, command => BindAudit(AuditParameters(command), auditEvent, new AuditDetailsJson()), cancellationToken))!;
 
     public async ValueTask<IReadOnlyList<long>> AppendAuditBatchAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken)
     {
@@ -22,33 +22,50 @@ internal abstract partial class SqlStore
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
         var ids = new List<long>(auditEvents.Count);
-        // One command for the batch: the statement is prepared once and run with each event's values (a command per event
-        // parsed the INSERT again for every statement a database session audits).
+        // One command and one set of parameters for the batch: the statement is prepared once and each event only sets
+        // the values (a command per event parsed the INSERT again; new parameters per event were made, named and bound
+        // anew for every statement a database session audits — docs/benchmarks.md, "Issue 17: the database rows").
         await using var command = Command(connection, transaction, InsertAuditSql);
+        var parameters = AuditParameters(command);
+        var json = new AuditDetailsJson();
         foreach (var auditEvent in auditEvents)
         {
-            command.Parameters.Clear();
-            BindAudit(command, auditEvent);
+            BindAudit(parameters, auditEvent, json);
             ids.Add((long)(await command.ExecuteScalarAsync(cancellationToken))!);
         }
         await transaction.CommitAsync(cancellationToken);
         return ids;
     }
 
-    private void BindAudit(DbCommand command, AuditEvent auditEvent)
+    /// <summary>The INSERT's parameters, in <see cref="BindAudit"/>'s order, added to <paramref name="command"/> once.</summary>
+    private static DbParameter[] AuditParameters(DbCommand command)
     {
-        Add(command, "time", SqlType.Time, auditEvent.Time);
-        Add(command, "type", SqlType.Text, auditEvent.Type);
-        AddOptional(command, "user", SqlType.Text, auditEvent.User);
-        AddOptional(command, "source", SqlType.Text, auditEvent.IdentitySource);
-        AddOptional(command, "issuer", SqlType.Text, auditEvent.CertificateIssuer);
-        AddOptional(command, "serial", SqlType.Text, auditEvent.CertificateSerial);
-        AddOptional(command, "sha256", SqlType.Text, auditEvent.CertificateSha256);
-        AddOptional(command, "ip", SqlType.Text, auditEvent.SourceIp);
-        AddOptional(command, "resource", SqlType.Text, auditEvent.Resource);
-        AddOptional(command, "decision", SqlType.Text, auditEvent.Decision);
-        AddOptional(command, "reason", SqlType.Text, auditEvent.Reason);
-        AddOptional(command, "details", SqlType.Json, auditEvent.Details is null ? null : JsonSerializer.Serialize(auditEvent.Details));
+        string[] names = ["@time", "@type", "@user", "@source", "@issuer", "@serial", "@sha256", "@ip", "@resource", "@decision", "@reason", "@details"];
+        var parameters = new DbParameter[names.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            parameters[i] = command.CreateParameter();
+            parameters[i].ParameterName = names[i];
+            command.Parameters.Add(parameters[i]);
+        }
+        return parameters;
+    }
+
+    private void BindAudit(DbParameter[] parameters, AuditEvent auditEvent, AuditDetailsJson json)
+    {
+        if (auditEvent.Type is null) throw new ArgumentNullException(nameof(auditEvent), "@type needs a value");
+        Bind(parameters[0], SqlType.Time, auditEvent.Time);
+        Bind(parameters[1], SqlType.Text, auditEvent.Type);
+        Bind(parameters[2], SqlType.Text, auditEvent.User);
+        Bind(parameters[3], SqlType.Text, auditEvent.IdentitySource);
+        Bind(parameters[4], SqlType.Text, auditEvent.CertificateIssuer);
+        Bind(parameters[5], SqlType.Text, auditEvent.CertificateSerial);
+        Bind(parameters[6], SqlType.Text, auditEvent.CertificateSha256);
+        Bind(parameters[7], SqlType.Text, auditEvent.SourceIp);
+        Bind(parameters[8], SqlType.Text, auditEvent.Resource);
+        Bind(parameters[9], SqlType.Text, auditEvent.Decision);
+        Bind(parameters[10], SqlType.Text, auditEvent.Reason);
+        Bind(parameters[11], SqlType.Json, auditEvent.Details is null ? null : json.Write(auditEvent.Details));
     }
 
     public async ValueTask<IReadOnlyList<AuditEvent>> QueryAuditAsync(AuditQuery query, CancellationToken cancellationToken) =>
