@@ -3,6 +3,7 @@ using Gatehouse.Cli;
 using Gatehouse.Cli.Commands;
 
 NativeAllocator.LimitArenas();
+SocketCompletions.InlineForLocalDatabaseProxy(args);
 
 var root = new RootCommand("Gatehouse: an identity-aware access proxy. One TLS port for SSH, databases, Kubernetes and apps.")
 {

@@ -59,6 +59,9 @@ internal static class TcpForwarder
         CancellationToken cancellationToken)
     {
         var from = client.RemoteEndPoint?.ToString() ?? "?";
+        // A database's replies and an interactive protocol's messages are small: each goes out as it is written, not held
+        // back by Nagle's algorithm until the previous one is acknowledged (the way to the proxy sets the same).
+        client.NoDelay = true;
         await using var local = new NetworkStream(client, ownsSocket: true);
         try
         {

@@ -76,7 +76,7 @@ internal sealed class AuditLog(IAuditStore store, TimeProvider time, string? jso
                 var events = batch.ConvertAll(p => p.Event);
                 var ids = batch.Count == 1 ? [await store.AppendAuditAsync(events[0], CancellationToken.None)]
                     : await store.AppendAuditBatchAsync(events, CancellationToken.None);
-                await AppendToFileAsync([.. events.Select((e, i) => e with { Id = ids[i] })], CancellationToken.None);
+                if (jsonLinesFile is not null) await AppendToFileAsync([.. events.Select((e, i) => e with { Id = ids[i] })], CancellationToken.None);
                 for (var i = 0; i < batch.Count; i++) batch[i].Committed.TrySetResult(ids[i]);
             }
             catch (Exception e)
@@ -92,10 +92,18 @@ internal sealed class AuditLog(IAuditStore store, TimeProvider time, string? jso
     public async ValueTask RecordBatchAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken)
     {
         if (auditEvents.Count == 0) return;
-        var now = time.GetUtcNow();
-        var timed = auditEvents.Select(e => e.Time == default ? e with { Time = now } : e).ToList();
+        // Events queued by a writer carry their time already: copied only when one lacks it, and again with their ids
+        // only for the file (a copy of every event per batch was a fifth of the batch's allocations).
+        var timed = auditEvents;
+        foreach (var auditEvent in auditEvents)
+        {
+            if (auditEvent.Time != default) continue;
+            var now = time.GetUtcNow();
+            timed = [.. auditEvents.Select(e => e.Time == default ? e with { Time = now } : e)];
+            break;
+        }
         var ids = await store.AppendAuditBatchAsync(timed, cancellationToken);
-        await AppendToFileAsync([.. timed.Select((e, i) => e with { Id = ids[i] })], cancellationToken);
+        if (jsonLinesFile is not null) await AppendToFileAsync([.. timed.Select((e, i) => e with { Id = ids[i] })], cancellationToken);
     }
 
     private async ValueTask AppendToFileAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken)

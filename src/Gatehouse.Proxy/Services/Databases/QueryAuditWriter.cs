@@ -48,7 +48,7 @@ internal sealed class QueryAuditWriter : IAsyncDisposable
             ["db_user"] = dbUser, ["db_name"] = dbName, ["protocol"] = protocol, ["query"] = text,
         };
         if (cut) details["truncated"] = "true";
-        if (!TryEnqueue(AccessAudit.SessionEvent(AuditEventTypes.DbQuery, caller, database.Resource, details)))
+        if (!TryEnqueue(AccessAudit.SessionEvent(AuditEventTypes.DbQuery, caller, database.Resource, details, _log.Time.GetUtcNow())))
             throw new InvalidDataException("the audit trail cannot keep up with this session's statements; the session is ended rather than run unaudited");
     }
 
