@@ -17,8 +17,11 @@ internal static class SocketCompletions
     /// <summary>True when the completions were made inline for this process.</summary>
     public static bool InlineForLocalDatabaseProxy(string[] args)
     {
-        if (args is not ["proxy", "db", ..] || Environment.GetEnvironmentVariable(Variable) is not null) return false;
+        if (!Applies(args, Environment.GetEnvironmentVariable(Variable))) return false;
         Environment.SetEnvironmentVariable(Variable, "1");
         return true;
     }
+
+    /// <summary>Only <c>gatehouse proxy db</c>, and only when the operator has not set the variable (to anything).</summary>
+    internal static bool Applies(string[] args, string? operatorValue) => args is ["proxy", "db", ..] && operatorValue is null;
 }
