@@ -15,6 +15,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 P6_CLIENTS=${P6_CLIENTS:-8}
 P6_SECONDS=${P6_SECONDS:-10}
 P6_AUDIT_QUERIES=${P6_AUDIT_QUERIES:-true}   # false: measure the relay without db.query events
+P6_RATE=${P6_RATE:-}   # TPS: the counted run at a fixed rate (pgbench -R), so CPU per query compares at the same load on every route
 
 bench_name=pg-side-by-side
 # shellcheck source=bench/lib.sh
@@ -109,7 +110,7 @@ for route in direct psql local; do
   case $route in psql) profile_start "P6-psql-proxy$profile_tag" "$gh_pid";;
     local) profile_start "P6-local-proxy$profile_tag" "$gh_pid" -- "P6-local-proxy-db$profile_tag" "$proxy_db_pid";; esac
   gh_cpu=$(cpu_seconds "$gh_pid") local_cpu=$(cpu_seconds "$proxy_db_pid")
-  out=$(pgbench -S -n -c "$P6_CLIENTS" -j 2 -T "$P6_SECONDS" "${conn[$route]}" 2>&1) || { echo "$out" >&2; fail "pgbench via $route failed"; }
+  out=$(pgbench -S -n -c "$P6_CLIENTS" -j 2 -T "$P6_SECONDS" ${P6_RATE:+-R "$P6_RATE"} "${conn[$route]}" 2>&1) || { echo "$out" >&2; fail "pgbench via $route failed"; }
   gh_cpu_after=$(cpu_seconds "$gh_pid") local_cpu_after=$(cpu_seconds "$proxy_db_pid")
   [ "$route" = direct ] || profile_stop
   queries=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' | head -n 1)
@@ -128,7 +129,7 @@ cat <<EOF
 ## PostgreSQL side by side ($(date -u '+%Y-%m-%d %H:%M UTC'))
 
 Machine: $(nproc) cores, $(uname -sr); .NET $(dotnet --version), $(psql --version). Load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg).
-pgbench, Gatehouse, \`gatehouse proxy db\` and PostgreSQL share this machine (loopback); every route uses TLS to the server and a client certificate. Query audit: $P6_AUDIT_QUERIES.
+pgbench, Gatehouse, \`gatehouse proxy db\` and PostgreSQL share this machine (loopback); every route uses TLS to the server and a client certificate. Query audit: $P6_AUDIT_QUERIES.${P6_RATE:+ At a fixed rate: $P6_RATE TPS (pgbench -R).}
 
 | P6 PostgreSQL | pgbench -S TPS | latency avg ms | TPS / direct | set-up ms (pgbench -C average) | set-up / direct | proxy CPU ms / query | \`proxy db\` CPU ms / query |
 |---|---:|---:|---:|---:|---:|---:|---:|
