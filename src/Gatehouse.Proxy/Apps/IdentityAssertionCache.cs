@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using Gatehouse.Proxy.Resources;
 using Gatehouse.Pki;
 
@@ -14,14 +13,15 @@ namespace Gatehouse.Proxy.Apps;
 /// </summary>
 internal sealed class IdentityAssertionCache(TimeProvider time, int capacity = 10_000)
 {
-    private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Issued, DateTimeOffset Expires)> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<AssertionKey, (string Token, DateTimeOffset Issued, DateTimeOffset Expires)> _entries = new();
 
     public int Count => _entries.Count;
 
     public string Get(JwtSigningKey key, string issuer, Identity.Identity identity, HttpApp app, DateTimeOffset notAfter)
     {
         var now = time.GetUtcNow();
-        var cacheKey = KeyOf(key.KeyId, issuer, identity, app, notAfter);
+        // Looked up without allocating (a request's key refers to its own identity's strings and roles).
+        var cacheKey = new AssertionKey(key.KeyId, issuer, app.Uri.OriginalString, identity.User, notAfter.UtcTicks, identity.Roles);
         if (_entries.TryGetValue(cacheKey, out var entry) && now >= entry.Issued && now - entry.Issued < (entry.Expires - entry.Issued) / 2)
             return entry.Token;
         var token = IdentityAssertion.Create(key, issuer, identity, app, now, notAfter);
@@ -32,22 +32,34 @@ internal sealed class IdentityAssertionCache(TimeProvider time, int capacity = 1
                 if (v.Expires <= now) _entries.TryRemove(k, out _);
             if (_entries.Count >= capacity) _entries.Clear();
         }
-        _entries[cacheKey] = (token, now, expires);
+        // A stored key owns a copy of the roles, so that nothing the caller does to its list later changes a key.
+        _entries[cacheKey with { Roles = [.. identity.Roles] }] = (token, now, expires);
         return token;
     }
 
-    /// <summary>Every part length-prefixed, so no two different (user, roles, …) share a key whatever characters they hold.</summary>
-    private static string KeyOf(string keyId, string issuer, Identity.Identity identity, HttpApp app, DateTimeOffset notAfter)
+    /// <summary>Every claim the token carries apart from iat/nbf/exp, compared part by part (ordinal; roles in order).</summary>
+    private readonly record struct AssertionKey(string KeyId, string Issuer, string App, string User, long NotAfterTicks, IReadOnlyList<string> Roles)
     {
-        var builder = new StringBuilder(128);
-        Append(builder, keyId);
-        Append(builder, issuer);
-        Append(builder, app.Uri.ToString());
-        Append(builder, identity.User);
-        builder.Append(notAfter.UtcTicks).Append('|').Append(identity.Roles.Count).Append('|');
-        foreach (var role in identity.Roles) Append(builder, role);
-        return builder.ToString();
-    }
+        public bool Equals(AssertionKey other)
+        {
+            if (KeyId != other.KeyId || Issuer != other.Issuer || App != other.App || User != other.User
+                || NotAfterTicks != other.NotAfterTicks || Roles.Count != other.Roles.Count)
+                return false;
+            for (var i = 0; i < Roles.Count; i++)
+                if (!string.Equals(Roles[i], other.Roles[i], StringComparison.Ordinal)) return false;
+            return true;
+        }
 
-    private static void Append(StringBuilder builder, string part) => builder.Append(part.Length).Append(':').Append(part);
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.Add(KeyId);
+            hash.Add(Issuer);
+            hash.Add(App);
+            hash.Add(User);
+            hash.Add(NotAfterTicks);
+            foreach (var role in Roles) hash.Add(role);
+            return hash.ToHashCode();
+        }
+    }
 }

@@ -24,6 +24,10 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
     // event and anyone could write to the audit trail at line rate (issue 11).
     private readonly AuditThrottle _forgeryAudit = new(ForgeryAuditWindow, globalLimit: ForgeryAuditLimit);
 
+    // One delegate for every request (a method group converted per call allocates one each time).
+    private readonly Func<IPAddress, bool> _isTrustedHop = options.IsTrustedHop;
+    private static readonly Func<IPAddress, bool> NoHopTrusted = _ => false;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var peer = ClientAddress.Normalize(context.Connection.RemoteIpAddress ?? IPAddress.None);
@@ -49,12 +53,12 @@ internal sealed class ClientCertificateHeaderGuard(RequestDelegate next, Forward
         {
             // Inside a tunnel there are no hops and no fronts, whatever address opened it: the client is who opened it,
             // and any X-Forwarded-For in here is the client's own claim.
-            address = ClientAddress.Walk(tunnel.Client, forwardedLines, _ => false, out _);
+            address = ClientAddress.Walk(tunnel.Client, forwardedLines, NoHopTrusted, out _);
         }
         else
         {
             front = authenticator.FrontFor(peer, headers);
-            address = ClientAddress.Walk(peer, forwardedLines, options.IsTrustedHop, out var ignoredForwardedFor);
+            address = ClientAddress.Walk(peer, forwardedLines, _isTrustedHop, out var ignoredForwardedFor);
             if (ignoredForwardedFor) ProxyLog.IgnoredForwardedFor(logger, peer.ToString());
         }
         var client = address.Client;

@@ -24,16 +24,17 @@ internal sealed class ForwardingMiddleware<TResource, TGrant>(
     // requests, not many decisions.
     private readonly AuditThrottle _decisionAudit = new(TimeSpan.FromMinutes(1));
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        // 1. Which resource, if any.
+        // 1. Which resource, if any. A request for another kind passes on without an async state machine of this one.
         var match = kind.Match(context, out var notFound);
         if (match is null)
-        {
-            if (notFound is null) await next(context);
-            else await kind.WriteRefusalAsync(context, ForwardingRefusal.NotFound, notFound, null);
-            return;
-        }
+            return notFound is null ? next(context) : kind.WriteRefusalAsync(context, ForwardingRefusal.NotFound, notFound, null);
+        return ForwardAsync(context, match);
+    }
+
+    private async Task ForwardAsync(HttpContext context, ResourceMatch<TResource> match)
+    {
         var resource = match.Target;
         if (match.ByPathPrefix && !match.RemainingPath.HasValue)
         {
@@ -60,7 +61,8 @@ internal sealed class ForwardingMiddleware<TResource, TGrant>(
         // 3. May they: the kind's decision, audited.
         var decision = await kind.DecideAsync(caller, match, context.RequestAborted);
         var details = new Dictionary<string, string> { ["arrival"] = match.Arrival };
-        foreach (var (name, value) in decision.AuditDetails ?? new Dictionary<string, string>()) details[name] = value;
+        if (decision.AuditDetails is { } extra)
+            foreach (var (name, value) in extra) details[name] = value;
         await audit.DecisionAsync(caller, resource.Resource, AuditWords.Outcome(decision.Allowed), decision.Reason, details, context.RequestAborted,
             _decisionAudit);
         if (!decision.Allowed)

@@ -31,14 +31,11 @@ internal abstract partial class SqlStore
             var current = await GetRevisionAsync(cancellationToken);
             var remaining = deadline - DateTime.UtcNow;
             if (current != known || remaining <= TimeSpan.Zero) return current;
-            try
-            {
-                await signal.WaitAsync(remaining < ReReadInterval ? remaining : ReReadInterval, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                // time to read again
-            }
+            // Woken by the signal or by the re-read interval, whichever comes first; the interval is not an error, so it
+            // throws nothing (SQLite's waiters wake this way several times a second).
+            await signal.WaitAsync(remaining < ReReadInterval ? remaining : ReReadInterval, cancellationToken)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 }
