@@ -33,6 +33,8 @@ P3_COUNT=${P3_COUNT:-200}          # sequential connections per route (after 10 
 P3_BYTES=${P3_BYTES:-268435456}    # 256 MiB per route
 P4_SECONDS=${P4_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
 P4_CONCURRENCY=${P4_CONCURRENCY:-8}  # kept-alive HTTPS connections to the front, one request at a time on each
+P3_DELAY_MS=${P3_DELAY_MS:-}       # P3 again over a link with these one-way delays in ms (e.g. "5 20"; bench/delayed-p3.sh)
+P3_DELAY_COUNT=${P3_DELAY_COUNT:-100}  # sequential connections per route and delay (after 10 not counted)
 IDLE_COUNT=${IDLE_COUNT:-500}      # P8: idle connections held open per way
 IDLE_SECONDS=${IDLE_SECONDS:-10}   # P8: seconds they are held idle while CPU is counted (pings every 30 s)
 IDLE_PARALLEL=${IDLE_PARALLEL:-8}  # P8: connections opened at a time
@@ -464,6 +466,11 @@ if want P3; then
     bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
   done
 fi
+if want P3 && [ -n "$P3_DELAY_MS" ]; then
+  # shellcheck source=bench/delayed-p3.sh
+  . bench/delayed-p3.sh
+  for ms in $P3_DELAY_MS; do p3_delayed "$ms"; done
+fi
 # P4: the same client (the issued certificate, kept-alive HTTPS) against the two fronts; CPU of the middle hop (the
 # Gatehouse proxy; the middle nginx's workers) and of the front + app nginx (the same work on both sides).
 if want P4; then
@@ -587,6 +594,7 @@ EOF
     echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $mbs_ratio | $(per "${lat_cpu[$route]}" "$P3_COUNT" 1000 2) |"
   done
 fi
+if want P3 && [ -n "$P3_DELAY_MS" ]; then p3_delayed_report; fi
 if want P8; then
   kib() { awk -v k="$1" -v n="$IDLE_COUNT" 'BEGIN { printf "%.1f", k / n }'; }
   mibs() { awk -v k="$1" 'BEGIN { if (k > 0) printf "%.0f", k / 1024 }'; }
