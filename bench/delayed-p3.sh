@@ -6,7 +6,8 @@
 # Why a relay and not `tc qdisc … netem` on the loopback: this machine's kernel has no netem (only htb, tbf and
 # pfifo_fast load), and a netem qdisc on lo would slow every other program's loopback traffic too; the relay slows only
 # the connections sent through it. Five local proxies per delay (direct; WebSocket and raw, pool on and off), each
-# measured with P3_DELAY_COUNT sequential connections, then stopped.
+# measured with P3_DELAY_COUNT sequential connections, then stopped. The minimum and p10 are printed too: on a busy
+# machine they show the round trips a route pays with the least scheduling noise on top.
 
 declare -A dlat
 p3_delayed() {
@@ -47,14 +48,14 @@ p3_delayed_report() {
   for ms in $P3_DELAY_MS; do
     cat <<EOF
 
-| P3 set-up over a link with $ms ms one-way delay ($P3_DELAY_COUNT sequential connections) | p50 ms | p99 ms | p50 / direct | p99 / direct |
-|---|---:|---:|---:|---:|
+| P3 set-up over a link with $ms ms one-way delay ($P3_DELAY_COUNT sequential connections) | min ms | p10 ms | p50 ms | p99 ms | p50 / direct | p99 / direct |
+|---|---:|---:|---:|---:|---:|---:|
 EOF
     for route in direct ws wsoff raw rawoff; do
       case $route in direct) name="direct (TLS to the proxy)";; ws) name="WebSocket tunnel via nginx L7, pool on";; raw) name="raw-upgrade tunnel, pool on";;
         wsoff) name="WebSocket tunnel, pool off";; rawoff) name="raw-upgrade tunnel, pool off";; esac
       p50=$(field p50_ms "${dlat[$route-$ms]}"); p99=$(field p99_ms "${dlat[$route-$ms]}")
-      echo "| $name | $p50 | $p99 | $(ratio "$p50" "$(field p50_ms "${dlat[direct-$ms]}")") | $(ratio "$p99" "$(field p99_ms "${dlat[direct-$ms]}")") |"
+      echo "| $name | $(field min_ms "${dlat[$route-$ms]}") | $(field p10_ms "${dlat[$route-$ms]}") | $p50 | $p99 | $(ratio "$p50" "$(field p50_ms "${dlat[direct-$ms]}")") | $(ratio "$p99" "$(field p99_ms "${dlat[direct-$ms]}")") |"
     done
   done
 }
