@@ -65,23 +65,15 @@ internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = nu
     public async Task<DialResult> DialOnceAsync(DialTarget target, bool tunnel, CancellationToken cancellationToken)
     {
         var ping = target.Ping ?? tunnel;
-        var (transport, route, error, pooled, leased) = await ConnectCoreAsync(tunnel, ping, usePool: true, cancellationToken);
+        var (transport, route, error, pooled) = await ConnectCoreAsync(tunnel, ping, usePool: true, cancellationToken);
         if (transport is null) return DialResult.Failed(route, error!);
-        try
-        {
-            var result = await DialOverAsync(transport, target, ping, route, cancellationToken);
-            if (!pooled) return result;
-            if (result.Ok || result.Code is not null || cancellationToken.IsCancellationRequested) return result with { Pooled = true };
-            // A ready tunnel that failed before the proxy answered had died unseen (a balancer cut it as the dial came):
-            // the user must not see that, so once more on a fresh one.
-            (transport, route, error, _, _) = await ConnectCoreAsync(tunnel, ping, usePool: false, cancellationToken);
-            return transport is null ? DialResult.Failed(route, error!) : await DialOverAsync(transport, target, ping, route, cancellationToken);
-        }
-        finally
-        {
-            // The inner handshake and the dial are over: only now does the pool open the next ready tunnel.
-            if (leased) _pool!.Settle(refill: true);
-        }
+        var result = await DialOverAsync(transport, target, ping, route, cancellationToken);
+        if (!pooled) return result;
+        if (result.Ok || result.Code is not null || cancellationToken.IsCancellationRequested) return result with { Pooled = true };
+        // A ready tunnel that failed before the proxy answered had died unseen (a balancer cut it as the dial came): the
+        // user must not see that, so once more on a fresh one.
+        (transport, route, error, _) = await ConnectCoreAsync(tunnel, ping, usePool: false, cancellationToken);
+        return transport is null ? DialResult.Failed(route, error!) : await DialOverAsync(transport, target, ping, route, cancellationToken);
     }
 
     /// <summary>
@@ -91,38 +83,35 @@ internal sealed class ProxyDialer(DialerOptions options, TimeProvider? time = nu
     /// </summary>
     public async Task<(Stream? Transport, DialRoute Route, string? Error)> ConnectAsync(bool tunnel, bool ping, CancellationToken cancellationToken)
     {
-        var (transport, route, error, _, leased) = await ConnectCoreAsync(tunnel, ping, usePool: true, cancellationToken);
-        // The caller's HTTP client runs the inner TLS out of sight, so the pool refills now, as the tunnel is handed over.
-        if (leased) _pool!.Settle(refill: true);
+        var (transport, route, error, _) = await ConnectCoreAsync(tunnel, ping, usePool: true, cancellationToken);
         return (transport, route, error);
     }
 
-    /// <summary><see cref="ConnectAsync"/>, saying whether the tunnel was opened before the dial asked (<c>Pooled</c>) and
-    /// whether it came through the pool at all (<c>Leased</c>: the caller then owes the pool a <see cref="TunnelPool.Settle"/>).</summary>
-    private async Task<(Stream? Transport, DialRoute Route, string? Error, bool Pooled, bool Leased)> ConnectCoreAsync(bool tunnel, bool ping,
-        bool usePool, CancellationToken cancellationToken)
+    /// <summary><see cref="ConnectAsync"/>, saying whether the tunnel came from the pool.</summary>
+    private async Task<(Stream? Transport, DialRoute Route, string? Error, bool Pooled)> ConnectCoreAsync(bool tunnel, bool ping, bool usePool,
+        CancellationToken cancellationToken)
     {
         var kind = options.TunnelKind ?? TunnelKind.WebSocket;
         var route = !tunnel ? DialRoute.Direct : kind == TunnelKind.Raw ? DialRoute.RawUpgrade : DialRoute.WebSocket;
         if (tunnel && usePool && _pool is not null)
         {
             var (stream, pooled, error) = await _pool.TakeAsync(TunnelPoolKey.For(options, kind, ping), cancellationToken);
-            return (stream, route, error, pooled, stream is not null);
+            return (stream, route, error, pooled);
         }
         if (tunnel)
         {
             var (stream, error) = await TunnelOpener.OpenAsync(options, kind, ping, cancellationToken);
-            return (stream, route, error, false, false);
+            return (stream, route, error, false);
         }
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.EffectiveConnectTimeout);
-            return (await OuterConnection.ConnectTcpAsync(options.Proxy, timeout.Token), route, null, false, false);
+            return (await OuterConnection.ConnectTcpAsync(options.Proxy, timeout.Token), route, null, false);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return (null, route, OuterConnection.Explain(e, options.Proxy, "direct"), false, false);
+            return (null, route, OuterConnection.Explain(e, options.Proxy, "direct"), false);
         }
     }
 

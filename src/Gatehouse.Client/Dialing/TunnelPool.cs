@@ -15,8 +15,7 @@ internal sealed record TunnelPoolKey(string Proxy, string? ClientCertificate, st
 
 /// <summary>
 /// A few upgraded tunnels kept ready (outer TLS to the balancer and the upgrade done), so that a local proxy's new
-/// connection pays only the inner TLS (issue 17). Refilled once a dial's inner handshake is over (<see cref="Settle"/>)
-/// and on a timer. Sized by demand: refilled to the peak of concurrent dials seen in the
+/// connection pays only the inner TLS (issue 17). Sized by demand: refilled to the peak of concurrent dials seen in the
 /// last two <see cref="TunnelPoolSettings.DemandWindow"/>s, capped at <see cref="TunnelPoolSettings.MaxSize"/>, empty once no
 /// dial came for a window. A pooled tunnel is handed out only while younger than <see cref="TunnelPoolSettings.MaxIdle"/>
 /// (below the proxy's ClientHello deadline and any balancer's idle timeout) and replaced after. Holds one key's tunnels:
@@ -73,11 +72,12 @@ internal sealed class TunnelPool : IAsyncDisposable
 
     /// <summary>
     /// A tunnel for <paramref name="key"/>: 1. a live idle one younger than MaxIdle; 2. else one the pool is opening (it
-    /// is as far along as a fresh one would be); 3. else a fresh one. <c>Pooled</c> says the tunnel was opened before the
-    /// dial asked (a failure on it calls for one fresh retry). With a tunnel, the dial counts as in progress until the
-    /// caller calls <see cref="Settle"/> (after its inner handshake): the pool refills behind it then, not now, so the
-    /// refill's outer TLS and upgrade do not compete with that handshake for the machine. Without one (an error, a
-    /// cancellation) the dial is settled here.
+    /// is as far along as a fresh one would be); 3. else a fresh one. Then the pool refills behind the dial at once, not
+    /// after the dial's inner handshake: over a link with round trips the refill's own three (TCP, TLS, upgrade) must
+    /// overlap the dial's, or a connection that follows soon finds it unfinished and waits (measured, 20 ms each way:
+    /// set-up p50 about 170 ms refilling here against 260 ms refilling after the handshake, 177 ms direct;
+    /// docs/benchmarks.md, "Issue 17: the pool over a delayed link").
+    /// <c>Pooled</c> says the tunnel was opened before the dial asked (a failure on it calls for one fresh retry).
     /// </summary>
     public async Task<(Stream? Stream, bool Pooled, string? Error)> TakeAsync(TunnelPoolKey key, CancellationToken cancellationToken)
     {
@@ -107,38 +107,22 @@ internal sealed class TunnelPool : IAsyncDisposable
             }
         }
         DisposeAll(stale);
-        if (ready is not null) return (ready, true, null);
-        var settled = true;
         try
         {
+            if (ready is not null) return (ready, true, null);
             if (claimed is not null && await claimed.Done.Task.WaitAsync(cancellationToken) is { } opened)
             {
-                if (!opened.IsDead)
-                {
-                    settled = false;
-                    return (opened, true, null);
-                }
+                if (!opened.IsDead) return (opened, true, null);
                 await opened.DisposeAsync();
             }
             var (stream, error) = await _open(key, cancellationToken);
-            settled = stream is null;
             return (stream, false, error);
         }
         finally
         {
-            if (settled) Settle(refill: true);
+            lock (_lock) _dialing--;
+            Replenish();
         }
-    }
-
-    /// <summary>
-    /// The dial that took a tunnel from <see cref="TakeAsync"/> has finished its inner handshake, or given up: it stops
-    /// counting as in progress and, with <paramref name="refill"/>, the pool starts the opens it lacks now. Call it once
-    /// per tunnel taken.
-    /// </summary>
-    public void Settle(bool refill)
-    {
-        lock (_lock) _dialing = Math.Max(0, _dialing - 1);
-        if (refill) Replenish();
     }
 
     /// <summary>The timer's work: drop dead and old tunnels, and refill to the target (or shrink to it).</summary>

@@ -32,41 +32,14 @@ public sealed class TunnelPoolTests : IAsyncDisposable
         get { lock (_opened) return _opened.Count; }
     }
 
-    /// <summary>What the dialer does: take a tunnel, run the inner handshake on it (nothing here), settle.</summary>
-    private async Task<(Stream? Stream, bool Pooled, string? Error)> DialAsync(TunnelPoolKey key)
-    {
-        var taken = await _pool.TakeAsync(key, CancellationToken.None);
-        if (taken.Stream is not null) _pool.Settle(refill: true);
-        return taken;
-    }
-
-    [Fact]
-    public async Task The_pool_refills_only_once_the_dial_that_took_a_tunnel_has_settled()
-    {
-        (await DialAsync(Alice)).Stream!.Dispose();
-        await Until(() => _pool.Ready == 1);
-
-        var (taken, pooled, _) = await _pool.TakeAsync(Alice, CancellationToken.None);
-
-        // The dial's inner handshake runs now: no outer TLS and upgrade for the pool compete with it.
-        Assert.True(pooled);
-        Assert.Equal(0, _pool.Pending);
-        Assert.Equal(0, _pool.Ready);
-        Assert.Equal(2, OpenedCount);
-        _pool.Settle(refill: true);
-        await Until(() => _pool.Ready == 1);
-        Assert.Equal(3, OpenedCount);
-        taken!.Dispose();
-    }
-
     [Fact]
     public async Task The_first_dial_opens_fresh_then_the_pool_keeps_one_ready_and_the_next_dial_takes_it()
     {
-        var (first, pooled, _) = await DialAsync(Alice);
+        var (first, pooled, _) = await _pool.TakeAsync(Alice, CancellationToken.None);
         Assert.False(pooled);
         await Until(() => _pool.Ready == 1);
 
-        var (second, pooledAgain, _) = await DialAsync(Alice);
+        var (second, pooledAgain, _) = await _pool.TakeAsync(Alice, CancellationToken.None);
         Assert.True(pooledAgain);
         Assert.IsType<PooledTunnel>(second);
         await Until(() => _pool.Ready == 1);
@@ -76,10 +49,26 @@ public sealed class TunnelPoolTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task The_refill_starts_as_a_dial_takes_a_ready_tunnel_so_its_round_trips_overlap_the_dials()
+    {
+        (await _pool.TakeAsync(Alice, CancellationToken.None)).Stream!.Dispose();
+        await Until(() => _pool.Ready == 1);
+
+        var (taken, pooled, _) = await _pool.TakeAsync(Alice, CancellationToken.None);
+
+        // Before the caller runs its inner handshake, the next tunnel is already on its way (or ready).
+        Assert.True(pooled);
+        Assert.Equal(1, _pool.Pending + _pool.Ready);
+        await Until(() => _pool.Ready == 1);
+        Assert.Equal(3, OpenedCount);
+        taken!.Dispose();
+    }
+
+    [Fact]
     public async Task The_pool_refills_to_the_peak_of_concurrent_dials_capped_at_its_size()
     {
         _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var dials = Enumerable.Range(0, 3).Select(_ => DialAsync(Alice)).ToArray();
+        var dials = Enumerable.Range(0, 3).Select(_ => _pool.TakeAsync(Alice, CancellationToken.None)).ToArray();
         _gate.SetResult();
         foreach (var dial in dials) (await dial).Stream!.Dispose();
 
@@ -92,7 +81,7 @@ public sealed class TunnelPoolTests : IAsyncDisposable
     public async Task A_ready_tunnel_is_replaced_before_it_reaches_the_proxys_hello_deadline()
     {
         Assert.True(Settings.MaxIdle < ProxyProtocol.TunnelHelloTimeout);
-        (await DialAsync(Alice)).Stream!.Dispose();
+        (await _pool.TakeAsync(Alice, CancellationToken.None)).Stream!.Dispose();
         await Until(() => _pool.Ready == 1);
         var old = _opened[1].Tunnel;
 
@@ -105,7 +94,7 @@ public sealed class TunnelPoolTests : IAsyncDisposable
     [Fact]
     public async Task With_no_dial_for_a_demand_window_the_pool_empties_and_stays_empty()
     {
-        (await DialAsync(Alice)).Stream!.Dispose();
+        (await _pool.TakeAsync(Alice, CancellationToken.None)).Stream!.Dispose();
         await Until(() => _pool.Ready == 1);
 
         for (var waited = TimeSpan.Zero; waited <= Settings.DemandWindow; waited += Settings.MaxIdle / 2)
@@ -125,11 +114,11 @@ public sealed class TunnelPoolTests : IAsyncDisposable
     [Fact]
     public async Task Another_identity_never_gets_a_tunnel_opened_for_the_first_and_the_first_ones_are_dropped()
     {
-        (await DialAsync(Alice)).Stream!.Dispose();
+        (await _pool.TakeAsync(Alice, CancellationToken.None)).Stream!.Dispose();
         await Until(() => _pool.Ready == 1);
         var alicesReady = _opened[1].Tunnel;
 
-        var (bobs, pooled, _) = await DialAsync(Bob);
+        var (bobs, pooled, _) = await _pool.TakeAsync(Bob, CancellationToken.None);
 
         Assert.False(pooled);
         Assert.Equal(Bob, _opened[2].Key);
@@ -141,13 +130,13 @@ public sealed class TunnelPoolTests : IAsyncDisposable
     [Fact]
     public async Task A_ready_tunnel_the_balancer_closed_is_never_handed_out()
     {
-        (await DialAsync(Alice)).Stream!.Dispose();
+        (await _pool.TakeAsync(Alice, CancellationToken.None)).Stream!.Dispose();
         await Until(() => _pool.Ready == 1);
         var cut = _opened[1].Tunnel;
 
         cut.PeerCloses();
         await Until(() => _pool.Ready == 0);
-        var (stream, pooled, _) = await DialAsync(Alice);
+        var (stream, pooled, _) = await _pool.TakeAsync(Alice, CancellationToken.None);
 
         Assert.False(pooled);
         Assert.True(cut.Disposed);
