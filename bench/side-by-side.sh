@@ -2,7 +2,8 @@
 # Gatehouse side by side with nginx, measured in ONE run on this machine, reported as ratios (docs/benchmarks.md).
 #   P1 bulk throughput: `gatehouse proxy app` (direct) → proxy → sink   vs   TLS client → nginx stream (ssl) → sink
 #   P2 new mTLS connections/s: gatehouse-tcp handshake + dial frame     vs   nginx stream ssl_verify_client on + 1 byte echo
-#   P3 `gatehouse proxy app` direct vs WebSocket tunnel vs raw tunnel through one nginx L7 front: set-up p50/p99, MB/s
+#   P3 `gatehouse proxy app` direct vs WebSocket tunnel vs raw tunnel through one nginx L7 front: set-up p50/p99, MB/s;
+#      with P3_DELAY_MS also over a link with that one-way delay, pool on and off (bench/delayed-p3.sh)
 #   P4 header-identity HTTP app requests/s: nginx as an ALB in mTLS passthrough → Gatehouse → app
 #                                                                       vs   the same nginx front → nginx → app
 #   P5 SSH set-up p50/p99 and scp throughput through Gatehouse (direct, WebSocket tunnel) vs straight to sshd
