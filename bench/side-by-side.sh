@@ -2,7 +2,8 @@
 # Gatehouse side by side with nginx, measured in ONE run on this machine, reported as ratios (docs/benchmarks.md).
 #   P1 bulk throughput: `gatehouse proxy app` (direct) → proxy → sink   vs   TLS client → nginx stream (ssl) → sink
 #   P2 new mTLS connections/s: gatehouse-tcp handshake + dial frame     vs   nginx stream ssl_verify_client on + 1 byte echo
-#   P3 `gatehouse proxy app` direct vs WebSocket tunnel vs raw tunnel through one nginx L7 front: set-up p50/p99, MB/s
+#   P3 `gatehouse proxy app` direct vs WebSocket tunnel vs raw tunnel through one nginx L7 front: set-up p50/p99, MB/s;
+#      with P3_DELAY_MS also over a link with that one-way delay, pool on and off (bench/delayed-p3.sh)
 #   P4 header-identity HTTP app requests/s: nginx as an ALB in mTLS passthrough → Gatehouse → app
 #                                                                       vs   the same nginx front → nginx → app
 #   P5 SSH set-up p50/p99 and scp throughput through Gatehouse (direct, WebSocket tunnel) vs straight to sshd
@@ -13,7 +14,9 @@
 #      (bench/mysql-side-by-side.sh, run after the others)
 #   P8 memory per idle connection: IDLE_COUNT connections held open and idle, the growth of the processes' resident
 #      memory (proxy; `proxy app`) divided by the count — gatehouse-tcp straight to the proxy, through `proxy app`
-#      direct, and through `proxy app` in WebSocket tunnels (one tunnel per connection)
+#      direct, and through `proxy app` in WebSocket tunnels (one tunnel per connection); with the CPU they use while
+#      idle (pings), and whether every connection still works after the idle time. IDLE_COUNT=10000 works as it is:
+#      the file-descriptor limit and nginx's connection limits are raised here to fit the count.
 # Everything runs on free loopback ports in a temporary folder, certificates are made now, every process started
 # here is stopped by PID on exit. Sizes and durations can be changed with the environment variables below;
 # SCENARIOS picks which to measure (e.g. SCENARIOS=P4 bench/side-by-side.sh).
@@ -31,13 +34,36 @@ P3_COUNT=${P3_COUNT:-200}          # sequential connections per route (after 10 
 P3_BYTES=${P3_BYTES:-268435456}    # 256 MiB per route
 P4_SECONDS=${P4_SECONDS:-10}       # counted seconds per side (after a 2 s warm-up)
 P4_CONCURRENCY=${P4_CONCURRENCY:-8}  # kept-alive HTTPS connections to the front, one request at a time on each
+P3_DELAY_MS=${P3_DELAY_MS:-}       # P3 again over a link with these one-way delays in ms (e.g. "5 20"; bench/delayed-p3.sh)
+P3_DELAY_COUNT=${P3_DELAY_COUNT:-100}  # sequential connections per route and delay (after 10 not counted)
 IDLE_COUNT=${IDLE_COUNT:-500}      # P8: idle connections held open per way
+IDLE_SECONDS=${IDLE_SECONDS:-10}   # P8: seconds they are held idle while CPU is counted (pings every 30 s)
+IDLE_PARALLEL=${IDLE_PARALLEL:-8}  # P8: connections opened at a time
 SCENARIOS=${SCENARIOS:-P1 P2 P3 P4 P8 P5 P6 P7}
 
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 for scenario in $SCENARIOS; do
   case $scenario in P1 | P2 | P3 | P4 | P5 | P6 | P7 | P8) ;; *) echo "side-by-side: SCENARIOS: '$scenario' is not one of P1 to P8" >&2; exit 2;; esac
 done
+# P8 holds IDLE_COUNT connections per way: the proxy and `proxy app` each hold two descriptors per connection (the
+# connection in and the one on to the next hop), and so does nginx (one worker may take them all), plus about 400 of
+# their own. Every process started here inherits this shell's limit; raising the hard limit needs root's
+# CAP_SYS_RESOURCE, which some containers drop (then the largest count that fits is said).
+if want P8; then
+  fds=$((2 * IDLE_COUNT + 400))
+  if [ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt "$fds" ]; then
+    if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$fds" ] && ! ulimit -Hn "$fds" 2>/dev/null; then
+      echo "side-by-side: IDLE_COUNT=$IDLE_COUNT needs $fds open files in one process; the hard limit is $(ulimit -Hn) and cannot be raised here (it needs CAP_SYS_RESOURCE: run as root, or raise it in /etc/security/limits.conf), so IDLE_COUNT=$((($(ulimit -Hn) - 400) / 2)) is the most this machine takes" >&2
+      exit 2
+    fi
+    ulimit -Sn "$fds"
+  fi
+  read -r port_low port_high </proc/sys/net/ipv4/ip_local_port_range
+  if [ $((port_high - port_low)) -lt $((IDLE_COUNT + 2000)) ]; then
+    echo "side-by-side: IDLE_COUNT=$IDLE_COUNT needs as many ephemeral ports to one address; net.ipv4.ip_local_port_range is $port_low-$port_high (widen it or lower IDLE_COUNT)" >&2; exit 2
+  fi
+fi
+nginx_connections=$((IDLE_COUNT * 2 + 200)); [ "$nginx_connections" -ge 4096 ] || nginx_connections=4096
 # P5 (SSH), P6 (PostgreSQL) and P7 (MySQL) have set-ups of their own: alone, each is its script; with others, they run
 # after them.
 own_only=1
@@ -189,7 +215,8 @@ cat >"$ngx/nginx.conf" <<EOF
 $user_line
 load_module $stream_module;
 worker_processes auto;
-events { worker_connections 4096; }
+worker_rlimit_nofile $(ulimit -Sn | sed s/unlimited/1048576/);
+events { worker_connections $nginx_connections; }
 stream {
     # P1: nginx terminates TLS and passes the bytes to the sink (no ssl_preread: nothing is peeked, TLS ends here).
     server {
@@ -440,6 +467,11 @@ if want P3; then
     bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
   done
 fi
+if want P3 && [ -n "$P3_DELAY_MS" ]; then
+  # shellcheck source=bench/delayed-p3.sh
+  . bench/delayed-p3.sh
+  for ms in $P3_DELAY_MS; do p3_delayed "$ms"; done
+fi
 # P4: the same client (the issued certificate, kept-alive HTTPS) against the two fronts; CPU of the middle hop (the
 # Gatehouse proxy; the middle nginx's workers) and of the front + app nginx (the same work on both sides).
 if want P4; then
@@ -463,24 +495,38 @@ if want P4; then
   p4_ngx_cpu=$(minus "$(cpu_seconds $middle_workers)" "$cpu0"); p4_ngx_front_cpu=$(minus "$(cpu_seconds $nginx_workers)" "$front_cpu0")
 fi
 
-# P8: memory per idle connection. The load generator opens IDLE_COUNT connections (each echoes one byte, so the whole
-# path is up), prints open=N and holds them until its standard input closes; the resident memory of the proxy and of
-# `proxy app` is read before and while they are held.
-declare -A idle_gh idle_app
+# P8: memory per idle connection. The load generator opens IDLE_COUNT connections (IDLE_PARALLEL at a time; each echoes
+# one byte, so the whole path is up), prints open=N and holds them; the resident memory of the proxy, of `proxy app` and
+# of nginx's workers is read before and once they are all open; then they stay idle for IDLE_SECONDS while the CPU of
+# those processes is counted (what pings and timers cost), then one more byte goes through every connection (alive=N
+# failed=M), then they close.
+declare -A idle_gh idle_app idle_total idle_cpu idle_alive
 if want P8; then
-  rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+  rss_kib() { local pid sum=0; for pid in "$@"; do sum=$((sum + $(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"))); done; echo "$sum"; }
   idle_way() {
     local way=$1 port=$2 app_pid=$3; shift 3
-    local fifo=$work/idle.fifo out=$work/idle-$way.out idle_pid gh0 app0=0
-    say "P8 $way: $IDLE_COUNT idle connections"
+    local fifo=$work/idle.fifo out=$work/idle-$way.out idle_pid gh0 app0=0 c0 line app_pids=() ngx_pids=()
+    [ "$app_pid" = - ] || app_pids=("$app_pid")
+    [ "$way" = ws ] && read -r -a ngx_pids <<<"$nginx_workers"
+    say "P8 $way: $IDLE_COUNT idle connections, $IDLE_PARALLEL at a time"
     rm -f "$fifo"; mkfifo "$fifo"
     gh0=$(rss_kib "$gh_pid"); [ "$app_pid" = - ] || app0=$(rss_kib "$app_pid")
-    loadgen idle --port "$port" --count "$IDLE_COUNT" "$@" <"$fifo" >"$out" 2>"$work/idle.err" &
+    loadgen idle --port "$port" --count "$IDLE_COUNT" --parallel "$IDLE_PARALLEL" "$@" <"$fifo" >"$out" 2>"$work/idle.err" &
     idle_pid=$!
     exec 7>"$fifo"   # the load generator's standard input stays open until this is closed
-    wait_for_line "$idle_pid" "open=" "$out" 600
+    wait_for_line "$idle_pid" "open=" "$out" $((300 + IDLE_COUNT / 5))
     idle_gh[$way]=$(( $(rss_kib "$gh_pid") - gh0 ))
     [ "$app_pid" = - ] || idle_app[$way]=$(( $(rss_kib "$app_pid") - app0 ))
+    idle_total[$way]="$(rss_kib "$gh_pid") $(rss_kib "${app_pids[@]}") $(rss_kib "${ngx_pids[@]}")"
+    c0="$(cpu_seconds "$gh_pid") $(cpu_seconds "${app_pids[@]}") $(cpu_seconds "${ngx_pids[@]}")"
+    sleep "$IDLE_SECONDS"   # the measurement itself: a window of idle time, not a wait for an event
+    read -r -a c0 <<<"$c0"
+    idle_cpu[$way]="$(minus "$(cpu_seconds "$gh_pid")" "${c0[0]}") $(minus "$(cpu_seconds "${app_pids[@]}")" "${c0[1]}") $(minus "$(cpu_seconds "${ngx_pids[@]}")" "${c0[2]}")"
+    echo check >&7
+    wait_for_line "$idle_pid" "alive=" "$out" $((120 + IDLE_COUNT / 20))
+    line=$(grep "alive=" "$out")
+    idle_alive[$way]="$(field alive "$line") of $IDLE_COUNT"
+    [ "$(field failed "$line")" = 0 ] || say "P8 $way: $(field failed "$line") connection(s) no longer echoed after the idle time"
     exec 7>&-
     wait "$idle_pid" || { cat "$work/idle.err" >&2; fail "P8 $way failed (above)"; }
   }
@@ -549,16 +595,25 @@ EOF
     echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $mbs_ratio | $(per "${lat_cpu[$route]}" "$P3_COUNT" 1000 2) |"
   done
 fi
+if want P3 && [ -n "$P3_DELAY_MS" ]; then p3_delayed_report; fi
 if want P8; then
   kib() { awk -v k="$1" -v n="$IDLE_COUNT" 'BEGIN { printf "%.1f", k / n }'; }
+  mibs() { awk -v k="$1" 'BEGIN { if (k > 0) printf "%.0f", k / 1024 }'; }
+  core() { awk -v c="$1" -v s="$IDLE_SECONDS" 'BEGIN { if (c != "" && s > 0) printf "%.1f%%", 100 * c / s }'; }
   cat <<EOF
 
-| P8 memory per idle connection ($IDLE_COUNT held open) | proxy KiB per connection | \`proxy app\` KiB per connection |
-|---|---:|---:|
-| gatehouse-tcp straight to the proxy | $(kib "${idle_gh[tcp]}") | |
-| through \`proxy app\`, direct | $(kib "${idle_gh[app]}") | $(kib "${idle_app[app]}") |
-| through \`proxy app\`, one WebSocket tunnel via nginx each | $(kib "${idle_gh[ws]}") | $(kib "${idle_app[ws]}") |
+| P8 idle connections ($IDLE_COUNT held open, ${IDLE_SECONDS} s idle) | proxy KiB per connection | \`proxy app\` KiB per connection | resident MiB: proxy; \`proxy app\`; nginx workers | CPU while idle, % of one core: proxy; \`proxy app\`; nginx | still echo at the end |
+|---|---:|---:|---:|---:|---:|
 EOF
+  for way in tcp app ws; do
+    case $way in tcp) name="gatehouse-tcp straight to the proxy";; app) name="through \`proxy app\`, direct";;
+      ws) name="through \`proxy app\`, one WebSocket tunnel via nginx each";; esac
+    read -r t_gh t_app t_ngx <<<"${idle_total[$way]}"; read -r c_gh c_app c_ngx <<<"${idle_cpu[$way]}"
+    app_kib=""; [ "$way" = tcp ] || app_kib=$(kib "${idle_app[$way]}")
+    [ "$way" = ws ] || c_ngx=""
+    [ "$way" != tcp ] || c_app=""
+    echo "| $name | $(kib "${idle_gh[$way]}") | $app_kib | $(mibs "$t_gh"); $(mibs "$t_app"); $(mibs "$t_ngx") | $(core "$c_gh"); $(core "$c_app"); $(core "$c_ngx") | ${idle_alive[$way]} |"
+  done
 fi
 echo
 if want P2; then for loops in $P2_CONCURRENCY; do

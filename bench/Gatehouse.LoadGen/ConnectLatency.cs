@@ -35,7 +35,7 @@ internal static class ConnectLatency
         }
         samples.Sort();
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"count={count} p50_ms={Percentile(samples, 0.50):F2} p99_ms={Percentile(samples, 0.99):F2} mean_ms={samples.Average():F2} max_ms={samples[^1]:F2}"));
+            $"count={count} min_ms={samples[0]:F2} p10_ms={Percentile(samples, 0.10):F2} p50_ms={Percentile(samples, 0.50):F2} p99_ms={Percentile(samples, 0.99):F2} mean_ms={samples.Average():F2} max_ms={samples[^1]:F2}"));
         return 0;
     }
 

@@ -14,6 +14,7 @@ try
         "soak" => await SoakLoad.RunAsync(SoakLoad.Options.From(parsed)),
         "latency" => await ConnectLatency.RunAsync(parsed.Int("port"), parsed.Int("count", 200), parsed.Int("warmup", 10)),
         "idle" => await IdleConnections.RunAsync(parsed),
+        "delay" => await DelayRelay.RunAsync(parsed.Int("port"), parsed.Int("to"), parsed.Int("ms")),
         _ => Usage(),
     };
 }
@@ -38,9 +39,11 @@ static int Usage()
           soak --tunnel-port P --tunnels N --url https://... --cert F --key F --rate R --seconds S
                                                  N churning tunnels (echoes checked) + R GETs/s; counters every 10 s
           latency --port P --count N [--warmup W]  N sequential connect → 'E' → first echoed byte, print p50/p99
-          idle --port P --count N [--dial APP --cert F --key F]
-                                                 open N connections (each echoes once), print open=N, hold them
-                                                 until standard input ends
+          idle --port P --count N [--parallel K] [--dial APP --cert F --key F]
+                                                 open N connections, K at a time (each echoes once), print open=N,
+                                                 hold them; a line 'check' echoes once more through each and prints
+                                                 alive=N failed=M; the end of standard input closes them
+          delay --port P --to Q --ms X           relay 127.0.0.1:P to 127.0.0.1:Q with X ms one-way delay each way
         """);
     return 2;
 }

@@ -40,20 +40,31 @@ internal static class TcpSink
 
     private static async Task ServeAsync(Socket socket)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(SinkProtocol.BufferSize);
+        // An echo connection mostly sits idle (P3, P8 holds thousands): it holds a buffer only while bytes are there
+        // (a zero-byte read waits for them). A bulk drain keeps one for its whole transfer.
+        byte[]? buffer = null;
+        var command = new byte[1];
         try
         {
             using var stream = new NetworkStream(socket, ownsSocket: true);
-            while (await ReadByteAsync(stream, buffer) is { } command)
+            while (await stream.ReadAsync(command) == 1)
             {
-                if (command == SinkProtocol.Echo)
+                if (command[0] == SinkProtocol.Echo)
                 {
-                    await stream.WriteAsync(buffer.AsMemory(0, 1));
-                    int read;
-                    while ((read = await stream.ReadAsync(buffer)) > 0) await stream.WriteAsync(buffer.AsMemory(0, read));
-                    return;
+                    await stream.WriteAsync(command);
+                    while (true)
+                    {
+                        _ = await stream.ReadAsync(Memory<byte>.Empty); // a zero-byte read: waits, takes nothing
+                        buffer = ArrayPool<byte>.Shared.Rent(SinkProtocol.BufferSize);
+                        var read = await stream.ReadAsync(buffer);
+                        if (read == 0) return;
+                        await stream.WriteAsync(buffer.AsMemory(0, read));
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                    }
                 }
-                if (command != SinkProtocol.Bulk) return;
+                if (command[0] != SinkProtocol.Bulk) return;
+                buffer ??= ArrayPool<byte>.Shared.Rent(SinkProtocol.BufferSize);
                 await stream.ReadExactlyAsync(buffer.AsMemory(0, 8));
                 var remaining = BinaryPrimitives.ReadInt64BigEndian(buffer);
                 while (remaining > 0)
@@ -62,8 +73,8 @@ internal static class TcpSink
                     if (read == 0) return;
                     remaining -= read;
                 }
-                buffer[0] = SinkProtocol.Done;
-                await stream.WriteAsync(buffer.AsMemory(0, 1));
+                command[0] = SinkProtocol.Done;
+                await stream.WriteAsync(command);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or EndOfStreamException)
@@ -72,10 +83,7 @@ internal static class TcpSink
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    private static async Task<byte?> ReadByteAsync(Stream stream, byte[] buffer) =>
-        await stream.ReadAsync(buffer.AsMemory(0, 1)) == 0 ? null : buffer[0];
 }

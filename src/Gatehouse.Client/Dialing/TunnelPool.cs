@@ -72,7 +72,11 @@ internal sealed class TunnelPool : IAsyncDisposable
 
     /// <summary>
     /// A tunnel for <paramref name="key"/>: 1. a live idle one younger than MaxIdle; 2. else one the pool is opening (it
-    /// is as far along as a fresh one would be); 3. else a fresh one. Then the pool refills behind the dial.
+    /// is as far along as a fresh one would be); 3. else a fresh one. Then the pool refills behind the dial at once, not
+    /// after the dial's inner handshake: over a link with round trips the refill's own three (TCP, TLS, upgrade) must
+    /// overlap the dial's, or a connection that follows soon finds it unfinished and waits (measured, 20 ms each way:
+    /// set-up p50 about 170 ms refilling here against 260 ms refilling after the handshake, 177 ms direct;
+    /// docs/benchmarks.md, "Issue 17: the pool over a delayed link").
     /// <c>Pooled</c> says the tunnel was opened before the dial asked (a failure on it calls for one fresh retry).
     /// </summary>
     public async Task<(Stream? Stream, bool Pooled, string? Error)> TakeAsync(TunnelPoolKey key, CancellationToken cancellationToken)

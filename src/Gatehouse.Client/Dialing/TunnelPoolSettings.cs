@@ -8,7 +8,8 @@ namespace Gatehouse.Client.Dialing;
 /// each handed out only while younger than <paramref name="MaxIdle"/>, and none once no dial came for
 /// <paramref name="DemandWindow"/>. <c>GATEHOUSE_TUNNEL_POOL</c>: <c>on</c> turns the pool on, a number from 1 to 16 turns it
 /// on with that <paramref name="MaxSize"/>; unset, <c>off</c> or <c>0</c>: off. Off by default: on loopback it saved no
-/// set-up time (docs/benchmarks.md), each ready tunnel costs the balancer a new connection every few seconds while
+/// set-up time (over a link 20 ms away it halves it, to about a direct connection's: docs/benchmarks.md, "the pool over
+/// a delayed link"; turn it on there), each ready tunnel costs the balancer a new connection every few seconds while
 /// connections keep coming, and an HTTP request (kube, apps) that takes a ready tunnel the balancer closes that instant
 /// fails once instead of being retried (the TCP path retries).
 /// </summary>

@@ -13,6 +13,12 @@ internal static class TcpForwarder
     /// (InvocationConfiguration.ProcessTerminationTimeout), so the wait must stay below that.</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMilliseconds(1500);
 
+    /// <summary>How soon to try again when the process is out of descriptors: short enough that a freed one is used
+    /// promptly, long enough not to spin on a full table.</summary>
+    private static readonly TimeSpan AcceptRetry = TimeSpan.FromMilliseconds(100);
+
+    private static readonly TimeSpan SayFullEvery = TimeSpan.FromSeconds(10);
+
     /// <summary>Accepts until cancelled, then stops listening and gives open connections <see cref="DrainTimeout"/> to end.</summary>
     public static async Task RunAsync(TcpListener listener, ProxyDialer dialer, DialTarget target, bool verbose, TextWriter messages,
         CancellationToken stop)
@@ -20,6 +26,7 @@ internal static class TcpForwarder
         using var connections = new CancellationTokenSource();
         var open = new HashSet<Task>();
         var next = 0;
+        var saidFull = long.MinValue / 2;
         try
         {
             while (!stop.IsCancellationRequested)
@@ -32,6 +39,33 @@ internal static class TcpForwarder
                 catch (OperationCanceledException)
                 {
                     break;
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+                {
+                    continue; // the client left before it was accepted
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+                {
+                    // Out of file descriptors or buffers (thousands of connections at once): the open connections go on,
+                    // new ones wait in the listen queue until some close. Said at most every SayFullEvery; the local proxy
+                    // must not end, and every connection with it, because one more client came.
+                    if (Environment.TickCount64 - saidFull >= (long)SayFullEvery.TotalMilliseconds)
+                    {
+                        int held;
+                        lock (open) held = open.Count;
+                        messages.WriteLine($"gatehouse: cannot take a new connection on {listener.LocalEndpoint}: {e.Message} " +
+                                           $"({held} open); it waits until some close. Raise the open-files limit (ulimit -n) to hold more.");
+                        saidFull = Environment.TickCount64;
+                    }
+                    try
+                    {
+                        await Task.Delay(AcceptRetry, stop);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                    continue;
                 }
                 var id = Interlocked.Increment(ref next);
                 var task = ForwardAsync(client, id, dialer, target, verbose, messages, connections.Token);

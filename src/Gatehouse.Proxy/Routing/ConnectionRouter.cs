@@ -23,23 +23,33 @@ internal sealed class ConnectionRouter(ServiceRouter services, PostgresCancels p
     {
         // 1. Peek: read until the ClientHello is whole (or clearly is not one), consuming nothing.
         var input = connection.Transport.Input;
-        var hello = await ClientHelloReader.PeekAsync(input, MaxClientHello, PeekTimeout, time, connection.ConnectionClosed);
-
-        // 2. Not TLS: a PostgreSQL client asks for TLS first (or cancels a query in the clear), answered here; then its
-        //    ClientHello follows. Only such connections pay for this look: a TLS one is judged by its first byte above.
+        ClientHelloParse hello;
         var postgres = false;
-        if (hello.Status == ClientHelloStatus.NotTls)
+        try
         {
-            switch (await PostgresPreamble.ReadAsync(connection.Transport, postgresCancels, PeekTimeout, time, connection.ConnectionClosed))
+            hello = await ClientHelloReader.PeekAsync(input, MaxClientHello, PeekTimeout, time, connection.ConnectionClosed);
+
+            // 2. Not TLS: a PostgreSQL client asks for TLS first (or cancels a query in the clear), answered here; then its
+            //    ClientHello follows. Only such connections pay for this look: a TLS one is judged by its first byte above.
+            if (hello.Status == ClientHelloStatus.NotTls)
             {
-                case PreambleOutcome.Done:
-                    metrics.Connection(GatehouseMetrics.Routes.Postgres);
-                    return;
-                case PreambleOutcome.TlsAccepted:
-                    postgres = true;
-                    hello = await ClientHelloReader.PeekAsync(input, MaxClientHello, PeekTimeout, time, connection.ConnectionClosed);
-                    break;
+                switch (await PostgresPreamble.ReadAsync(connection.Transport, postgresCancels, PeekTimeout, time, connection.ConnectionClosed))
+                {
+                    case PreambleOutcome.Done:
+                        metrics.Connection(GatehouseMetrics.Routes.Postgres);
+                        return;
+                    case PreambleOutcome.TlsAccepted:
+                        postgres = true;
+                        hello = await ClientHelloReader.PeekAsync(input, MaxClientHello, PeekTimeout, time, connection.ConnectionClosed);
+                        break;
+                }
             }
+        }
+        catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
+        {
+            // The client left while it was looked at (a balancer's TCP health check, a scan, a client that gave up): Kestrel
+            // saw the close before the read did. Ordinary traffic, refused like a close the read saw, not an error.
+            hello = ClientHelloParse.Failed(ClientHelloStatus.Closed, "the peer closed the connection before a whole ClientHello");
         }
 
         // 3. Route.

@@ -49,6 +49,22 @@ public sealed class TunnelPoolTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task The_refill_starts_as_a_dial_takes_a_ready_tunnel_so_its_round_trips_overlap_the_dials()
+    {
+        (await _pool.TakeAsync(Alice, CancellationToken.None)).Stream!.Dispose();
+        await Until(() => _pool.Ready == 1);
+
+        var (taken, pooled, _) = await _pool.TakeAsync(Alice, CancellationToken.None);
+
+        // Before the caller runs its inner handshake, the next tunnel is already on its way (or ready).
+        Assert.True(pooled);
+        Assert.Equal(1, _pool.Pending + _pool.Ready);
+        await Until(() => _pool.Ready == 1);
+        Assert.Equal(3, OpenedCount);
+        taken!.Dispose();
+    }
+
+    [Fact]
     public async Task The_pool_refills_to_the_peak_of_concurrent_dials_capped_at_its_size()
     {
         _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
