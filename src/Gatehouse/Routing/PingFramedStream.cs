@@ -9,32 +9,23 @@ namespace Gatehouse.Routing;
 /// balancers from cutting a quiet connection. Reads return payload bytes only. A half-close (the pump's "no more
 /// data") stops the pings and is passed on to the inner stream, so the peer's reader sees the end.
 /// </summary>
-internal sealed class PingFramedStream : Stream, IHalfClosable
+internal sealed class PingFramedStream : ForwardingStream, IHalfClosable
 {
     public const int MaxFrame = 64 * 1024;
-    private readonly Stream _inner;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly byte[] _header = new byte[4];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pinger;
     private int _remaining; // payload bytes of the current frame not yet read
-    private int _disposed;
 
-    public PingFramedStream(Stream inner, TimeSpan? pingInterval, TimeProvider? time = null)
+    public PingFramedStream(Stream inner, TimeSpan? pingInterval, TimeProvider? time = null) : base(inner)
     {
-        _inner = inner;
         _pinger = pingInterval is { } interval ? PingAsync(interval, time ?? TimeProvider.System) : Task.CompletedTask;
     }
 
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (buffer.IsEmpty) return await _inner.ReadAsync(buffer, cancellationToken);
+        if (buffer.IsEmpty) return await Inner.ReadAsync(buffer, cancellationToken);
         while (_remaining == 0)
         {
             if (!await TryReadHeaderAsync(cancellationToken)) return 0;
@@ -42,7 +33,7 @@ internal sealed class PingFramedStream : Stream, IHalfClosable
             if (length is < 0 or > MaxFrame) throw new InvalidDataException($"a frame of {length} bytes is out of range (0 to {MaxFrame})");
             _remaining = length; // 0: a ping, read the next header
         }
-        var read = await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, _remaining)], cancellationToken);
+        var read = await Inner.ReadAsync(buffer[..Math.Min(buffer.Length, _remaining)], cancellationToken);
         if (read == 0) throw new EndOfStreamException("the connection closed inside a frame");
         _remaining -= read;
         return read;
@@ -53,7 +44,7 @@ internal sealed class PingFramedStream : Stream, IHalfClosable
         var got = 0;
         while (got < 4)
         {
-            var read = await _inner.ReadAsync(_header.AsMemory(got), cancellationToken);
+            var read = await Inner.ReadAsync(_header.AsMemory(got), cancellationToken);
             if (read == 0)
                 return got == 0 ? false : throw new EndOfStreamException("the connection closed inside a frame header");
             got += read;
@@ -79,8 +70,8 @@ internal sealed class PingFramedStream : Stream, IHalfClosable
         {
             BinaryPrimitives.WriteInt32BigEndian(frame, payload.Length);
             payload.CopyTo(frame.AsMemory(4));
-            await _inner.WriteAsync(frame.AsMemory(0, payload.Length + 4), cancellationToken);
-            await _inner.FlushAsync(cancellationToken);
+            await Inner.WriteAsync(frame.AsMemory(0, payload.Length + 4), cancellationToken);
+            await Inner.FlushAsync(cancellationToken);
         }
         finally
         {
@@ -107,41 +98,24 @@ internal sealed class PingFramedStream : Stream, IHalfClosable
     /// and half-close the inner stream; reading goes on.</summary>
     public async ValueTask CompleteWritesAsync()
     {
-        if (Volatile.Read(ref _disposed) != 0) return;
+        if (IsDisposed) return;
         await _stop.CancelAsync();
         await _pinger;
-        await DuplexPump.HalfCloseAsync(_inner);
+        await DuplexPump.HalfCloseAsync(Inner);
     }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-    public override void Flush() => _inner.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override async ValueTask DisposeAsync()
+    protected override async ValueTask DisposeInnerAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync();
         await _pinger;
         _stop.Dispose();
         _writeLock.Dispose();
-        await _inner.DisposeAsync();
-        // Not base.DisposeAsync(): it calls Dispose(true), which would cancel the source disposed above.
-        base.Dispose(false);
-        GC.SuppressFinalize(this);
+        await Inner.DisposeAsync();
     }
 
-    protected override void Dispose(bool disposing)
+    protected override void DisposeInner()
     {
-        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _stop.Cancel();
-            _inner.Dispose();
-        }
-        base.Dispose(disposing);
+        _stop.Cancel();
+        Inner.Dispose();
     }
 }
