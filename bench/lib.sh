@@ -109,18 +109,27 @@ profile_start() {
   pids+=("$profile_pid")
   sleep 0.5   # perf attaches in well under this; a few samples lost at the start do not change a top list
 }
+# profile_stop [LABEL=PID...]: with labels, one summary per process (shares of that process's own samples) as well,
+# for a profile of several processes at once (P3: the proxy and `proxy app` of one route).
 profile_stop() {
   [ "${PROFILE:-0}" = 1 ] || return 0
   kill -INT "$profile_pid" 2>/dev/null || true
   wait "$profile_pid" 2>/dev/null || true
   local out=$PROFILE_DIR/$profile_name.txt
-  {
-    echo "# $profile_name: CPU samples by library (perf, cpu-clock, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg))"
-    perf report -i "$work/$profile_name.perf" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g' | head -n 12 || true
-    echo "# top frames by self CPU"
-    perf report -i "$work/$profile_name.perf" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g; s/ - - *$//' | cut -c1-220 | head -n 40 || true
-  } >"$out"
+  profile_summary "$profile_name" "" >"$out"
+  local labelled
+  for labelled in "$@"; do
+    profile_summary "$profile_name/${labelled%%=*}" "--pid=${labelled#*=}" >"$PROFILE_DIR/$profile_name-${labelled%%=*}.txt"
+  done
   # The samples stay for a closer look (perf report -i FILE; the JIT's symbol maps are /tmp/perf-PID.map).
   mv "$work/$profile_name.perf" "$PROFILE_DIR/$profile_name.perf" 2>/dev/null || true
   say "profile of $profile_name: $out"
+}
+# profile_summary TITLE [PERF-REPORT-FILTER]: CPU by library and the top frames by self CPU of $work/$profile_name.perf.
+profile_summary() {
+  local filter=(); [ -n "$2" ] && filter=("$2")
+  echo "# $1: CPU samples by library (perf, cpu-clock, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg))"
+  perf report -i "$work/$profile_name.perf" "${filter[@]}" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g' | head -n 12 || true
+  echo "# top frames by self CPU"
+  perf report -i "$work/$profile_name.perf" "${filter[@]}" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g; s/ - - *$//' | cut -c1-220 | head -n 40 || true
 }

@@ -425,7 +425,7 @@ if want P2 && [ "$P2_RESUME" = 1 ]; then
     read -r rate cpu resumed <<<"$(p2_s_time "$ngx_resume_port" "$mode" $nginx_workers)"; p2r_rate[ngx_$mode]=$rate; p2r_cpu[ngx_$mode]=$cpu; p2r_resumed[ngx_$mode]=$resumed
   done
 fi
-declare -A lat bulk lat_cpu
+declare -A lat bulk lat_cpu bulk_gh_cpu bulk_app_cpu
 if want P3; then
   # Set-up with the pool on and off alternated (ws, wsoff, raw, rawoff), each with the CPU of everything on the path
   # (the proxy, that route's `proxy app`, nginx's workers) over its connections.
@@ -435,9 +435,15 @@ if want P3; then
     lat[$route]=$(measure "P3 $route: $P3_COUNT sequential connections" latency --port "${!port_var}" --count "$P3_COUNT")
     lat_cpu[$route]=$(minus "$(cpu_seconds "$gh_pid" "${!pid_var}" $nginx_workers)" "$cpu0")
   done
+  # Bulk with the CPU of the proxy and of that route's `proxy app` apart (CPU s per GB: steadier than MB/s on a
+  # shared machine), and with PROFILE=1 one profile of both processes, summarised per process.
   for route in direct ws raw; do
-    port_var=app_${route}_port
+    port_var=app_${route}_port; pid_var=app_${route}_pid
+    cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "${!pid_var}")
+    profile_start "P3-$route" "$gh_pid" "${!pid_var}"
     bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
+    profile_stop "proxy=$gh_pid" "app=${!pid_var}"
+    bulk_gh_cpu[$route]=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); bulk_app_cpu[$route]=$(minus "$(cpu_seconds "${!pid_var}")" "$app_cpu0")
   done
 fi
 # P4: the same client (the issued certificate, kept-alive HTTPS) against the two fronts; CPU of the middle hop (the
@@ -547,6 +553,14 @@ EOF
     p50=$(field p50_ms "${lat[$route]}"); p99=$(field p99_ms "${lat[$route]}"); mbs=$(field mb_per_s "${bulk[$route]:-}")
     mbs_ratio=""; [ -n "$mbs" ] && mbs_ratio=$(ratio "$mbs" "$(field mb_per_s "${bulk[direct]}")")
     echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $mbs_ratio | $(per "${lat_cpu[$route]}" "$P3_COUNT" 1000 2) |"
+  done
+  cat <<EOF
+
+| P3 bulk, CPU s per GB ($(mib "$P3_BYTES")) | proxy | \`proxy app\` |
+|---|---:|---:|
+EOF
+  for route in direct ws raw; do
+    echo "| $route | $(per "${bulk_gh_cpu[$route]}" "$P3_BYTES" 1073741824 2) | $(per "${bulk_app_cpu[$route]}" "$P3_BYTES" 1073741824 2) |"
   done
 fi
 if want P8; then
