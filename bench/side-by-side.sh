@@ -427,16 +427,10 @@ if want P2 && [ "$P2_RESUME" = 1 ]; then
 fi
 declare -A lat bulk lat_cpu bulk_gh_cpu bulk_app_cpu
 if want P3; then
-  # Set-up with the pool on and off alternated (ws, wsoff, raw, rawoff), each with the CPU of everything on the path
-  # (the proxy, that route's `proxy app`, nginx's workers) over its connections.
-  for route in direct ws wsoff raw rawoff; do
-    port_var=app_${route}_port; pid_var=app_${route}_pid
-    cpu0=$(cpu_seconds "$gh_pid" "${!pid_var}" $nginx_workers)
-    lat[$route]=$(measure "P3 $route: $P3_COUNT sequential connections" latency --port "${!port_var}" --count "$P3_COUNT")
-    lat_cpu[$route]=$(minus "$(cpu_seconds "$gh_pid" "${!pid_var}" $nginx_workers)" "$cpu0")
-  done
   # Bulk with the CPU of the proxy and of that route's `proxy app` apart (CPU s per GB: steadier than MB/s on a
-  # shared machine), and with PROFILE=1 one profile of both processes, summarised per process.
+  # shared machine), and with PROFILE=1 one profile of both processes, summarised per process. Before the set-up runs:
+  # measured after them, the first bulk window (direct) had the proxy's JIT compiling the handshake code those runs
+  # had just used (libclrjit about 30% of its samples), which made direct look dearer than the tunnels.
   for route in direct ws raw; do
     port_var=app_${route}_port; pid_var=app_${route}_pid
     cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "${!pid_var}")
@@ -444,6 +438,14 @@ if want P3; then
     bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
     profile_stop "proxy=$gh_pid" "app=${!pid_var}"
     bulk_gh_cpu[$route]=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); bulk_app_cpu[$route]=$(minus "$(cpu_seconds "${!pid_var}")" "$app_cpu0")
+  done
+  # Set-up with the pool on and off alternated (ws, wsoff, raw, rawoff), each with the CPU of everything on the path
+  # (the proxy, that route's `proxy app`, nginx's workers) over its connections.
+  for route in direct ws wsoff raw rawoff; do
+    port_var=app_${route}_port; pid_var=app_${route}_pid
+    cpu0=$(cpu_seconds "$gh_pid" "${!pid_var}" $nginx_workers)
+    lat[$route]=$(measure "P3 $route: $P3_COUNT sequential connections" latency --port "${!port_var}" --count "$P3_COUNT")
+    lat_cpu[$route]=$(minus "$(cpu_seconds "$gh_pid" "${!pid_var}" $nginx_workers)" "$cpu0")
   done
 fi
 # P4: the same client (the issued certificate, kept-alive HTTPS) against the two fronts; CPU of the middle hop (the
