@@ -10,19 +10,20 @@ namespace Gatehouse.Routing;
 /// data") stops the pings and is passed on to the inner stream, so the peer's reader sees the end.
 /// </summary>
 /// <remarks>
-/// Sized for the TLS under it (issue 17). A frame written, header and payload in one write, is at most
-/// <see cref="WriteFrame"/> bytes, a TLS record's 16 KiB of plaintext less room for the record's own overhead and a
-/// WebSocket frame header: through a tunnel, each inner record then rides in one outer record, where a full 16 KiB
-/// record (16,406 bytes with its overhead) spilled a few dozen bytes into a second outer record, and the old 64 KiB
-/// frames' 4-byte header remainder into a record of its own. Readers accept frames up to <see cref="MaxFrame"/>, as
-/// before. A read takes what the inner stream has (whole records) into the caller's buffer and strips the headers
-/// in place, instead of one small read per header.
+/// Sized for the TLS under it (issue 17). Each write to the inner stream is at most <see cref="WriteRecord"/> bytes,
+/// a TLS record's 16 KiB of plaintext less room for the record's own overhead and a WebSocket frame header: through
+/// a tunnel, each inner record then rides in one outer record, where a full 16 KiB record (16,406 bytes with its
+/// overhead) spilled a few dozen bytes into a second outer record, and a 64 KiB frame's 4-byte remainder took an inner
+/// record of its own. A frame spans up to four such writes (<see cref="WriteFrame"/>), so the reader still reads
+/// one header per four records. Readers accept frames up to <see cref="MaxFrame"/>, as before.
 /// </remarks>
 internal sealed class PingFramedStream : ForwardingStream, IHalfClosable
 {
     public const int MaxFrame = 64 * 1024;
-    /// <summary>The largest frame written, header included.</summary>
-    public const int WriteFrame = 16 * 1024 - 64;
+    /// <summary>The largest write to the inner stream: one TLS record, with room to spare (see remarks).</summary>
+    public const int WriteRecord = 16 * 1024 - 64;
+    /// <summary>The largest frame written, header included: four records.</summary>
+    public const int WriteFrame = 4 * WriteRecord;
     private const int HeaderLength = 4;
     private static readonly byte[] PingFrame = new byte[HeaderLength]; // a zero length
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -30,7 +31,6 @@ internal sealed class PingFramedStream : ForwardingStream, IHalfClosable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pinger;
     private int _remaining; // payload bytes of the current frame not yet read
-    private int _headerRead; // bytes of the next frame's header read so far (into _header)
 
     public PingFramedStream(Stream inner, TimeSpan? pingInterval, TimeProvider? time = null) : base(inner)
     {
@@ -40,71 +40,62 @@ internal sealed class PingFramedStream : ForwardingStream, IHalfClosable
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty) return await Inner.ReadAsync(buffer, cancellationToken);
-        while (true)
+        while (_remaining == 0)
         {
-            var read = await Inner.ReadAsync(buffer, cancellationToken);
-            if (read == 0)
-            {
-                if (_remaining > 0) throw new EndOfStreamException("the connection closed inside a frame");
-                if (_headerRead > 0) throw new EndOfStreamException("the connection closed inside a frame header");
-                return 0;
-            }
-            var payload = Unframe(buffer.Span[..read]);
-            if (payload > 0) return payload; // else only headers and pings came: read on
-        }
-    }
-
-    /// <summary>Strips the frame headers out of <paramref name="bytes"/> (as read from the inner stream), moving the
-    /// payload bytes to its front; returns how many there are. A header split across reads is kept in
-    /// <see cref="_header"/>.</summary>
-    private int Unframe(Span<byte> bytes)
-    {
-        int from = 0, to = 0;
-        while (from < bytes.Length)
-        {
-            if (_remaining > 0)
-            {
-                var take = Math.Min(_remaining, bytes.Length - from);
-                if (to != from) bytes.Slice(from, take).CopyTo(bytes[to..]); // overlapping, moving down: CopyTo allows it
-                from += take;
-                to += take;
-                _remaining -= take;
-                continue;
-            }
-            var headerTake = Math.Min(HeaderLength - _headerRead, bytes.Length - from);
-            bytes.Slice(from, headerTake).CopyTo(_header.AsSpan(_headerRead));
-            from += headerTake;
-            _headerRead += headerTake;
-            if (_headerRead < HeaderLength) break;
-            _headerRead = 0;
+            if (!await TryReadHeaderAsync(cancellationToken)) return 0;
             var length = BinaryPrimitives.ReadInt32BigEndian(_header);
             if (length is < 0 or > MaxFrame) throw new InvalidDataException($"a frame of {length} bytes is out of range (0 to {MaxFrame})");
-            _remaining = length; // 0: a ping
+            _remaining = length; // 0: a ping, read the next header
         }
-        return to;
+        var read = await Inner.ReadAsync(buffer[..Math.Min(buffer.Length, _remaining)], cancellationToken);
+        if (read == 0) throw new EndOfStreamException("the connection closed inside a frame");
+        _remaining -= read;
+        return read;
+    }
+
+    private async ValueTask<bool> TryReadHeaderAsync(CancellationToken cancellationToken)
+    {
+        var got = 0;
+        while (got < HeaderLength)
+        {
+            var read = await Inner.ReadAsync(_header.AsMemory(got), cancellationToken);
+            if (read == 0)
+                return got == 0 ? false : throw new EndOfStreamException("the connection closed inside a frame header");
+            got += read;
+        }
+        return true;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty) return;
-        var frame = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length, WriteFrame - HeaderLength) + HeaderLength);
+        // Only the header and the first record's worth of payload are copied (into one write, so one record); the rest
+        // of the frame goes to the inner stream from the caller's memory, a record's worth per write.
+        var first = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length, WriteRecord - HeaderLength) + HeaderLength);
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             while (!buffer.IsEmpty)
             {
-                var chunk = buffer[..Math.Min(buffer.Length, WriteFrame - HeaderLength)];
-                BinaryPrimitives.WriteInt32BigEndian(frame, chunk.Length);
-                chunk.CopyTo(frame.AsMemory(HeaderLength));
-                await Inner.WriteAsync(frame.AsMemory(0, HeaderLength + chunk.Length), cancellationToken);
-                buffer = buffer[chunk.Length..];
+                var payload = buffer[..Math.Min(buffer.Length, WriteFrame - HeaderLength)];
+                BinaryPrimitives.WriteInt32BigEndian(first, payload.Length);
+                var head = payload[..Math.Min(payload.Length, WriteRecord - HeaderLength)];
+                head.CopyTo(first.AsMemory(HeaderLength));
+                await Inner.WriteAsync(first.AsMemory(0, HeaderLength + head.Length), cancellationToken);
+                for (var rest = payload[head.Length..]; !rest.IsEmpty;)
+                {
+                    var piece = rest[..Math.Min(rest.Length, WriteRecord)];
+                    await Inner.WriteAsync(piece, cancellationToken);
+                    rest = rest[piece.Length..];
+                }
+                buffer = buffer[payload.Length..];
             }
             await Inner.FlushAsync(cancellationToken);
         }
         finally
         {
             _writeLock.Release();
-            ArrayPool<byte>.Shared.Return(frame);
+            ArrayPool<byte>.Shared.Return(first);
         }
     }
 

@@ -52,7 +52,7 @@ public sealed class PingFramedStreamTests
     public async Task Writes_frames_that_fit_one_record_and_reads_them_back_in_any_pieces()
     {
         // Three writes (the middle one 100 KB, as a pump's full buffer is), with pings between, as one peer sends them.
-        var sent = new MemoryStream();
+        var sent = new WriteSizes();
         var data = new byte[100_000];
         new Random(17).NextBytes(data);
         var writer = new PingFramedStream(sent, null);
@@ -63,7 +63,8 @@ public sealed class PingFramedStreamTests
         await writer.WriteAsync("last"u8.ToArray());
         var wire = sent.ToArray();
 
-        // Each frame, header included, fits one TLS record with room for the tunnel's own overhead (issue 17).
+        // Each write fits one TLS record with room for the tunnel's own overhead (issue 17); a frame is a few of them.
+        Assert.All(sent.Sizes, size => Assert.InRange(size, 1, PingFramedStream.WriteRecord));
         var frames = 0;
         for (var at = 0; at < wire.Length; frames++)
         {
@@ -75,7 +76,7 @@ public sealed class PingFramedStreamTests
         Assert.Equal(2 + 3 + (data.Length + PingFramedStream.WriteFrame - 5) / (PingFramedStream.WriteFrame - 4), frames);
 
         // Read back through odd pieces (1 byte, a few, a few hundred, or all) and odd buffer sizes: headers split
-        // across reads, several frames in one read, pings alone in a read.
+        // across reads, pings between frames.
         byte[] expected = [.. "first"u8, .. data, .. "last"u8];
         for (var seed = 0; seed < 20; seed++)
         {
@@ -101,6 +102,18 @@ public sealed class PingFramedStreamTests
         await Assert.ThrowsAsync<EndOfStreamException>(async () => { while (await insideHeader.ReadAsync(buffer) > 0) { } });
         var tooLong = new PingFramedStream(new MemoryStream([0, 2, 0, 0, 1]), null);
         await Assert.ThrowsAsync<InvalidDataException>(async () => _ = await tooLong.ReadAsync(buffer));
+    }
+
+    /// <summary>Records the size of each write.</summary>
+    private sealed class WriteSizes : MemoryStream
+    {
+        public List<int> Sizes { get; } = [];
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Sizes.Add(buffer.Length);
+            return base.WriteAsync(buffer, cancellationToken);
+        }
     }
 
     private static async Task<(NetworkStream Near, NetworkStream Far)> SocketPairAsync()
