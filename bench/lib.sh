@@ -133,3 +133,27 @@ profile_summary() {
   echo "# top frames by self CPU"
   perf report -i "$work/$profile_name.perf" "${filter[@]}" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/  */ /g; s/ - - *$//' | cut -c1-220 | head -n 40 || true
 }
+# PROFILE=1 also counts the socket calls of some processes (perf stat on syscall tracepoints): a count that does not
+# depend on the machine's load. syscalls_start NAME PID...: one count per process until syscalls_stop; the counts land
+# in $PROFILE_DIR/NAME-PID.syscalls.txt and syscalls_per_mib PID BYTES prints sends and receives per MiB.
+syscalls_start() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  local name=$1 pid; shift
+  syscall_pids=()
+  for pid in "$@"; do
+    perf stat -x, -e syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_recvmsg \
+      -p "$pid" -o "$PROFILE_DIR/$name-$pid.syscalls.txt" >/dev/null 2>&1 &
+    syscall_pids+=("$!"); pids+=("$!")
+  done
+  syscalls_name=$name
+}
+syscalls_stop() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  local pid
+  for pid in "${syscall_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+}
+syscalls_per_mib() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  awk -F, -v mib="$(( $2 / 1048576 ))" '/sendto|sendmsg/ { s += $1 } /recvfrom|recvmsg/ { r += $1 }
+    END { printf "%.1f sends, %.1f receives", s / mib, r / mib }' "$PROFILE_DIR/$syscalls_name-$1.syscalls.txt"
+}

@@ -425,7 +425,7 @@ if want P2 && [ "$P2_RESUME" = 1 ]; then
     read -r rate cpu resumed <<<"$(p2_s_time "$ngx_resume_port" "$mode" $nginx_workers)"; p2r_rate[ngx_$mode]=$rate; p2r_cpu[ngx_$mode]=$cpu; p2r_resumed[ngx_$mode]=$resumed
   done
 fi
-declare -A lat bulk lat_cpu bulk_gh_cpu bulk_app_cpu
+declare -A lat bulk lat_cpu bulk_gh_cpu bulk_app_cpu bulk_calls
 if want P3; then
   # Bulk with the CPU of the proxy and of that route's `proxy app` apart (CPU s per GB: steadier than MB/s on a
   # shared machine), and with PROFILE=1 one profile of both processes, summarised per process. Before the set-up runs:
@@ -435,8 +435,11 @@ if want P3; then
     port_var=app_${route}_port; pid_var=app_${route}_pid
     cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "${!pid_var}")
     profile_start "P3-$route" "$gh_pid" "${!pid_var}"
+    syscalls_start "P3-$route" "$gh_pid" "${!pid_var}"
     bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
+    syscalls_stop
     profile_stop "proxy=$gh_pid" "app=${!pid_var}"
+    [ "${PROFILE:-0}" = 1 ] && bulk_calls[$route]="proxy $(syscalls_per_mib "$gh_pid" "$P3_BYTES"); \`proxy app\` $(syscalls_per_mib "${!pid_var}" "$P3_BYTES")"
     bulk_gh_cpu[$route]=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); bulk_app_cpu[$route]=$(minus "$(cpu_seconds "${!pid_var}")" "$app_cpu0")
   done
   # Set-up with the pool on and off alternated (ws, wsoff, raw, rawoff), each with the CPU of everything on the path
@@ -558,11 +561,11 @@ EOF
   done
   cat <<EOF
 
-| P3 bulk, CPU s per GB ($(mib "$P3_BYTES")) | proxy | \`proxy app\` |
-|---|---:|---:|
+| P3 bulk, CPU s per GB ($(mib "$P3_BYTES")) | proxy | \`proxy app\` | socket calls per MiB (PROFILE=1) |
+|---|---:|---:|---|
 EOF
   for route in direct ws raw; do
-    echo "| $route | $(per "${bulk_gh_cpu[$route]}" "$P3_BYTES" 1073741824 2) | $(per "${bulk_app_cpu[$route]}" "$P3_BYTES" 1073741824 2) |"
+    echo "| $route | $(per "${bulk_gh_cpu[$route]}" "$P3_BYTES" 1073741824 2) | $(per "${bulk_app_cpu[$route]}" "$P3_BYTES" 1073741824 2) | ${bulk_calls[$route]:-} |"
   done
 fi
 if want P8; then
