@@ -10,20 +10,19 @@ namespace Gatehouse.Routing;
 /// data") stops the pings and is passed on to the inner stream, so the peer's reader sees the end.
 /// </summary>
 /// <remarks>
-/// Sized for the TLS under it (issue 17). Each write to the inner stream is at most <see cref="WriteRecord"/> bytes,
-/// a TLS record's 16 KiB of plaintext less room for the record's own overhead and a WebSocket frame header: through
-/// a tunnel, each inner record then rides in one outer record, where a full 16 KiB record (16,406 bytes with its
-/// overhead) spilled a few dozen bytes into a second outer record, and a 64 KiB frame's 4-byte remainder took an inner
-/// record of its own. A frame spans up to four such writes (<see cref="WriteFrame"/>), so the reader still reads
-/// one header per four records. Readers accept frames up to <see cref="MaxFrame"/>, as before.
+/// Sized for the TLS under it (issue 17). Frames carry up to <see cref="MaxFrame"/> bytes, as before, but each write
+/// to the inner stream is at most <see cref="WriteRecord"/> bytes, a TLS record's 16 KiB of plaintext less room for
+/// the record's own overhead and a WebSocket frame header: through a tunnel, each inner record then rides in one outer
+/// record, where a full 16 KiB record (16,406 bytes with its overhead) spilled a few dozen bytes into a second outer
+/// record. Only the header and the first write's payload are copied (header and payload in one write, so one record);
+/// the rest goes to the inner stream from the caller's memory. Frames keep their size so that the reader's reads
+/// (bounded by a frame's end) are not cut into smaller pieces.
 /// </remarks>
 internal sealed class PingFramedStream : ForwardingStream, IHalfClosable
 {
     public const int MaxFrame = 64 * 1024;
     /// <summary>The largest write to the inner stream: one TLS record, with room to spare (see remarks).</summary>
     public const int WriteRecord = 16 * 1024 - 64;
-    /// <summary>The largest frame written, header included: four records.</summary>
-    public const int WriteFrame = 4 * WriteRecord;
     private const int HeaderLength = 4;
     private static readonly byte[] PingFrame = new byte[HeaderLength]; // a zero length
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -77,7 +76,7 @@ internal sealed class PingFramedStream : ForwardingStream, IHalfClosable
         {
             while (!buffer.IsEmpty)
             {
-                var payload = buffer[..Math.Min(buffer.Length, WriteFrame - HeaderLength)];
+                var payload = buffer[..Math.Min(buffer.Length, MaxFrame)];
                 BinaryPrimitives.WriteInt32BigEndian(first, payload.Length);
                 var head = payload[..Math.Min(payload.Length, WriteRecord - HeaderLength)];
                 head.CopyTo(first.AsMemory(HeaderLength));

@@ -69,11 +69,11 @@ public sealed class PingFramedStreamTests
         for (var at = 0; at < wire.Length; frames++)
         {
             var length = BinaryPrimitives.ReadInt32BigEndian(wire.AsSpan(at));
-            Assert.InRange(4 + length, 4, PingFramedStream.WriteFrame);
+            Assert.InRange(length, 0, PingFramedStream.MaxFrame);
             at += 4 + length;
         }
-        // Two small writes, three pings, and the 100 KB cut into frames of at most WriteFrame - 4 payload bytes.
-        Assert.Equal(2 + 3 + (data.Length + PingFramedStream.WriteFrame - 5) / (PingFramedStream.WriteFrame - 4), frames);
+        // Two small writes, three pings, and the 100 KB in frames of at most MaxFrame payload bytes.
+        Assert.Equal(2 + 3 + (data.Length + PingFramedStream.MaxFrame - 1) / PingFramedStream.MaxFrame, frames);
 
         // Read back through odd pieces (1 byte, a few, a few hundred, or all) and odd buffer sizes: headers split
         // across reads, pings between frames.
