@@ -18,7 +18,6 @@ internal static class DuplexPump
 {
     private const int BufferSize = 16 * 1024;
     private const int MaxBufferSize = 64 * 1024;
-    private const int FullReadSlack = 256;
 
     /// <param name="observeLeftToRight">Sees each chunk from <paramref name="left"/> before it is written on (a protocol's
     /// auditor); what it throws ends the pump as a failure.</param>
@@ -95,12 +94,10 @@ internal static class DuplexPump
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 await destination.FlushAsync(cancellationToken);
                 counted[direction] += read; // one writer per direction; read after both tasks have ended
-                if (read >= buffer.Length - FullReadSlack && size < MaxBufferSize)
+                if (read == buffer.Length && size < MaxBufferSize)
                 {
                     // A full read: data keeps flowing, so read more per call (fewer reads, writes and TLS records' worth
-                    // of calls per megabyte) until this direction has to wait again. "Full" allows a little short: a TLS
-                    // stream hands out a record at a time, and records written a little under 16 KiB (PingFramedStream's,
-                    // issue 17) never fill a 16 KiB buffer exactly.
+                    // of calls per megabyte) until this direction has to wait again.
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;
                     size = MaxBufferSize;
