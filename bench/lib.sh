@@ -135,8 +135,37 @@ profile_summary() {
   say "profile of $name: $out"
 }
 
-# CPU seconds a process has used so far (user + system, from /proc): read before and after a measurement, the difference
-# divided by the work done is CPU per unit of work, which holds up on a shared machine where rates do not.
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.3f", ($12 + $13) / hz }' "/proc/$1/stat"; }
+# CPU seconds some processes have used so far, together (user + system, from /proc): read before and after a
+# measurement, the difference divided by the work done is CPU per unit of work, which holds up on a shared machine
+# where rates do not. (The fields are counted after the command name, which may hold spaces.)
+cpu_seconds() {
+  local pid
+  for pid in "$@"; do cat "/proc/$pid/stat"; echo; done |
+    awk -v hz="$(getconf CLK_TCK)" 'NF { sub(/^.*\) /, ""); t += $12 + $13 } END { printf "%.3f", t / hz }'
+}
 # Milliseconds of CPU per unit: cpu_per BEFORE AFTER COUNT.
 cpu_ms_per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.4f", (b - a) * 1000 / n; else print "n/a" }'; }
+# PROFILE=1 also counts the socket calls of some processes (perf stat on syscall tracepoints): a count that does not
+# depend on the machine's load. syscalls_start NAME PID...: one count per process until syscalls_stop; the counts land
+# in $PROFILE_DIR/NAME-PID.syscalls.txt and syscalls_per_mib PID BYTES prints sends and receives per MiB.
+syscalls_start() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  local name=$1 pid; shift
+  syscall_pids=()
+  for pid in "$@"; do
+    perf stat -x, -e syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_recvmsg \
+      -p "$pid" -o "$PROFILE_DIR/$name-$pid.syscalls.txt" >/dev/null 2>&1 &
+    syscall_pids+=("$!"); pids+=("$!")
+  done
+  syscalls_name=$name
+}
+syscalls_stop() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  local pid
+  for pid in "${syscall_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+}
+syscalls_per_mib() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  awk -F, -v mib="$(( $2 / 1048576 ))" '/sendto|sendmsg/ { s += $1 } /recvfrom|recvmsg/ { r += $1 }
+    END { printf "%.1f sends, %.1f receives", s / mib, r / mib }' "$PROFILE_DIR/$syscalls_name-$1.syscalls.txt"
+}

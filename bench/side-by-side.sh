@@ -385,12 +385,6 @@ for args in "${warmups[@]}"; do
 done
 # Server-side CPU (user + system seconds from /proc) around each P1/P2 measurement: a second view that depends less
 # on what else the machine is doing than MB/s does. Gatehouse = the proxy (and `proxy app` apart); nginx = its workers.
-clk_tck=$(getconf CLK_TCK)
-cpu_seconds() {
-  local ticks=0 pid
-  for pid in "$@"; do ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
-  awk -v t="$ticks" -v hz="$clk_tck" 'BEGIN { printf "%.2f", t / hz }'
-}
 nginx_workers=$(pgrep -P "$nginx_pid" | tr '\n' ' ')
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -452,8 +446,23 @@ if want P2 && [ "$P2_RESUME" = 1 ]; then
     read -r rate cpu resumed <<<"$(p2_s_time "$ngx_resume_port" "$mode" $nginx_workers)"; p2r_rate[ngx_$mode]=$rate; p2r_cpu[ngx_$mode]=$cpu; p2r_resumed[ngx_$mode]=$resumed
   done
 fi
-declare -A lat bulk lat_cpu
+declare -A lat bulk lat_cpu bulk_gh_cpu bulk_app_cpu bulk_calls
 if want P3; then
+  # Bulk with the CPU of the proxy and of that route's `proxy app` apart (CPU s per GB: steadier than MB/s on a
+  # shared machine), and with PROFILE=1 one profile of both processes, summarised per process. Before the set-up runs:
+  # measured after them, the first bulk window (direct) had the proxy's JIT compiling the handshake code those runs
+  # had just used (libclrjit about 30% of its samples), which made direct look dearer than the tunnels.
+  for route in direct ws raw; do
+    port_var=app_${route}_port; pid_var=app_${route}_pid
+    cpu0=$(cpu_seconds "$gh_pid"); app_cpu0=$(cpu_seconds "${!pid_var}")
+    profile_start "P3-$route-proxy" "$gh_pid" -- "P3-$route-proxy-app" "${!pid_var}"
+    syscalls_start "P3-$route" "$gh_pid" "${!pid_var}"
+    bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
+    syscalls_stop
+    profile_stop
+    [ "${PROFILE:-0}" = 1 ] && bulk_calls[$route]="proxy $(syscalls_per_mib "$gh_pid" "$P3_BYTES"); \`proxy app\` $(syscalls_per_mib "${!pid_var}" "$P3_BYTES")"
+    bulk_gh_cpu[$route]=$(minus "$(cpu_seconds "$gh_pid")" "$cpu0"); bulk_app_cpu[$route]=$(minus "$(cpu_seconds "${!pid_var}")" "$app_cpu0")
+  done
   # Set-up with the pool on and off alternated (ws, wsoff, raw, rawoff), each with the CPU of everything on the path
   # (the proxy, that route's `proxy app`, nginx's workers) over its connections.
   for route in direct ws wsoff raw rawoff; do
@@ -461,10 +470,6 @@ if want P3; then
     cpu0=$(cpu_seconds "$gh_pid" "${!pid_var}" $nginx_workers)
     lat[$route]=$(measure "P3 $route: $P3_COUNT sequential connections" latency --port "${!port_var}" --count "$P3_COUNT")
     lat_cpu[$route]=$(minus "$(cpu_seconds "$gh_pid" "${!pid_var}" $nginx_workers)" "$cpu0")
-  done
-  for route in direct ws raw; do
-    port_var=app_${route}_port
-    bulk[$route]=$(measure "P3 $route: $P3_BYTES bytes" bulk --port "${!port_var}" --bytes "$P3_BYTES")
   done
 fi
 if want P3 && [ -n "$P3_DELAY_MS" ]; then
@@ -593,6 +598,14 @@ EOF
     p50=$(field p50_ms "${lat[$route]}"); p99=$(field p99_ms "${lat[$route]}"); mbs=$(field mb_per_s "${bulk[$route]:-}")
     mbs_ratio=""; [ -n "$mbs" ] && mbs_ratio=$(ratio "$mbs" "$(field mb_per_s "${bulk[direct]}")")
     echo "| $name | $p50 | $p99 | $mbs | $(ratio "$p50" "$(field p50_ms "${lat[direct]}")") | $(ratio "$p99" "$(field p99_ms "${lat[direct]}")") | $mbs_ratio | $(per "${lat_cpu[$route]}" "$P3_COUNT" 1000 2) |"
+  done
+  cat <<EOF
+
+| P3 bulk, CPU s per GB ($(mib "$P3_BYTES")) | proxy | \`proxy app\` | socket calls per MiB (PROFILE=1) |
+|---|---:|---:|---|
+EOF
+  for route in direct ws raw; do
+    echo "| $route | $(per "${bulk_gh_cpu[$route]}" "$P3_BYTES" 1073741824 2) | $(per "${bulk_app_cpu[$route]}" "$P3_BYTES" 1073741824 2) | ${bulk_calls[$route]:-} |"
   done
 fi
 if want P3 && [ -n "$P3_DELAY_MS" ]; then p3_delayed_report; fi

@@ -1,3 +1,5 @@
+using Gatehouse.Routing;
+
 namespace Gatehouse.Client.Dialing;
 
 /// <summary>
@@ -6,16 +8,14 @@ namespace Gatehouse.Client.Dialing;
 /// a proxy restart): <see cref="IsDead"/> is then true and the pool drops it instead of handing it out. When the tunnel is
 /// used, the pending read becomes the first read of the inner TLS (it holds the first byte of the ServerHello).
 /// </summary>
-internal sealed class PooledTunnel : Stream
+internal sealed class PooledTunnel : ForwardingStream
 {
-    private readonly Stream _inner;
     private readonly byte[] _first = new byte[1];
     private Task<int>? _pending;
     private bool _held, _ended;
 
-    public PooledTunnel(Stream inner, DateTimeOffset opened)
+    public PooledTunnel(Stream inner, DateTimeOffset opened) : base(inner)
     {
-        _inner = inner;
         Opened = opened;
         _pending = inner.ReadAsync(_first).AsTask();
     }
@@ -25,12 +25,6 @@ internal sealed class PooledTunnel : Stream
 
     /// <summary>The peer closed, failed or (against the protocol) spoke first: not usable for a dial.</summary>
     public bool IsDead => _pending is { IsCompleted: true };
-
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -58,38 +52,19 @@ internal sealed class PooledTunnel : Stream
             _held = false;
             return 1;
         }
-        return await _inner.ReadAsync(buffer, cancellationToken);
+        return await Inner.ReadAsync(buffer, cancellationToken);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    // Only the inner TLS reads this stream, and it reads asynchronously; a synchronous caller still gets the right bytes.
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _inner.WriteAsync(buffer, cancellationToken);
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.WriteAsync(buffer, offset, count, cancellationToken);
-    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-    public override void Flush() => _inner.Flush();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override async ValueTask DisposeAsync()
+    protected override async ValueTask DisposeInnerAsync()
     {
-        await _inner.DisposeAsync();
+        await Inner.DisposeAsync();
         await Observe();
-        GC.SuppressFinalize(this);
     }
 
-    protected override void Dispose(bool disposing)
+    protected override void DisposeInner()
     {
-        if (disposing)
-        {
-            _inner.Dispose();
-            _ = Observe();
-        }
-        base.Dispose(disposing);
+        Inner.Dispose();
+        _ = Observe();
     }
 
     /// <summary>The pending read ends when the stream is closed; its outcome is of no interest then.</summary>

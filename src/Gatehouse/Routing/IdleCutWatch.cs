@@ -10,12 +10,11 @@ namespace Gatehouse.Routing;
 /// A close handshake (either side disposing its tunnel) is a normal end and reports nothing; so is a tunnel that was
 /// busy, or idle longer than the ping interval (pings were flowing, so something else cut it). Reports at most once.
 /// </summary>
-internal sealed class IdleCutWatch : Stream
+internal sealed class IdleCutWatch : ForwardingStream
 {
     /// <summary>Shorter silences are not idle: a connection dropped mid-conversation is some other fault.</summary>
     public static readonly TimeSpan MinimumIdle = TimeSpan.FromSeconds(1);
 
-    private readonly Stream _inner;
     private readonly WebSocket _socket;
     private readonly TimeSpan _pingInterval;
     private readonly TimeProvider _time;
@@ -25,9 +24,8 @@ internal sealed class IdleCutWatch : Stream
 
     /// <param name="inner">The stream over <paramref name="socket"/> (<see cref="WebSocketStream"/>).</param>
     /// <param name="report">Called once with the idle time when the tunnel was cut as a balancer's idle timeout cuts.</param>
-    public IdleCutWatch(Stream inner, WebSocket socket, TimeSpan pingInterval, TimeProvider time, Action<TimeSpan> report)
+    public IdleCutWatch(Stream inner, WebSocket socket, TimeSpan pingInterval, TimeProvider time, Action<TimeSpan> report) : base(inner)
     {
-        _inner = inner;
         _socket = socket;
         _pingInterval = pingInterval;
         _time = time;
@@ -40,18 +38,12 @@ internal sealed class IdleCutWatch : Stream
     public static bool LooksLikeIdleTimeout(bool closeHandshake, TimeSpan idle, TimeSpan pingInterval) =>
         !closeHandshake && idle >= MinimumIdle && idle < pingInterval;
 
-    public override bool CanRead => _inner.CanRead;
-    public override bool CanWrite => _inner.CanWrite;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         int read;
         try
         {
-            read = await _inner.ReadAsync(buffer, cancellationToken);
+            read = await Inner.ReadAsync(buffer, cancellationToken);
         }
         catch (Exception e) when (e is IOException or WebSocketException && !cancellationToken.IsCancellationRequested)
         {
@@ -65,22 +57,9 @@ internal sealed class IdleCutWatch : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _inner.WriteAsync(buffer, cancellationToken);
+        await Inner.WriteAsync(buffer, cancellationToken);
         Touch();
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-    public override void Flush() => _inner.Flush();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     private void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
@@ -91,18 +70,16 @@ internal sealed class IdleCutWatch : Stream
         if (LooksLikeIdleTimeout(_socket.CloseStatus is not null, idle, _pingInterval)) _report(idle);
     }
 
-    protected override void Dispose(bool disposing)
+    // Our own end of the tunnel: whatever the pending read says next is not the balancer's doing.
+    protected override void DisposeInner()
     {
-        // Our own end of the tunnel: whatever the pending read says next is not the balancer's doing.
         Interlocked.Exchange(ref _done, 1);
-        if (disposing) _inner.Dispose();
-        base.Dispose(disposing);
+        Inner.Dispose();
     }
 
-    public override async ValueTask DisposeAsync()
+    protected override ValueTask DisposeInnerAsync()
     {
         Interlocked.Exchange(ref _done, 1);
-        await _inner.DisposeAsync();
-        GC.SuppressFinalize(this);
+        return Inner.DisposeAsync();
     }
 }

@@ -9,32 +9,36 @@ namespace Gatehouse.Routing;
 /// balancers from cutting a quiet connection. Reads return payload bytes only. A half-close (the pump's "no more
 /// data") stops the pings and is passed on to the inner stream, so the peer's reader sees the end.
 /// </summary>
-internal sealed class PingFramedStream : Stream, IHalfClosable
+/// <remarks>
+/// Sized for the TLS under it (issue 17). Frames carry up to <see cref="MaxFrame"/> bytes, as before, but each write
+/// to the inner stream is at most <see cref="WriteRecord"/> bytes, a TLS record's 16 KiB of plaintext less room for
+/// the record's own overhead and a WebSocket frame header: through a tunnel, each inner record then rides in one outer
+/// record, where a full 16 KiB record (16,406 bytes with its overhead) spilled a few dozen bytes into a second outer
+/// record. Only the header and the first write's payload are copied (header and payload in one write, so one record);
+/// the rest goes to the inner stream from the caller's memory. Frames keep their size so that the reader's reads
+/// (bounded by a frame's end) are not cut into smaller pieces.
+/// </remarks>
+internal sealed class PingFramedStream : ForwardingStream, IHalfClosable
 {
     public const int MaxFrame = 64 * 1024;
-    private readonly Stream _inner;
+    /// <summary>The largest write to the inner stream: one TLS record, with room to spare (see remarks).</summary>
+    public const int WriteRecord = 16 * 1024 - 64;
+    private const int HeaderLength = 4;
+    private static readonly byte[] PingFrame = new byte[HeaderLength]; // a zero length
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly byte[] _header = new byte[4];
+    private readonly byte[] _header = new byte[HeaderLength];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pinger;
     private int _remaining; // payload bytes of the current frame not yet read
-    private int _disposed;
 
-    public PingFramedStream(Stream inner, TimeSpan? pingInterval, TimeProvider? time = null)
+    public PingFramedStream(Stream inner, TimeSpan? pingInterval, TimeProvider? time = null) : base(inner)
     {
-        _inner = inner;
         _pinger = pingInterval is { } interval ? PingAsync(interval, time ?? TimeProvider.System) : Task.CompletedTask;
     }
 
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (buffer.IsEmpty) return await _inner.ReadAsync(buffer, cancellationToken);
+        if (buffer.IsEmpty) return await Inner.ReadAsync(buffer, cancellationToken);
         while (_remaining == 0)
         {
             if (!await TryReadHeaderAsync(cancellationToken)) return 0;
@@ -42,7 +46,7 @@ internal sealed class PingFramedStream : Stream, IHalfClosable
             if (length is < 0 or > MaxFrame) throw new InvalidDataException($"a frame of {length} bytes is out of range (0 to {MaxFrame})");
             _remaining = length; // 0: a ping, read the next header
         }
-        var read = await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, _remaining)], cancellationToken);
+        var read = await Inner.ReadAsync(buffer[..Math.Min(buffer.Length, _remaining)], cancellationToken);
         if (read == 0) throw new EndOfStreamException("the connection closed inside a frame");
         _remaining -= read;
         return read;
@@ -51,9 +55,9 @@ internal sealed class PingFramedStream : Stream, IHalfClosable
     private async ValueTask<bool> TryReadHeaderAsync(CancellationToken cancellationToken)
     {
         var got = 0;
-        while (got < 4)
+        while (got < HeaderLength)
         {
-            var read = await _inner.ReadAsync(_header.AsMemory(got), cancellationToken);
+            var read = await Inner.ReadAsync(_header.AsMemory(got), cancellationToken);
             if (read == 0)
                 return got == 0 ? false : throw new EndOfStreamException("the connection closed inside a frame header");
             got += read;
@@ -63,29 +67,48 @@ internal sealed class PingFramedStream : Stream, IHalfClosable
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        while (!buffer.IsEmpty)
-        {
-            var chunk = buffer[..Math.Min(buffer.Length, MaxFrame)];
-            await WriteFrameAsync(chunk, cancellationToken);
-            buffer = buffer[chunk.Length..];
-        }
-    }
-
-    private async ValueTask WriteFrameAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        var frame = ArrayPool<byte>.Shared.Rent(payload.Length + 4);
+        if (buffer.IsEmpty) return;
+        // Only the header and the first record's worth of payload are copied (into one write, so one record); the rest
+        // of the frame goes to the inner stream from the caller's memory, a record's worth per write.
+        var first = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length, WriteRecord - HeaderLength) + HeaderLength);
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            BinaryPrimitives.WriteInt32BigEndian(frame, payload.Length);
-            payload.CopyTo(frame.AsMemory(4));
-            await _inner.WriteAsync(frame.AsMemory(0, payload.Length + 4), cancellationToken);
-            await _inner.FlushAsync(cancellationToken);
+            while (!buffer.IsEmpty)
+            {
+                var payload = buffer[..Math.Min(buffer.Length, MaxFrame)];
+                BinaryPrimitives.WriteInt32BigEndian(first, payload.Length);
+                var head = payload[..Math.Min(payload.Length, WriteRecord - HeaderLength)];
+                head.CopyTo(first.AsMemory(HeaderLength));
+                await Inner.WriteAsync(first.AsMemory(0, HeaderLength + head.Length), cancellationToken);
+                for (var rest = payload[head.Length..]; !rest.IsEmpty;)
+                {
+                    var piece = rest[..Math.Min(rest.Length, WriteRecord)];
+                    await Inner.WriteAsync(piece, cancellationToken);
+                    rest = rest[piece.Length..];
+                }
+                buffer = buffer[payload.Length..];
+            }
+            await Inner.FlushAsync(cancellationToken);
         }
         finally
         {
             _writeLock.Release();
-            ArrayPool<byte>.Shared.Return(frame);
+            ArrayPool<byte>.Shared.Return(first);
+        }
+    }
+
+    private async ValueTask WritePingAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await Inner.WriteAsync(PingFrame, cancellationToken);
+            await Inner.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _writeLock.Release();
         }
     }
 
@@ -95,7 +118,7 @@ internal sealed class PingFramedStream : Stream, IHalfClosable
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token))
-                await WriteFrameAsync(ReadOnlyMemory<byte>.Empty, _stop.Token);
+                await WritePingAsync(_stop.Token);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
         {
@@ -107,41 +130,24 @@ internal sealed class PingFramedStream : Stream, IHalfClosable
     /// and half-close the inner stream; reading goes on.</summary>
     public async ValueTask CompleteWritesAsync()
     {
-        if (Volatile.Read(ref _disposed) != 0) return;
+        if (IsDisposed) return;
         await _stop.CancelAsync();
         await _pinger;
-        await DuplexPump.HalfCloseAsync(_inner);
+        await DuplexPump.HalfCloseAsync(Inner);
     }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-    public override void Flush() => _inner.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override async ValueTask DisposeAsync()
+    protected override async ValueTask DisposeInnerAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync();
         await _pinger;
         _stop.Dispose();
         _writeLock.Dispose();
-        await _inner.DisposeAsync();
-        // Not base.DisposeAsync(): it calls Dispose(true), which would cancel the source disposed above.
-        base.Dispose(false);
-        GC.SuppressFinalize(this);
+        await Inner.DisposeAsync();
     }
 
-    protected override void Dispose(bool disposing)
+    protected override void DisposeInner()
     {
-        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _stop.Cancel();
-            _inner.Dispose();
-        }
-        base.Dispose(disposing);
+        _stop.Cancel();
+        Inner.Dispose();
     }
 }

@@ -8,9 +8,8 @@ namespace Gatehouse.Routing;
 /// straight to the inner stream; disposing disposes it. A pooled prefix goes back to its pool as soon as it has been
 /// read (or on dispose), so a long-lived tunnel does not hold it.
 /// </summary>
-internal sealed class PrefixedStream : Stream
+internal sealed class PrefixedStream : ForwardingStream
 {
-    private readonly Stream _inner;
     private readonly ArrayPool<byte>? _pool;
     private byte[]? _prefix;
     private int _offset;
@@ -20,33 +19,26 @@ internal sealed class PrefixedStream : Stream
     /// <param name="prefix">The bytes read so far; owned by this stream from now on.</param>
     /// <param name="length">How many bytes of <paramref name="prefix"/> are data.</param>
     /// <param name="pool">The pool <paramref name="prefix"/> was rented from, or null when it is not pooled.</param>
-    public PrefixedStream(Stream inner, byte[] prefix, int length, ArrayPool<byte>? pool = null)
+    public PrefixedStream(Stream inner, byte[] prefix, int length, ArrayPool<byte>? pool = null) : base(inner)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)prefix.Length, nameof(length));
-        _inner = inner;
         _prefix = prefix;
         _end = length;
         _pool = pool;
         if (length == 0) ReleasePrefix();
     }
 
-    public override bool CanRead => _inner.CanRead;
-    public override bool CanWrite => _inner.CanWrite;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         // A zero-byte read asks "is data ready?": with prefix bytes left it is, so answer at once.
         if (_prefix is not null) return ValueTask.FromResult(buffer.IsEmpty ? 0 : ReadPrefix(buffer.Span));
-        return _inner.ReadAsync(buffer, cancellationToken);
+        return Inner.ReadAsync(buffer, cancellationToken);
     }
 
     public override int Read(Span<byte> buffer)
     {
         if (_prefix is not null) return buffer.IsEmpty ? 0 : ReadPrefix(buffer);
-        return _inner.Read(buffer);
+        return Inner.Read(buffer);
     }
 
     private int ReadPrefix(Span<byte> buffer)
@@ -67,39 +59,17 @@ internal sealed class PrefixedStream : Stream
         if (prefix is not null && prefix.Length > 0) _pool?.Return(prefix);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _inner.WriteAsync(buffer, cancellationToken);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-    public override void Write(ReadOnlySpan<byte> buffer) => _inner.Write(buffer);
-    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-    public override void Flush() => _inner.Flush();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override async ValueTask DisposeAsync()
+    protected override ValueTask DisposeInnerAsync()
     {
-        // Not base.DisposeAsync: it would call Dispose() and dispose the inner stream a second time, synchronously.
         ReleasePrefix();
-        await _inner.DisposeAsync();
-        GC.SuppressFinalize(this);
+        return Inner.DisposeAsync();
     }
 
-    protected override void Dispose(bool disposing)
+    protected override void DisposeInner()
     {
-        if (disposing)
-        {
-            ReleasePrefix();
-            _inner.Dispose();
-        }
-        base.Dispose(disposing);
+        ReleasePrefix();
+        Inner.Dispose();
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Gatehouse.Routing;
+using Gatehouse.Testing.Fuzzing;
 
 namespace Gatehouse.Tests.Routing;
 
@@ -45,6 +46,74 @@ public sealed class PingFramedStreamTests
         Assert.Equal("back"u8.ToArray(), back);
         Assert.Equal(0, await framed.ReadAsync(new byte[1], timeout.Token));
         await far.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Writes_frames_that_fit_one_record_and_reads_them_back_in_any_pieces()
+    {
+        // Three writes (the middle one 100 KB, as a pump's full buffer is), with pings between, as one peer sends them.
+        var sent = new WriteSizes();
+        var data = new byte[100_000];
+        new Random(17).NextBytes(data);
+        var writer = new PingFramedStream(sent, null);
+        await writer.WriteAsync("first"u8.ToArray());
+        sent.Write(new byte[8]); // two pings
+        await writer.WriteAsync(data);
+        sent.Write(new byte[4]);
+        await writer.WriteAsync("last"u8.ToArray());
+        var wire = sent.ToArray();
+
+        // Each write fits one TLS record with room for the tunnel's own overhead (issue 17); a frame is a few of them.
+        Assert.All(sent.Sizes, size => Assert.InRange(size, 1, PingFramedStream.WriteRecord));
+        var frames = 0;
+        for (var at = 0; at < wire.Length; frames++)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(wire.AsSpan(at));
+            Assert.InRange(length, 0, PingFramedStream.MaxFrame);
+            at += 4 + length;
+        }
+        // Two small writes, three pings, and the 100 KB in frames of at most MaxFrame payload bytes.
+        Assert.Equal(2 + 3 + (data.Length + PingFramedStream.MaxFrame - 1) / PingFramedStream.MaxFrame, frames);
+
+        // Read back through odd pieces (1 byte, a few, a few hundred, or all) and odd buffer sizes: headers split
+        // across reads, pings between frames.
+        byte[] expected = [.. "first"u8, .. data, .. "last"u8];
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var random = new Random(seed);
+            var reader = new PingFramedStream(new ChunkedReadStream(wire, random), null);
+            var got = new MemoryStream();
+            var buffer = new byte[random.Next(1, 70_000)];
+            for (int read; (read = await reader.ReadAsync(buffer)) > 0;) got.Write(buffer, 0, read);
+            Assert.Equal(expected, got.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task A_stream_that_ends_inside_a_frame_or_its_header_is_an_error()
+    {
+        var sent = new MemoryStream();
+        await new PingFramedStream(sent, null).WriteAsync(new byte[10]);
+        var wire = sent.ToArray();
+        var insideFrame = new PingFramedStream(new MemoryStream(wire[..^3]), null);
+        var buffer = new byte[64];
+        await Assert.ThrowsAsync<EndOfStreamException>(async () => { while (await insideFrame.ReadAsync(buffer) > 0) { } });
+        var insideHeader = new PingFramedStream(new MemoryStream([.. wire, 0, 0]), null);
+        await Assert.ThrowsAsync<EndOfStreamException>(async () => { while (await insideHeader.ReadAsync(buffer) > 0) { } });
+        var tooLong = new PingFramedStream(new MemoryStream([0, 2, 0, 0, 1]), null);
+        await Assert.ThrowsAsync<InvalidDataException>(async () => _ = await tooLong.ReadAsync(buffer));
+    }
+
+    /// <summary>Records the size of each write.</summary>
+    private sealed class WriteSizes : MemoryStream
+    {
+        public List<int> Sizes { get; } = [];
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Sizes.Add(buffer.Length);
+            return base.WriteAsync(buffer, cancellationToken);
+        }
     }
 
     private static async Task<(NetworkStream Near, NetworkStream Far)> SocketPairAsync()
