@@ -37,7 +37,7 @@ P4_CONCURRENCY=${P4_CONCURRENCY:-8}  # kept-alive HTTPS connections to the front
 P3_DELAY_MS=${P3_DELAY_MS:-}       # P3 again over a link with these one-way delays in ms (e.g. "5 20"; bench/delayed-p3.sh)
 P3_DELAY_COUNT=${P3_DELAY_COUNT:-100}  # sequential connections per route and delay (after 10 not counted)
 IDLE_COUNT=${IDLE_COUNT:-500}      # P8: idle connections held open per way
-IDLE_SECONDS=${IDLE_SECONDS:-10}   # P8: seconds they are held idle while CPU is counted (pings every 30 s)
+IDLE_SECONDS=${IDLE_SECONDS:-4}    # P8: seconds they are held idle while CPU is counted (pings every 30 s: raise it to see them)
 IDLE_PARALLEL=${IDLE_PARALLEL:-8}  # P8: connections opened at a time
 SCENARIOS=${SCENARIOS:-P1 P2 P3 P4 P8 P5 P6 P7}
 
