@@ -48,8 +48,8 @@ internal static class GatehouseDial
         return frame;
     }
 
-    /// <summary>TCP to 127.0.0.1:<paramref name="port"/> and a TLS handshake; the socket is closed if either fails.</summary>
-    public static async Task<SslStream> ConnectTlsAsync(int port, SslClientAuthenticationOptions options)
+    /// <summary>TCP to 127.0.0.1:<paramref name="port"/>, no Nagle; the socket is closed if the connect fails.</summary>
+    public static async Task<NetworkStream> ConnectTcpAsync(int port)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -61,7 +61,13 @@ internal static class GatehouseDial
             socket.Dispose();
             throw;
         }
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    /// <summary>TCP to 127.0.0.1:<paramref name="port"/> and a TLS handshake; the socket is closed if either fails.</summary>
+    public static async Task<SslStream> ConnectTlsAsync(int port, SslClientAuthenticationOptions options)
+    {
+        var tls = new SslStream(await ConnectTcpAsync(port), leaveInnerStreamOpen: false);
         try
         {
             await tls.AuthenticateAsClientAsync(options);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 
 namespace Gatehouse.LoadGen;
@@ -37,7 +36,7 @@ internal static class IdleConnections
                 {
                     try
                     {
-                        var stream = certificate is not null ? await GatehouseDial.OpenAsync(port, certificate, frame!) : await ConnectAsync(port);
+                        Stream stream = certificate is not null ? await GatehouseDial.OpenAsync(port, certificate, frame!) : await GatehouseDial.ConnectTcpAsync(port);
                         open[i] = stream;
                         if (!await EchoAsync(stream, one))
                         {
@@ -113,20 +112,5 @@ internal static class IdleConnections
         await stream.WriteAsync(one);
         await stream.FlushAsync();
         return await stream.ReadAsync(one) == 1 && one[0] == SinkProtocol.Echo;
-    }
-
-    private static async Task<Stream> ConnectAsync(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-        return new NetworkStream(socket, ownsSocket: true);
     }
 }
