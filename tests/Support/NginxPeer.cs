@@ -62,6 +62,10 @@ internal sealed class NginxPeer : IAsyncDisposable
             // -e: the error log before the configuration is read (the compiled-in default is under /var/log).
             peer._nginx = BackgroundProcess.Start(nginx,
                 ["-p", dir, "-c", peer.File("nginx.conf"), "-e", "stderr", "-g", $"daemon off; error_log stderr info; pid {dir}/nginx.pid;"]);
+            // nginx starts its workers only once every listen socket is bound: waiting for that line, not only for the ports to
+            // answer, means another program that took one of the ports after it was picked fails here with nginx's own
+            // "bind() … failed" in the message, instead of answering in nginx's place.
+            await peer._nginx.WaitForOutputAsync("start worker process", TimeSpan.FromSeconds(30));
             foreach (var port in ports)
                 await Peer.WaitForPortAsync(port, TimeSpan.FromSeconds(15), () => "nginx output:\n" + peer.Output, server: peer._nginx);
             return peer;
